@@ -1,0 +1,1 @@
+"""The only place that runs git. Everything else asks these modules."""

@@ -1,0 +1,210 @@
+"""Find the repository, its worktrees and its trunk from any folder inside it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from agentls.errors import AgentlsError, GitError, NotARepositoryError
+from agentls.git.runner import run_git, run_git_bytes
+
+MIN_GIT = (2, 38)
+
+
+@dataclass(frozen=True)
+class Repository:
+    """One git repository: the common dir every worktree shares."""
+
+    common_dir: Path
+    # The worktree the caller stands in (None when called from a bare repository).
+    toplevel: Path | None
+
+    @property
+    def state_dir(self) -> Path:
+        """Where agentls keeps its store, socket and lock: `<common-dir>/agentls/`."""
+        return self.common_dir / "agentls"
+
+    @property
+    def cwd(self) -> Path:
+        """A folder git commands for the whole repository can run in."""
+        return self.toplevel or self.common_dir
+
+
+@dataclass(frozen=True)
+class Worktree:
+    """One entry of `git worktree list`."""
+
+    path: Path
+    head: str | None  # None for an unborn branch
+    branch: str | None  # short name, None when detached
+    gitdir: Path  # admin dir: the common dir for the primary, worktrees/<id> otherwise
+    is_primary: bool
+    bare: bool = False
+    locked: bool = False
+    prunable: bool = False
+
+    @property
+    def exists(self) -> bool:
+        return self.path.is_dir()
+
+
+@lru_cache(maxsize=1)
+def git_version() -> tuple[int, int, int]:
+    out = run_git(["--version"], cwd=".")
+    match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", out)
+    if not match:
+        raise GitError(f"cannot read git's version from {out!r}")
+    return int(match[1]), int(match[2]), int(match[3] or 0)
+
+
+def require_git() -> None:
+    version = git_version()
+    if version[:2] < MIN_GIT:
+        have = ".".join(map(str, version))
+        raise AgentlsError(
+            f"git {have} is too old: agentls needs git 2.38 or newer (merge-tree --write-tree)",
+            "upgrade git",
+        )
+
+
+def find_repository(path: str | Path) -> Repository:
+    """The repository containing PATH (any folder inside any worktree, or a bare repo)."""
+    folder = Path(path).resolve()
+    if not folder.is_dir():
+        raise NotARepositoryError(f"not a folder: {folder}", "pass a folder inside a git worktree")
+    require_git()
+    proc = run_git_bytes(
+        ["rev-parse", "--path-format=absolute", "--git-common-dir", "--is-bare-repository"],
+        cwd=folder,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise NotARepositoryError(
+            f"not inside a git repository: {folder}",
+            "run agentls from a folder inside a worktree of your repository",
+        )
+    common, bare = proc.stdout.decode().splitlines()[:2]
+    toplevel: Path | None = None
+    if bare != "true":
+        top = run_git_bytes(["rev-parse", "--show-toplevel"], cwd=folder, check=False)
+        if top.returncode == 0 and top.stdout.strip():
+            toplevel = Path(top.stdout.decode().strip()).resolve()
+    return Repository(common_dir=Path(common).resolve(), toplevel=toplevel)
+
+
+def _admin_dirs(common_dir: Path) -> dict[Path, Path]:
+    """Map each linked worktree's folder to its admin dir (works when the folder is gone)."""
+    found: dict[Path, Path] = {}
+    admin_root = common_dir / "worktrees"
+    if not admin_root.is_dir():
+        return found
+    for admin in admin_root.iterdir():
+        try:
+            dotgit = Path((admin / "gitdir").read_text().strip())
+        except OSError:
+            continue
+        found[Path(str(dotgit.parent)).resolve()] = admin
+    return found
+
+
+def list_worktrees(repo: Repository) -> list[Worktree]:
+    """Every worktree git knows, parsed from `git worktree list --porcelain -z`."""
+    raw = run_git_bytes(["worktree", "list", "--porcelain", "-z"], cwd=repo.cwd).stdout
+    admins = _admin_dirs(repo.common_dir)
+    result: list[Worktree] = []
+    for index, record in enumerate(raw.decode(errors="surrogateescape").split("\0\0")):
+        fields: dict[str, str] = {}
+        for line in record.split("\0"):
+            if not line:
+                continue
+            key, _, value = line.partition(" ")
+            fields[key] = value
+        if "worktree" not in fields:
+            continue
+        path = Path(fields["worktree"])
+        resolved = path.resolve() if path.exists() else path
+        branch = fields.get("branch")
+        head = fields.get("HEAD")
+        is_primary = index == 0
+        gitdir = repo.common_dir if is_primary else admins.get(resolved, admins.get(path, path))
+        result.append(
+            Worktree(
+                path=resolved,
+                head=None if head is None or set(head) == {"0"} else head,
+                branch=branch.removeprefix("refs/heads/") if branch else None,
+                gitdir=gitdir,
+                is_primary=is_primary,
+                bare="bare" in fields,
+                locked="locked" in fields,
+                prunable="prunable" in fields,
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class Trunk:
+    branch: str  # short name, e.g. "main"
+    ref: str  # full ref that is compared against, e.g. refs/heads/main
+    commit: str
+
+
+def resolve_trunk(repo: Repository, override: str | None = None) -> Trunk:
+    """Trunk: OVERRIDE, else `agentls.trunk`, else origin/HEAD's branch, `main`, `master`."""
+    explicit = override or run_git(
+        ["config", "--get", "agentls.trunk"], cwd=repo.cwd, check=False
+    )
+    if explicit:
+        found = _find_branch(repo, explicit)
+        if found is None:
+            raise AgentlsError(
+                f"trunk branch {explicit!r} (from settings or `git config agentls.trunk`) does not exist",
+                "create it, or point agentls at another with `git config agentls.trunk <branch>`",
+            )
+        return found
+    origin = run_git(
+        ["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"], cwd=repo.cwd, check=False
+    )
+    candidates = ["main", "master"]
+    if origin.startswith("refs/remotes/origin/"):
+        candidates.insert(0, origin.removeprefix("refs/remotes/origin/"))
+    for name in candidates:
+        found = _find_branch(repo, name)
+        if found is not None:
+            return found
+    raise AgentlsError(
+        "no trunk branch: none of agentls.trunk, origin/HEAD, main or master exists",
+        "set it with `git config agentls.trunk <branch>`",
+    )
+
+
+def _find_branch(repo: Repository, name: str) -> Trunk | None:
+    for ref in (f"refs/heads/{name}", f"refs/remotes/origin/{name}"):
+        commit = rev_parse(repo.cwd, ref)
+        if commit:
+            return Trunk(branch=name, ref=ref, commit=commit)
+    return None
+
+
+def rev_parse(cwd: str | Path, rev: str) -> str | None:
+    """The commit REV names, or None when it does not exist."""
+    proc = run_git_bytes(
+        ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"],
+        cwd=cwd,
+        check=False,
+    )
+    return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+
+def merge_base(cwd: str | Path, a: str, b: str) -> str | None:
+    proc = run_git_bytes(["merge-base", a, b], cwd=cwd, check=False)
+    return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+
+def ahead_behind(cwd: str | Path, head: str, trunk: str) -> tuple[int, int]:
+    """Commits on HEAD not on trunk, and on trunk not on HEAD."""
+    out = run_git(["rev-list", "--left-right", "--count", f"{head}...{trunk}"], cwd=cwd)
+    ahead, behind = out.split()
+    return int(ahead), int(behind)

@@ -1,0 +1,59 @@
+"""Snapshots: a commit of a worktree's whole current state, made without touching it.
+
+The worktree's index is *copied* (keeping its mtime, so git still treats entries
+written in the same second as the index as racily clean and re-reads them),
+`git add -A` runs against the copy, and the result is loaded into an in-memory
+pygit2 index that later edits update one file at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pygit2
+
+from agentls.git.runner import run_git_bytes
+
+# A fixed identity and date make snapshot commits deterministic: the same state
+# always gives the same commit id, so merge results can be cached by id.
+SNAPSHOT_SIGNATURE = pygit2.Signature("agentls", "agentls@localhost", 0, 0)
+SNAPSHOT_MESSAGE = "agentls snapshot\n"
+
+
+def index_worktree(worktree: Path, gitdir: Path, scratch_dir: Path) -> pygit2.Index:
+    """An in-memory index of WORKTREE as it is now: tracked, staged, unstaged, untracked."""
+    scratch_dir.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(prefix="snapshot-", suffix=".index", dir=scratch_dir)
+    os.close(fd)
+    temp = Path(temp_name)
+    try:
+        real_index = gitdir / "index"
+        if real_index.exists():
+            shutil.copy2(real_index, temp)  # copy2 keeps the mtime: see module docstring
+        else:
+            temp.unlink()
+        run_git_bytes(
+            ["add", "-A", "--ignore-errors", "--", "."],
+            cwd=worktree,
+            env={"GIT_INDEX_FILE": str(temp)},
+        )
+        return pygit2.Index(str(temp)) if temp.exists() else pygit2.Index()
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def snapshot_commit(repo: pygit2.Repository, tree: str, parent: str | None) -> str:
+    """A deterministic commit of TREE on top of PARENT (the session's HEAD)."""
+    parents = [pygit2.Oid(hex=parent)] if parent else []
+    oid = repo.create_commit(
+        None,
+        SNAPSHOT_SIGNATURE,
+        SNAPSHOT_SIGNATURE,
+        SNAPSHOT_MESSAGE,
+        pygit2.Oid(hex=tree),
+        parents,
+    )
+    return str(oid)

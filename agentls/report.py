@@ -1,0 +1,85 @@
+"""The report: sessions and their collisions, the one shape every front end reads."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+KINDS = ("conflict", "overlap", "ownership", "research-write")
+Range = tuple[int, int]  # 1-based, inclusive
+
+
+@dataclass
+class SessionInfo:
+    id: str
+    name: str
+    path: str
+    branch: str | None
+    role: str
+    head: str | None
+    base: str | None
+    dirty: bool
+    changed: list[str]
+    claims: list[str]
+    priority: int
+    ahead: int = 0
+    behind: int = 0
+    missing: bool = False
+    locked: bool = False
+    is_trunk: bool = False
+    source: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Collision:
+    kind: str
+    path: str
+    sessions: list[str]
+    ranges: dict[str, list[Range]]
+    detail: list[str] = field(default_factory=list)  # git's conflict types, the claim glob…
+
+    def key(self) -> tuple[str, str, tuple[str, ...]]:
+        return (self.kind, self.path, tuple(self.sessions))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "path": self.path,
+            "sessions": list(self.sessions),
+            "ranges": {name: [list(r) for r in rs] for name, rs in self.ranges.items()},
+            "detail": list(self.detail),
+        }
+
+
+@dataclass
+class Report:
+    trunk_branch: str
+    trunk_commit: str
+    sessions: list[SessionInfo]
+    overlaps: list[Collision]
+    repository: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "repository": self.repository,
+            "trunk": {"branch": self.trunk_branch, "commit": self.trunk_commit},
+            "sessions": [s.to_json() for s in self.sessions],
+            "overlaps": [c.to_json() for c in self.overlaps],
+            "warnings": list(self.warnings),
+        }
+
+    def session(self, name: str) -> SessionInfo | None:
+        return next((s for s in self.sessions if s.name == name), None)
+
+    def collisions_of(self, name: str) -> list[Collision]:
+        return [c for c in self.overlaps if name in c.sessions]
+
+    def counts(self, name: str | None = None) -> dict[str, int]:
+        counts = dict.fromkeys(KINDS, 0)
+        for collision in self.overlaps if name is None else self.collisions_of(name):
+            counts[collision.kind] += 1
+        return counts

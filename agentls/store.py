@@ -1,0 +1,186 @@
+"""The shared store: durable session facts in SQLite under `<git-common-dir>/agentls/`.
+
+WAL mode and a busy timeout make it safe for several processes (editor windows,
+the CLI, agents' hooks) to read and write at once.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agentls.errors import InvalidInputError
+from agentls.names import validate_name
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL DEFAULT 'code' CHECK (role IN ('code', 'research')),
+    priority INTEGER NOT NULL DEFAULT 0,
+    claims TEXT NOT NULL DEFAULT '[]',
+    source TEXT,
+    path TEXT,
+    created REAL NOT NULL,
+    landed REAL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+ROLES = ("code", "research")
+
+
+@dataclass
+class SessionRecord:
+    id: str
+    name: str
+    role: str = "code"
+    priority: int = 0
+    claims: list[str] = field(default_factory=list)
+    source: str | None = None  # research forks: the session they were forked from
+    path: str | None = None  # last known worktree folder
+    landed: float | None = None
+
+
+def _record(row: sqlite3.Row) -> SessionRecord:
+    return SessionRecord(
+        id=row["id"],
+        name=row["name"],
+        role=row["role"],
+        priority=row["priority"],
+        claims=json.loads(row["claims"]),
+        source=row["source"],
+        path=row["path"],
+        landed=row["landed"],
+    )
+
+
+class Store:
+    """One SQLite database per repository. Open one per thread/process."""
+
+    def __init__(self, state_dir: Path) -> None:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self.path = state_dir / "store.sqlite3"
+        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA busy_timeout = 30000")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db.executescript(SCHEMA)
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        return self._db
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """An IMMEDIATE transaction: writers queue instead of failing half-way."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._db.execute("COMMIT")
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits (cheap change detection)."""
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    # --- sessions -------------------------------------------------------------
+
+    def all(self) -> list[SessionRecord]:
+        rows = self._db.execute("SELECT * FROM sessions ORDER BY priority, name")
+        return [_record(row) for row in rows]
+
+    def get(self, session_id: str) -> SessionRecord | None:
+        row = self._db.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return _record(row) if row else None
+
+    def by_name(self, name: str) -> SessionRecord | None:
+        row = self._db.execute("SELECT * FROM sessions WHERE name = ?", (name,)).fetchone()
+        return _record(row) if row else None
+
+    def ensure(
+        self,
+        session_id: str,
+        wanted_name: str,
+        path: str,
+        *,
+        role: str = "code",
+        source: str | None = None,
+    ) -> SessionRecord:
+        """The record for SESSION_ID, created with a unique name derived from WANTED_NAME."""
+        existing = self.get(session_id)
+        if existing is not None:
+            if existing.path != path:
+                self._db.execute("UPDATE sessions SET path = ? WHERE id = ?", (path, session_id))
+                existing.path = path
+            return existing
+        with self.transaction() as db:
+            row = db.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+            if row:
+                return _record(row)
+            taken = {r[0] for r in db.execute("SELECT name FROM sessions")}
+            name, suffix = wanted_name, 2
+            while name in taken:
+                tail = f"-{suffix}"
+                name, suffix = wanted_name[: 64 - len(tail)] + tail, suffix + 1
+            priority = 1 + (db.execute("SELECT MAX(priority) FROM sessions").fetchone()[0] or 0)
+            db.execute(
+                "INSERT INTO sessions (id, name, role, priority, source, path, created)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (session_id, name, role, priority, source, path, time.time()),
+            )
+        record = self.get(session_id)
+        assert record is not None
+        return record
+
+    def rename(self, session_id: str, new_name: str) -> None:
+        validate_name(new_name)
+        holder = self.by_name(new_name)
+        if holder is not None and holder.id != session_id:
+            raise InvalidInputError(
+                f"the name {new_name!r} is already used by another session",
+                "pick another name, or rename that session first",
+            )
+        self._db.execute("UPDATE sessions SET name = ? WHERE id = ?", (new_name, session_id))
+
+    def update(self, session_id: str, **fields: object) -> None:
+        """Set role, priority, claims, source or landed for one session."""
+        allowed = {"role", "priority", "claims", "source", "landed"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"cannot update {sorted(unknown)}")
+        if "role" in fields and fields["role"] not in ROLES:
+            raise InvalidInputError(f"invalid role {fields['role']!r}", "use 'code' or 'research'")
+        values = {k: json.dumps(v) if k == "claims" else v for k, v in fields.items()}
+        assignments = ", ".join(f"{key} = ?" for key in values)
+        self._db.execute(
+            f"UPDATE sessions SET {assignments} WHERE id = ?", (*values.values(), session_id)
+        )
+
+    def delete(self, session_id: str) -> None:
+        self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+    # --- small key/value facts ----------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )

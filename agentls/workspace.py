@@ -1,0 +1,219 @@
+"""The workspace: one repository's sessions, their live states and the analysis.
+
+Front ends (CLI, language server, agent hooks) open a Workspace, call `refresh()`
+for the authoritative picture and the per-file methods for live updates, and read
+`report()`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+import pygit2
+
+from agentls.analysis import Analyzer
+from agentls.changes import SessionState
+from agentls.claims import glob_matches
+from agentls.git.merge import MergeTree
+from agentls.git.repo import Repository, Trunk, ahead_behind, find_repository, resolve_trunk
+from agentls.report import Collision, Report, SessionInfo
+from agentls.sessions import Session, discover_sessions, find_session, session_at
+from agentls.store import Store
+
+log = logging.getLogger(__name__)
+
+KIND_ORDER = {"conflict": 0, "ownership": 1, "research-write": 2, "overlap": 3}
+
+
+class Workspace:
+    """Everything agentls knows about one repository, kept current."""
+
+    def __init__(
+        self,
+        folder: str | Path,
+        *,
+        trunk: str | None = None,
+        ignore: Iterable[str] = (),
+    ) -> None:
+        self.repository: Repository = find_repository(folder)
+        self.trunk_override = trunk
+        self.ignore_globs = list(ignore)
+        self.store = Store(self.repository.state_dir)
+        self.git = pygit2.Repository(str(self.repository.common_dir))
+        self.merger = MergeTree(self.repository.cwd)
+        self.analyzer = Analyzer(self.git, self.merger)
+        self.trunk: Trunk = resolve_trunk(self.repository, trunk)
+        self.sessions: list[Session] = []
+        self.states: dict[str, SessionState] = {}
+        self._ahead_behind: dict[tuple[str, str], tuple[int, int]] = {}
+
+    def close(self) -> None:
+        self.merger.close()
+        self.store.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- loading -------------------------------------------------------------------------
+
+    @property
+    def scratch(self) -> Path:
+        return self.repository.state_dir / "tmp"
+
+    def refresh(self) -> Report:
+        """Re-read worktrees, trunk and every session whose HEAD moved; full check."""
+        self.trunk = resolve_trunk(self.repository, self.trunk_override)
+        self.sessions = discover_sessions(self.repository, self.store)
+        live: dict[str, SessionState] = {}
+        for session in self.sessions:
+            if session.missing:
+                continue
+            state = self.states.get(session.id)
+            if state is None or state.head != session.head or state.base != self._base(session):
+                state = self._load(session)
+            else:
+                state.session = session
+            live[session.id] = state
+        self.states = live
+        self.analyzer.forget(set(live))
+        self.reconcile()
+        return self.report()
+
+    def reload(self, session_id: str) -> None:
+        """Rebuild one session from disk (after a commit, checkout, reset, rebase...)."""
+        session = next((s for s in self.sessions if s.id == session_id), None)
+        if session is None or session.missing:
+            return
+        overlays = {}
+        old = self.states.get(session_id)
+        if old is not None:
+            overlays = {p: old.entry(p) for p in old.overlays}
+        state = self._load(session)
+        for path, entry in overlays.items():  # unsaved buffers survive a reload
+            state.overlays[path] = state.entry(path)
+            state.set_entry(path, entry)
+        self.states[session_id] = state
+
+    def _base(self, session: Session) -> str | None:
+        if session.is_research:
+            return session.head  # a fork is measured from the state it was forked at
+        return self.analyzer.merge_base(session.head, self.trunk.commit)
+
+    def _load(self, session: Session) -> SessionState:
+        return SessionState.load(session, self.git, self._base(session), self.scratch)
+
+    # --- live updates --------------------------------------------------------------------
+
+    def locate(self, file: str | Path) -> tuple[SessionState, str] | None:
+        """The session state owning FILE (absolute) and FILE relative to its worktree."""
+        path = Path(file)
+        session = session_at(self.sessions, path.parent)
+        if session is None or session.id not in self.states:
+            return None
+        try:
+            relative = path.relative_to(session.path).as_posix()
+        except ValueError:
+            return None
+        if relative == "." or relative.startswith(".git/") or relative == ".git":
+            return None
+        return self.states[session.id], relative
+
+    def file_changed(self, state: SessionState, path: str) -> bool:
+        """A file changed on disk; update every pair's view of it. True if anything changed."""
+        if not state.file_changed_on_disk(path):
+            return False
+        self._recheck(state, path)
+        return True
+
+    def buffer_changed(self, state: SessionState, path: str, text: str) -> bool:
+        if not state.buffer_changed(path, text):
+            return False
+        self._recheck(state, path)
+        return True
+
+    def buffer_closed(self, state: SessionState, path: str) -> bool:
+        if not state.buffer_closed(path):
+            return False
+        self._recheck(state, path)
+        return True
+
+    def _recheck(self, changed: SessionState, path: str) -> None:
+        for a, b in self._pairs():
+            if changed is a or changed is b:
+                self.analyzer.check_path(a, b, path)
+
+    def _pairs(self) -> list[tuple[SessionState, SessionState]]:
+        """Code sessions in cascade order, pairwise (research forks only read)."""
+        code = [
+            self.states[s.id] for s in self.sessions if s.id in self.states and not s.is_research
+        ]
+        return list(itertools.combinations(code, 2))
+
+    def reconcile(self) -> None:
+        """The authoritative full check for every pair whose snapshots changed."""
+        for a, b in self._pairs():
+            self.analyzer.check_pair(a, b)
+
+    # --- the report ------------------------------------------------------------------------
+
+    def session(self, name: str) -> Session:
+        return find_session(self.sessions, name)
+
+    def report(self) -> Report:
+        collisions: list[Collision] = []
+        for a, b in self._pairs():
+            collisions += self.analyzer.pair_collisions(self.analyzer.pair(a, b), a, b)
+        states = [self.states[s.id] for s in self.sessions if s.id in self.states]
+        for state in states:
+            if state.session.is_research:
+                collisions += self.analyzer.research_writes(state)
+            else:
+                collisions += self.analyzer.ownership(state, states)
+        if self.ignore_globs:
+            collisions = [
+                c for c in collisions if not any(glob_matches(g, c.path) for g in self.ignore_globs)
+            ]
+        collisions.sort(key=lambda c: (KIND_ORDER[c.kind], c.path, c.sessions))
+        return Report(
+            trunk_branch=self.trunk.branch,
+            trunk_commit=self.trunk.commit,
+            sessions=[self._info(s) for s in self.sessions],
+            overlaps=collisions,
+            repository=str(self.repository.common_dir),
+        )
+
+    def _info(self, session: Session) -> SessionInfo:
+        state = self.states.get(session.id)
+        ahead = behind = 0
+        if session.head and not session.missing:
+            key = (session.head, self.trunk.commit)
+            if key not in self._ahead_behind:
+                self._ahead_behind[key] = ahead_behind(
+                    self.repository.cwd, session.head, self.trunk.commit
+                )
+            ahead, behind = self._ahead_behind[key]
+        return SessionInfo(
+            id=session.id,
+            name=session.name,
+            path=str(session.path),
+            branch=session.branch,
+            role=session.role,
+            head=session.head,
+            base=state.base if state else None,
+            dirty=state.dirty if state else False,
+            changed=sorted(state.changed) if state else [],
+            claims=list(session.claims),
+            priority=session.priority,
+            ahead=ahead,
+            behind=behind,
+            missing=session.missing,
+            locked=session.worktree.locked,
+            is_trunk=session.branch == self.trunk.branch,
+            source=session.source,
+        )
