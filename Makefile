@@ -1,0 +1,50 @@
+# agentls — `make demo` and `make test` work on a fresh Debian 12 machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-python test-editors test-nvim test-vscode vsix bench lint system-deps clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || { echo "agentls needs Python >= 3.10"; exit 2; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Builds an example repository with four sessions and shows what agentls sees.
+demo: $(STAMP)
+	$(BIN)/agentls demo --dir $(CURDIR)/build/demo
+
+system-deps:
+	bash scripts/system-deps.sh
+
+test: $(STAMP) system-deps lint test-python test-editors
+
+test-python: $(STAMP)
+	$(BIN)/pytest -q -p no:cacheprovider tests
+
+test-editors: test-nvim test-vscode
+
+test-nvim: $(STAMP)
+	@if [ -x editors/nvim/run-tests.sh ]; then editors/nvim/run-tests.sh; else echo "no Neovim tests yet"; fi
+
+test-vscode: $(STAMP)
+	@if [ -x editors/vscode/run-tests.sh ]; then editors/vscode/run-tests.sh; else echo "no VS Code tests yet"; fi
+
+vsix:
+	bash editors/vscode/build-vsix.sh
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check agentls tests bench
+	$(BIN)/ruff format --check agentls tests bench
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) build test-output

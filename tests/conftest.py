@@ -1,0 +1,73 @@
+"""Shared fixtures: real git repositories with real worktrees in tmp_path."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def git(cwd: Path | str, *args: str, check: bool = True) -> str:
+    env = {**os.environ, **GIT_ENV}
+    proc = subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, env=env, check=False
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed: {proc.stderr}")
+    return proc.stdout.strip()
+
+
+class Repo:
+    """A real repository with helpers to write files and add worktrees."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.main = root / "repo"
+        self.main.mkdir(parents=True)
+        git(self.main, "init", "-q", "-b", "main")
+        git(self.main, "config", "user.name", "Test")
+        git(self.main, "config", "user.email", "test@example.com")
+        git(self.main, "config", "commit.gpgsign", "false")
+
+    def write(self, worktree: Path, path: str, text: str | bytes) -> Path:
+        full = worktree / path
+        full.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            full.write_bytes(text)
+        else:
+            full.write_text(text)
+        return full
+
+    def commit(self, worktree: Path, message: str = "change") -> str:
+        git(worktree, "add", "-A")
+        git(worktree, "commit", "-q", "--allow-empty", "-m", message)
+        return git(worktree, "rev-parse", "HEAD")
+
+    def worktree(self, name: str, branch: str | None = None, start: str = "main") -> Path:
+        path = self.root / name
+        args = ["worktree", "add", "-q"]
+        args += ["-b", branch, str(path), start] if branch else ["--detach", str(path), start]
+        git(self.main, *args)
+        return path
+
+    def git(self, worktree: Path, *args: str) -> str:
+        return git(worktree, *args)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    return Repo(tmp_path)
+
+
+def numbered(n: int, prefix: str = "line") -> str:
+    return "".join(f"{prefix} {i}\n" for i in range(1, n + 1))
