@@ -1,0 +1,72 @@
+"""The playbook's advice, computed from a report."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import PurePosixPath
+
+from agentls.report import Report
+
+# Files whose edits in two sessions collide almost every time (playbook: "Multiple
+# features with shared config — config changes will collide").
+SHARED_CONFIG = {
+    "pyproject.toml", "setup.cfg", "setup.py", "requirements.txt", "package.json",
+    "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock", "uv.lock",
+    "Pipfile", "Pipfile.lock", "Cargo.toml", "Cargo.lock", "go.mod", "go.sum",
+    "Gemfile", "Gemfile.lock", "composer.json", "composer.lock", "tsconfig.json",
+    "Makefile", "Dockerfile", "docker-compose.yml", ".gitignore", ".env.example",
+}  # fmt: skip
+
+
+def session_count_verdict(count: int) -> str:
+    if count <= 1:
+        return "1 session: the baseline, work is serialised"
+    if count <= 3:
+        return f"{count} sessions: the sweet spot for most engineers"
+    if count <= 5:
+        return f"{count} sessions: effective only if their tasks are truly independent"
+    return f"{count} sessions: diminishing returns, you cannot review this fast enough"
+
+
+def is_shared_config(path: str) -> bool:
+    name = PurePosixPath(path).name
+    return name in SHARED_CONFIG or name.endswith((".lock", ".lockb"))
+
+
+def advice(report: Report) -> list[str]:
+    """Readable advice lines derived from the playbook."""
+    active = [s for s in report.sessions if not s.missing and s.role == "code" and not s.is_trunk]
+    lines = [session_count_verdict(len(active) + 1)]
+    editors: dict[str, set[str]] = defaultdict(set)
+    for session in report.sessions:
+        if session.is_trunk:
+            continue
+        for path in session.changed:
+            if is_shared_config(path):
+                editors[path].add(session.name)
+    for path, names in sorted(editors.items()):
+        if len(names) > 1:
+            lines.append(
+                f"shared config {path} is edited in {', '.join(sorted(names))}: "
+                "land those sessions one after another"
+            )
+    conflicts = [c for c in report.overlaps if c.kind == "conflict"]
+    if conflicts:
+        lines.append(
+            f"{len(conflicts)} predicted conflict(s): land the higher-priority session first, "
+            "then rebase the other (`agentls land --all` does this in order)"
+        )
+    research = [c for c in report.overlaps if c.kind == "research-write"]
+    if research:
+        names = sorted({c.sessions[0] for c in research})
+        lines.append(
+            f"research session(s) {', '.join(names)} wrote files: forks answer questions, "
+            "code belongs in a code session"
+        )
+    for session in report.sessions:
+        if session.missing:
+            lines.append(
+                f"session {session.name}: its folder {session.path} is gone; "
+                f"run `git worktree prune` or `agentls remove {session.name}`"
+            )
+    return lines

@@ -1,0 +1,86 @@
+"""`agentls status`, `agentls overlaps` and `agentls demo`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    status = subparsers.add_parser(
+        "status", help="sessions, collisions and advice for this repository"
+    )
+    status.add_argument("--json", action="store_true", help="print the report as JSON")
+    status.add_argument("--trunk", help="compare against this branch instead of the trunk")
+    status.set_defaults(run=run_status)
+
+    overlaps = subparsers.add_parser("overlaps", help="collisions between sessions")
+    overlaps.add_argument("--json", action="store_true", help="print the report as JSON")
+    overlaps.add_argument(
+        "--exit-code", action="store_true", help="exit 1 when any conflict is predicted"
+    )
+    overlaps.add_argument("--trunk", help="compare against this branch instead of the trunk")
+    overlaps.set_defaults(run=run_overlaps)
+
+    demo = subparsers.add_parser("demo", help="build an example repository and show its status")
+    demo.add_argument("--dir", type=Path, help="where to build it (default: a new temp folder)")
+    demo.set_defaults(run=run_demo)
+
+
+def _report(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from agentls.workspace import Workspace
+
+    with Workspace(args.directory, trunk=args.trunk) as workspace:
+        return workspace.refresh()
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from agentls.advice import advice
+    from agentls.render import render_status
+
+    report = _report(args)
+    if args.json:
+        data = report.to_json()
+        data["advice"] = advice(report)
+        json.dump(data, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        render_status(report)
+    return 0
+
+
+def run_overlaps(args: argparse.Namespace) -> int:
+    from agentls.render import collision_line
+
+    report = _report(args)
+    if args.json:
+        json.dump(report.to_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif not report.overlaps:
+        print("no collisions")
+    else:
+        for collision in report.overlaps:
+            print(" ↔ ".join(collision.sessions) + ": " + collision_line(collision))
+    conflicted = any(c.kind == "conflict" for c in report.overlaps)
+    return 1 if args.exit_code and conflicted else 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from agentls.demo import build_demo
+    from agentls.render import render_status
+    from agentls.workspace import Workspace
+
+    primary = build_demo(args.dir)
+    with Workspace(primary) as workspace:
+        report = workspace.refresh()
+    print(f"Built a demo repository with four sessions under {primary.parent}\n")
+    render_status(report)
+    print(
+        "\nTry it yourself:\n"
+        f"  cd {primary.parent / 'shop-hotfix'} && agentls status\n"
+        f"  agentls -C {primary} overlaps --json\n"
+        "  open any of those folders in VS Code or Neovim with the agentls plugin"
+    )
+    return 0

@@ -1,0 +1,112 @@
+"""Human-readable rendering of a report for the terminal."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import defaultdict
+from typing import TextIO
+
+from agentls.advice import advice
+from agentls.report import Collision, Range, Report
+
+KIND_LABEL = {
+    "conflict": "conflict",
+    "overlap": "overlap",
+    "ownership": "ownership",
+    "research-write": "research write",
+}
+KIND_COLOUR = {"conflict": "31", "ownership": "33", "research-write": "35", "overlap": "36"}
+
+
+class Style:
+    def __init__(self, stream: TextIO) -> None:
+        self.enabled = stream.isatty() and "NO_COLOR" not in os.environ
+
+    def __call__(self, text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.enabled else text
+
+
+def format_ranges(ranges: list[Range]) -> str:
+    if not ranges:
+        return "whole file"
+    return ", ".join(f"L{a}" if a == b else f"L{a}–{b}" for a, b in ranges)
+
+
+def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        indent + "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
+        for row in rows
+    ]
+
+
+def collision_cells(collision: Collision) -> list[str]:
+    """[kind, path, where on each side, why] for one collision."""
+    names = collision.sessions[:1] if collision.kind == "ownership" else collision.sessions
+    sides = " · ".join(f"{name} {format_ranges(collision.ranges.get(name, []))}" for name in names)
+    why = f"({', '.join(collision.detail)})" if collision.detail else ""
+    if collision.kind == "ownership":
+        why = f"(claimed by {collision.sessions[1]}: {', '.join(collision.detail)})"
+    return [KIND_LABEL[collision.kind], collision.path, sides, why]
+
+
+def collision_line(collision: Collision) -> str:
+    return "  ".join(cell for cell in collision_cells(collision) if cell)
+
+
+def render_status(report: Report, stream: TextIO = sys.stdout) -> None:
+    style = Style(stream)
+    out: list[str] = []
+    out.append(
+        style("agentls", "1")
+        + f"  trunk {report.trunk_branch} @ {report.trunk_commit[:8]}"
+        + f"  ({len(report.sessions)} sessions)"
+    )
+    out.append("")
+    out.append(style("Sessions", "1") + " (cascade order: land left to right, top to bottom)")
+    rows = [["#", "name", "role", "branch", "ahead/behind", "changed", "dirty", "claims"]]
+    for position, s in enumerate(report.sessions, 1):
+        branch = s.branch or "(detached)"
+        if s.is_trunk:
+            branch += " [trunk]"
+        if s.missing:
+            branch += " [folder gone]"
+        rows.append(
+            [
+                str(position),
+                s.name,
+                s.role,
+                branch,
+                f"+{s.ahead}/-{s.behind}",
+                str(len(s.changed)),
+                "yes" if s.dirty else "no",
+                ", ".join(s.claims) or "-",
+            ]
+        )
+    out += _table(rows)
+    out.append("")
+    if not report.overlaps:
+        out.append(style("No collisions.", "32") + " Every session can land in any order.")
+    else:
+        counts = report.counts()
+        summary = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n)
+        out.append(style("Collisions", "1") + f" ({summary})")
+        groups: dict[tuple[str, ...], list[Collision]] = defaultdict(list)
+        for collision in report.overlaps:
+            groups[tuple(collision.sessions)].append(collision)
+        for names, collisions in groups.items():
+            kinds = {c.kind for c in collisions}
+            arrow = " → " if kinds == {"ownership"} else " ↔ "
+            out.append("  " + style(arrow.join(names), "1"))
+            for collision, line in zip(
+                collisions, _table([collision_cells(c) for c in collisions], "    ")
+            ):
+                label = KIND_LABEL[collision.kind]
+                out.append(line.replace(label, style(label, KIND_COLOUR[collision.kind]), 1))
+    out.append("")
+    out.append(style("Advice", "1"))
+    out += [f"  - {line}" for line in advice(report)]
+    for warning in report.warnings:
+        out.append(f"  ! {warning}")
+    stream.write("\n".join(out) + "\n")
