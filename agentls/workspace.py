@@ -76,7 +76,10 @@ class Workspace:
                 continue
             state = self.states.get(session.id)
             if state is None or state.head != session.head or state.base != self._base(session):
-                state = self._load(session)
+                fresh = self._load(session)
+                if state is not None:
+                    _carry_overlays(state, fresh)  # unsaved buffers survive a HEAD move
+                state = fresh
             else:
                 state.session = session
             live[session.id] = state
@@ -90,14 +93,10 @@ class Workspace:
         session = next((s for s in self.sessions if s.id == session_id), None)
         if session is None or session.missing:
             return
-        overlays = {}
+        state = self._load(session)
         old = self.states.get(session_id)
         if old is not None:
-            overlays = {p: old.entry(p) for p in old.overlays}
-        state = self._load(session)
-        for path, entry in overlays.items():  # unsaved buffers survive a reload
-            state.overlays[path] = state.entry(path)
-            state.set_entry(path, entry)
+            _carry_overlays(old, state)  # unsaved buffers survive a reload
         self.states[session_id] = state
 
     def _base(self, session: Session) -> str | None:
@@ -217,3 +216,11 @@ class Workspace:
             is_trunk=session.branch == self.trunk.branch,
             source=session.source,
         )
+
+
+def _carry_overlays(old: SessionState, new: SessionState) -> None:
+    """Re-apply OLD's unsaved editor buffers on top of NEW (freshly loaded from disk)."""
+    for path in old.overlays:
+        entry = old.entry(path)
+        new.overlays[path] = new.entry(path)
+        new.set_entry(path, entry)
