@@ -8,6 +8,7 @@ stdout when it is a pipe, so the process runs under `stdbuf -o0`.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -41,6 +42,16 @@ class MergeResult:
         return kinds
 
 
+# For file/directory and file/symlink clashes git stores one side as `path~<commit>`;
+# the commit is a snapshot id that means nothing to a person, so report `path`.
+_SIDE_SUFFIX = re.compile(r"~[0-9a-f]{40}(?:[0-9a-f]{24})?$")
+
+
+def conflict_path(listed: str) -> str:
+    """The worktree path behind a path git listed as conflicted."""
+    return _SIDE_SUFFIX.sub("", listed)
+
+
 class _TokenReader:
     """Reads NUL-terminated tokens from a pipe."""
 
@@ -66,12 +77,13 @@ def _read_result(tokens: _TokenReader) -> MergeResult:
     tree = tokens.next()
     conflicted: list[str] = []
     if not clean:
-        while (path := tokens.next()) != "":
+        while (listed := tokens.next()) != "":
+            path = conflict_path(listed)
             if path not in conflicted:
                 conflicted.append(path)
     messages: list[MergeMessage] = []
     while (count := tokens.next()) != "":
-        paths = tuple(tokens.next() for _ in range(int(count)))
+        paths = tuple(conflict_path(tokens.next()) for _ in range(int(count)))
         kind = tokens.next()
         messages.append(MergeMessage(paths, kind, tokens.next()))
     return MergeResult(clean, tree, tuple(conflicted), tuple(messages))
