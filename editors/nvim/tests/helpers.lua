@@ -1,0 +1,209 @@
+-- Shared set-up for the headless end-to-end tests: loads the plugin from this
+-- checkout, builds real repositories with tests/fixture.sh, waits with
+-- deadlines, and reports one "ok"/"not ok" line on stdout.
+local H = {}
+
+local source = debug.getinfo(1, 'S').source:sub(2)
+H.tests_dir = vim.fn.fnamemodify(source, ':p:h')
+H.plugin_dir = vim.fn.fnamemodify(H.tests_dir, ':h')
+
+vim.opt.runtimepath:prepend(H.plugin_dir)
+vim.cmd('runtime plugin/agentls.lua')
+vim.o.swapfile = false
+vim.o.hidden = true
+vim.o.shortmess = vim.o.shortmess .. 'F'
+
+-- The server under test: run-tests.sh resolves it from the checkout's venv.
+H.server = os.getenv('AGENTLS_CMD') or 'agentls'
+
+-- Every message the plugin shows, for assertions and for failure reports.
+H.messages = {}
+vim.notify = function(message, level)
+  table.insert(H.messages, { message = message, level = level or vim.log.levels.INFO })
+end
+
+local fixtures = {}
+
+local function out(text)
+  io.stdout:write(text .. '\n')
+  io.stdout:flush()
+end
+
+--- Fails the test with `message` (caught by H.run).
+function H.fail(message)
+  error(message, 2)
+end
+
+function H.assert(condition, message)
+  if not condition then
+    error(message, 2)
+  end
+end
+
+function H.eq(expected, actual, what)
+  if not vim.deep_equal(expected, actual) then
+    error(string.format('%s: expected %s, got %s', what, vim.inspect(expected), vim.inspect(actual)), 2)
+  end
+end
+
+--- Waits until `condition()` is truthy; fails naming `what` (and `detail()`) on timeout.
+function H.wait_for(what, timeout_ms, condition, detail)
+  if vim.wait(timeout_ms, condition, 25) then
+    return
+  end
+  local extra = detail and ('\n' .. detail()) or ''
+  error(string.format('timed out after %.1f s waiting for %s%s', timeout_ms / 1000, what, extra), 2)
+end
+
+--- Runs a command (argument list, no shell) and returns its output; fails on a non-zero exit.
+function H.system(cmd)
+  local output = vim.fn.system(cmd)
+  if vim.v.shell_error ~= 0 then
+    error(string.format('%s failed (exit %d): %s', table.concat(cmd, ' '), vim.v.shell_error, output), 2)
+  end
+  return output
+end
+
+function H.git(cwd, ...)
+  local cmd = { 'git', '-C', cwd }
+  vim.list_extend(cmd, { ... })
+  return vim.trim(H.system(cmd))
+end
+
+--- A fresh repository: { root, repo, alpha, beta } (see fixture.sh).
+function H.fixture()
+  local root = vim.fn.tempname() .. '-agentls'
+  vim.fn.mkdir(root, 'p')
+  root = vim.loop.fs_realpath(root)
+  H.system({ 'bash', H.tests_dir .. '/fixture.sh', root })
+  table.insert(fixtures, root)
+  return { root = root, repo = root .. '/repo', alpha = root .. '/alpha', beta = root .. '/beta' }
+end
+
+--- Writes `lines` to `path` (as a tool or agent in another worktree would).
+function H.write(path, lines)
+  vim.fn.writefile(lines, path)
+end
+
+--- "line 1".."line n" with replacements { [i] = text }.
+function H.numbered(n, replace)
+  local lines = {}
+  for i = 1, n do
+    lines[i] = (replace and replace[i]) or ('line ' .. i)
+  end
+  return lines
+end
+
+--- The agentls CLI's report for a folder (`agentls status --json`).
+function H.status(cwd)
+  local cli = H.server
+  local output = H.system({ cli, '-C', cwd, 'status', '--json' })
+  return vim.fn.json_decode(output)
+end
+
+function H.setup(opts)
+  require('agentls').setup(vim.tbl_deep_extend('force', { cmd = { H.server, 'serve' } }, opts or {}))
+end
+
+--- Opens a file in the current window and returns its buffer.
+function H.edit(path)
+  vim.cmd('edit ' .. vim.fn.fnameescape(path))
+  return vim.api.nvim_get_current_buf()
+end
+
+function H.clients()
+  return require('agentls.client').clients()
+end
+
+--- The agentls client attached to `bufnr`, waiting until it finished initializing.
+function H.client_of(bufnr, timeout_ms)
+  local client
+  H.wait_for('the agentls client to attach and initialize', timeout_ms or 20000, function()
+    for _, c in ipairs(H.clients()) do
+      if vim.lsp.buf_is_attached(bufnr, c.id) and c.initialized then
+        client = c
+        return true
+      end
+    end
+    return false
+  end, H.describe)
+  return client
+end
+
+function H.diagnostics(bufnr)
+  local found = {}
+  for _, d in ipairs(vim.diagnostic.get(bufnr)) do
+    if d.source == 'agentls' then
+      table.insert(found, d)
+    end
+  end
+  table.sort(found, function(a, b)
+    return a.lnum < b.lnum
+  end)
+  return found
+end
+
+--- Messages, diagnostics and the LSP log's end, for failure reports.
+function H.describe()
+  local parts = { 'messages:' }
+  for _, m in ipairs(H.messages) do
+    table.insert(parts, string.format('  [%s] %s', tostring(m.level), m.message))
+  end
+  table.insert(parts, 'diagnostics:')
+  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+    for _, d in ipairs(vim.diagnostic.get(bufnr)) do
+      table.insert(
+        parts,
+        string.format('  %s:%d [%s/%s] %s', vim.api.nvim_buf_get_name(bufnr), d.lnum + 1, tostring(d.source), tostring(d.code), d.message)
+      )
+    end
+  end
+  local log = vim.lsp.get_log_path()
+  local lines = vim.fn.filereadable(log) == 1 and vim.fn.readfile(log) or {}
+  table.insert(parts, 'lsp log (last 30 lines of ' .. log .. '):')
+  for i = math.max(1, #lines - 29), #lines do
+    table.insert(parts, '  ' .. lines[i])
+  end
+  return table.concat(parts, '\n')
+end
+
+local function stop_clients()
+  local clients = H.clients()
+  for _, client in ipairs(clients) do
+    if vim.fn.has('nvim-0.11') == 1 then
+      client:stop()
+    else
+      client.stop()
+    end
+  end
+  vim.wait(3000, function()
+    return #H.clients() == 0
+  end, 50)
+end
+
+--- Runs the test body; prints "ok - name" or "not ok - name" with details, and quits
+--- Neovim with status 0 or 1.
+function H.run(name, body)
+  local ok, err = xpcall(body, debug.traceback)
+  if ok then
+    out('ok - ' .. name)
+  else
+    out('not ok - ' .. name)
+    out('  ' .. tostring(err):gsub('\n', '\n  '))
+    out('  ' .. H.describe():gsub('\n', '\n  '))
+    for _, root in ipairs(fixtures) do
+      out('  fixture kept at ' .. root)
+    end
+  end
+  pcall(stop_clients)
+  if ok then
+    for _, root in ipairs(fixtures) do
+      vim.fn.delete(root, 'rf')
+    end
+    vim.cmd('qall!')
+  else
+    vim.cmd('cquit 1')
+  end
+end
+
+return H

@@ -1,0 +1,86 @@
+-- A conflicting edit in another worktree shows as a diagnostic on the right lines,
+-- for a commit made there, for a file saved there later, and for this buffer's
+-- unsaved text. One client serves buffers of every worktree.
+local H = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h') .. '/helpers.lua')
+
+H.run('diagnostics for conflicting edits in another worktree', function()
+  local fx = H.fixture()
+
+  -- beta commits a change to lines 10-12.
+  H.write(fx.beta .. '/app.txt', H.numbered(40, { [10] = 'beta 10', [11] = 'beta 11', [12] = 'beta 12' }))
+  H.git(fx.beta, 'commit', '-qam', 'beta edits 10-12')
+
+  H.setup()
+  local buf = H.edit(fx.alpha .. '/app.txt')
+  local client = H.client_of(buf)
+
+  -- alpha changes the same lines (and line 30) in the buffer, unsaved.
+  vim.api.nvim_buf_set_lines(buf, 9, 12, false, { 'alpha 10', 'alpha 11', 'alpha 12' })
+  vim.api.nvim_buf_set_lines(buf, 29, 30, false, { 'alpha 30' })
+
+  H.wait_for('a conflict diagnostic on lines 10-12 of alpha/app.txt', 20000, function()
+    local d = H.diagnostics(buf)[1]
+    return d ~= nil and d.lnum == 9
+  end, H.describe)
+  local first = H.diagnostics(buf)[1]
+  H.eq('conflict', first.code, 'diagnostic code')
+  H.assert(first.message:find('beta', 1, true), 'message should name session beta: ' .. first.message)
+  H.assert(first.end_lnum >= 11 and first.end_lnum <= 12, 'diagnostic should end on line 12, ends at ' .. first.end_lnum + 1)
+  for _, d in ipairs(H.diagnostics(buf)) do
+    H.assert(d.lnum >= 9, string.format('unexpected diagnostic on line %d: %s', d.lnum + 1, d.message))
+  end
+  local related = first.user_data and first.user_data.lsp and first.user_data.lsp.relatedInformation
+  H.assert(related and related[1], 'diagnostic should carry relatedInformation to beta')
+  H.assert(
+    vim.uri_to_fname(related[1].location.uri) == fx.beta .. '/app.txt',
+    'relatedInformation should point at beta/app.txt, got ' .. related[1].location.uri
+  )
+
+  -- beta then saves (without committing) a change to line 30: a second conflict appears.
+  H.write(fx.beta .. '/app.txt', H.numbered(40, { [10] = 'beta 10', [11] = 'beta 11', [12] = 'beta 12', [30] = 'beta 30' }))
+  H.wait_for('a conflict diagnostic on line 30 after beta saved its file', 20000, function()
+    for _, d in ipairs(H.diagnostics(buf)) do
+      if d.lnum == 29 and d.message:find('beta', 1, true) then
+        return true
+      end
+    end
+    return false
+  end, H.describe)
+
+  -- alpha undoes its edit of line 30 (still unsaved): that diagnostic goes away.
+  vim.api.nvim_buf_set_lines(buf, 29, 30, false, { 'line 30' })
+  H.wait_for('the line-30 diagnostic to clear after alpha reverted it', 20000, function()
+    for _, d in ipairs(H.diagnostics(buf)) do
+      if d.lnum == 29 then
+        return false
+      end
+    end
+    return #H.diagnostics(buf) > 0
+  end, H.describe)
+
+  -- A buffer in beta's worktree uses the same client: one per repository.
+  local beta_buf = H.edit(fx.beta .. '/app.txt')
+  H.wait_for('beta/app.txt to attach', 10000, function()
+    return vim.lsp.buf_is_attached(beta_buf, client.id)
+  end, H.describe)
+  H.eq(1, #H.clients(), 'number of agentls clients')
+
+  -- The statusline names the buffer's session and counts its collisions.
+  H.wait_for('the statusline to show beta with collisions', 20000, function()
+    return require('agentls').statusline(beta_buf):match('^beta !%d+$') ~= nil
+  end, function()
+    return 'statusline: ' .. vim.inspect(require('agentls').statusline(beta_buf)) .. '\n' .. H.describe()
+  end)
+
+  -- :AgentLS overlaps lists both sides of the conflict in the quickfix list.
+  vim.cmd('AgentLS overlaps')
+  H.wait_for('the quickfix list to hold both sides of the conflict', 20000, function()
+    local names = {}
+    for _, item in ipairs(vim.fn.getqflist()) do
+      names[vim.api.nvim_buf_get_name(item.bufnr)] = item.lnum
+    end
+    return names[fx.alpha .. '/app.txt'] == 10 and names[fx.beta .. '/app.txt'] == 10
+  end, function()
+    return vim.inspect(vim.fn.getqflist()) .. '\n' .. H.describe()
+  end)
+end)
