@@ -1,0 +1,414 @@
+"""`check_paths`: who else is touching these files, before an agent writes them.
+
+Two sources give the same answer:
+- a live Workspace (the shared engine's): every session's state is already in
+  memory, so the check reads entries from it;
+- no Workspace (a cold hook): the work depends on the paths asked about, never on
+  the size of the repository. For each path and each other session we hash that
+  session's file on disk, look up its base (merge-base with trunk) with pygit2,
+  and ask git's own merge (Analyzer.merge_file) only when both sides changed it.
+
+The answer is a JSON-able dict (the engine's "check" method returns it as is).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pygit2
+
+from agentls.analysis import Analyzer
+from agentls.changes import (
+    ALWAYS_ALLOWED_IN_RESEARCH,
+    MODE_EXEC,
+    MODE_FILE,
+    MODE_LINK,
+    Entry,
+    SessionState,
+    tree_entry,
+    tree_of,
+)
+from agentls.claims import glob_matches, matching_claim
+from agentls.errors import AgentlsError
+from agentls.git.merge import MergeTree
+from agentls.git.repo import Repository, find_repository
+from agentls.sessions import Session, discover_sessions, find_session, session_at
+from agentls.store import Store
+
+KIND_ORDER = {"conflict": 0, "ownership": 1, "overlap": 2, "changed": 3, "research-write": 4}
+HANDOFF_LINES = 5
+
+
+# --- one session's view of a path -------------------------------------------------------
+
+
+class Side:
+    """What one session has at a path now, and at its base."""
+
+    def __init__(self, session: Session, base_tree: pygit2.Tree | None, head: str | None) -> None:
+        self.session = session
+        self.base_tree = base_tree
+        self.head = head
+
+    def entry(self, path: str) -> Entry:
+        raise NotImplementedError
+
+    def base_entry(self, path: str) -> Entry:
+        raise NotImplementedError
+
+
+class LiveSide(Side):
+    """A session as a live Workspace holds it (unsaved editor buffers included)."""
+
+    def __init__(self, state: SessionState) -> None:
+        super().__init__(state.session, state.base_tree, state.head)
+        self.state = state
+
+    def entry(self, path: str) -> Entry:
+        return self.state.entry(path)
+
+    def base_entry(self, path: str) -> Entry:
+        return self.state.base_entry(path)
+
+
+class DiskSide(Side):
+    """A session read straight from its worktree: hash the file, look up the base."""
+
+    def __init__(
+        self, session: Session, git: pygit2.Repository, base: str | None, head: str | None
+    ) -> None:
+        super().__init__(session, tree_of(git, base), head)
+        self.git = git
+        self.head_tree = tree_of(git, head)
+        self._entries: dict[str, Entry] = {}
+        self._worktree_repo: pygit2.Repository | None = None
+
+    def base_entry(self, path: str) -> Entry:
+        return tree_entry(self.git, self.base_tree, path)
+
+    def entry(self, path: str) -> Entry:
+        if path not in self._entries:
+            self._entries[path] = self._read(path)
+        return self._entries[path]
+
+    def _read(self, path: str) -> Entry:
+        full = self.session.path / path
+        try:
+            info = full.lstat()
+        except OSError:
+            return None
+        if stat.S_ISDIR(info.st_mode):
+            return None
+        known = self.base_entry(path) or tree_entry(self.git, self.head_tree, path)
+        if known is None and self._ignored(path):
+            return None  # `git add -A` would not pick it up either
+        if stat.S_ISLNK(info.st_mode):
+            data, mode = os.fsencode(os.readlink(full)), MODE_LINK
+        else:
+            try:
+                data = full.read_bytes()
+            except OSError:
+                return None
+            mode = MODE_EXEC if info.st_mode & stat.S_IXUSR else MODE_FILE
+        oid = str(pygit2.hash(data))
+        if known is not None and known == (oid, mode):
+            return known
+        # Changed content must be in the object store for merges and diffs.
+        return (str(self.git.create_blob(data)), mode)
+
+    def _ignored(self, path: str) -> bool:
+        try:
+            if self._worktree_repo is None:
+                self._worktree_repo = pygit2.Repository(str(self.session.path))
+            return bool(self._worktree_repo.path_is_ignored(path))
+        except pygit2.GitError:
+            return False
+
+
+# --- where the sides come from ------------------------------------------------------------
+
+
+@dataclass
+class View:
+    """Sessions, their sides and the analyzer, from a live Workspace or from disk."""
+
+    repository: Repository
+    git: pygit2.Repository
+    analyzer: Analyzer
+    sessions: list[Session]
+    sides: dict[str, Side]
+    ignore: list[str] = field(default_factory=list)
+    trunk_branch: str = ""
+    _close: list[Any] = field(default_factory=list)
+
+    def close(self) -> None:
+        for item in self._close:
+            item.close()
+
+    def pair_base_entry(self, a: Side, b: Side, path: str) -> Entry:
+        base = self.analyzer.merge_base(a.head, b.head)
+        return tree_entry(self.git, tree_of(self.git, base), path)
+
+
+def live_view(workspace: Any) -> View:
+    """A view over a Workspace the caller keeps current (the shared engine)."""
+    sides: dict[str, Side] = {sid: LiveSide(st) for sid, st in workspace.states.items()}
+    return View(
+        repository=workspace.repository,
+        git=workspace.git,
+        analyzer=workspace.analyzer,
+        sessions=list(workspace.sessions),
+        sides=sides,
+        ignore=list(workspace.ignore_globs),
+        trunk_branch=workspace.trunk.branch,
+    )
+
+
+def _trunk_commit(git: pygit2.Repository) -> tuple[str, str] | None:
+    """(branch, commit) like resolve_trunk, read with pygit2 instead of four git processes."""
+    names: list[str] = []
+    try:
+        configured = git.config["agentls.trunk"]
+    except (KeyError, pygit2.GitError):
+        configured = None
+    if configured:
+        names.append(str(configured))
+    else:
+        try:
+            origin = git.references["refs/remotes/origin/HEAD"].target
+            if isinstance(origin, str) and origin.startswith("refs/remotes/origin/"):
+                names.append(origin.removeprefix("refs/remotes/origin/"))
+        except (KeyError, pygit2.GitError):
+            pass
+        names += ["main", "master"]
+    for name in names:
+        for ref in (f"refs/heads/{name}", f"refs/remotes/origin/{name}"):
+            try:
+                commit = git.references[ref].peel(pygit2.Commit)
+            except (KeyError, pygit2.GitError, ValueError):
+                continue
+            return name, str(commit.id)
+    return None
+
+
+def disk_view(cwd: str | Path, located: tuple[Path, Path] | None = None) -> View:
+    """A view read from disk: one `git worktree list`, pygit2 for everything else."""
+    if located is not None:
+        repository = Repository(common_dir=located[1], toplevel=located[0])
+    else:
+        repository = find_repository(cwd)
+    store = Store(repository.state_dir)
+    git = pygit2.Repository(str(repository.common_dir))
+    merger = MergeTree(repository.cwd)  # starts git only when a merge is asked for
+    view = View(repository, git, Analyzer(git, merger), [], {}, _close=[merger, store])
+    try:
+        view.sessions = discover_sessions(repository, store)
+        trunk = _trunk_commit(git)
+        if trunk is None:
+            raise AgentlsError("no trunk branch: none of agentls.trunk, main or master exists")
+        view.trunk_branch = trunk[0]
+        for session in view.sessions:
+            if session.missing:
+                continue
+            head = session.head
+            base = head if session.is_research else view.analyzer.merge_base(head, trunk[1])
+            view.sides[session.id] = DiskSide(session, git, base, head)
+    except BaseException:
+        view.close()
+        raise
+    return view
+
+
+# --- the check ---------------------------------------------------------------------------------
+
+
+def _handoff(session: Session) -> list[str]:
+    """The first lines of a session's HANDOFF.md: what it says it is doing."""
+    try:
+        with open(session.path / "HANDOFF.md", encoding="utf-8", errors="replace") as handle:
+            lines = []
+            for line in handle:
+                text = line.strip()
+                if text:
+                    lines.append(text[:200])
+                if len(lines) >= HANDOFF_LINES:
+                    break
+            return lines
+    except OSError:
+        return []
+
+
+def _ranges(rs: Iterable[tuple[int, int]]) -> list[list[int]]:
+    return [[a, b] for a, b in rs]
+
+
+def _fingerprint(other: Session, entry: Entry, claim: str | None, kind: str) -> str:
+    # What the other session has, not what the writer has: the writer's own edits
+    # (including the retried one) must not make an acknowledged collision new again.
+    family = "claim" if kind == "ownership" else "change"
+    raw = json.dumps([other.id, family, list(entry) if entry else None, claim])
+    return hashlib.sha1(raw.encode()).hexdigest()[:16]
+
+
+def _finding(
+    view: View, writer: Side, other: Side, path: str, cache: dict[str, Entry | None]
+) -> dict[str, Any] | None:
+    session = other.session
+    claim = matching_claim(session.claims, path) if session.claims else None
+    theirs_base, theirs = other.base_entry(path), other.entry(path)
+    changed = theirs != theirs_base
+    if not changed and claim is None:
+        return None
+    kind, detail = "ownership", [claim] if claim else []
+    mine_ranges: list[list[int]] = []
+    their_ranges: list[list[int]] = []
+    analyzer = view.analyzer
+    if changed:
+        if "mine" not in cache:
+            cache["mine"], cache["mine_base"] = writer.entry(path), writer.base_entry(path)
+        mine, mine_base = cache["mine"], cache["mine_base"]
+        if mine == mine_base:
+            # Only they changed it: any edit of ours will at least overlap.
+            kind = "changed" if claim is None else "ownership"
+            their_ranges = _ranges(analyzer.ranges(theirs_base, theirs))
+        else:
+            base = view.pair_base_entry(writer, other, path)
+            kinds = None if mine == theirs else analyzer.merge_file(path, base, mine, theirs)
+            conflict = kinds is not None
+            kind = "conflict" if conflict else ("ownership" if claim else "overlap")
+            detail = (kinds or []) + ([claim] if claim else [])
+            mine_ranges = _ranges(analyzer.ranges(base, mine, theirs, conflict=conflict))
+            their_ranges = _ranges(analyzer.ranges(base, theirs, mine, conflict=conflict))
+    return {
+        "kind": kind,
+        "session": session.name,
+        "session_id": session.id,
+        "branch": session.branch,
+        "file": str(session.path / path),
+        "changed": changed,
+        "claim": claim,
+        "ranges": {"self": mine_ranges, "other": their_ranges},
+        "detail": detail,
+        "handoff": _handoff(session),
+        "fingerprint": _fingerprint(session, theirs, claim, kind),
+    }
+
+
+def _writer(view: View, cwd: Path, file: Path, session: str | None) -> tuple[Side, str] | None:
+    """The session that is about to write FILE, and FILE relative to its worktree."""
+    owner = session_at(view.sessions, file.parent)
+    chosen: Session | None
+    if session is not None:
+        chosen = find_session(view.sessions, session)
+    else:
+        chosen = owner or session_at(view.sessions, cwd)
+    if chosen is None or owner is None or chosen.id not in view.sides:
+        return None
+    try:
+        relative = file.relative_to(owner.path).as_posix()
+    except ValueError:
+        return None
+    if relative in (".", ".git") or relative.startswith(".git/"):
+        return None
+    return view.sides[chosen.id], relative
+
+
+def _absolute(cwd: Path, path: str) -> Path:
+    candidate = Path(path)
+    full = candidate if candidate.is_absolute() else cwd / candidate
+    # Resolve the folder (symlinked checkouts) but keep the file name as given.
+    try:
+        return full.parent.resolve() / full.name
+    except OSError:
+        return full
+
+
+def check_view(view: View, cwd: str | Path, paths: Sequence[str], session: str | None) -> dict:
+    """The check over an open View (see check_paths)."""
+    base_dir = Path(cwd).resolve()
+    files: list[dict[str, Any]] = []
+    writer_session: Session | None = None
+    for raw in paths:
+        if not isinstance(raw, str) or not raw or "\0" in raw:
+            continue
+        full = _absolute(base_dir, raw)
+        located = _writer(view, base_dir, full, session)
+        if located is None:
+            continue
+        writer, relative = located
+        writer_session = writer_session or writer.session
+        if any(glob_matches(g, relative) for g in view.ignore):
+            continue
+        findings: list[dict[str, Any]] = []
+        if writer.session.is_research and relative not in ALWAYS_ALLOWED_IN_RESEARCH:
+            findings.append(
+                {
+                    "kind": "research-write",
+                    "session": writer.session.name,
+                    "session_id": writer.session.id,
+                    "branch": writer.session.branch,
+                    "file": str(full),
+                    "changed": False,
+                    "claim": None,
+                    "ranges": {"self": [], "other": []},
+                    "detail": [],
+                    "handoff": [],
+                    "fingerprint": "research:" + writer.session.id,
+                }
+            )
+        cache: dict[str, Entry | None] = {}
+        for other_session in view.sessions:
+            other = view.sides.get(other_session.id)
+            if other is None or other is writer or other_session.is_research:
+                continue  # research forks only read; their writes are their own finding
+            found = _finding(view, writer, other, relative, cache)
+            if found is not None:
+                findings.append(found)
+        findings.sort(key=lambda f: (KIND_ORDER.get(f["kind"], 9), f["session"]))
+        files.append({"path": relative, "file": str(full), "findings": findings})
+    if writer_session is None and session is None:
+        writer_session = session_at(view.sessions, base_dir)
+    return {
+        "ok": True,
+        "repository": str(view.repository.common_dir),
+        "trunk": view.trunk_branch,
+        "session": None
+        if writer_session is None
+        else {
+            "name": writer_session.name,
+            "branch": writer_session.branch,
+            "path": str(writer_session.path),
+        },
+        "clear": not any(f["findings"] for f in files),
+        "files": files,
+    }
+
+
+def check_paths(
+    workspace: Any,
+    cwd: str | Path,
+    paths: Sequence[str],
+    session: str | None = None,
+    *,
+    located: tuple[Path, Path] | None = None,
+) -> dict:
+    """Which other sessions changed or claim PATHS (relative to CWD, or absolute).
+
+    WORKSPACE is a live, refreshed agentls.workspace.Workspace (the shared engine
+    passes its own), or None to read everything from disk for just these paths.
+    SESSION names the writing session; by default it is the one holding each file.
+    """
+    if workspace is not None:
+        return check_view(live_view(workspace), cwd, paths, session)
+    view = disk_view(cwd, located)
+    try:
+        return check_view(view, cwd, paths, session)
+    finally:
+        view.close()

@@ -1,0 +1,79 @@
+"""One adapter per agent: read its hook payload, answer in its format.
+
+Every adapter turns a payload into a HookRequest (a write about to happen, or a
+moment to give context) and renders a deny or a context message. The decision
+itself is the same for every agent (agentls.agents.decision). Standard library only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+AGENTS = ("claude", "codex", "cursor", "gemini", "copilot")
+
+
+@dataclass
+class HookRequest:
+    kind: str  # "write": files are about to be written; "context": say what is contested
+    cwd: str
+    files: list[str] = field(default_factory=list)
+    agent_session: str = ""
+    event: str = ""  # the agent's own event name, echoed in context answers
+
+
+class Adapter:
+    name = ""
+
+    def parse(self, payload: dict[str, Any]) -> HookRequest | None:
+        """What this payload asks for; None when agentls has nothing to say about it."""
+        raise NotImplementedError
+
+    def deny(self, reason: str, summary: str, request: HookRequest) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def context(self, text: str, request: HookRequest) -> dict[str, Any] | None:
+        """The answer that puts TEXT in front of the model; None when unsupported."""
+        return None
+
+
+def text_field(mapping: Any, *keys: str) -> str:
+    """The first non-empty string among KEYS of MAPPING."""
+    if not isinstance(mapping, dict):
+        return ""
+    for key in keys:
+        value = mapping.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def object_field(mapping: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """The first of KEYS holding an object (or a JSON string of one)."""
+    for key in keys:
+        value = mapping.get(key)
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                continue
+        if isinstance(value, dict):
+            return value
+    return {}
+
+
+def adapter(agent: str) -> Adapter:
+    """The adapter for AGENT (one of AGENTS)."""
+    from agentls.agents.hooks import claude, codex, copilot, cursor, gemini
+
+    table: dict[str, Adapter] = {
+        "claude": claude.Claude(),
+        "codex": codex.Codex(),
+        "cursor": cursor.Cursor(),
+        "gemini": gemini.Gemini(),
+        "copilot": copilot.Copilot(),
+    }
+    if agent not in table:
+        raise ValueError(f"unknown agent {agent!r}: use one of {', '.join(AGENTS)}")
+    return table[agent]

@@ -1,0 +1,70 @@
+"""Deny once: remember which collisions an agent session has already been told about.
+
+Kept in the repository's store (`<common>/agentls/store.sqlite3`, own table) so
+every hook process, engine and CLI sees the same memory. Only the standard
+library is used: this runs in the hook's fast path.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS agent_denials (
+    agent TEXT NOT NULL,
+    agent_session TEXT NOT NULL,
+    file TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (agent, agent_session, file, fingerprint)
+);
+"""
+# Old answers stop mattering once the sessions involved have moved on.
+KEEP_SECONDS = 14 * 24 * 3600
+
+
+class Seen:
+    """Which (agent, agent session, file, fingerprint) were already denied."""
+
+    def __init__(self, state_dir: Path) -> None:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(state_dir / "store.sqlite3", timeout=10, isolation_level=None)
+        self._db.execute("PRAGMA busy_timeout = 10000")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def first_time(self, agent: str, agent_session: str, items: Iterable[tuple[str, str]]) -> bool:
+        """Record ITEMS (file, fingerprint); True when any of them is new (deny now)."""
+        wanted = sorted(set(items))
+        now = time.time()
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            new = False
+            for file, fingerprint in wanted:
+                cursor = self._db.execute(
+                    "INSERT OR IGNORE INTO agent_denials VALUES (?, ?, ?, ?, ?)",
+                    (agent, agent_session, file, fingerprint, now),
+                )
+                new = new or cursor.rowcount > 0
+            if new:
+                self._db.execute(
+                    "DELETE FROM agent_denials WHERE created < ?", (now - KEEP_SECONDS,)
+                )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return new
+
+    def forget(self, agent: str | None = None) -> int:
+        """Drop remembered denials (all, or one agent's); returns how many."""
+        if agent is None:
+            cursor = self._db.execute("DELETE FROM agent_denials")
+        else:
+            cursor = self._db.execute("DELETE FROM agent_denials WHERE agent = ?", (agent,))
+        return cursor.rowcount

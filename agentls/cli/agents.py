@@ -1,0 +1,100 @@
+"""`agentls check`, `agentls hook AGENT`, `agentls hooks install AGENT`, `agentls mcp`.
+
+`hook` is on every agent write path: it imports nothing heavy here and lets
+agentls.agents.runner decide what to load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+AGENT_NAMES = ("claude", "codex", "cursor", "gemini", "copilot")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    check = subparsers.add_parser(
+        "check",
+        help="before writing files: which other sessions changed or claim them",
+        description="Exit 0 when every file is clear, 1 when any is contested, 2 on errors.",
+    )
+    check.add_argument("paths", nargs="+", metavar="PATH", help="files about to be written")
+    check.add_argument("--session", help="the writing session (default: the one holding each file)")
+    check.add_argument("--json", action="store_true", help="print the result as JSON")
+    check.set_defaults(run=run_check)
+
+    hook = subparsers.add_parser(
+        "hook",
+        help="an agent's pre-write hook: reads its payload on stdin, answers in its format",
+    )
+    hook.add_argument("agent", choices=AGENT_NAMES)
+    hook.set_defaults(run=run_hook)
+
+    hooks = subparsers.add_parser("hooks", help="install agentls's hook into an agent's config")
+    hooks_verbs = hooks.add_subparsers(dest="hooks_command", metavar="VERB")
+    install = hooks_verbs.add_parser("install", help="merge the hook into the project config")
+    install.add_argument("agent", choices=AGENT_NAMES)
+    install.add_argument("--uninstall", action="store_true", help="remove it again")
+    install.set_defaults(run=run_install)
+
+    mcp = subparsers.add_parser("mcp", help="an MCP server (stdio) with agentls's tools")
+    mcp.set_defaults(run=run_mcp)
+
+
+def run_hook(args: argparse.Namespace) -> int:
+    from agentls.agents.runner import run_hook as answer
+
+    try:
+        payload = sys.stdin.read()
+    except (OSError, ValueError):
+        payload = ""
+    text, code = answer(args.agent, payload)
+    if text:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    return code
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from agentls.agents.decision import describe_file
+    from agentls.agents.runner import check_cli
+
+    cwd = str(Path(args.directory).resolve())
+    result = check_cli(cwd, list(args.paths), args.session)
+    if args.json:
+        json.dump(result, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for entry in result["files"]:
+            for line in describe_file(entry):
+                print(line)
+        if not result["files"]:
+            print("no file inside a session's worktree")
+    return 0 if result["clear"] else 1
+
+
+def run_install(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from agentls.agents.install import install
+    from agentls.git.repo import find_repository
+
+    repository = find_repository(args.directory)
+    root = repository.toplevel or Path(args.directory).resolve()
+    changes = install(args.agent, root, uninstall=args.uninstall)
+    for line in changes:
+        print(line)
+    if not changes:
+        state = "not installed" if args.uninstall else "already installed"
+        print(f"agentls hook for {args.agent}: {state} in {root}; nothing changed")
+    return 0
+
+
+def run_mcp(args: argparse.Namespace) -> int:
+    from agentls.agents.mcp_server import serve
+
+    serve(args.directory)
+    return 0
