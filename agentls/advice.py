@@ -58,9 +58,9 @@ def advice(report: Report) -> list[str]:
         )
     research = [c for c in report.overlaps if c.kind == "research-write"]
     if research:
-        names = sorted({c.sessions[0] for c in research})
+        writers = sorted({c.sessions[0] for c in research})
         lines.append(
-            f"research session(s) {', '.join(names)} wrote files: forks answer questions, "
+            f"research session(s) {', '.join(writers)} wrote files: forks answer questions, "
             "code belongs in a code session"
         )
     for session in report.sessions:

@@ -113,7 +113,8 @@ class Analyzer:
         if key not in self._diff_cache:
             if len(self._diff_cache) > 256:
                 self._diff_cache.clear()
-            diff = self.repo[old_tree].diff_to_tree(self.repo[new_tree])  # no rename detection
+            old, new = (self.repo[t].peel(pygit2.Tree) for t in (old_tree, new_tree))
+            diff = old.diff_to_tree(new)  # no rename detection
             paths: set[str] = set()
             for delta in diff.deltas:
                 paths.add(delta.old_file.path)
@@ -195,9 +196,9 @@ class Analyzer:
             return self._hunk_cache[key]
         result: list[Hunk] | None = None
         if new is not None and new[1] not in (0o120000, 0o160000):
-            old_blob = self.repo[old[0]] if old is not None and old[1] != 0o160000 else None
+            old_blob = self.repo[old[0]].peel(pygit2.Blob) if old and old[1] != 0o160000 else None
             patch = pygit2.Patch.create_from(
-                old_blob, self.repo[new[0]], context_lines=0, interhunk_lines=0
+                old_blob, self.repo[new[0]].peel(pygit2.Blob), context_lines=0, interhunk_lines=0
             )
             if not patch.delta.is_binary:
                 result = [_hunk(h) for h in patch.hunks]

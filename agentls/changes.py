@@ -83,7 +83,7 @@ class SessionState:
         """Paths that differ between TREE and the current snapshot (no rename detection)."""
         if tree is None:  # unborn or unrelated history: everything is new
             return {entry.path for entry in self.index}
-        return _diff_paths(tree.diff_to_tree(self.repo[self.snapshot_tree()]))
+        return _diff_paths(tree.diff_to_tree(self.repo[self.snapshot_tree()].peel(pygit2.Tree)))
 
     @property
     def dirty(self) -> bool:
@@ -122,7 +122,8 @@ class SessionState:
         if entry is None:
             self.index.remove(path)
         else:
-            self.index.add(pygit2.IndexEntry(path, pygit2.Oid(hex=entry[0]), entry[1]))
+            mode = pygit2.enums.FileMode(entry[1])
+            self.index.add(pygit2.IndexEntry(path, pygit2.Oid(hex=entry[0]), mode))
         self._snapshot = self._tree = None
         for paths, tree in ((self.changed, self.base_tree), (self.uncommitted, self.head_tree)):
             if entry == tree_entry(self.repo, tree, path):

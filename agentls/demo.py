@@ -1,10 +1,10 @@
 """`agentls demo`: a realistic example repository with four sessions, built offline.
 
-shop/            primary checkout on main (trunk); one fix landed after the others branched
-shop-auth/       session "auth"     (feat/auth)     owns auth/**      committed + staged + untracked
-shop-billing/    session "billing"  (feat/billing)  owns billing/**   committed + unstaged, edits shared config
-shop-hotfix/     session "hotfix"   (fix/timeout)   strays into auth/ and conflicts with auth
-shop-research/   session "research" (detached fork of auth, read-only) - writes a brief, and one stray file
+shop/          primary checkout on main (trunk); a fix landed after the others branched
+shop-auth/     "auth" (feat/auth) owns auth/**: committed + staged + untracked work
+shop-billing/  "billing" (feat/billing) owns billing/**: committed + unstaged, shared config
+shop-hotfix/   "hotfix" (fix/timeout) strays into auth/ and conflicts with auth
+shop-research/ "research": a read-only fork of auth that writes a brief and one stray file
 """
 
 from __future__ import annotations
@@ -66,7 +66,9 @@ FILES = {
         "    return round(net * (1 + TAX_RATE), 2)\n\n\n"
         "def render(lines):\n    return f'{total(lines)} {CURRENCY}'\n"
     ),
-    "billing/payments.py": "def charge(card, amount):\n    return {'card': card, 'amount': amount}\n",
+    "billing/payments.py": (
+        "def charge(card, amount):\n    return {'card': card, 'amount': amount}\n"
+    ),
     "tests/__init__.py": "",
     "tests/test_shop.py": (
         "import unittest\n\nfrom billing.invoice import total\n\n\n"
@@ -137,7 +139,8 @@ def build_demo(root: Path | None = None) -> Path:
         auth,
         "auth/login.py",
         "    token = issue_token(user)\n",
-        "    if is_locked(user):\n        return None\n    token = issue_token(user, scope='web')\n",
+        "    if is_locked(user):\n        return None\n"
+        "    token = issue_token(user, scope='web')\n",
     )
     _edit(
         auth,

@@ -99,9 +99,8 @@ def render_status(report: Report, stream: TextIO = sys.stdout) -> None:
             kinds = {c.kind for c in collisions}
             arrow = " → " if kinds == {"ownership"} else " ↔ "
             out.append("  " + style(arrow.join(names), "1"))
-            for collision, line in zip(
-                collisions, _table([collision_cells(c) for c in collisions], "    ")
-            ):
+            table = _table([collision_cells(c) for c in collisions], "    ")
+            for collision, line in zip(collisions, table, strict=True):
                 label = KIND_LABEL[collision.kind]
                 out.append(line.replace(label, style(label, KIND_COLOUR[collision.kind]), 1))
     out.append("")

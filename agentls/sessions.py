@@ -112,7 +112,7 @@ def session_at(sessions: list[Session], folder: Path) -> Session | None:
     folder = folder.resolve()
     best: Session | None = None
     for session in sessions:
-        if folder == session.path or session.path in folder.parents:
-            if best is None or len(session.path.parts) > len(best.path.parts):
-                best = session
+        inside = folder == session.path or session.path in folder.parents
+        if inside and (best is None or len(session.path.parts) > len(best.path.parts)):
+            best = session
     return best

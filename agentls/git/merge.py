@@ -126,11 +126,13 @@ class MergeTree:
                     proc.stdin.write(f"{ours} {theirs}\n".encode())
                     proc.stdin.flush()
                     return _read_result(self._tokens)
-                except (BrokenPipeError, GitError):
+                except (BrokenPipeError, GitError) as exc:
                     # git dies on an unknown object; restart once, then report.
                     self.close()
                     if attempt == 2:
-                        raise GitError(f"git merge-tree could not merge {ours} and {theirs}")
+                        raise GitError(
+                            f"git merge-tree could not merge {ours} and {theirs}"
+                        ) from exc
         raise AssertionError("unreachable")
 
     def close(self) -> None:

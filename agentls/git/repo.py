@@ -153,14 +153,13 @@ class Trunk:
 
 def resolve_trunk(repo: Repository, override: str | None = None) -> Trunk:
     """Trunk: OVERRIDE, else `agentls.trunk`, else origin/HEAD's branch, `main`, `master`."""
-    explicit = override or run_git(
-        ["config", "--get", "agentls.trunk"], cwd=repo.cwd, check=False
-    )
+    explicit = override or run_git(["config", "--get", "agentls.trunk"], cwd=repo.cwd, check=False)
     if explicit:
         found = _find_branch(repo, explicit)
         if found is None:
             raise AgentlsError(
-                f"trunk branch {explicit!r} (from settings or `git config agentls.trunk`) does not exist",
+                f"trunk branch {explicit!r} (from settings or `git config agentls.trunk`)"
+                " does not exist",
                 "create it, or point agentls at another with `git config agentls.trunk <branch>`",
             )
         return found

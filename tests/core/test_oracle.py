@@ -100,7 +100,7 @@ def build(repo: Repo, plans: list[list], trunk_moves: list, detach_last: bool) -
         apply(repo, repo.main, path, operation)
     if trunk_moves:
         repo.commit(repo.main, "trunk moved")
-    for wt, plan in zip(worktrees, plans):
+    for wt, plan in zip(worktrees, plans, strict=True):
         for path, operation, when in plan:
             apply(repo, wt, path, operation)
             if when == "commit":
@@ -173,7 +173,7 @@ def test_incremental_path_matches_full_path(tmp_path_factory, committed, live) -
     worktrees = build(repo, committed, [], False)
     with Workspace(worktrees[0]) as live_ws:
         live_ws.refresh()
-        for wt, edits in zip(worktrees, live):
+        for wt, edits in zip(worktrees, live, strict=True):
             for path, operation in edits:
                 apply(repo, wt, path, operation)
                 located = live_ws.locate(wt / path)

@@ -1,0 +1,363 @@
+"""File watching: every worktree (git's ignore rules honoured) and the git admin files.
+
+On Linux one inotify descriptor (watchdog's `InotifyFD`, one reader thread) carries a
+non-recursive watch per directory, so ignored trees such as `node_modules` or
+`.venv` are never entered: each new directory is checked against git's ignore rules
+before it is watched. Elsewhere watchdog's recursive observer is used and ignored
+paths are dropped when events arrive.
+
+Events go to a sink as tuples:
+- ("file", abs_path): a file may have changed (written, renamed, deleted, chmod);
+- ("tree", abs_dir): a directory vanished, every file under it may be gone;
+- ("admin", why): HEAD, a branch, or the list of worktrees changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pygit2
+
+log = logging.getLogger(__name__)
+
+Event = tuple[str, str]
+Sink = Callable[[Event], None]
+
+# Names in an admin dir (common dir or worktrees/<id>) whose change means HEAD moved.
+HEAD_FILES = frozenset({"HEAD", "packed-refs"})
+# Folders whose removal means a rebase or am finished.
+REBASE_DIRS = frozenset({"rebase-merge", "rebase-apply"})
+
+
+@dataclass
+class _Root:
+    """One watched worktree."""
+
+    path: Path
+    wds: set[int] = field(default_factory=set)
+    _repo: pygit2.Repository | None = None
+
+    def ignored_dir(self, folder: Path) -> bool:
+        try:
+            relative = folder.relative_to(self.path).as_posix()
+        except ValueError:
+            return True
+        if self._repo is None:
+            try:
+                self._repo = pygit2.Repository(str(self.path))
+            except pygit2.GitError:
+                return False
+        try:
+            return bool(self._repo.path_is_ignored(relative + "/"))
+        except pygit2.GitError:
+            return False
+
+
+@dataclass
+class _Dir:
+    path: Path
+    kind: str  # "tree" | "gitdir" | "refs" | "worktrees"
+    root: _Root | None = None
+
+
+class Watcher:
+    """Watches worktrees and git admin dirs; call `sync` whenever the worktree list changes."""
+
+    def __init__(self, common_dir: Path, sink: Sink) -> None:
+        self.common_dir = Path(common_dir)
+        self.sink = sink
+        self._lock = threading.RLock()
+        self._roots: dict[Path, _Root] = {}
+        self._gitdirs: set[Path] = set()
+        self.limit_reached = False
+        self._backend: _Backend = (
+            _InotifyBackend(self) if sys.platform == "linux" else _PollingBackend(self)
+        )
+
+    @property
+    def watch_count(self) -> int:
+        return self._backend.count()
+
+    def sync(self, worktrees: Iterable[tuple[Path, Path]]) -> None:
+        """Watch exactly these (worktree folder, admin dir) pairs, plus the shared refs."""
+        wanted = {Path(p): Path(g) for p, g in worktrees if Path(p).is_dir()}
+        with self._lock:
+            if not self._gitdirs:
+                self._backend.watch_admin(self.common_dir)
+            for gone in [r for r in self._roots if r not in wanted]:
+                self._backend.unwatch_root(self._roots.pop(gone))
+            for path, gitdir in wanted.items():
+                if path not in self._roots:
+                    root = _Root(path)
+                    self._roots[path] = root
+                    self._backend.watch_root(root)
+                if gitdir not in self._gitdirs:
+                    self._gitdirs.add(gitdir)
+                    self._backend.watch_gitdir(gitdir)
+
+    def is_root(self, folder: Path) -> bool:
+        return folder in self._roots
+
+    def close(self) -> None:
+        self._backend.close()
+
+
+class _Backend:
+    def watch_admin(self, common_dir: Path) -> None: ...
+    def watch_root(self, root: _Root) -> None: ...
+    def unwatch_root(self, root: _Root) -> None: ...
+    def watch_gitdir(self, gitdir: Path) -> None: ...
+    def count(self) -> int:
+        return 0
+
+    def close(self) -> None: ...
+
+
+class _InotifyBackend(_Backend):
+    """One inotify fd, a non-recursive watch per non-ignored directory."""
+
+    def __init__(self, watcher: Watcher) -> None:
+        from watchdog.observers.inotify_c import InotifyConstants as C
+        from watchdog.observers.inotify_c import InotifyFD
+
+        self.w = watcher
+        self.C = C
+        self.fd = InotifyFD()
+        self.fd.daemon = True
+        self.fd.start()
+        self.dirs: dict[int, _Dir] = {}
+        base = C.IN_DONT_FOLLOW | C.IN_ONLYDIR | C.IN_EXCL_UNLINK
+        self.tree_mask = base | (
+            C.IN_CLOSE_WRITE
+            | C.IN_MOVED_TO
+            | C.IN_MOVED_FROM
+            | C.IN_CREATE
+            | C.IN_DELETE
+            | C.IN_ATTRIB
+            | C.IN_DELETE_SELF
+            | C.IN_MOVE_SELF
+        )
+        self.admin_mask = base | (
+            C.IN_CLOSE_WRITE | C.IN_MOVED_TO | C.IN_MOVED_FROM | C.IN_CREATE | C.IN_DELETE
+        )
+
+    def count(self) -> int:
+        return len(self.dirs)
+
+    # --- adding and removing watches ---------------------------------------------------
+
+    def _add(self, path: Path, kind: str, root: _Root | None) -> bool:
+        try:
+            wd = self.fd.add_callback(
+                os.fsencode(str(path)),
+                self.tree_mask if kind == "tree" else self.admin_mask,
+                self,  # type: ignore[arg-type]
+                "agentls",
+            )
+        except OSError as exc:
+            if exc.errno == 28 and not self.w.limit_reached:  # ENOSPC: the watch limit
+                self.w.limit_reached = True
+                log.warning(
+                    "inotify watch limit reached; raise fs.inotify.max_user_watches (%s)", exc
+                )
+            elif exc.errno != 28:
+                log.debug("cannot watch %s: %s", path, exc)
+            return False
+        self.dirs[wd] = _Dir(path, kind, root)
+        if root is not None:
+            root.wds.add(wd)
+        return True
+
+    def watch_root(self, root: _Root) -> None:
+        self._walk(root, root.path, emit=False)
+
+    def _walk(self, root: _Root, top: Path, *, emit: bool) -> None:
+        """Watch TOP and every non-ignored folder below it; EMIT files found (new trees)."""
+        stack = [top]
+        while stack:
+            folder = stack.pop()
+            if not self._add(folder, "tree", root):
+                continue
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.name == ".git":
+                    continue
+                try:
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                except OSError:
+                    continue
+                child = Path(entry.path)
+                if is_dir:
+                    if not self.w.is_root(child) and not root.ignored_dir(child):
+                        stack.append(child)
+                elif emit:
+                    self.w.sink(("file", entry.path))
+
+    def unwatch_root(self, root: _Root) -> None:
+        callbacks = [(wd, "agentls") for wd in root.wds if wd in self.dirs]
+        for wd in root.wds:
+            self.dirs.pop(wd, None)
+        root.wds.clear()
+        try:
+            self.fd.remove_callbacks(callbacks)  # type: ignore[arg-type]
+        except OSError:
+            pass
+
+    def watch_admin(self, common_dir: Path) -> None:
+        self._add(common_dir, "gitdir", None)
+        for refs in (common_dir / "refs" / "heads", common_dir / "refs" / "remotes"):
+            self._watch_refs(refs)
+        if (common_dir / "worktrees").is_dir():
+            self._add(common_dir / "worktrees", "worktrees", None)
+
+    def _watch_refs(self, top: Path) -> None:
+        for folder, _subdirs, _files in os.walk(top):
+            self._add(Path(folder), "refs", None)
+
+    def watch_gitdir(self, gitdir: Path) -> None:
+        if gitdir != self.w.common_dir:
+            self._add(gitdir, "gitdir", None)
+
+    def close(self) -> None:
+        self.fd.close()
+
+    # --- the InotifyFD callback protocol (runs on watchdog's reader thread) -----------
+
+    def on_watch_deleted(self, wd: int) -> None:
+        with self.w._lock:
+            d = self.dirs.pop(wd, None)
+            if d is not None and d.root is not None:
+                d.root.wds.discard(wd)
+
+    def on_queue_overflow(self) -> None:
+        self.w.sink(("admin", "inotify queue overflowed"))
+
+    def on_event(self, event: Any) -> None:
+        try:
+            with self.w._lock:
+                self._event(event)
+        except Exception:  # never let one bad event stop the reader thread
+            log.exception("watch event failed")
+
+    def _event(self, event: Any) -> None:
+        d = self.dirs.get(event.wd)
+        if d is None:
+            return
+        name = os.fsdecode(event.name)
+        if d.kind == "tree":
+            self._tree_event(d, name, event)
+        elif not name.endswith(".lock"):
+            self._admin_event(d, name, event)
+
+    def _tree_event(self, d: _Dir, name: str, event: Any) -> None:
+        root = d.root
+        assert root is not None
+        if not name:
+            if (event.is_delete_self or event.is_move_self) and d.path == root.path:
+                self.w.sink(("admin", f"worktree folder {root.path} went away"))
+            return
+        if name == ".git":
+            return
+        full = d.path / name
+        if event.is_directory:
+            if event.is_create or event.is_moved_to:
+                if not self.w.is_root(full) and not root.ignored_dir(full):
+                    self._walk(root, full, emit=True)
+            elif event.is_delete or event.is_moved_from:
+                self.w.sink(("tree", str(full)))
+            return
+        if event.is_create and not full.is_symlink():
+            return  # a regular file's content arrives with IN_CLOSE_WRITE
+        self.w.sink(("file", str(full)))
+
+    def _admin_event(self, d: _Dir, name: str, event: Any) -> None:
+        full = d.path / name
+        if d.kind == "refs":
+            if event.is_directory and (event.is_create or event.is_moved_to):
+                self._watch_refs(full)
+            self.w.sink(("admin", f"ref {name} changed"))
+        elif d.kind == "worktrees":
+            if event.is_directory:
+                if event.is_create or event.is_moved_to:
+                    self._add(full, "gitdir", None)
+                self.w.sink(("admin", f"worktree admin dir {name} changed"))
+        elif d.kind == "gitdir":
+            if d.path == self.w.common_dir and name == "worktrees" and event.is_directory:
+                if event.is_create:
+                    self._add(full, "worktrees", None)
+                self.w.sink(("admin", "worktrees changed"))
+            elif name in HEAD_FILES and not event.is_directory:
+                self.w.sink(("admin", f"{name} changed in {d.path.name}"))
+            elif name in REBASE_DIRS and event.is_directory and event.is_delete:
+                self.w.sink(("admin", f"{name} finished"))
+
+
+class _PollingBackend(_Backend):
+    """Non-Linux: watchdog's native recursive observer, ignored paths dropped on arrival."""
+
+    def __init__(self, watcher: Watcher) -> None:
+        from watchdog.observers import Observer
+
+        self.w = watcher
+        self.observer = Observer()
+        self.observer.daemon = True
+        self.observer.start()
+        self.handles: dict[Path, Any] = {}
+
+    def _schedule(self, path: Path, handler: Callable[[Any], None], recursive: bool) -> Any:
+        from watchdog.events import FileSystemEventHandler
+
+        class _Handler(FileSystemEventHandler):
+            def on_any_event(self, event: Any) -> None:
+                handler(event)
+
+        try:
+            return self.observer.schedule(_Handler(), str(path), recursive=recursive)
+        except OSError as exc:
+            log.warning("cannot watch %s: %s", path, exc)
+            return None
+
+    def watch_root(self, root: _Root) -> None:
+        def handle(event: Any) -> None:
+            for raw in (event.src_path, getattr(event, "dest_path", "")):
+                if not raw:
+                    continue
+                path = Path(os.fsdecode(raw))
+                if ".git" in path.relative_to(root.path).parts:
+                    continue
+                if event.is_directory:
+                    if event.event_type in ("deleted", "moved") and raw == event.src_path:
+                        self.w.sink(("tree", str(path)))
+                    continue
+                if not root.ignored_dir(path.parent) or path.parent == root.path:
+                    self.w.sink(("file", str(path)))
+
+        self.handles[root.path] = self._schedule(root.path, handle, True)
+
+    def unwatch_root(self, root: _Root) -> None:
+        handle = self.handles.pop(root.path, None)
+        if handle is not None:
+            self.observer.unschedule(handle)
+
+    def watch_admin(self, common_dir: Path) -> None:
+        def handle(event: Any) -> None:
+            path = Path(os.fsdecode(event.src_path))
+            if path.name.endswith(".lock") or "objects" in path.parts or "agentls" in path.parts:
+                return
+            if path.name in HEAD_FILES or "refs" in path.parts or "worktrees" in path.parts:
+                self.w.sink(("admin", f"{path.name} changed"))
+
+        self.handles[common_dir] = self._schedule(common_dir, handle, True)
+
+    def close(self) -> None:
+        self.observer.stop()

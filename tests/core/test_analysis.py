@@ -1,0 +1,121 @@
+"""Collision kinds, line ranges, claims and research forks."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentls.claims import glob_matches, globs_intersect, validate_glob
+from agentls.errors import InvalidInputError
+from agentls.workspace import Workspace
+from tests.conftest import Repo, numbered
+
+
+@pytest.fixture
+def pair(repo: Repo):
+    repo.write(repo.main, "auth/login.py", numbered(30))
+    repo.write(repo.main, "billing/pay.py", numbered(30))
+    repo.commit(repo.main, "base")
+    return repo, repo.worktree("a", "a"), repo.worktree("b", "b")
+
+
+def test_ranges_point_at_each_sides_lines(pair) -> None:
+    repo, a, b = pair
+    lines = numbered(30).splitlines(keepends=True)
+    mine = [*lines[:3], "new top\n", *lines[3:]]  # shifts everything below by one
+    mine[20] = "mine 20\n"
+    repo.write(a, "auth/login.py", "".join(mine))
+    theirs = list(lines)
+    theirs[19] = "theirs 20\n"
+    theirs[28] = "theirs 29\n"
+    repo.write(b, "auth/login.py", "".join(theirs))
+    with Workspace(a) as ws:
+        [c] = ws.refresh().overlaps
+    assert c.kind == "conflict" and c.detail == ["contents"]
+    # Only the hunks taking part in the conflict, in each side's own line numbers.
+    assert c.ranges == {"a": [(21, 21)], "b": [(20, 20)]}
+
+
+def test_far_apart_edits_overlap_cleanly(pair) -> None:
+    repo, a, b = pair
+    repo.write(a, "auth/login.py", numbered(30).replace("line 2\n", "mine\n"))
+    repo.write(b, "auth/login.py", numbered(30).replace("line 25\n", "theirs\n"))
+    with Workspace(a) as ws:
+        [c] = ws.refresh().overlaps
+    assert (c.kind, c.ranges) == ("overlap", {"a": [(2, 2)], "b": [(25, 25)]})
+
+
+def test_modify_delete_conflict_has_no_range_on_the_deleting_side(pair) -> None:
+    repo, a, b = pair
+    (a / "billing/pay.py").unlink()
+    repo.write(b, "billing/pay.py", numbered(30).replace("line 5\n", "x\n"))
+    with Workspace(a) as ws:
+        [c] = ws.refresh().overlaps
+    assert c.kind == "conflict" and "modify/delete" in c.detail
+    assert c.ranges == {"a": [], "b": [(5, 5)]}
+
+
+def test_ownership_names_writer_owner_and_glob(pair) -> None:
+    repo, a, b = pair
+    repo.write(b, "auth/login.py", numbered(30).replace("line 7\n", "stray\n"))
+    with Workspace(a) as ws:
+        ws.refresh()
+        ws.store.update(ws.session("a").id, claims=["auth/**"])
+        report = ws.refresh()
+    [c] = report.overlaps
+    assert (c.kind, c.sessions, c.detail) == ("ownership", ["b", "a"], ["auth/**"])
+    assert c.ranges["b"] == [(7, 7)]
+
+
+def test_research_fork_writes_are_flagged_except_brief_and_handoff(pair) -> None:
+    repo, a, _b = pair
+    fork = repo.worktree("fork", None, start="a")
+    repo.write(fork, "BRIEF.md", "notes\n")
+    repo.write(fork, "HANDOFF.md", "notes\n")
+    repo.write(fork, "auth/login.py", numbered(30).replace("line 1\n", "oops\n"))
+    with Workspace(a) as ws:
+        ws.refresh()
+        ws.store.update(ws.session("fork").id, role="research")
+        report = ws.refresh()
+    [c] = report.overlaps
+    assert (c.kind, c.path, c.sessions) == ("research-write", "auth/login.py", ["fork"])
+    assert report.session("fork").changed == ["BRIEF.md", "HANDOFF.md", "auth/login.py"]
+
+
+def test_ignore_globs_hide_collisions(pair) -> None:
+    repo, a, b = pair
+    repo.write(a, "auth/login.py", numbered(30).replace("line 2\n", "mine\n"))
+    repo.write(b, "auth/login.py", numbered(30).replace("line 2\n", "theirs\n"))
+    with Workspace(a, ignore=["auth/**"]) as ws:
+        assert ws.refresh().overlaps == []
+
+
+@pytest.mark.parametrize(
+    ("glob", "path", "expected"),
+    [
+        ("auth/**", "auth/login.py", True),
+        ("auth/**", "auth/deep/x.py", True),
+        ("auth/**", "authz/x.py", False),
+        ("auth", "auth/x.py", True),
+        ("auth", "auth", True),
+        ("*.lock", "poetry.lock", True),
+        ("*.lock", "sub/poetry.lock", False),
+        ("**/*.lock", "sub/poetry.lock", True),
+        ("src/*.py", "src/a.py", True),
+        ("src/*.py", "src/a/b.py", False),
+        ("src/?.py", "src/a.py", True),
+    ],
+)
+def test_glob_matching(glob: str, path: str, expected: bool) -> None:
+    assert glob_matches(validate_glob(glob), path) is expected
+
+
+@pytest.mark.parametrize("bad", ["", "  ", "/etc/**", "../x", "a/../../b", "a//b", "C:\\x"])
+def test_bad_globs_are_refused(bad: str) -> None:
+    with pytest.raises(InvalidInputError):
+        validate_glob(bad)
+
+
+def test_glob_intersection() -> None:
+    assert globs_intersect("auth/**", "auth/login.py")
+    assert globs_intersect("auth/**", "auth/sub/**")
+    assert not globs_intersect("auth/**", "billing/**")

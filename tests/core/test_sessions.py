@@ -1,0 +1,155 @@
+"""Session discovery, names and the shared store, on real worktrees."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agentls.errors import InvalidInputError, NotARepositoryError
+from agentls.git.repo import find_repository
+from agentls.names import default_name, validate_name
+from agentls.sessions import discover_sessions
+from agentls.store import Store
+from agentls.workspace import Workspace
+from tests.conftest import Repo, git
+
+
+@pytest.fixture
+def three(repo: Repo) -> Repo:
+    repo.write(repo.main, "src/app.py", "print('hi')\n")
+    repo.commit(repo.main, "base")
+    repo.worktree("wt-feature", "feat/login")
+    repo.worktree("wt-detached")
+    return repo
+
+
+def test_discovers_every_worktree_from_a_nested_folder(three: Repo) -> None:
+    nested = three.root / "wt-feature" / "src"
+    with Workspace(nested) as ws:
+        report = ws.refresh()
+    by_path = {Path(s.path).name: s for s in report.sessions}
+    assert set(by_path) == {"repo", "wt-feature", "wt-detached"}
+    assert by_path["repo"].name == "main" and by_path["repo"].is_trunk
+    assert by_path["wt-feature"].name == "feat-login"
+    assert by_path["wt-feature"].branch == "feat/login"
+    assert by_path["wt-detached"].branch is None
+    assert by_path["wt-detached"].name == "wt-detached"
+
+
+def test_locked_and_prunable_worktrees(three: Repo) -> None:
+    git(three.main, "worktree", "lock", str(three.root / "wt-feature"))
+    shutil.rmtree(three.root / "wt-detached")
+    with Workspace(three.main) as ws:
+        report = ws.refresh()
+    by_name = {s.name: s for s in report.sessions}
+    assert by_name["feat-login"].locked
+    assert by_name["wt-detached"].missing
+    assert by_name["wt-detached"].changed == []
+
+
+def test_bare_primary_is_skipped(tmp_path: Path) -> None:
+    source = Repo(tmp_path / "src")
+    source.write(source.main, "a.txt", "a\n")
+    source.commit(source.main)
+    bare = tmp_path / "bare.git"
+    git(tmp_path, "clone", "-q", "--bare", str(source.main), str(bare))
+    git(bare, "worktree", "add", "-q", str(tmp_path / "wt"), "main")
+    with Workspace(tmp_path / "wt") as ws:
+        report = ws.refresh()
+    assert [Path(s.path).name for s in report.sessions] == ["wt"]
+
+
+def test_metadata_survives_worktree_move(three: Repo) -> None:
+    with Workspace(three.main) as ws:
+        ws.refresh()
+        session = ws.session("feat-login")
+        ws.store.rename(session.id, "login")
+        ws.store.update(session.id, claims=["auth/**"], priority=7)
+    git(three.main, "worktree", "move", str(three.root / "wt-feature"), str(three.root / "moved"))
+    with Workspace(three.root / "moved") as ws:
+        ws.refresh()
+        moved = ws.session("login")
+    assert moved.path == (three.root / "moved").resolve()
+    assert moved.claims == ["auth/**"] and moved.priority == 7
+
+
+def test_a_new_worktree_at_an_old_place_starts_fresh(three: Repo) -> None:
+    with Workspace(three.main) as ws:
+        ws.refresh()
+        ws.store.rename(ws.session("wt-detached").id, "old-facts")
+    git(three.main, "worktree", "remove", "--force", str(three.root / "wt-detached"))
+    three.worktree("wt-detached")
+    with Workspace(three.main) as ws:
+        names = {s.name for s in ws.refresh().sessions}
+    assert "old-facts" not in names
+
+
+def test_default_names_are_valid_and_unique(three: Repo) -> None:
+    three.worktree("other", "feat/login-2")
+    git(three.main, "branch", "x/feat-login")
+    three.worktree("clash", None)
+    with Workspace(three.main) as ws:
+        names = [s.name for s in ws.refresh().sessions]
+    assert len(names) == len(set(names))
+    for name in names:
+        validate_name(name)
+    assert default_name("feat/a b", Path("/x")) == "feat-a-b"
+    assert default_name(None, Path("/tmp/-..weird..")) == "weird"
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "a/b", "..", "a..b", "with space", "-lead", "x" * 65, ".hidden", "ü"]
+)
+def test_invalid_names_are_refused(three: Repo, bad: str) -> None:
+    with Workspace(three.main) as ws:
+        ws.refresh()
+        session = ws.session("main")
+        with pytest.raises(InvalidInputError, match="invalid session name"):
+            ws.store.rename(session.id, bad)
+        assert ws.store.get(session.id).name == "main"
+
+
+def test_rename_to_a_taken_name_is_refused(three: Repo) -> None:
+    with Workspace(three.main) as ws:
+        ws.refresh()
+        with pytest.raises(InvalidInputError, match="already used"):
+            ws.store.rename(ws.session("main").id, "feat-login")
+
+
+def test_store_is_wal_and_shared_by_processes(three: Repo) -> None:
+    repository = find_repository(three.main)
+    store = Store(repository.state_dir)
+    records = {r.name for r in store.all()}
+    store.close()
+    mode = sqlite3.connect(repository.state_dir / "store.sqlite3").execute("PRAGMA journal_mode")
+    assert mode.fetchone()[0] == "wal"
+    # Several processes discovering at once must agree on one name per session.
+    code = (
+        "import sys; from agentls.git.repo import find_repository;"
+        "from agentls.store import Store; from agentls.sessions import discover_sessions;"
+        "r = find_repository(sys.argv[1]); s = Store(r.state_dir);"
+        "print(sorted(x.name for x in discover_sessions(r, s)))"
+    )
+    fresh = three.worktree("fresh", "fresh")  # unknown to the store: all three race to add it
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(fresh)], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
+    outputs = {p.communicate(timeout=60)[0] for p in procs}
+    assert len(outputs) == 1, outputs
+    store = Store(repository.state_dir)
+    assert len(discover_sessions(repository, store)) == 4
+    store.close()
+    assert records <= {"main", "feat-login", "wt-detached"}
+
+
+def test_outside_a_repository(tmp_path: Path) -> None:
+    with pytest.raises(NotARepositoryError, match="not inside a git repository"):
+        Workspace(tmp_path)
