@@ -1,0 +1,138 @@
+"""check_paths: from disk and from a live Workspace, against git's own merge."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from agentls.agents.check import check_paths
+from agentls.workspace import Workspace
+from tests.agents.conftest import Parallel
+from tests.conftest import git, numbered
+
+
+def _findings(result: dict, path: str) -> list[dict]:
+    entry = next(f for f in result["files"] if f["path"] == path)
+    return entry["findings"]
+
+
+def _merge_tree_conflicts(cwd: Path, ours: str, theirs: str) -> set[str]:
+    proc = subprocess.run(
+        ["git", "merge-tree", "--write-tree", "--name-only", "--no-messages", ours, theirs],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return set(proc.stdout.splitlines()[1:]) - {""} if proc.returncode == 1 else set()
+
+
+def test_clear_file_is_clear(parallel: Parallel) -> None:
+    result = check_paths(None, parallel.auth, ["docs/readme.md"])
+    assert result["clear"] is True
+    assert result["session"]["name"] == "feat-auth"
+    assert _findings(result, "docs/readme.md") == []
+
+
+def test_untouched_file_changed_elsewhere_is_reported(parallel: Parallel) -> None:
+    result = check_paths(None, parallel.auth, ["shared.txt"])
+    (finding,) = _findings(result, "shared.txt")
+    assert finding["kind"] == "changed"
+    assert finding["session"] == "feat-billing"
+    assert finding["ranges"] == {"self": [], "other": [[40, 40]]}
+    assert finding["file"] == str(parallel.billing / "shared.txt")
+    assert finding["handoff"] == ["# billing", "Rework invoice rounding"]
+    assert result["clear"] is False
+
+
+def test_conflict_matches_git_merge_tree(parallel: Parallel) -> None:
+    repo = parallel.repo
+    repo.write(parallel.auth, "shared.txt", numbered(60).replace("line 41\n", "auth 41\n"))
+    result = check_paths(None, parallel.auth, [str(parallel.auth / "shared.txt")])
+    (finding,) = _findings(result, "shared.txt")
+    # git's verdict on the same two states (auth's edit committed to compare)
+    repo.commit(parallel.auth, "auth: line 41")
+    oracle = _merge_tree_conflicts(parallel.main, "feat/auth", "feat/billing")
+    assert oracle == {"shared.txt"}
+    assert finding["kind"] == "conflict"
+    assert finding["detail"] == ["contents"]
+    assert finding["ranges"] == {"self": [[41, 41]], "other": [[40, 40]]}
+
+
+def test_far_apart_edits_overlap_cleanly_like_git(parallel: Parallel) -> None:
+    repo = parallel.repo
+    repo.write(parallel.auth, "shared.txt", numbered(60).replace("line 5\n", "auth 5\n"))
+    result = check_paths(None, parallel.auth, ["shared.txt"])
+    (finding,) = _findings(result, "shared.txt")
+    repo.commit(parallel.auth, "auth: line 5")
+    assert _merge_tree_conflicts(parallel.main, "feat/auth", "feat/billing") == set()
+    assert finding["kind"] == "overlap"
+    assert finding["ranges"] == {"self": [[5, 5]], "other": [[40, 40]]}
+
+
+def test_claims_and_unstaged_work_of_other_sessions(parallel: Parallel) -> None:
+    with Workspace(parallel.main) as ws:
+        ws.refresh()
+        ws.store.update(ws.session("feat-billing").id, claims=["billing/**"])
+    result = check_paths(None, parallel.auth, ["billing/invoice.py", "billing/new.py"])
+    (invoice,) = _findings(result, "billing/invoice.py")
+    assert invoice["kind"] == "ownership"
+    assert invoice["claim"] == "billing/**"
+    assert invoice["changed"] is True
+    assert invoice["ranges"]["other"] == [[3, 3]]
+    (new,) = _findings(result, "billing/new.py")
+    assert new == {**new, "kind": "ownership", "changed": False, "claim": "billing/**"}
+
+
+def test_ignored_and_outside_paths(parallel: Parallel, tmp_path: Path) -> None:
+    parallel.repo.write(parallel.billing, "debug.log", "noise\n")
+    result = check_paths(None, parallel.auth, ["debug.log", str(tmp_path / "elsewhere.txt")])
+    assert [f["path"] for f in result["files"]] == ["debug.log"]
+    assert result["clear"] is True
+
+
+def test_primary_checkout_uncommitted_work_counts(parallel: Parallel) -> None:
+    parallel.repo.write(parallel.main, "docs/readme.md", "readme\nmore\n")
+    result = check_paths(None, parallel.auth, ["docs/readme.md"])
+    (finding,) = _findings(result, "docs/readme.md")
+    assert finding["session"] == "main"
+    assert finding["kind"] == "changed"
+    assert finding["ranges"]["other"] == [[2, 2]]
+
+
+def test_live_workspace_gives_the_same_answer(parallel: Parallel) -> None:
+    repo = parallel.repo
+    repo.write(parallel.auth, "shared.txt", numbered(60).replace("line 40\n", "auth 40\n"))
+    paths = ["shared.txt", "docs/readme.md", "billing/invoice.py"]
+    cold = check_paths(None, parallel.auth, paths)
+    with Workspace(parallel.main) as ws:
+        ws.refresh()
+        live = check_paths(ws, parallel.auth, paths)
+    assert live == cold
+    assert _findings(live, "shared.txt")[0]["kind"] == "conflict"
+
+
+def test_unknown_session_is_an_error(parallel: Parallel) -> None:
+    from agentls.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="no session named"):
+        check_paths(None, parallel.auth, ["shared.txt"], "nope")
+
+
+def test_cli_exit_codes_and_json(parallel: Parallel, tmp_path: Path) -> None:
+    clear = parallel.agentls("check", "docs/readme.md")
+    assert (clear.returncode, clear.stdout) == (0, "docs/readme.md: clear\n")
+    contested = parallel.agentls("check", "shared.txt", "--json")
+    assert contested.returncode == 1, contested.stderr
+    data = json.loads(contested.stdout)
+    assert data["files"][0]["findings"][0]["session"] == "feat-billing"
+    text = parallel.agentls("check", "shared.txt")
+    assert text.returncode == 1
+    assert "feat-billing (branch feat/billing) has uncommitted or unmerged" in text.stdout
+    outside = parallel.agentls("check", "x.txt", cwd=tmp_path)
+    assert outside.returncode == 2
+    assert "not inside a git repository" in outside.stderr
+    assert git(parallel.auth, "status", "--porcelain") == ""
