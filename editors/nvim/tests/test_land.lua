@@ -8,6 +8,10 @@ H.run(':AgentLS land', function()
   H.write(fx.alpha .. '/feature.txt', { 'alpha feature' })
   H.git(fx.alpha, 'add', 'feature.txt')
   H.git(fx.alpha, 'commit', '-qm', 'alpha: add feature.txt')
+  -- trunk gains a land configuration after alpha branched: land must rebase, then run it.
+  H.write(fx.repo .. '/.agentls.toml', { '[land]', 'test = "test -f feature.txt"' })
+  H.git(fx.repo, 'add', '.agentls.toml')
+  H.git(fx.repo, 'commit', '-qm', 'land config')
   local old_trunk = H.git(fx.repo, 'rev-parse', 'refs/heads/main')
 
   H.setup()
@@ -30,8 +34,14 @@ H.run(':AgentLS land', function()
     H.assert(m.level ~= vim.log.levels.ERROR, 'land reported an error: ' .. m.message)
   end
 
+  local progress = vim.tbl_filter(function(m)
+    return vim.startswith(m.message, 'agentls: land alpha: ')
+  end, H.messages)
+  H.assert(#progress > 0, 'land progress should show as messages ("agentls: land alpha: ...")')
+
   local new_trunk = H.git(fx.repo, 'rev-parse', 'refs/heads/main')
   H.assert(new_trunk ~= old_trunk, 'trunk main did not move (still ' .. old_trunk .. ')')
   H.git(fx.repo, 'merge-base', '--is-ancestor', old_trunk, new_trunk) -- moved forward only
   H.eq('alpha feature', H.git(fx.repo, 'show', new_trunk .. ':feature.txt'), 'feature.txt on trunk')
+  H.eq('land config', H.git(fx.repo, 'log', '-1', '--format=%s', new_trunk .. '~1'), 'alpha rebased onto the new trunk')
 end)

@@ -206,7 +206,11 @@ function M.execute(client, command, argument, callback, on_progress)
     end
     callback(err, result)
   end
-  local arguments = { argument or vim.empty_dict() }
+  -- An empty Lua table would encode as a JSON array; the server wants an object.
+  if argument == nil or next(argument) == nil then
+    argument = vim.empty_dict()
+  end
+  local arguments = { argument }
   local function send()
     if has_011 and client.exec_cmd and not token and advertised(client, command) then
       client:exec_cmd({ title = command, command = command, arguments = arguments }, {}, handler)

@@ -48,8 +48,16 @@ end
 
 --- Starts the server once, waits for `initialize` to finish, and stops it.
 local function probe_server(cmd, root)
-  local id
-  local conf = { name = 'agentls-health', cmd = cmd, root_dir = root, handlers = require('agentls.client').handlers }
+  local id, exit_code
+  local conf = {
+    name = 'agentls-health',
+    cmd = cmd,
+    root_dir = root,
+    handlers = require('agentls.client').handlers,
+    on_exit = function(code)
+      exit_code = code
+    end,
+  }
   if vim.fn.has('nvim-0.11') == 1 then
     id = vim.lsp.start(conf, { attach = false })
   else
@@ -60,13 +68,16 @@ local function probe_server(cmd, root)
     return false, 'the client did not start'
   end
   local started = vim.wait(15000, function()
-    return client.initialized == true
-  end, 50)
+    return client.initialized == true or exit_code ~= nil
+  end, 50) and client.initialized == true
   local name = client.server_info and client.server_info.name
   if vim.fn.has('nvim-0.11') == 1 then
     client:stop()
   else
     client.stop()
+  end
+  if exit_code then
+    return false, string.format('it exited with status %d (see :lua print(vim.lsp.get_log_path()))', exit_code)
   end
   if not started then
     return false, 'no answer to initialize within 15 s'

@@ -1,0 +1,39 @@
+-- lsp/agentls.lua: on Neovim 0.11+ `vim.lsp.enable('agentls')` starts one client
+-- per repository for buffers of every worktree, and :AgentLS uses it. Older
+-- Neovims have no vim.lsp.config; there the file must still load as a plain table.
+local H = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h') .. '/helpers.lua')
+
+H.run('lsp/agentls.lua', function()
+  local spec = dofile(H.plugin_dir .. '/lsp/agentls.lua')
+  H.eq({ 'agentls', 'serve' }, spec.cmd, 'cmd')
+  H.eq('function', type(spec.root_dir), 'root_dir type')
+  H.eq('function', type(spec.reuse_client), 'reuse_client type')
+  H.assert(spec.handlers and spec.handlers['agentls/sessionsChanged'], 'handlers for agentls/sessionsChanged')
+  if vim.fn.has('nvim-0.11') ~= 1 then
+    return -- 0.7-0.10: setup() is the way in; covered by the other tests
+  end
+
+  local fx = H.fixture()
+  vim.lsp.config('agentls', { cmd = { H.server, 'serve' } })
+  vim.lsp.enable('agentls')
+  local alpha = H.edit(fx.alpha .. '/app.txt')
+  local client = H.client_of(alpha)
+  H.eq(fx.alpha, client.config.root_dir, 'root_dir of the first buffer')
+  local beta = H.edit(fx.beta .. '/app.txt')
+  H.wait_for('beta/app.txt attached to the same client', 20000, function()
+    return vim.lsp.buf_is_attached(beta, client.id)
+  end, H.describe)
+  H.eq(1, #H.clients(), 'one client for the repository')
+
+  -- :AgentLS finds the client vim.lsp.enable started (no second one).
+  vim.cmd('AgentLS status')
+  H.wait_for('a status message naming alpha and beta', 20000, function()
+    for _, m in ipairs(H.messages) do
+      if m.message:find('alpha (alpha)', 1, true) and m.message:find('beta (beta)', 1, true) then
+        return true
+      end
+    end
+    return false
+  end, H.describe)
+  H.eq(1, #H.clients(), 'clients after :AgentLS status')
+end)
