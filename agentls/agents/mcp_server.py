@@ -115,6 +115,17 @@ class Tools:
             return _lifecycle("write_handoff")(ws, self._session(ws, session))
 
 
+@contextmanager
+def _as_tool_errors() -> Iterator[None]:
+    """A refusal (bad glob, unknown session...) reaches the model with its message."""
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    try:
+        yield
+    except AgentlsError as exc:
+        raise ToolError(str(exc)) from exc
+
+
 def build_server(folder: str | Path) -> Any:
     """The MCPServer with agentls's tools, rooted at FOLDER."""
     from mcp.server import MCPServer
@@ -124,11 +135,13 @@ def build_server(folder: str | Path) -> Any:
 
     @server.tool(description="Sessions of this repository, their collisions and the trunk.")
     def status() -> dict[str, Any]:
-        return tools.status()
+        with _as_tool_errors():
+            return tools.status()
 
     @server.tool(description="One line per session: branch, role, claims, changed files.")
     def sessions() -> dict[str, Any]:
-        return tools.sessions()
+        with _as_tool_errors():
+            return tools.sessions()
 
     @server.tool(
         description=(
@@ -138,19 +151,23 @@ def build_server(folder: str | Path) -> Any:
         )
     )
     def check_files(paths: list[str], session: str | None = None) -> dict[str, Any]:
-        return tools.check_files(paths, session)
+        with _as_tool_errors():
+            return tools.check_files(paths, session)
 
     @server.tool(description="Claim path globs (e.g. 'billing/**') for a session (default: this one).")
     def claim(globs: list[str], session: str | None = None, force: bool = False) -> dict[str, Any]:
-        return tools.claim(globs, session, force)
+        with _as_tool_errors():
+            return tools.claim(globs, session, force)
 
     @server.tool(description="Release some claimed globs, or all of them when none are given.")
     def release(globs: list[str] | None = None, session: str | None = None) -> dict[str, Any]:
-        return tools.release(globs, session)
+        with _as_tool_errors():
+            return tools.release(globs, session)
 
     @server.tool(description="Write HANDOFF.md for a session (default: this one); returns its path.")
     def handoff(session: str | None = None) -> dict[str, Any]:
-        return tools.handoff(session)
+        with _as_tool_errors():
+            return tools.handoff(session)
 
     return server
 
