@@ -154,7 +154,7 @@ def build_server(folder: str | Path) -> Any:
         with _as_tool_errors():
             return tools.check_files(paths, session)
 
-    @server.tool(description="Claim path globs (e.g. 'billing/**') for a session (default: this one).")
+    @server.tool(description="Claim path globs (e.g. 'billing/**') for a session (default: this).")
     def claim(globs: list[str], session: str | None = None, force: bool = False) -> dict[str, Any]:
         with _as_tool_errors():
             return tools.claim(globs, session, force)
@@ -164,7 +164,7 @@ def build_server(folder: str | Path) -> Any:
         with _as_tool_errors():
             return tools.release(globs, session)
 
-    @server.tool(description="Write HANDOFF.md for a session (default: this one); returns its path.")
+    @server.tool(description="Write HANDOFF.md for a session (default: this one); its path.")
     def handoff(session: str | None = None) -> dict[str, Any]:
         with _as_tool_errors():
             return tools.handoff(session)
