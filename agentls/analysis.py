@@ -35,6 +35,8 @@ class PairState:
     conflicts: dict[str, list[str]] = field(default_factory=dict)  # path -> git's kinds
     overlaps: set[str] = field(default_factory=set)
     verified: tuple[str, str] | None = None  # snapshots the full check last ran on
+    version: int = 0  # bumped whenever conflicts/overlaps may have changed
+    cached: tuple[int, str, str, list[Collision]] | None = None  # (version, names, result)
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ class Analyzer:
         pair.conflicts = {path: result.conflict_kinds(path) for path in result.conflicted}
         pair.overlaps = (changed_a & changed_b) - set(pair.conflicts)
         pair.verified = snapshots
+        pair.version += 1
         return pair
 
     def _changed_between(self, old_tree: str, new_tree: str) -> set[str]:
@@ -127,6 +130,7 @@ class Analyzer:
     def check_path(self, a: SessionState, b: SessionState, path: str) -> None:
         pair = self.pair(a, b)
         pair.verified = None
+        pair.version += 1
         pair.conflicts.pop(path, None)
         pair.overlaps.discard(path)
         base = tree_entry(self.repo, pair.base_tree, path)
@@ -222,12 +226,16 @@ class Analyzer:
         return _merge_ranges([(h.new_start, h.new_end) for h in chosen])
 
     def pair_collisions(self, pair: PairState, a: SessionState, b: SessionState) -> list[Collision]:
+        """The pair's collisions with line ranges (cached until the pair or a name changes)."""
         names = [a.session.name, b.session.name]
+        if pair.cached and pair.cached[:3] == (pair.version, names[0], names[1]):
+            return pair.cached[3]
         found: list[Collision] = []
         for path, kinds in pair.conflicts.items():
             found.append(self._pair_collision("conflict", path, pair, a, b, names, kinds))
         for path in pair.overlaps:
             found.append(self._pair_collision("overlap", path, pair, a, b, names, []))
+        pair.cached = (pair.version, names[0], names[1], found)
         return found
 
     def _pair_collision(

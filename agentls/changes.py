@@ -63,6 +63,10 @@ class SessionState:
     overlays: dict[str, Entry] = field(default_factory=dict)
     _snapshot: str | None = None
     _tree: str | None = None
+    # pygit2's index lookups cost ~10 µs each through its Python wrapper; the hot path
+    # asks for the same few paths over and over, so remember answers until they change.
+    _entries: dict[str, Entry] = field(default_factory=dict)
+    version: int = 0  # bumped on every change, for caches of derived views
     _worktree_repo: pygit2.Repository | None = None
 
     # --- building --------------------------------------------------------------
@@ -93,11 +97,15 @@ class SessionState:
 
     def entry(self, path: str) -> Entry:
         """PATH as this session has it now (unsaved buffers included)."""
+        if path in self._entries:
+            return self._entries[path]
         try:
             item = self.index[path]
+            found: Entry = (str(item.id), int(item.mode))
         except KeyError:
-            return None
-        return (str(item.id), int(item.mode))
+            found = None
+        self._entries[path] = found
+        return found
 
     def base_entry(self, path: str) -> Entry:
         return tree_entry(self.repo, self.base_tree, path)
@@ -125,6 +133,8 @@ class SessionState:
             mode = pygit2.enums.FileMode(entry[1])
             self.index.add(pygit2.IndexEntry(path, pygit2.Oid(hex=entry[0]), mode))
         self._snapshot = self._tree = None
+        self._entries[path] = entry
+        self.version += 1
         for paths, tree in ((self.changed, self.base_tree), (self.uncommitted, self.head_tree)):
             if entry == tree_entry(self.repo, tree, path):
                 paths.discard(path)

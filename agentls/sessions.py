@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,7 +110,14 @@ def find_session(sessions: list[Session], name: str) -> Session:
 
 def session_at(sessions: list[Session], folder: Path) -> Session | None:
     """The session whose worktree contains FOLDER (the deepest one wins)."""
-    folder = folder.resolve()
+    folder = Path(os.path.abspath(folder))
+    best = _deepest(sessions, folder)
+    if best is None and folder.exists():  # maybe reached through a symlink
+        best = _deepest(sessions, folder.resolve())
+    return best
+
+
+def _deepest(sessions: list[Session], folder: Path) -> Session | None:
     best: Session | None = None
     for session in sessions:
         inside = folder == session.path or session.path in folder.parents
