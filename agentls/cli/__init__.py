@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -63,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = hook_fast_path(words[1])
         if code is not None:
             return code
+    import logging  # not on the hook's fast path above
+
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
