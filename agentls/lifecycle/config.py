@@ -1,0 +1,97 @@
+"""Land configuration: `[tool.agentls.land]` in pyproject.toml, or `[land]` in .agentls.toml.
+
+Read from trunk's committed files, not from the branch being landed: a branch (an
+agent's work) must not be able to change which commands land runs on its behalf.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentls.errors import AgentlsError
+from agentls.git.runner import run_git_bytes
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+DEFAULT_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class LandConfig:
+    build: list[str] = field(default_factory=list)
+    test: list[str] = field(default_factory=list)
+    timeout: float = DEFAULT_TIMEOUT  # seconds, per command
+    lock_wait: float = 0.0  # seconds to wait for another land to finish
+    source: str | None = None  # where it was read from, for messages
+
+    def commands(self) -> list[tuple[str, str]]:
+        return [("build", c) for c in self.build] + [("test", c) for c in self.test]
+
+
+def _show(cwd: Path, commit: str, path: str) -> str | None:
+    proc = run_git_bytes(["show", f"{commit}:{path}"], cwd, check=False)
+    return proc.stdout.decode(errors="replace") if proc.returncode == 0 else None
+
+
+def _commands(value: Any, key: str, source: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise AgentlsError(
+            f"{source}: land.{key} must be a command string or a list of them",
+            'e.g. test = "pytest -q"',
+        )
+    return list(value)
+
+
+def parse(table: dict[str, Any], source: str) -> LandConfig:
+    """A LandConfig from one TOML table, refusing unknown keys and wrong types."""
+    if not isinstance(table, dict):
+        raise AgentlsError(f"{source}: the land settings must be a table")
+    unknown = set(table) - {"build", "test", "timeout", "lock_wait"}
+    if unknown:
+        raise AgentlsError(
+            f"{source}: unknown land setting(s) {', '.join(sorted(unknown))}",
+            "known: build, test, timeout, lock_wait",
+        )
+    numbers = {}
+    for key, default in (("timeout", DEFAULT_TIMEOUT), ("lock_wait", 0.0)):
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise AgentlsError(f"{source}: land.{key} must be a number of seconds >= 0")
+        numbers[key] = float(value)
+    return LandConfig(
+        build=_commands(table.get("build"), "build", source),
+        test=_commands(table.get("test"), "test", source),
+        timeout=numbers["timeout"] or DEFAULT_TIMEOUT,
+        lock_wait=numbers["lock_wait"],
+        source=source,
+    )
+
+
+def load(cwd: Path, commit: str) -> LandConfig:
+    """The land configuration committed at COMMIT (trunk): .agentls.toml wins over pyproject."""
+    for path in (".agentls.toml", "pyproject.toml"):
+        text = _show(cwd, commit, path)
+        if text is None:
+            continue
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise AgentlsError(f"{path} on trunk is not valid TOML: {exc}") from exc
+        table = data.get("land") if path == ".agentls.toml" else None
+        if table is None:
+            table = data.get("tool", {}).get("agentls", {}).get("land")
+        if table is not None:
+            return parse(
+                table, f"{path} [{'land' if path == '.agentls.toml' else 'tool.agentls.land'}]"
+            )
+    return LandConfig()

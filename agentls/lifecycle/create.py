@@ -1,0 +1,185 @@
+"""Creating sessions: `new` (a code session on its own branch) and `fork` (a research fork)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from agentls.claims import globs_intersect, validate_glob
+from agentls.errors import InvalidInputError
+from agentls.git.repo import list_worktrees, rev_parse
+from agentls.git.runner import run_git
+from agentls.lifecycle.common import branch_commit, git_dir, require_present, session_brief
+from agentls.lifecycle.launch import AgentPlan, plan_agent, start_agent
+from agentls.names import validate_branch, validate_name
+from agentls.sessions import SESSION_ID_FILE, Session, session_id_for
+from agentls.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+def _default_folder(ws: Workspace, name: str) -> Path:
+    """`../<repo>-<name>` next to the primary checkout."""
+    primary = next((w for w in list_worktrees(ws.repository) if w.is_primary), None)
+    anchor = primary.path if primary and not primary.bare else ws.repository.common_dir
+    return anchor.parent / f"{anchor.name}-{name}"
+
+
+def _check_folder(ws: Workspace, folder: str | Path | None, name: str) -> Path:
+    if folder is None:
+        path = _default_folder(ws, name)
+    else:
+        if not isinstance(folder, (str, Path)) or not str(folder).strip():
+            raise InvalidInputError("the folder must be a non-empty path")
+        path = Path(folder).expanduser()
+        if not path.is_absolute():
+            path = (ws.repository.toplevel or ws.repository.common_dir.parent) / path
+    path = path.resolve()
+    if path.exists() or path.is_symlink():
+        raise InvalidInputError(
+            f"folder {path} already exists", "choose another with --dir, or remove it first"
+        )
+    for session in ws.sessions:
+        if path == session.path or session.path in path.parents:
+            raise InvalidInputError(
+                f"folder {path} is inside session {session.name}'s worktree {session.path}",
+                "put the new worktree outside every other worktree, e.g. next to the repository",
+            )
+    common = ws.repository.common_dir
+    if path == common or common in path.parents:
+        raise InvalidInputError(f"folder {path} is inside the git directory {common}")
+    return path
+
+
+def _check_name_free(ws: Workspace, name: str) -> None:
+    holder = ws.store.by_name(name)
+    if holder is not None:
+        raise InvalidInputError(
+            f"a session named {name!r} already exists",
+            f"pick another name, or rename the existing one with `agentls rename {name} NEW`",
+        )
+
+
+def _check_claims(ws: Workspace, claims: Iterable[str]) -> list[str]:
+    if isinstance(claims, str):
+        raise InvalidInputError("claims must be a list of globs", "e.g. ['auth/**']")
+    checked = list(dict.fromkeys(validate_glob(g) for g in claims))
+    clashes = [
+        f"{glob!r} overlaps {other.name}'s claim {theirs!r}"
+        for glob in checked
+        for other in ws.sessions
+        for theirs in other.claims
+        if globs_intersect(glob, theirs)
+    ]
+    if clashes:
+        raise InvalidInputError(
+            "cannot claim: " + "; ".join(clashes),
+            "claim a different module, or release the other session's claim first",
+        )
+    return checked
+
+
+def _register(
+    ws: Workspace, folder: Path, name: str, *, role: str = "code", source: str | None = None
+) -> Session:
+    """Record the new worktree's session under NAME (before anyone else names it)."""
+    admin = git_dir(folder)
+    session_id = next(
+        (session_id_for(w) for w in list_worktrees(ws.repository) if w.path == folder), None
+    )
+    if session_id is None:  # should not happen: git just created it
+        session_id = (admin / SESSION_ID_FILE).read_text().strip()
+    record = ws.store.ensure(session_id, name, str(folder), role=role, source=source)
+    if record.name != name:
+        # A watcher (another window's server) saw the worktree first and named it by default.
+        if ws.store.by_name(name) is None:
+            ws.store.rename(session_id, name)
+            record.name = name
+        else:
+            log.warning("session name %s was taken meanwhile; registered as %s", name, record.name)
+    ws.store.update(session_id, role=role, source=source)
+    ws.refresh()
+    return ws.session(record.name)
+
+
+def new_session(
+    ws: Workspace,
+    name: str,
+    *,
+    branch: str | None = None,
+    start: str | None = None,
+    folder: str | Path | None = None,
+    claims: Iterable[str] = (),
+    agent: str | None = None,
+    launch: bool | None = None,
+) -> dict[str, Any]:
+    """Create a worktree with its own branch and register it as a code session.
+
+    With AGENT, install agentls's hooks for a known agent and start it there (see
+    `agentls.lifecycle.launch`); LAUNCH None means "start it only on a terminal".
+    """
+    validate_name(name)
+    ws.refresh()
+    _check_name_free(ws, name)
+    cwd = ws.repository.cwd
+    branch = validate_branch(branch if branch is not None else name, cwd)
+    if branch_commit(cwd, branch) is not None:
+        raise InvalidInputError(
+            f"branch {branch!r} already exists",
+            "pass another with --branch, or open the existing branch with "
+            f"`git worktree add <folder> {branch}` (agentls picks it up as a session)",
+        )
+    start_commit = ws.trunk.commit
+    if start is not None:
+        if not isinstance(start, str) or not start or start.startswith("-"):
+            raise InvalidInputError(f"invalid start point {start!r}")
+        found = rev_parse(cwd, start)
+        if found is None:
+            raise InvalidInputError(f"start point {start!r} is not a commit", "e.g. --from main")
+        start_commit = found
+    path = _check_folder(ws, folder, name)
+    checked_claims = _check_claims(ws, claims)
+    plan: AgentPlan | None = plan_agent(agent) if agent is not None else None
+
+    run_git(["worktree", "add", "-b", branch, "--", str(path), start_commit], cwd=cwd)
+    session = _register(ws, path, name)
+    if checked_claims:
+        ws.store.update(session.id, claims=checked_claims)
+        ws.refresh()
+    result: dict[str, Any] = {"ok": True, "session": session_brief(session)}
+    if plan is not None:
+        result["agent"] = start_agent(plan, path, ws.repository.state_dir, session.name, launch)
+    return result
+
+
+def fork_session(ws: Workspace, name: str, *, source: str | None = None) -> dict[str, Any]:
+    """A research fork: a detached worktree at SOURCE's snapshot (uncommitted work included)."""
+    validate_name(name)
+    ws.refresh()
+    _check_name_free(ws, name)
+    if source is None:
+        from agentls.sessions import session_at
+
+        here = ws.repository.toplevel
+        found = session_at(ws.sessions, here) if here else None
+        if found is None:
+            raise InvalidInputError(
+                "no source session to fork", "run it inside a worktree, or pass --from SESSION"
+            )
+        origin = found
+    else:
+        validate_name(source)
+        origin = ws.session(source)
+    require_present(origin, "fork")
+    state = ws.states.get(origin.id)
+    if state is None:
+        raise InvalidInputError(f"session {origin.name} has no readable state to fork")
+    snapshot = state.snapshot()  # what the source sees now, unsaved buffers included
+    path = _check_folder(ws, None, name)
+    run_git(["worktree", "add", "--detach", "--", str(path), snapshot], cwd=ws.repository.cwd)
+    session = _register(ws, path, name, role="research", source=origin.name)
+    result = session_brief(session)
+    result.update(role="research", source=origin.name, commit=snapshot)
+    return {"ok": True, "session": result}

@@ -1,0 +1,105 @@
+"""Durable session facts: names, claims (ownership) and priorities."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from agentls.claims import globs_intersect, validate_glob
+from agentls.errors import InvalidInputError
+from agentls.lifecycle.common import session_named
+from agentls.names import validate_name
+from agentls.workspace import Workspace
+
+PRIORITY_RANGE = (-1_000_000, 1_000_000)
+
+
+def rename_session(ws: Workspace, old: str, new: str) -> dict[str, Any]:
+    """Rename a session; every front end reads the name from the store, so it shows at once."""
+    target = session_named(ws, old)
+    validate_name(new)
+    if new == target.name:
+        return {"ok": True, "old": old, "name": new}
+    with ws.store.transaction() as db:
+        holder = db.execute("SELECT id FROM sessions WHERE name = ?", (new,)).fetchone()
+        if holder is not None:
+            raise InvalidInputError(
+                f"the name {new!r} is already used by another session",
+                "pick another name, or rename that session first",
+            )
+        db.execute("UPDATE sessions SET name = ? WHERE id = ?", (new, target.id))
+        # Research forks remember their source by name.
+        db.execute("UPDATE sessions SET source = ? WHERE source = ?", (new, target.name))
+    ws.refresh()
+    return {"ok": True, "old": old, "name": new}
+
+
+def _globs(globs: object) -> list[str]:
+    if isinstance(globs, str) or not isinstance(globs, Iterable):
+        raise InvalidInputError("globs must be a list of path globs", "e.g. ['auth/**']")
+    checked = [validate_glob(g) for g in globs]
+    if not checked:
+        raise InvalidInputError("no globs given", "e.g. agentls claim NAME 'auth/**'")
+    return list(dict.fromkeys(checked))
+
+
+def claim(
+    ws: Workspace, session: str, globs: Iterable[str], *, force: bool = False
+) -> dict[str, Any]:
+    """Add ownership GLOBS to SESSION; refuse globs another session holds unless FORCE."""
+    target = session_named(ws, session)
+    wanted = _globs(globs)
+    ws.refresh()
+    target = ws.session(target.name)
+    clashes = [
+        f"{glob!r} overlaps {other.name}'s claim {theirs!r}"
+        for glob in wanted
+        for other in ws.sessions
+        if other.id != target.id
+        for theirs in other.claims
+        if globs_intersect(glob, theirs)
+    ]
+    if clashes and not force:
+        raise InvalidInputError(
+            "cannot claim: " + "; ".join(clashes),
+            "agree on module boundaries, release the other claim, or pass --force to share it",
+        )
+    claims = list(dict.fromkeys([*target.claims, *wanted]))
+    ws.store.update(target.id, claims=claims)
+    ws.refresh()
+    return {"ok": True, "session": target.name, "claims": claims, "shared": clashes}
+
+
+def release(ws: Workspace, session: str, globs: Iterable[str] | None = None) -> dict[str, Any]:
+    """Drop GLOBS (all claims when None) from SESSION."""
+    target = session_named(ws, session)
+    if globs is None:
+        remaining: list[str] = []
+    else:
+        dropping = _globs(globs)
+        unknown = [g for g in dropping if g not in target.claims]
+        if unknown:
+            held = ", ".join(target.claims) or "none"
+            raise InvalidInputError(
+                f"session {target.name} does not claim {', '.join(map(repr, unknown))}",
+                f"its claims: {held}",
+            )
+        remaining = [g for g in target.claims if g not in dropping]
+    ws.store.update(target.id, claims=remaining)
+    ws.refresh()
+    return {"ok": True, "session": target.name, "claims": remaining}
+
+
+def set_priority(ws: Workspace, session: str, priority: object) -> dict[str, Any]:
+    """Set SESSION's place in the cascade (lower lands first, shown leftmost)."""
+    target = session_named(ws, session)
+    if isinstance(priority, str) and priority.strip().lstrip("-").isdigit():
+        priority = int(priority)
+    low, high = PRIORITY_RANGE
+    if isinstance(priority, bool) or not isinstance(priority, int) or not low <= priority <= high:
+        raise InvalidInputError(
+            f"invalid priority {priority!r}", f"use a whole number from {low} to {high}"
+        )
+    ws.store.update(target.id, priority=priority)
+    ws.refresh()
+    return {"ok": True, "session": target.name, "priority": priority}

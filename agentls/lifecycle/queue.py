@@ -1,0 +1,79 @@
+"""`land --all`: plan an order from the overlap graph and priorities, then land one by one.
+
+Sessions that share no changed path are independent and land in any order;
+overlapping ones land sequentially, highest priority (leftmost in the cascade)
+first, each rebased onto the trunk the previous one produced. A failure skips the
+sessions that overlap the failed one and continues with the rest.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from agentls.errors import AgentlsError
+from agentls.lifecycle.land import Progress, land
+from agentls.report import Report
+from agentls.workspace import Workspace
+
+EDGE_KINDS = ("conflict", "overlap", "ownership")
+
+
+def plan(report: Report) -> tuple[list[str], dict[str, set[str]]]:
+    """Landing order (cascade order among candidates) and who overlaps whom."""
+    candidates = [
+        s
+        for s in report.sessions
+        if s.role == "code" and s.branch and not s.is_trunk and not s.missing and s.ahead > 0
+    ]
+    names = {s.name for s in candidates}
+    edges: dict[str, set[str]] = defaultdict(set)
+    for collision in report.overlaps:
+        if collision.kind not in EDGE_KINDS or len(collision.sessions) != 2:
+            continue
+        a, b = collision.sessions
+        if a in names and b in names and a != b:
+            edges[a].add(b)
+            edges[b].add(a)
+    ordered = sorted(candidates, key=lambda s: (s.priority, s.name))
+    return [s.name for s in ordered], dict(edges)
+
+
+def land_all(ws: Workspace, *, progress: Progress | None = None) -> dict[str, Any]:
+    """Land every finished code session in planned order; a table of results."""
+    report_progress: Progress = progress or (lambda message, percent: None)
+    order, edges = plan(ws.refresh())
+    report_progress(f"plan: {' -> '.join(order) or 'nothing to land'}", 0)
+    results: list[dict[str, Any]] = []
+    failed: set[str] = set()
+    for index, name in enumerate(order):
+        blockers = sorted(edges.get(name, set()) & failed)
+        if blockers:
+            results.append(
+                {"session": name, "ok": False, "skipped": True,
+                 "message": f"skipped: overlaps {', '.join(blockers)}, which did not land"}
+            )  # fmt: skip
+            failed.add(name)
+            continue
+
+        def step(message: str, percent: int | None, name: str = name, index: int = index) -> None:
+            overall = None if percent is None else (100 * index + percent) // max(1, len(order))
+            report_progress(f"{name}: {message}", overall)
+
+        try:
+            outcome = land(ws, name, progress=step)
+        except AgentlsError as exc:
+            outcome = {"ok": False, "message": str(exc)}
+        if not outcome["ok"]:
+            failed.add(name)
+        results.append(
+            {"session": name, "ok": bool(outcome["ok"]), "skipped": False,
+             "message": outcome["message"]}
+        )  # fmt: skip
+    ws.refresh()
+    return {
+        "ok": all(r["ok"] for r in results),
+        "plan": order,
+        "results": results,
+        "trunk": {"branch": ws.trunk.branch, "commit": ws.trunk.commit},
+    }

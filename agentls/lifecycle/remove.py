@@ -1,0 +1,133 @@
+"""Removing a session (worktree, branch, registration) and restoring a branch from a backup."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentls.errors import AgentlsError, InvalidInputError
+from agentls.git.repo import rev_parse
+from agentls.git.runner import run_git, run_git_bytes
+from agentls.lifecycle.common import (
+    BACKUP_PREFIX,
+    backup_ref,
+    backups,
+    branch_commit,
+    dirty_paths,
+    operation_in_progress,
+    require_present,
+    session_named,
+)
+from agentls.workspace import Workspace
+
+
+def remove_session(ws: Workspace, session: str, *, force: bool = False) -> dict[str, Any]:
+    """Remove SESSION's worktree, branch and registration, keeping a backup ref of its work.
+
+    Refuses unlanded commits or uncommitted work unless FORCE; even then the backup
+    ref points at a snapshot commit holding the uncommitted files too.
+    """
+    target = session_named(ws, session)
+    ws.refresh()
+    target = ws.session(target.name)
+    cwd = ws.repository.cwd
+    if target.worktree.is_primary:
+        raise InvalidInputError(
+            f"session {target.name} is the repository's main checkout ({target.path})",
+            "it cannot be removed; remove the other worktrees instead",
+        )
+    if target.branch and target.branch == ws.trunk.branch:
+        raise InvalidInputError(f"session {target.name} has trunk ({ws.trunk.branch}) checked out")
+    keep = target.head
+    problems: list[str] = []
+    if not target.missing:
+        operation = operation_in_progress(target.path)
+        if operation:
+            problems.append(f"a {operation} is in progress")
+        dirty = dirty_paths(target.path, allow_notes=False)
+        if dirty:
+            problems.append(f"uncommitted work in {', '.join(dirty[:5])}")
+            state = ws.states.get(target.id)
+            if state is not None:
+                keep = state.snapshot()  # the backup holds the uncommitted files as well
+    if target.head and not target.is_research:
+        unlanded = int(run_git(["rev-list", "--count", f"{ws.trunk.commit}..{target.head}"], cwd))
+        if unlanded:
+            problems.append(f"{unlanded} commit(s) not on {ws.trunk.branch}")
+    if problems and not force:
+        raise AgentlsError(
+            f"session {target.name} has {'; '.join(problems)}",
+            "land it first, or pass --force (a backup ref keeps the work)",
+        )
+    backup = backup_ref(cwd, target.name, keep) if keep else None
+    if target.missing:
+        run_git(["worktree", "prune"], cwd)
+    else:
+        run_git(["worktree", "remove", "--force", "--force", "--", str(target.path)], cwd)
+    deleted_branch = None
+    if target.branch and branch_commit(cwd, target.branch) is not None:
+        run_git(["branch", "-D", "--", target.branch], cwd)
+        deleted_branch = target.branch
+    ws.store.delete(target.id)
+    ws.refresh()
+    return {
+        "ok": True,
+        "session": target.name,
+        "path": str(target.path),
+        "branch": deleted_branch,
+        "backup": backup,
+        "forced": bool(problems),
+    }
+
+
+def restore_session(ws: Workspace, session: str, backup: str | None = None) -> dict[str, Any]:
+    """Put SESSION's branch back to BACKUP (default: its latest backup ref)."""
+    target = session_named(ws, session)
+    ws.refresh()
+    target = ws.session(target.name)
+    require_present(target, "restore")
+    cwd = ws.repository.cwd
+    if not target.branch:
+        raise InvalidInputError(f"session {target.name} is not on a branch; nothing to restore")
+    known = backups(cwd, target.name)
+    if backup is None:
+        if not known:
+            raise AgentlsError(
+                f"session {target.name} has no backups under {BACKUP_PREFIX}/{target.name}/"
+            )
+        ref = known[-1][0]
+    else:
+        if not isinstance(backup, str) or not backup or backup.startswith("-"):
+            raise InvalidInputError(f"invalid backup {backup!r}")
+        ref = backup if backup.startswith("refs/") else f"{BACKUP_PREFIX}/{target.name}/{backup}"
+        if not ref.startswith(f"{BACKUP_PREFIX}/"):
+            raise InvalidInputError(f"{backup!r} is not an agentls backup ref")
+    commit = rev_parse(cwd, ref)
+    if commit is None:
+        listing = ", ".join(r.rsplit("/", 1)[1] for r, _ in known) or "none"
+        raise InvalidInputError(f"no backup {ref}", f"backups of {target.name}: {listing}")
+    operation = operation_in_progress(target.path)
+    if operation:
+        raise AgentlsError(
+            f"a {operation} is in progress in {target.path}", "finish or abort it first"
+        )
+    dirty = dirty_paths(target.path)
+    if dirty:
+        raise AgentlsError(
+            f"session {target.name} has uncommitted changes ({', '.join(dirty[:5])})",
+            "commit or stash them first",
+        )
+    old = branch_commit(cwd, target.branch)
+    saved = backup_ref(cwd, target.name, old) if old and old != commit else None
+    if old != commit:
+        # The worktree is clean, so --keep only moves files the two commits differ in.
+        run_git_bytes(["reset", "--keep", commit], cwd=target.path)
+    ws.refresh()
+    return {
+        "ok": True,
+        "session": target.name,
+        "branch": target.branch,
+        "old": old,
+        "new": commit,
+        "backup": ref,
+        "saved": saved,
+    }
