@@ -14,6 +14,7 @@ Events go to a sink as tuples:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -157,9 +158,9 @@ class _InotifyBackend(_Backend):
         try:
             wd = self.fd.add_callback(
                 os.fsencode(str(path)),
-                self.tree_mask if kind == "tree" else self.admin_mask,
+                self.tree_mask if kind == "tree" else self.admin_mask,  # type: ignore[arg-type]
                 self,  # type: ignore[arg-type]
-                "agentls",
+                "agentls",  # type: ignore[arg-type]
             )
         except OSError as exc:
             if exc.errno == 28 and not self.w.limit_reached:  # ENOSPC: the watch limit
@@ -208,10 +209,8 @@ class _InotifyBackend(_Backend):
         for wd in root.wds:
             self.dirs.pop(wd, None)
         root.wds.clear()
-        try:
+        with contextlib.suppress(OSError):
             self.fd.remove_callbacks(callbacks)  # type: ignore[arg-type]
-        except OSError:
-            pass
 
     def watch_admin(self, common_dir: Path) -> None:
         self._add(common_dir, "gitdir", None)

@@ -1,0 +1,77 @@
+"""`agentls serve` (the language server) and `agentls engine` (the shared daemon)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from agentls.errors import InvalidInputError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    serve = subparsers.add_parser("serve", help="run the language server (stdio)")
+    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead (debugging)")
+    serve.set_defaults(run=run_serve)
+
+    engine = subparsers.add_parser(
+        "engine", help="the shared analysis engine one repository's servers attach to"
+    )
+    engine.add_argument("--repository", type=Path, help="git common dir (default: from -C)")
+    engine.add_argument("--detach", action="store_true", help="fork into the background")
+    engine.add_argument("--grace", type=float, help="seconds to stay after the last client")
+    engine.add_argument("--status", action="store_true", help="print the running engine's stats")
+    engine.add_argument("--stop", action="store_true", help="ask the running engine to exit")
+    engine.set_defaults(run=run_engine_command)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from agentls.server.server import serve
+
+    host = port = None
+    if args.tcp:
+        host, _, port_text = args.tcp.rpartition(":")
+        if not host or not port_text.isdigit():
+            raise InvalidInputError(f"--tcp wants HOST:PORT, got {args.tcp!r}")
+        port = int(port_text)
+    serve(host=host, port=port, verbose=args.verbose)
+    return 0
+
+
+def _common_dir(args: argparse.Namespace) -> Path:
+    if args.repository:
+        return Path(args.repository).resolve()
+    from agentls.git.repo import find_repository
+
+    return find_repository(args.directory).common_dir
+
+
+def run_engine_command(args: argparse.Namespace) -> int:
+    common = _common_dir(args)
+    if args.status or args.stop:
+        from agentls.engine.client import connect
+
+        client = connect(common)
+        if client is None:
+            print("no engine runs for this repository", file=sys.stderr)
+            return 1
+        result = client.call("shutdown" if args.stop else "stats", {})
+        client.close()
+        json.dump(result, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    if args.detach and os.fork() != 0:
+        return 0  # the parent returns at once; the child carries on as the daemon
+    if args.detach:
+        os.setsid()
+    import logging
+
+    from agentls.engine.daemon import DEFAULT_GRACE, run_engine
+
+    logging.getLogger("agentls").setLevel(logging.INFO)
+    grace = args.grace
+    if grace is None:
+        grace = float(os.environ.get("AGENTLS_ENGINE_GRACE", DEFAULT_GRACE))
+    return run_engine(common, grace)

@@ -1,0 +1,161 @@
+"""The lifecycle commands (`agentls.session.*`): typed arguments and their dispatch.
+
+`validate` is stdlib-only so the language server checks arguments before anything
+moves; `run_command` runs in the engine's analysis thread against its Workspace and
+calls `agentls.lifecycle`, imported lazily (another area builds it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+# command -> {argument: (type, required)}; "globs"/"claims" are lists of strings.
+STR, INT, BOOL, STRS = "string", "integer", "boolean", "list of strings"
+SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
+    "agentls.sessions": {},
+    "agentls.refresh": {},
+    "agentls.session.new": {
+        "name": (STR, True),
+        "branch": (STR, False),
+        "from": (STR, False),
+        "dir": (STR, False),
+        "claims": (STRS, False),
+        "agent": (STR, False),
+    },
+    "agentls.session.fork": {"name": (STR, True), "from": (STR, False)},
+    "agentls.session.rename": {"session": (STR, True), "name": (STR, True)},
+    "agentls.session.claim": {
+        "session": (STR, True),
+        "globs": (STRS, True),
+        "force": (BOOL, False),
+    },
+    "agentls.session.release": {"session": (STR, True), "globs": (STRS, False)},
+    "agentls.session.priority": {"session": (STR, True), "priority": (INT, True)},
+    "agentls.session.handoff": {"session": (STR, True)},
+    "agentls.session.land": {
+        "session": (STR, True),
+        "dryRun": (BOOL, False),
+        "keepOpen": (BOOL, False),
+        "remove": (BOOL, False),
+    },
+    "agentls.session.landAll": {},
+    "agentls.session.remove": {"session": (STR, True), "force": (BOOL, False)},
+}
+
+LIFECYCLE_COMMANDS = tuple(c for c in SCHEMAS if c.startswith("agentls.session."))
+
+
+class ArgumentError(ValueError):
+    """The arguments do not fit the command's schema (-> InvalidParams)."""
+
+
+def _fits(value: Any, kind: str) -> bool:
+    if kind == STR:
+        return isinstance(value, str)
+    if kind == INT:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == BOOL:
+        return isinstance(value, bool)
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def validate(command: str, arguments: Any) -> dict[str, Any]:
+    """The one argument object of COMMAND, checked; raises ArgumentError."""
+    schema = SCHEMAS.get(command)
+    if schema is None:
+        raise ArgumentError(f"unknown command {command!r}")
+    if arguments in (None, []):
+        arguments = [{}]
+    if not isinstance(arguments, list) or len(arguments) != 1:
+        raise ArgumentError(f"{command} takes exactly one argument object, e.g. [{{...}}]")
+    (params,) = arguments
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise ArgumentError(
+            f"{command}: the argument must be an object, got {type(params).__name__}"
+        )
+    unknown = sorted(set(params) - set(schema))
+    if unknown:
+        known = ", ".join(schema) or "none"
+        raise ArgumentError(f"{command}: unknown argument(s) {', '.join(unknown)} (known: {known})")
+    for key, (kind, required) in schema.items():
+        if key not in params or params[key] is None:
+            if required:
+                raise ArgumentError(f"{command}: missing required argument {key!r} ({kind})")
+            continue
+        if not _fits(params[key], kind):
+            raise ArgumentError(f"{command}: {key!r} must be a {kind}")
+    return {k: v for k, v in params.items() if v is not None}
+
+
+Progress = Callable[[dict[str, Any]], None]
+
+
+def run_command(ws: Any, params: dict[str, Any], progress: Progress | None = None) -> Any:
+    """Run one lifecycle command in the engine. PARAMS: {"command", "arguments": {...}}."""
+    from agentls.engine.protocol import REFUSED, EngineError
+
+    command = params.get("command")
+    if not isinstance(command, str) or command not in LIFECYCLE_COMMANDS:
+        raise EngineError(f"unknown lifecycle command {command!r}", -32602)
+    try:
+        args = validate(command, [params.get("arguments") or {}])
+    except ArgumentError as exc:
+        raise EngineError(str(exc), -32602) from exc
+    try:
+        import agentls.lifecycle as lifecycle
+    except ImportError as exc:
+        raise EngineError(f"session lifecycle is not available: {exc}", REFUSED) from exc
+
+    def need(name: str) -> Callable[..., Any]:
+        function = getattr(lifecycle, name, None)
+        if function is None:
+            raise EngineError(f"agentls.lifecycle.{name} is not available yet", REFUSED)
+        return function  # type: ignore[no-any-return]
+
+    def report(message: str, percent: int | None = None) -> None:
+        if progress is not None:
+            progress({"message": message, "percent": percent})
+
+    verb = command.removeprefix("agentls.session.")
+    result: Any
+    if verb == "new":
+        result = need("new_session")(
+            ws,
+            args["name"],
+            branch=args.get("branch"),
+            start=args.get("from"),
+            folder=args.get("dir"),
+            claims=args.get("claims", ()),
+            agent=args.get("agent"),
+        )
+    elif verb == "fork":
+        result = need("fork_session")(ws, args["name"], source=args.get("from"))
+    elif verb == "rename":
+        result = need("rename_session")(ws, args["session"], args["name"])
+    elif verb == "claim":
+        result = need("claim")(ws, args["session"], args["globs"], force=args.get("force", False))
+    elif verb == "release":
+        result = need("release")(ws, args["session"], args.get("globs"))
+    elif verb == "priority":
+        result = need("set_priority")(ws, args["session"], args["priority"])
+    elif verb == "handoff":
+        result = need("write_handoff")(ws, args["session"])
+    elif verb == "land":
+        result = need("land")(
+            ws,
+            args["session"],
+            dry_run=args.get("dryRun", False),
+            keep_open=args.get("keepOpen", False),
+            remove=args.get("remove", False),
+            progress=report,
+        )
+    elif verb == "landAll":
+        result = need("land_all")(ws, progress=report)
+    else:
+        result = need("remove_session")(ws, args["session"], force=args.get("force", False))
+    if isinstance(result, dict):
+        result.setdefault("ok", True)
+    return result

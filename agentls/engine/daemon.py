@@ -1,0 +1,262 @@
+"""The engine process: one per repository, shared by every `agentls serve` and the CLI.
+
+It holds an fcntl lock (so two engines never race), listens on the Unix socket from
+`paths.socket_path`, runs one analysis thread (`worker.Worker`), and exits a grace
+period after its last client leaves. A client that dies abruptly closes its socket
+(the kernel does it), which counts as leaving, so nothing leaks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import queue
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from agentls.engine.paths import lock_path, socket_path
+from agentls.engine.protocol import INVALID_PARAMS, EngineError, decode, encode
+from agentls.engine.worker import Job, Worker
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GRACE = 5.0  # seconds to linger after the last client leaves
+# Methods answered by the socket thread itself, without queueing behind analysis.
+INSTANT = ("stats", "shutdown", "ping")
+
+
+class Connection:
+    """One attached client: a reader thread and a writer thread with its own queue."""
+
+    def __init__(self, engine: Engine, sock: socket.socket, conn_id: int) -> None:
+        self.engine = engine
+        self.sock = sock
+        self.id = conn_id
+        self.subscribed = False
+        self.outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self.alive = True
+        threading.Thread(target=self._read, name=f"engine-conn-{conn_id}", daemon=True).start()
+        threading.Thread(target=self._write, name=f"engine-send-{conn_id}", daemon=True).start()
+
+    def send(self, data: bytes) -> None:
+        if self.alive:
+            self.outbox.put(data)
+
+    def reply(self, request_id: Any, result: Any, error: EngineError | None) -> None:
+        if error is not None:
+            self.send(
+                encode({"id": request_id, "error": {"code": error.code, "message": error.message}})
+            )
+        else:
+            self.send(encode({"id": request_id, "result": result}))
+
+    def _write(self) -> None:
+        while True:
+            data = self.outbox.get()
+            if data is None:
+                return
+            try:
+                self.sock.sendall(data)
+            except OSError:
+                self.close()
+                return
+
+    def _read(self) -> None:
+        stream = self.sock.makefile("rb")
+        try:
+            for line in stream:
+                self._handle(line)
+        except (OSError, ValueError):
+            pass
+        finally:
+            stream.close()
+            self.close()
+
+    def _handle(self, line: bytes) -> None:
+        try:
+            message = decode(line)
+        except ValueError:
+            return  # garbage in, nothing out
+        method = message.get("method")
+        params = message.get("params")
+        request_id = message.get("id")
+        if not isinstance(method, str):
+            if request_id is not None:
+                self.reply(request_id, None, EngineError("method must be a string", INVALID_PARAMS))
+            return
+        if not isinstance(params, dict):
+            params = {}
+        if request_id is None:
+            self._notification(method, params)
+        elif method in INSTANT:
+            self.reply(request_id, self.engine.instant(method), None)
+        else:
+
+            def reply(result: Any, error: EngineError | None) -> None:
+                if method == "subscribe" and error is None:
+                    # The current report goes out as a push first, so pushes stay ordered.
+                    self.send(encode({"method": "report", "params": result}))
+                    self.subscribed = True
+                self.reply(request_id, result, error)
+
+            self.engine.worker.put(
+                Job(
+                    kind="call",
+                    method=method,
+                    params=params,
+                    reply=reply,
+                    progress=lambda value: self.send(
+                        encode({"method": "progress", "params": {"id": request_id, **value}})
+                    ),
+                )
+            )
+
+    def _notification(self, method: str, params: dict[str, Any]) -> None:
+        path = params.get("path")
+        if not isinstance(path, str) or not path:
+            return
+        if method == "buffer" and isinstance(params.get("text"), str):
+            self.engine.worker.put(
+                Job(kind="buffer", path=path, text=params["text"], owner=self.id)
+            )
+        elif method == "close":
+            self.engine.worker.put(Job(kind="close", path=path, owner=self.id))
+
+    def close(self) -> None:
+        if not self.alive:
+            return
+        self.alive = False
+        self.outbox.put(None)
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+        self.engine.left(self)
+
+
+class Engine:
+    """The listening socket, its connections and the process lifetime."""
+
+    def __init__(self, common_dir: Path, grace: float = DEFAULT_GRACE) -> None:
+        self.common_dir = common_dir
+        self.grace = grace
+        self.worker = Worker(common_dir, self._broadcast)
+        self.connections: dict[int, Connection] = {}
+        self._lock = threading.Lock()
+        self._ids = 0
+        self._empty_since: float | None = time.monotonic()
+        self._stop = threading.Event()
+        self.started = time.time()
+
+    def _broadcast(self, serialized: str, report: dict[str, Any]) -> None:
+        line = ('{"method":"report","params":' + serialized + "}\n").encode()
+        with self._lock:
+            targets = [c for c in self.connections.values() if c.subscribed]
+        for conn in targets:
+            conn.send(line)
+
+    def instant(self, method: str) -> dict[str, Any]:
+        if method == "shutdown":
+            self._stop.set()
+            return {"ok": True}
+        usage = _usage()
+        return {
+            "pid": os.getpid(),
+            "clients": len(self.connections),
+            "uptime": time.time() - self.started,
+            **usage,
+            **self.worker.stats,
+            "watches": self.worker.watcher.watch_count if self.worker.watcher else 0,
+            "ready": self.worker.ready.is_set(),
+        }
+
+    def left(self, conn: Connection) -> None:
+        with self._lock:
+            self.connections.pop(conn.id, None)
+            if not self.connections:
+                self._empty_since = time.monotonic()
+        self.worker.put(Job(kind="drop", owner=conn.id))
+
+    def serve(self, listener: socket.socket) -> None:
+        self.worker.start()
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        while not self._stop.wait(0.2):
+            with self._lock:
+                idle = self._empty_since
+            if idle is not None and time.monotonic() - idle > self.grace:
+                log.info("no clients for %.1f s; engine exits", self.grace)
+                break
+            if not self.common_dir.is_dir():
+                log.info("repository %s is gone; engine exits", self.common_dir)
+                break
+        listener.close()
+        with self._lock:
+            conns = list(self.connections.values())
+        for conn in conns:
+            conn.close()
+        self.worker.stop()
+        self.worker.thread.join(timeout=5)
+
+    def _accept(self, listener: socket.socket) -> None:
+        while not self._stop.is_set():
+            try:
+                sock, _ = listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                self._ids += 1
+                self.connections[self._ids] = Connection(self, sock, self._ids)
+                self._empty_since = None
+
+
+def _usage() -> dict[str, Any]:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    rss_kib = 0
+    with contextlib.suppress(OSError), open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                rss_kib = int(line.split()[1])
+    return {"cpu_user": usage.ru_utime, "cpu_system": usage.ru_stime, "rss_kib": rss_kib}
+
+
+def run_engine(common_dir: Path, grace: float = DEFAULT_GRACE) -> int:
+    """Run the engine in this process until idle; 0 also when another engine already runs."""
+    common_dir = Path(common_dir).resolve()
+    (common_dir / "agentls").mkdir(parents=True, exist_ok=True)
+    lock_file = open(lock_path(common_dir), "a+")  # noqa: SIM115 - held for the process lifetime
+    try:
+        fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        log.info("an engine already runs for %s", common_dir)
+        return 0
+    lock_file.seek(0)
+    lock_file.truncate()
+    lock_file.write(f"{os.getpid()}\n")
+    lock_file.flush()
+    path = socket_path(common_dir)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()  # a stale socket from a crashed engine; we hold the lock
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old_umask = os.umask(0o177)  # only this user may connect
+    try:
+        listener.bind(str(path))
+    finally:
+        os.umask(old_umask)
+    listener.listen(64)
+    engine = Engine(common_dir, grace)
+    try:
+        engine.serve(listener)
+    finally:
+        with contextlib.suppress(OSError):
+            if path.exists():
+                path.unlink()
+        fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
+        lock_file.close()
+    return 0

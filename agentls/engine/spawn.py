@@ -1,0 +1,67 @@
+"""Attach to the repository's engine, starting it first when none runs (stdlib only)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from agentls.engine.client import EngineClient, Listener, connect
+from agentls.engine.paths import log_path
+from agentls.engine.protocol import EngineError
+
+
+def start_engine(common_dir: Path) -> None:
+    """Start a detached engine for COMMON_DIR (it exits at once if one already runs)."""
+    log = log_path(common_dir)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as stderr:
+        # Its own session: closing the editor's terminal or process group leaves it alone.
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "agentls",
+                "engine",
+                "--detach",
+                "--repository",
+                str(common_dir),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
+            close_fds=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    proc.wait(timeout=30)  # --detach forks and returns at once; this reaps the parent
+
+
+def attach(
+    common_dir: Path,
+    *,
+    timeout: float = 20.0,
+    on_notification: Listener | None = None,
+    on_close: Callable[[], None] | None = None,
+) -> EngineClient:
+    """A connection to COMMON_DIR's engine, started if needed; raises EngineError."""
+    deadline = time.monotonic() + timeout
+    last_start = 0.0
+    delay = 0.01
+    while True:
+        client = connect(common_dir, on_notification=on_notification, on_close=on_close)
+        if client is not None:
+            return client
+        now = time.monotonic()
+        if now > deadline:
+            raise EngineError(
+                f"could not start the agentls engine for {common_dir}; see {log_path(common_dir)}"
+            )
+        if now - last_start > 3.0:  # the first start, or a racing engine that gave up
+            start_engine(common_dir)
+            last_start = time.monotonic()
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.1)

@@ -1,0 +1,331 @@
+"""The engine's analysis thread: the only thread that touches the Workspace.
+
+Everything arrives as a job on one queue (file events from the watcher, unsaved
+buffers and requests from connections). The thread takes whatever is queued at
+once, coalesces it (a file saved five times is read once), applies it, and
+publishes one report when the picture changed. No timers delay a save: a batch is
+whatever piled up while the previous one ran. When things go quiet after changes,
+the authoritative full check (`Workspace.reconcile`) runs once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentls.engine.protocol import INTERNAL_ERROR, INVALID_PARAMS, REFUSED, EngineError
+from agentls.errors import AgentlsError
+
+log = logging.getLogger(__name__)
+
+RECONCILE_AFTER = 0.3  # seconds of quiet after live updates before the full check
+
+
+@dataclass
+class Job:
+    kind: str  # file | tree | admin | buffer | close | drop | call | stop
+    path: str = ""
+    text: str = ""
+    owner: int = 0  # connection id for buffers
+    method: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    reply: Callable[[Any, EngineError | None], None] | None = None
+    progress: Callable[[dict[str, Any]], None] | None = None
+
+
+Publisher = Callable[[str, dict[str, Any]], None]
+
+
+class Worker:
+    """Owns the Workspace; turns jobs into state changes and published reports."""
+
+    def __init__(self, common_dir: Path, publish: Publisher) -> None:
+        self.common_dir = common_dir
+        self.publish = publish  # (serialized report line, report json)
+        self.jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        self.ready = threading.Event()
+        self.ws: Any = None
+        self.watcher: Any = None
+        self.last_report: dict[str, Any] | None = None
+        self._last_serialized = ""
+        self._buffer_owner: dict[str, int] = {}  # abs path -> connection that holds it
+        self._needs_reconcile = False
+        self.started_error: str | None = None
+        self.stats: dict[str, Any] = {"batches": 0, "events": 0, "refreshes": 0, "reconciles": 0}
+        self.thread = threading.Thread(target=self._run, name="agentls-analysis", daemon=True)
+
+    # --- entry points (any thread) ------------------------------------------------------
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def put(self, job: Job) -> None:
+        self.jobs.put(job)
+
+    def sink(self, event: tuple[str, str]) -> None:
+        """Watcher callback (watchdog's thread)."""
+        self.jobs.put(Job(kind=event[0], path=event[1]))
+
+    def stop(self) -> None:
+        self.jobs.put(Job(kind="stop"))
+
+    # --- the thread ---------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._open()
+        except Exception as exc:
+            log.exception("engine could not open the repository")
+            self.started_error = str(exc)
+            self.ready.set()
+            return
+        self.ready.set()
+        while True:
+            timeout = RECONCILE_AFTER if self._needs_reconcile else None
+            try:
+                first = self.jobs.get(timeout=timeout)
+            except queue.Empty:
+                self._idle()
+                continue
+            batch = [first]
+            while True:  # coalesce what is already queued, never wait for more
+                try:
+                    batch.append(self.jobs.get_nowait())
+                except queue.Empty:
+                    break
+            if any(job.kind == "stop" for job in batch):
+                self._close()
+                return
+            try:
+                self._batch(batch)
+            except Exception:
+                log.exception("engine batch failed")
+
+    def _open(self) -> None:
+        from agentls.watch import Watcher
+        from agentls.workspace import Workspace
+
+        self.ws = Workspace(self.common_dir)
+        self.watcher = Watcher(self.ws.repository.common_dir, self.sink)
+        # Watches first, then the snapshots, so nothing written in between is missed.
+        from agentls.sessions import discover_sessions
+
+        self.watcher.sync(
+            (s.path, s.worktree.gitdir)
+            for s in discover_sessions(self.ws.repository, self.ws.store)
+            if not s.missing
+        )
+        self.ws.refresh()
+        self._publish()
+
+    def _close(self) -> None:
+        if self.watcher is not None:
+            self.watcher.close()
+        if self.ws is not None:
+            self.ws.close()
+
+    def _idle(self) -> None:
+        self._needs_reconcile = False
+        self.stats["reconciles"] += 1
+        self.ws.reconcile()
+        self._publish()
+
+    def _batch(self, batch: list[Job]) -> None:
+        self.stats["batches"] += 1
+        self.stats["events"] += len(batch)
+        changed = False
+        files: dict[str, None] = {}  # ordered set: each path read once per batch
+
+        def flush() -> bool:
+            hit = False
+            for path in files:
+                hit |= self._file(path)
+            files.clear()
+            return hit
+
+        if any(job.kind == "admin" for job in batch):
+            changed |= self._refresh()
+        for job in batch:
+            if job.kind == "file":
+                files[job.path] = None
+                continue
+            changed |= flush()
+            if job.kind == "tree":
+                changed |= self._tree(job.path)
+            elif job.kind == "buffer":
+                changed |= self._buffer(job.path, job.text, job.owner)
+            elif job.kind == "close":
+                changed |= self._buffer_closed(job.path, job.owner)
+            elif job.kind == "drop":
+                changed |= self._drop(job.owner)
+            elif job.kind == "call":
+                if changed:
+                    self._publish()
+                    changed = False
+                self._call(job)
+        changed |= flush()
+        if changed:
+            self._needs_reconcile = True
+            self._publish()
+
+    # --- state changes -------------------------------------------------------------------
+
+    def _refresh(self) -> bool:
+        self.stats["refreshes"] += 1
+        self.ws.refresh()
+        self.watcher.sync((s.path, s.worktree.gitdir) for s in self.ws.sessions if not s.missing)
+        self._needs_reconcile = False  # refresh ran the full check
+        return True
+
+    def _file(self, path: str) -> bool:
+        located = self.ws.locate(path)
+        if located is None:
+            return False
+        state, relative = located
+        return bool(self.ws.file_changed(state, relative))
+
+    def _tree(self, folder: str) -> bool:
+        """A folder vanished: every tracked file under it is re-read (and found gone)."""
+        located = self.ws.locate(folder)
+        if located is None:
+            return False
+        state, prefix = located
+        prefix = prefix.rstrip("/") + "/"
+        paths = [entry.path for entry in state.index if entry.path.startswith(prefix)]
+        hit = False
+        for path in paths:
+            hit |= bool(self.ws.file_changed(state, path))
+        return hit
+
+    def _buffer(self, path: str, text: str, owner: int) -> bool:
+        located = self.ws.locate(path)
+        if located is None:
+            return False
+        self._buffer_owner[path] = owner
+        state, relative = located
+        return bool(self.ws.buffer_changed(state, relative, text))
+
+    def _buffer_closed(self, path: str, owner: int) -> bool:
+        if self._buffer_owner.get(path) not in (owner, None):
+            return False  # another window holds this buffer now
+        self._buffer_owner.pop(path, None)
+        located = self.ws.locate(path)
+        if located is None:
+            return False
+        state, relative = located
+        return bool(self.ws.buffer_closed(state, relative))
+
+    def _drop(self, owner: int) -> bool:
+        """A connection left (or died): its unsaved buffers no longer count."""
+        hit = False
+        for path in [p for p, o in self._buffer_owner.items() if o == owner]:
+            hit |= self._buffer_closed(path, owner)
+        return hit
+
+    def _publish(self) -> None:
+        report = self.ws.report().to_json()
+        serialized = json.dumps(report, sort_keys=True)
+        self.last_report = report
+        if serialized != self._last_serialized:
+            self._last_serialized = serialized
+            self.publish(serialized, report)
+
+    # --- requests --------------------------------------------------------------------------
+
+    def _call(self, job: Job) -> None:
+        assert job.reply is not None
+        try:
+            result = self._dispatch(job)
+        except EngineError as exc:
+            job.reply(None, exc)
+        except AgentlsError as exc:
+            job.reply(None, EngineError(str(exc), REFUSED))
+        except Exception as exc:
+            log.exception("engine request %s failed", job.method)
+            job.reply(None, EngineError(f"{job.method} failed: {exc}", INTERNAL_ERROR))
+        else:
+            job.reply(result, None)
+
+    def _dispatch(self, job: Job) -> Any:
+        method, params = job.method, job.params
+        if method in ("report", "subscribe"):
+            if self.last_report is None:
+                self._publish()
+            return self.last_report
+        if method == "refresh":
+            self._refresh()
+            self._publish()
+            return self.last_report
+        if method == "configure":
+            return self._configure(params)
+        if method == "check":
+            return self._check(params)
+        if method == "command":
+            from agentls.engine.commands import run_command
+
+            result = run_command(self.ws, params, job.progress)
+            self._refresh()
+            self._publish()
+            return result
+        if method == "diff":
+            return self._diff(params)
+        if method == "stats":
+            return {**self.stats, "watches": self.watcher.watch_count if self.watcher else 0}
+        raise EngineError(f"unknown engine method {method!r}", INVALID_PARAMS)
+
+    def _configure(self, params: dict[str, Any]) -> dict[str, Any]:
+        trunk = params.get("trunk") or None
+        if trunk is not None and not isinstance(trunk, str):
+            raise EngineError("trunk must be a branch name or null", INVALID_PARAMS)
+        if trunk != self.ws.trunk_override:
+            old = self.ws.trunk_override
+            self.ws.trunk_override = trunk
+            try:
+                self._refresh()
+            except AgentlsError:
+                self.ws.trunk_override = old
+                raise
+            self._publish()
+        return {"trunk": self.ws.trunk.branch}
+
+    def _check(self, params: dict[str, Any]) -> Any:
+        try:
+            from agentls.agents.check import check_paths
+        except ImportError as exc:
+            raise EngineError(f"agentls.agents.check is not available: {exc}", REFUSED) from exc
+        paths = params.get("paths") or []
+        if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+            raise EngineError("paths must be a list of strings", INVALID_PARAMS)
+        return check_paths(self.ws, params.get("cwd") or ".", paths, params.get("session"))
+
+    def _diff(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A unified diff of PATH between two sessions' current states (buffers included)."""
+        path, mine, other = params.get("path"), params.get("session"), params.get("other")
+        if not all(isinstance(v, str) and v for v in (path, mine, other)):
+            raise EngineError("diff needs path, session and other", INVALID_PARAMS)
+        texts = []
+        for name in (mine, other):
+            session = self.ws.session(name)
+            state = self.ws.states.get(session.id)
+            entry = state.entry(path) if state is not None else None
+            blob = self.ws.git[entry[0]].data if entry else b""
+            texts.append(blob.decode("utf-8", errors="replace").splitlines(keepends=True))
+        lines = difflib.unified_diff(
+            texts[0], texts[1], fromfile=f"{mine}/{path}", tofile=f"{other}/{path}"
+        )
+        return {"diff": "".join(lines), "path": path}
+
+
+def wait_ready(worker: Worker, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not worker.ready.wait(0.1):
+        if time.monotonic() > deadline:
+            break

@@ -1,0 +1,531 @@
+"""`agentls serve`: the pygls language server one editor window runs.
+
+The server does no analysis itself. It attaches to its repository's engine (starting
+it when none runs), forwards this window's unsaved buffers to it, and turns every
+report the engine pushes into diagnostics for this window's session, plus the
+`agentls/sessionsChanged` notification. Commands go to the engine as well.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+import uuid
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls import uris
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+
+from agentls import __version__
+from agentls.engine.client import EngineClient
+from agentls.engine.commands import LIFECYCLE_COMMANDS, ArgumentError, validate
+from agentls.engine.protocol import REFUSED, EngineError
+from agentls.server import diagnostics
+from agentls.server.actions import COMPARE, OPEN_OTHER, code_actions
+from agentls.server.settings import Settings, parse_settings
+
+log = logging.getLogger("agentls.server")
+
+SESSIONS_CHANGED = "agentls/sessionsChanged"
+MAX_RECONNECTS = 5
+
+
+class AgentlsServer(LanguageServer):
+    """One editor window's view of the shared engine."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "agentls",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        )
+        self.settings = Settings()
+        self.folder: Path | None = None
+        self.common_dir: Path | None = None
+        self.engine: EngineClient | None = None
+        self.idle_reason: str | None = None  # why this window stays idle (not a repository…)
+        self.report: dict[str, Any] | None = None
+        self.me: dict[str, Any] | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.published: dict[str, list[types.Diagnostic]] = {}
+        self.open_paths: dict[Path, str] = {}  # resolved path -> the uri the client uses
+        self.dirty: dict[str, str] = {}  # abs path -> unsaved text
+        self.last_status: dict[str, Any] | None = None
+        self.stopping = False
+        self.reconnects = 0
+        self.supports_progress = False
+        self.supports_configuration = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # --- background tasks ---------------------------------------------------------------
+
+    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        """Run COROUTINE in the background; its exceptions are logged, never lost."""
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self._tasks.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                log.error("background task failed", exc_info=t.exception())
+
+        task.add_done_callback(done)
+
+    def tell(self, text: str, kind: types.MessageType = types.MessageType.Info) -> None:
+        self.window_show_message(types.ShowMessageParams(type=kind, message=f"agentls: {text}"))
+
+    def log_client(self, text: str, kind: types.MessageType = types.MessageType.Log) -> None:
+        log.info("%s", text)
+        with contextlib.suppress(Exception):  # no client attached yet
+            self.window_log_message(types.LogMessageParams(type=kind, message=text))
+
+    # --- the engine ----------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        """Find the repository, attach to (or start) its engine, subscribe to reports."""
+        from agentls.engine.spawn import attach
+        from agentls.errors import AgentlsError
+        from agentls.git.repo import find_repository
+
+        if self.folder is None:
+            self.go_idle("no workspace folder was given; agentls stays idle in this window")
+            return
+        try:
+            repository = await asyncio.to_thread(find_repository, self.folder)
+        except AgentlsError as exc:
+            self.go_idle(f"{exc}. agentls stays idle in this window.")
+            return
+        self.common_dir = repository.common_dir
+        try:
+            client = await asyncio.to_thread(
+                attach,
+                repository.common_dir,
+                on_notification=self._from_engine,
+                on_close=self._engine_closed,
+            )
+        except EngineError as exc:
+            self.tell(exc.message, types.MessageType.Error)
+            return
+        self.engine = client
+        self.log_client(f"attached to the engine of {repository.common_dir}")
+        try:
+            if self.settings.trunk:
+                await self._configure_trunk()
+            # The engine pushes the current report before it answers, then every change.
+            await asyncio.to_thread(client.call, "subscribe", {})
+        except EngineError as exc:
+            self.tell(f"engine: {exc.message}", types.MessageType.Error)
+        for path, text in self.dirty.items():  # buffers edited before (re)connecting
+            self._notify_engine("buffer", {"path": path, "text": text})
+
+    async def _configure_trunk(self) -> None:
+        if self.engine is None:
+            return
+        try:
+            await asyncio.to_thread(self.engine.call, "configure", {"trunk": self.settings.trunk})
+        except EngineError as exc:
+            self.tell(f"trunk setting: {exc.message}", types.MessageType.Warning)
+
+    def go_idle(self, reason: str) -> None:
+        if self.idle_reason is None:
+            self.idle_reason = reason
+            self.tell(reason, types.MessageType.Warning)
+
+    def _from_engine(self, method: str, params: dict[str, Any]) -> None:
+        """Engine reader thread -> the event loop."""
+        if method == "report" and self.loop is not None:
+            self.loop.call_soon_threadsafe(self.apply_report, params)
+
+    def _engine_closed(self) -> None:
+        if self.stopping or self.loop is None:
+            return
+        self.loop.call_soon_threadsafe(self._reconnect)
+
+    def _reconnect(self) -> None:
+        self.engine = None
+        if self.stopping or self.reconnects >= MAX_RECONNECTS:
+            self.tell(
+                "lost the agentls engine; restart the language server", types.MessageType.Error
+            )
+            return
+        self.reconnects += 1
+        self.log_client("the engine went away; reattaching")
+        self.spawn(self.connect())
+
+    def _notify_engine(self, method: str, params: dict[str, Any]) -> None:
+        if self.engine is None:
+            return
+        try:
+            self.engine.notify(method, params)
+        except EngineError as exc:
+            log.warning("engine: %s", exc.message)
+
+    def require_engine(self) -> EngineClient:
+        if self.engine is None:
+            reason = self.idle_reason or "not attached to the agentls engine yet; try again"
+            raise JsonRpcException(reason, code=REFUSED)
+        return self.engine
+
+    async def engine_call(self, method: str, params: dict[str, Any], **kw: Any) -> Any:
+        engine = self.require_engine()
+        try:
+            return await asyncio.to_thread(engine.call, method, params, **kw)
+        except EngineError as exc:
+            raise JsonRpcException(exc.message, code=exc.code) from exc
+
+    # --- reports -> diagnostics -----------------------------------------------------------
+
+    def _lengths(self, path: Path) -> list[int] | None:
+        uri = self.open_paths.get(path)
+        if uri is not None:
+            document = self.workspace.get_text_document(uri)
+            return diagnostics.line_lengths(document.source)
+        return diagnostics.read_line_lengths(path)
+
+    def apply_report(self, report: dict[str, Any]) -> None:
+        """Publish what changed for this window's session; clear what went away."""
+        try:
+            self._apply_report(report)
+        except Exception:
+            log.exception("could not apply a report")
+
+    def _apply_report(self, report: dict[str, Any]) -> None:
+        self.report = report
+        self.me = diagnostics.self_session(report, self.folder)
+        found = (
+            diagnostics.build(report, self.me, self.settings, self._lengths)
+            if self.me is not None
+            else {}
+        )
+        fresh: dict[str, list[types.Diagnostic]] = {}
+        for path, items in found.items():
+            fresh[self.open_paths.get(path) or uris.from_fs_path(str(path)) or str(path)] = items
+        for uri in set(self.published) | set(fresh):
+            items = fresh.get(uri, [])
+            if self.published.get(uri, []) != items or (uri not in self.published and items):
+                self.text_document_publish_diagnostics(
+                    types.PublishDiagnosticsParams(uri=uri, diagnostics=items)
+                )
+        self.published = fresh
+        status = diagnostics.sessions_changed(report, self.me)
+        if status != self.last_status:
+            self.last_status = status
+            self.protocol.notify(SESSIONS_CHANGED, status)
+
+    def republish(self) -> None:
+        if self.report is not None:
+            self.published_force()
+            self.apply_report(self.report)
+
+    def published_force(self) -> None:
+        """Forget what was sent so the next apply re-sends everything (settings changed)."""
+        for uri in self.published:
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+            )
+        self.published = {}
+
+    # --- settings ------------------------------------------------------------------------
+
+    def use_settings(self, raw: Any) -> None:
+        old_trunk = self.settings.trunk
+        settings, problems = parse_settings(raw)
+        self.settings = settings
+        logging.getLogger("agentls").setLevel(settings.log_level.upper())
+        for problem in problems:
+            self.tell(f"settings: {problem}", types.MessageType.Warning)
+        if settings.trunk != old_trunk and self.engine is not None:
+            self.spawn(self._configure_trunk())
+        self.republish()
+
+    async def pull_configuration(self) -> None:
+        if not self.supports_configuration:
+            return
+        try:
+            result = await asyncio.wait_for(
+                self.workspace_configuration_async(
+                    types.ConfigurationParams(items=[types.ConfigurationItem(section="agentls")])
+                ),
+                timeout=5,
+            )
+        except Exception as exc:
+            log.info("workspace/configuration failed: %s", exc)
+            return
+        if result and result[0] is not None:
+            self.use_settings(result[0])
+
+
+def _root(params: types.InitializeParams) -> Path | None:
+    raw: str | None = None
+    if params.workspace_folders:
+        raw = uris.to_fs_path(params.workspace_folders[0].uri)
+    elif params.root_uri:
+        raw = uris.to_fs_path(params.root_uri)
+    elif params.root_path:
+        raw = params.root_path
+    if not raw:
+        return None
+    try:
+        return Path(raw).resolve()
+    except OSError:
+        return Path(raw)
+
+
+def _path(uri: str) -> Path | None:
+    raw = uris.to_fs_path(uri)
+    if not raw:
+        return None
+    try:
+        return Path(raw).resolve()
+    except OSError:
+        return None
+
+
+server = AgentlsServer()
+
+
+@server.feature(types.INITIALIZE)
+def initialize(ls: AgentlsServer, params: types.InitializeParams) -> None:
+    ls.folder = _root(params)
+    caps = params.capabilities
+    ls.supports_progress = bool(caps.window and caps.window.work_done_progress)
+    ls.supports_configuration = bool(caps.workspace and caps.workspace.configuration)
+    if params.initialization_options is not None:
+        settings, problems = parse_settings(params.initialization_options)
+        ls.settings = settings
+        ls._init_problems = problems  # type: ignore[attr-defined]
+
+
+@server.feature(types.INITIALIZED)
+async def initialized(ls: AgentlsServer, params: types.InitializedParams) -> None:
+    ls.loop = asyncio.get_running_loop()
+    for problem in getattr(ls, "_init_problems", []):
+        ls.tell(f"settings: {problem}", types.MessageType.Warning)
+    ls.spawn(_start(ls))
+
+
+async def _start(ls: AgentlsServer) -> None:
+    await ls.pull_configuration()
+    await ls.connect()
+
+
+@server.feature(types.SHUTDOWN)
+def shutdown(ls: AgentlsServer, params: Any) -> None:
+    ls.stopping = True
+    if ls.engine is not None:
+        ls.engine.close()
+        ls.engine = None
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+async def did_change_configuration(
+    ls: AgentlsServer, params: types.DidChangeConfigurationParams
+) -> None:
+    if isinstance(params.settings, dict) and isinstance(params.settings.get("agentls"), dict):
+        ls.use_settings(params.settings["agentls"])
+    else:
+        await ls.pull_configuration()
+
+
+# --- documents: unsaved buffers go to the engine, diagnostics show on open -----------------
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: AgentlsServer, params: types.DidOpenTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    path = _path(uri)
+    if path is None:
+        return
+    ls.open_paths[path] = uri
+    try:
+        on_disk = path.read_text(encoding="utf-8", errors="surrogateescape")
+    except OSError:
+        on_disk = None
+    if on_disk != params.text_document.text:  # e.g. a restored unsaved buffer
+        ls.dirty[str(path)] = params.text_document.text
+        ls._notify_engine("buffer", {"path": str(path), "text": params.text_document.text})
+    items = ls.published.get(uri)
+    if items is None:
+        # The report may name this file under another spelling of its uri.
+        fs_uri = uris.from_fs_path(str(path)) or uri
+        items = ls.published.pop(fs_uri, [])
+        if items:
+            ls.published[uri] = items
+    ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=items))
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: AgentlsServer, params: types.DidChangeTextDocumentParams) -> None:
+    path = _path(params.text_document.uri)
+    if path is None:
+        return
+    text = ls.workspace.get_text_document(params.text_document.uri).source
+    ls.dirty[str(path)] = text
+    ls._notify_engine("buffer", {"path": str(path), "text": text})
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+def did_save(ls: AgentlsServer, params: types.DidSaveTextDocumentParams) -> None:
+    path = _path(params.text_document.uri)
+    if path is not None and ls.dirty.pop(str(path), None) is not None:
+        ls._notify_engine("close", {"path": str(path)})  # the disk is the truth again
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: AgentlsServer, params: types.DidCloseTextDocumentParams) -> None:
+    path = _path(params.text_document.uri)
+    if path is None:
+        return
+    ls.open_paths.pop(path, None)
+    if ls.dirty.pop(str(path), None) is not None:
+        ls._notify_engine("close", {"path": str(path)})
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
+)
+def code_action(ls: AgentlsServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    return code_actions(params)
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+def _args(command: str, args: tuple[Any, ...]) -> dict[str, Any]:
+    try:
+        return validate(command, list(args))
+    except ArgumentError as exc:
+        raise JsonRpcInvalidParams(str(exc)) from exc
+
+
+def _sessions_result(ls: AgentlsServer) -> dict[str, Any]:
+    result: dict[str, Any] = {"self": ls.me["name"] if ls.me else None, "report": ls.report}
+    if ls.idle_reason:
+        result["error"] = ls.idle_reason
+    return result
+
+
+@server.command("agentls.sessions")
+def cmd_sessions(ls: AgentlsServer, *args: Any) -> dict[str, Any]:
+    _args("agentls.sessions", args)
+    return _sessions_result(ls)
+
+
+@server.command("agentls.refresh")
+async def cmd_refresh(ls: AgentlsServer, *args: Any) -> dict[str, Any]:
+    _args("agentls.refresh", args)
+    if ls.engine is None:
+        return _sessions_result(ls)
+    report = await ls.engine_call("refresh", {})
+    ls.apply_report(report)
+    return _sessions_result(ls)
+
+
+def _lifecycle(command: str) -> Any:
+    async def handler(ls: AgentlsServer, *args: Any) -> Any:
+        params = _args(command, args)
+        ls.require_engine()
+        token: str | None = None
+        on_progress = None
+        if command.endswith(("land", "landAll")) and ls.supports_progress:
+            token = f"agentls-{uuid.uuid4().hex}"
+            try:
+                await asyncio.wait_for(ls.work_done_progress.create_async(token), timeout=5)
+                ls.work_done_progress.begin(
+                    token, types.WorkDoneProgressBegin(title=f"agentls: {command.split('.')[-1]}")
+                )
+            except Exception:
+                token = None
+        if token is not None:
+            loop = asyncio.get_running_loop()
+
+            def on_progress(value: dict[str, Any]) -> None:
+                report = types.WorkDoneProgressReport(
+                    message=str(value.get("message") or ""),
+                    percentage=value.get("percent")
+                    if isinstance(value.get("percent"), int)
+                    else None,
+                )
+                loop.call_soon_threadsafe(ls.work_done_progress.report, token, report)
+
+        try:
+            return await ls.engine_call(
+                "command",
+                {"command": command, "arguments": params},
+                timeout=None,
+                on_progress=on_progress,
+            )
+        finally:
+            if token is not None:
+                ls.work_done_progress.end(token, types.WorkDoneProgressEnd())
+
+    return handler
+
+
+for _command in LIFECYCLE_COMMANDS:
+    server.command(_command)(_lifecycle(_command))
+
+
+def _one_object(command: str, args: tuple[Any, ...], required: dict[str, type]) -> dict[str, Any]:
+    if len(args) != 1 or not isinstance(args[0], dict):
+        raise JsonRpcInvalidParams(f"{command} takes exactly one argument object")
+    params = args[0]
+    for key, kind in required.items():
+        if not isinstance(params.get(key), kind) or isinstance(params.get(key), bool):
+            raise JsonRpcInvalidParams(f"{command}: {key!r} must be a {kind.__name__}")
+    return params
+
+
+@server.command(OPEN_OTHER)
+async def cmd_open_other(ls: AgentlsServer, *args: Any) -> dict[str, Any]:
+    """Show another session's copy of a file at its lines."""
+    params = _one_object(OPEN_OTHER, args, {"path": str})
+    raw_line, raw_end = params.get("line"), params.get("endLine")
+    line = max(raw_line if isinstance(raw_line, int) else 1, 1)
+    end = max(raw_end if isinstance(raw_end, int) else line, line)
+    uri = uris.from_fs_path(params["path"]) or params["path"]
+    selection = types.Range(types.Position(line - 1, 0), types.Position(end, 0))
+    result = await ls.window_show_document_async(
+        types.ShowDocumentParams(uri=uri, take_focus=True, selection=selection)
+    )
+    return {"ok": bool(result and result.success), "uri": uri}
+
+
+@server.command(COMPARE)
+async def cmd_compare(ls: AgentlsServer, *args: Any) -> dict[str, Any]:
+    """Write the diff between this session's and another's version, and show it."""
+    params = _one_object(COMPARE, args, {"path": str, "session": str, "other": str})
+    result = await ls.engine_call(
+        "diff", {"path": params["path"], "session": params["session"], "other": params["other"]}
+    )
+    assert ls.common_dir is not None
+    folder = ls.common_dir / "agentls" / "tmp" / "compare"
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = params["path"].replace("/", "__")
+    target = folder / f"{params['session']}..{params['other']}--{safe}.diff"
+    target.write_text(result["diff"] or "(no differences)\n", encoding="utf-8")
+    shown = await ls.window_show_document_async(
+        types.ShowDocumentParams(uri=uris.from_fs_path(str(target)) or str(target), take_focus=True)
+    )
+    return {"ok": bool(shown and shown.success), "path": str(target), "diff": result["diff"]}
+
+
+def serve(host: str | None = None, port: int | None = None, *, verbose: bool = False) -> None:
+    """Run the language server on stdio (or TCP for debugging). Logs go to stderr only."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("agentls: %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    logging.getLogger("agentls").setLevel(logging.DEBUG if verbose else logging.INFO)
+    if host is not None and port is not None:
+        server.start_tcp(host, port)
+    else:
+        server.start_io()
