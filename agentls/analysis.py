@@ -61,6 +61,7 @@ class Analyzer:
         self._diff_cache: dict[tuple[str, str], set[str]] = {}
         self._file_merge_cache: dict[tuple[str, Entry, Entry, Entry], list[str] | None] = {}
         self._probe_base_cache: dict[tuple[str, Entry], str] = {}
+        self._probe_commit_cache: dict[tuple[str, Entry, str | None], str] = {}
         self._hunk_cache: dict[tuple[Entry, Entry], list[Hunk] | None] = {}
         self._empty_tree = str(self.repo.TreeBuilder().write())
 
@@ -128,39 +129,56 @@ class Analyzer:
     # --- the incremental check: one path of one pair --------------------------------
 
     def check_path(self, a: SessionState, b: SessionState, path: str) -> None:
-        pair = self.pair(a, b)
-        pair.verified = None
-        pair.version += 1
-        pair.conflicts.pop(path, None)
-        pair.overlaps.discard(path)
-        base = tree_entry(self.repo, pair.base_tree, path)
-        ours, theirs = a.entry(path), b.entry(path)
-        if ours == base or theirs == base:
-            return
-        if ours == theirs:
-            pair.overlaps.add(path)  # the same change on both sides merges cleanly
-            return
-        kinds = self.merge_file(path, base, ours, theirs)
-        if kinds is None:
-            pair.overlaps.add(path)
-        else:
-            pair.conflicts[path] = kinds
+        self.check_path_pairs([(a, b)], path)
+
+    def check_path_pairs(self, pairs: list[tuple[SessionState, SessionState]], path: str) -> None:
+        """Re-decide PATH for every pair in PAIRS; git's merges go out in one batch."""
+        questions: list[tuple[PairState, tuple[str, Entry, Entry, Entry]]] = []
+        for a, b in pairs:
+            pair = self.pair(a, b)
+            pair.verified = None
+            pair.version += 1
+            pair.conflicts.pop(path, None)
+            pair.overlaps.discard(path)
+            base = tree_entry(self.repo, pair.base_tree, path)
+            ours, theirs = a.entry(path), b.entry(path)
+            if ours == base or theirs == base:
+                continue
+            if ours == theirs:
+                pair.overlaps.add(path)  # the same change on both sides merges cleanly
+                continue
+            questions.append((pair, (path, base, ours, theirs)))
+        verdicts = self.merge_files([key for _, key in questions])
+        for (pair, _), kinds in zip(questions, verdicts, strict=True):
+            if kinds is None:
+                pair.overlaps.add(path)
+            else:
+                pair.conflicts[path] = kinds
 
     def merge_file(self, path: str, base: Entry, ours: Entry, theirs: Entry) -> list[str] | None:
         """git's verdict on merging one path: None when clean, else the conflict kinds."""
-        key = (path, base, ours, theirs)
-        if key not in self._file_merge_cache:
+        return self.merge_files([(path, base, ours, theirs)])[0]
+
+    def merge_files(self, keys: list[tuple[str, Entry, Entry, Entry]]) -> list[list[str] | None]:
+        """merge_file for several (path, base, ours, theirs) at once."""
+        missing = list(dict.fromkeys(k for k in keys if k not in self._file_merge_cache))
+        if missing:
             if len(self._file_merge_cache) > 4096:
                 self._file_merge_cache.clear()
-            probe_base = self._probe_base(path, base)
-            result = self.merger.merge(
-                self._probe_commit(path, ours, probe_base),
-                self._probe_commit(path, theirs, probe_base),
-            )
-            self._file_merge_cache[key] = (
-                None if result.clean else result.conflict_kinds(path) or ["contents"]
-            )
-        return self._file_merge_cache[key]
+            commits = []
+            for path, base, ours, theirs in missing:
+                probe_base = self._probe_base(path, base)
+                commits.append(
+                    (
+                        self._probe_commit(path, ours, probe_base),
+                        self._probe_commit(path, theirs, probe_base),
+                    )
+                )
+            for key, result in zip(missing, self.merger.merge_many(commits), strict=True):
+                self._file_merge_cache[key] = (
+                    None if result.clean else result.conflict_kinds(key[0]) or ["contents"]
+                )
+        return [self._file_merge_cache[k] for k in keys]
 
     def _probe_base(self, path: str, entry: Entry) -> str:
         key = (path, entry)
@@ -171,11 +189,17 @@ class Analyzer:
         return self._probe_base_cache[key]
 
     def _probe_commit(self, path: str, entry: Entry, parent: str | None) -> str:
+        key = (path, entry, parent)
+        if key in self._probe_commit_cache:
+            return self._probe_commit_cache[key]
+        if len(self._probe_commit_cache) > 4096:
+            self._probe_commit_cache.clear()
         tree = self._single_file_tree(path, entry)
         parents = [pygit2.Oid(hex=parent)] if parent else []
         oid = self.repo.create_commit(
             None, PROBE_SIGNATURE, PROBE_SIGNATURE, "agentls probe\n", tree, parents
         )
+        self._probe_commit_cache[key] = str(oid)
         return str(oid)
 
     def _single_file_tree(self, path: str, entry: Entry) -> pygit2.Oid:

@@ -143,9 +143,8 @@ class Workspace:
         return True
 
     def _recheck(self, changed: SessionState, path: str) -> None:
-        for a, b in self._pairs():
-            if changed is a or changed is b:
-                self.analyzer.check_path(a, b, path)
+        pairs = [(a, b) for a, b in self._pairs() if changed is a or changed is b]
+        self.analyzer.check_path_pairs(pairs, path)
 
     def _pairs(self) -> list[tuple[SessionState, SessionState]]:
         """Code sessions in cascade order, pairwise (research forks only read)."""

@@ -118,21 +118,35 @@ class MergeTree:
 
     def merge(self, ours: str, theirs: str) -> MergeResult:
         """Merge two commits the way `git merge` would, without touching any worktree."""
+        return self.merge_many([(ours, theirs)])[0]
+
+    def merge_many(self, pairs: list[tuple[str, str]]) -> list[MergeResult]:
+        """Several merges in one round trip: all questions are written, then all answers read.
+
+        Questions are ~82 bytes, so a batch of up to 256 fits the pipe buffer and
+        writing never blocks on git's unread answers.
+        """
+        results: list[MergeResult] = []
+        for start in range(0, len(pairs), 256):
+            results += self._merge_batch(pairs[start : start + 256])
+        return results
+
+    def _merge_batch(self, pairs: list[tuple[str, str]]) -> list[MergeResult]:
+        if not pairs:
+            return []
         with self._lock:
             for attempt in (1, 2):
                 proc = self._start()
                 assert proc.stdin is not None and self._tokens is not None
                 try:
-                    proc.stdin.write(f"{ours} {theirs}\n".encode())
+                    proc.stdin.write("".join(f"{a} {b}\n" for a, b in pairs).encode())
                     proc.stdin.flush()
-                    return _read_result(self._tokens)
+                    return [_read_result(self._tokens) for _ in pairs]
                 except (BrokenPipeError, GitError) as exc:
                     # git dies on an unknown object; restart once, then report.
                     self.close()
                     if attempt == 2:
-                        raise GitError(
-                            f"git merge-tree could not merge {ours} and {theirs}"
-                        ) from exc
+                        raise GitError(f"git merge-tree could not merge {pairs}") from exc
         raise AssertionError("unreachable")
 
     def close(self) -> None:
