@@ -33,7 +33,7 @@ from agentls.lifecycle.common import (
 )
 from agentls.lifecycle.conflict import conflict_context, conflicted_files
 from agentls.lifecycle.journal import CONFLICT, FAILED, LANDED, Entry, Journal, LandLock
-from agentls.lifecycle.recovery import recover_locked
+from agentls.lifecycle.recovery import recover, recover_locked
 from agentls.sessions import Session
 from agentls.workspace import Workspace
 
@@ -83,6 +83,8 @@ def _identify(ws: Workspace, name: str) -> Session:
             "forks answer questions; put code in a code session",
         )
     if not session.branch:
+        if operation_in_progress(session.path):  # a rebase detaches HEAD: say that instead
+            _refuse_unclean(session, "session")
         raise InvalidInputError(
             f"session {session.name} is not on a branch (detached HEAD)",
             f"check out a branch in {session.path} first",
@@ -361,15 +363,17 @@ def land(
     report: Progress = progress or (lambda message, percent: None)
     if dry_run:
         return _dry_run(ws, preflight(ws, session))
-    target = _identify(ws, session)
     journal = Journal(ws.store)
+    # An interrupted land (maybe of this very session, mid-rebase): settle it first.
+    recovered_early = recover(ws, wait=wait or 0.0) if journal.running() else []
+    target = _identify(ws, session)
     lock = LandLock(ws.store, ws.repository.state_dir)
     cwd = ws.repository.cwd
     lock_wait = wait if wait is not None else land_config.load(cwd, ws.trunk.commit).lock_wait
     report(f"lock: waiting for the land lock ({target.name})", 0)
     lock.acquire(target.name, lock_wait)
     try:
-        recovered = recover_locked(ws, journal, lock)
+        recovered = recovered_early + recover_locked(ws, journal, lock)
         if recovered:
             for line in recovered:
                 report(f"recovery: {line}", None)
