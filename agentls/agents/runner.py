@@ -14,7 +14,6 @@ import json
 import os
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +142,8 @@ def run_hook(agent: str, stdin_text: str) -> tuple[str, int]:
             return "", 0
         return json.dumps(answer) + "\n", 0
     except Exception as exc:
+        import traceback
+
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         if located is None:
             try:

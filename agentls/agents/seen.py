@@ -33,6 +33,9 @@ class Seen:
         state_dir.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(state_dir / "store.sqlite3", timeout=10, isolation_level=None)
         self._db.execute("PRAGMA busy_timeout = 10000")
+        # The store runs in WAL mode; NORMAL skips the fsync per commit (a lost
+        # denial after a power cut only means the agent is told once more).
+        self._db.execute("PRAGMA synchronous = NORMAL")
         self._db.executescript(SCHEMA)
 
     def close(self) -> None:

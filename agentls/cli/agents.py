@@ -98,3 +98,10 @@ def run_mcp(args: argparse.Namespace) -> int:
 
     serve(args.directory)
     return 0
+
+
+def hook_fast_path(agent: str) -> int | None:
+    """`agentls hook AGENT` without the full parser; None when AGENT is unknown."""
+    if agent not in AGENT_NAMES:
+        return None  # the full parser prints the usage error
+    return run_hook(argparse.Namespace(agent=agent))

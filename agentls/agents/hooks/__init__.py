@@ -8,19 +8,22 @@ itself is the same for every agent (agentls.agents.decision). Standard library o
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 AGENTS = ("claude", "codex", "cursor", "gemini", "copilot")
 
 
-@dataclass
 class HookRequest:
-    kind: str  # "write": files are about to be written; "context": say what is contested
-    cwd: str
-    files: list[str] = field(default_factory=list)
-    agent_session: str = ""
-    event: str = ""  # the agent's own event name, echoed in context answers
+    """What a payload asks for. A plain class: `dataclasses` costs ~5 ms to import."""
+
+    def __init__(
+        self, kind: str, cwd: str, files: list[str], agent_session: str = "", event: str = ""
+    ) -> None:
+        self.kind = kind  # "write": files are about to be written; "context": say what is contested
+        self.cwd = cwd
+        self.files = files
+        self.agent_session = agent_session
+        self.event = event  # the agent's own event name, echoed in context answers
 
 
 class Adapter:
@@ -64,16 +67,11 @@ def object_field(mapping: dict[str, Any], *keys: str) -> dict[str, Any]:
 
 
 def adapter(agent: str) -> Adapter:
-    """The adapter for AGENT (one of AGENTS)."""
-    from agentls.agents.hooks import claude, codex, copilot, cursor, gemini
-
-    table: dict[str, Adapter] = {
-        "claude": claude.Claude(),
-        "codex": codex.Codex(),
-        "cursor": cursor.Cursor(),
-        "gemini": gemini.Gemini(),
-        "copilot": copilot.Copilot(),
-    }
-    if agent not in table:
+    """The adapter for AGENT (one of AGENTS); imports only that agent's module."""
+    if agent not in AGENTS:
         raise ValueError(f"unknown agent {agent!r}: use one of {', '.join(AGENTS)}")
-    return table[agent]
+    import importlib
+
+    module = importlib.import_module(f"agentls.agents.hooks.{agent}")
+    found: Adapter = module.ADAPTER
+    return found

@@ -43,3 +43,6 @@ class Claude(Adapter):
 
     def context(self, text: str, request: HookRequest) -> dict[str, Any] | None:
         return {"hookSpecificOutput": {"hookEventName": request.event, "additionalContext": text}}
+
+
+ADAPTER = Claude()

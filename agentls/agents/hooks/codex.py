@@ -67,3 +67,6 @@ class Codex(Adapter):
 
     def context(self, text: str, request: HookRequest) -> dict[str, Any] | None:
         return {"hookSpecificOutput": {"hookEventName": "SessionStart", "additionalContext": text}}
+
+
+ADAPTER = Codex()

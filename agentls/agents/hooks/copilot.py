@@ -30,3 +30,6 @@ class Copilot(Adapter):
 
     def deny(self, reason: str, summary: str, request: HookRequest) -> dict[str, Any]:
         return {"permissionDecision": "deny", "permissionDecisionReason": reason}
+
+
+ADAPTER = Copilot()

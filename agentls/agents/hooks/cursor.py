@@ -32,3 +32,6 @@ class Cursor(Adapter):
 
     def deny(self, reason: str, summary: str, request: HookRequest) -> dict[str, Any]:
         return {"permission": "deny", "user_message": summary, "agent_message": reason}
+
+
+ADAPTER = Cursor()

@@ -32,3 +32,6 @@ class Gemini(Adapter):
 
     def context(self, text: str, request: HookRequest) -> dict[str, Any] | None:
         return {"hookSpecificOutput": {"hookEventName": "SessionStart", "additionalContext": text}}
+
+
+ADAPTER = Gemini()
