@@ -1,0 +1,113 @@
+"""The hook path stays light: no language-server stack, and no git stack with an engine."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agentls.agents.locate import locate
+from tests.agents.conftest import AGENTLS, Parallel
+
+HEAVY = ("pygls", "lsprotocol", "mcp")
+
+
+def _payload(parallel: Parallel, path: str, session: str) -> str:
+    return json.dumps(
+        {
+            "session_id": session,
+            "cwd": str(parallel.auth),
+            "hook_event_name": "PreToolUse",
+            "tool_name": "Edit",
+            "tool_input": {"file_path": str(parallel.auth / path)},
+        }
+    )
+
+
+def _imported(parallel: Parallel, payload: str, env: dict[str, str]) -> tuple[set[str], str]:
+    """Top-level package names the hook process imported, and its stdout."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "agentls", "hook", "claude"],
+        input=payload,
+        capture_output=True,
+        text=True,
+        cwd=parallel.auth,
+        env=env,
+        timeout=60,
+        check=True,
+    )
+    names = set()
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+    assert "agentls" in names, proc.stderr[-2000:]
+    return names, proc.stdout
+
+
+def test_cold_hook_never_imports_the_language_server_stack(parallel: Parallel) -> None:
+    env = {**os.environ, "AGENTLS_NO_ENGINE": "1"}
+    names, out = _imported(parallel, _payload(parallel, "shared.txt", "speed-1"), env)
+    assert '"permissionDecision": "deny"' in out
+    assert "pygit2" in names  # the per-path check from disk
+    assert not names & set(HEAVY), sorted(names & set(HEAVY))
+
+
+@pytest.fixture
+def engine(parallel: Parallel) -> Iterator[Path]:
+    """A real shared engine for the repository, stopped afterwards."""
+    proc = subprocess.Popen(
+        [*AGENTLS, "-C", str(parallel.main), "engine", "--grace", "60"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    located = locate(parallel.main)
+    assert located is not None
+    from agentls.engine.client import connect
+
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            client = connect(located[1])
+            if client is not None:
+                client.call("report", {})
+                client.close()
+                break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"the engine did not start: {proc.stderr.read()[-2000:]}")
+            time.sleep(0.1)
+        yield located[1]
+    finally:
+        subprocess.run(
+            [*AGENTLS, "-C", str(parallel.main), "engine", "--stop"],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_engine_answers_without_the_git_stack(parallel: Parallel, engine: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "AGENTLS_NO_ENGINE"}
+    names, out = _imported(parallel, _payload(parallel, "shared.txt", "eng-1"), env)
+    assert not names & {"pygit2", *HEAVY}, sorted(names & {"pygit2", *HEAVY})
+    reason = json.loads(out)["hookSpecificOutput"]["permissionDecisionReason"]
+    # the engine's live answer says what the disk check says
+    cold_out, _, _ = parallel.hook("claude", _payload(parallel, "shared.txt", "cold-1"))
+    cold = json.loads(cold_out)["hookSpecificOutput"]["permissionDecisionReason"]
+    assert reason == cold
+    # deny once also holds through the engine
+    names, again = _imported(parallel, _payload(parallel, "shared.txt", "eng-1"), env)
+    assert again == ""
+    names, clear = _imported(parallel, _payload(parallel, "docs/readme.md", "eng-1"), env)
+    assert clear == ""
