@@ -157,6 +157,14 @@ class View:
         return tree_entry(self.git, tree_of(self.git, base), path)
 
 
+def configured_ignore(git: pygit2.Repository) -> list[str]:
+    """Globs agents are never warned about: `git config --add agentls.ignore 'docs/**'`."""
+    try:
+        return [str(v) for v in git.config.get_multivar("agentls.ignore")]
+    except (KeyError, pygit2.GitError):
+        return []
+
+
 def live_view(workspace: Any) -> View:
     """A view over a Workspace the caller keeps current (the shared engine)."""
     sides: dict[str, Side] = {sid: LiveSide(st) for sid, st in workspace.states.items()}
@@ -166,7 +174,7 @@ def live_view(workspace: Any) -> View:
         analyzer=workspace.analyzer,
         sessions=list(workspace.sessions),
         sides=sides,
-        ignore=list(workspace.ignore_globs),
+        ignore=list(workspace.ignore_globs) + configured_ignore(workspace.git),
         trunk_branch=workspace.trunk.branch,
     )
 
@@ -210,6 +218,7 @@ def disk_view(cwd: str | Path, located: tuple[Path, Path] | None = None) -> View
     view = View(repository, git, Analyzer(git, merger), [], {}, _close=[merger, store])
     try:
         view.sessions = discover_sessions(repository, store)
+        view.ignore = configured_ignore(git)
         trunk = _trunk_commit(git)
         if trunk is None:
             raise AgentlsError("no trunk branch: none of agentls.trunk, main or master exists")

@@ -136,3 +136,12 @@ def test_cli_exit_codes_and_json(parallel: Parallel, tmp_path: Path) -> None:
     assert outside.returncode == 2
     assert "not inside a git repository" in outside.stderr
     assert git(parallel.auth, "status", "--porcelain") == ""
+
+
+def test_configured_ignore_globs_silence_a_path(parallel: Parallel) -> None:
+    git(parallel.main, "config", "--add", "agentls.ignore", "shared.*")
+    result = check_paths(None, parallel.auth, ["shared.txt", "billing/invoice.py"])
+    assert [f["path"] for f in result["files"]] == ["billing/invoice.py"]
+    with Workspace(parallel.main) as ws:
+        ws.refresh()
+        assert check_paths(ws, parallel.auth, ["shared.txt"])["files"] == []
