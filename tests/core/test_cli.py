@@ -113,3 +113,20 @@ def test_demo_builds_four_sessions_with_every_kind(tmp_path: Path) -> None:
     (foreign / "keep.txt").write_text("mine\n")
     refused = run("demo", "--dir", str(foreign))
     assert refused.returncode == 2 and (foreign / "keep.txt").read_text() == "mine\n"
+
+
+def test_git_too_old_is_refused(conflicted: Repo, tmp_path: Path) -> None:
+    fake_bin = tmp_path / "fake-bin"
+    fake_bin.mkdir()
+    fake_git = fake_bin / "git"
+    fake_git.write_text('#!/bin/sh\necho "git version 2.30.1"\n')
+    fake_git.chmod(0o755)
+    proc = subprocess.run(
+        [*AGENTLS, "status"],
+        cwd=conflicted.main,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PATH": f"{fake_bin}:{os.environ['PATH']}"},
+    )
+    assert proc.returncode == 2 and "git 2.30.1 is too old" in proc.stderr
