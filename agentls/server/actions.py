@@ -24,6 +24,8 @@ def code_actions(params: types.CodeActionParams) -> list[types.CodeAction]:
     found: list[types.CodeAction] = []
     for diagnostic in params.context.diagnostics:
         data: Any = diagnostic.data
+        if hasattr(data, "_asdict"):  # pygls hands unknown JSON objects over as namedtuples
+            data = data._asdict()
         if diagnostic.source != SOURCE or not isinstance(data, dict):
             continue
         me, other, path = data.get("session"), data.get("other"), data.get("path")

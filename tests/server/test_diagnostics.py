@@ -1,0 +1,178 @@
+"""Two editor windows on two worktrees of one repository, through the real server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+
+from tests.conftest import Repo, numbered
+from tests.server.conftest import (
+    agentls_diagnostics,
+    deadline,
+    uri,
+    wait_diagnostics,
+)
+
+
+def edit_line(text: str, line: int, new: str) -> str:
+    lines = text.splitlines(keepends=True)
+    lines[line - 1] = new + "\n"
+    return "".join(lines)
+
+
+def two_worktrees(repo: Repo) -> tuple[Path, Path]:
+    repo.write(repo.main, "f.txt", numbered(40))
+    repo.write(repo.main, "g.txt", numbered(40))
+    repo.commit(repo.main, "base")
+    return repo.worktree("a", branch="a"), repo.worktree("b", branch="b")
+
+
+def conflicts_with(name: str) -> Any:
+    return lambda ds: any(d.code == "conflict" and f"session {name} " in d.message for d in ds)
+
+
+@deadline(90)
+async def test_saved_then_unsaved_conflicts_reach_the_other_window(repo: Repo, windows) -> None:
+    a, b = two_worktrees(repo)
+    original = numbered(40)
+    win_a = await windows(a)
+    win_b = await windows(b)
+    await win_b.wait_status(lambda s: s["self"] == "b" and len(s["sessions"]) == 3, "B's status")
+    await win_a.wait_status(lambda s: s["self"] == "a", "A's status")
+
+    # B saves a change to line 10; A saves a different one: B must see a conflict.
+    repo.write(b, "f.txt", edit_line(original, 10, "b's line ten"))
+    repo.write(a, "f.txt", edit_line(original, 10, "a's line ten\nand one more"))
+    found = await wait_diagnostics(win_b.client, b / "f.txt", conflicts_with("a"), "conflict in B")
+    (diag,) = found
+    assert diag.source == "agentls" and diag.code == "conflict"
+    assert diag.severity == types.DiagnosticSeverity.Warning
+    assert (diag.range.start.line, diag.range.end.line) == (9, 9)  # B's line 10, 0-based
+    assert diag.range.end.character == len("b's line ten")
+    assert "session a (a)" in diag.message and "lines 10–11" in diag.message
+    assert diag.related_information
+    related = diag.related_information[0]
+    assert related.location.uri == uri(a / "f.txt")
+    assert related.location.range.start.line == 9
+    assert diag.data["other"] == "a" and diag.data["otherRanges"] == [[10, 11]]
+    # A sees the mirror image.
+    mirror = await wait_diagnostics(win_a.client, a / "f.txt", conflicts_with("b"), "conflict in A")
+    assert (mirror[0].range.start.line, mirror[0].range.end.line) == (9, 10)
+
+    # Unsaved: A types into g.txt (never saved) against B's saved change.
+    repo.write(b, "g.txt", edit_line(original, 20, "b's twenty"))
+    g_in_a = a / "g.txt"
+    win_a.open(g_in_a)
+    win_a.change(g_in_a, edit_line(original, 20, "a's unsaved twenty"), 2)
+    found = await wait_diagnostics(
+        win_b.client, b / "g.txt", conflicts_with("a"), "unsaved edit in A seen by B"
+    )
+    assert found[0].range.start.line == 19
+    assert g_in_a.read_text() == original  # nothing was written to A's worktree
+
+    # Undo the unsaved edit: the conflict clears in B.
+    win_a.change(g_in_a, original, 3)
+    await wait_diagnostics(win_b.client, b / "g.txt", lambda ds: not ds, "cleared after undo")
+
+    # The code actions on B's diagnostic.
+    actions = await win_b.client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri(b / "f.txt")),
+            range=diag.range,
+            context=types.CodeActionContext(diagnostics=[diag]),
+        )
+    )
+    assert actions is not None
+    titles = [a.title for a in actions if isinstance(a, types.CodeAction)]
+    assert any("open a's version" in t for t in titles), titles
+    assert any("compare with a's version" in t for t in titles), titles
+    assert any("claim f.txt for b" in t for t in titles), titles
+    assert any("handoff for a" in t for t in titles), titles
+    compare = next(x for x in actions if isinstance(x, types.CodeAction) and "compare" in x.title)
+    assert compare.command is not None
+    result = await win_b.command(compare.command.command, *compare.command.arguments or [])
+    assert "-b's line ten" in result["diff"] and "+a's line ten" in result["diff"]
+    assert Path(result["path"]).is_file() and not str(result["path"]).startswith(str(b))
+    opened = next(x for x in actions if isinstance(x, types.CodeAction) and "open" in x.title)
+    assert opened.command is not None
+    await win_b.command(opened.command.command, *opened.command.arguments or [])
+    shown = win_b.client.shown_documents[-1]
+    assert shown.uri == uri(a / "f.txt") and shown.selection is not None
+    assert shown.selection.start.line == 9
+
+
+@deadline(120)
+async def test_git_operations_update_diagnostics(repo: Repo, windows) -> None:
+    a, b = two_worktrees(repo)
+    original = numbered(40)
+    win_b = await windows(b)
+    await win_b.wait_status(lambda s: s["self"] == "b", "B's status")
+    f_b = b / "f.txt"
+
+    # Commit: B commits its change, A commits a conflicting one; the conflict stays.
+    repo.write(b, "f.txt", edit_line(original, 5, "b five"))
+    repo.commit(b, "b's change")
+    repo.write(a, "f.txt", edit_line(original, 5, "a five"))
+    repo.commit(a, "a's change")
+    await wait_diagnostics(win_b.client, f_b, conflicts_with("a"), "conflict after commits")
+
+    # Checkout: A goes back to main's state; the conflict goes away.
+    repo.git(a, "checkout", "-q", "--detach", "main")
+    await wait_diagnostics(win_b.client, f_b, lambda ds: not ds, "cleared after A's checkout")
+
+    # Rebase: A takes B's exact change (an overlap), then B rebases onto A and its
+    # commit becomes empty: the overlap disappears.
+    repo.git(a, "checkout", "-q", "a")
+    repo.git(a, "reset", "-q", "--hard", "main")
+    repo.write(a, "f.txt", edit_line(original, 5, "b five"))
+    repo.commit(a, "same change")
+    await wait_diagnostics(
+        win_b.client, f_b, lambda ds: any(d.code == "overlap" for d in ds), "overlap"
+    )
+    repo.git(b, "rebase", "-q", "a")
+    await wait_diagnostics(win_b.client, f_b, lambda ds: not ds, "cleared after the rebase")
+
+    # Worktree add: a new session with a conflicting change appears...
+    repo.write(b, "f.txt", edit_line(original, 30, "b thirty"))
+    c = repo.worktree("c", branch="c")
+    repo.write(c, "f.txt", edit_line(original, 30, "c thirty"))
+    await wait_diagnostics(win_b.client, f_b, conflicts_with("c"), "conflict with new session c")
+    # ...and is renamed: messages use the new name.
+    renamed = await win_b.command("agentls.session.rename", {"session": "c", "name": "charlie"})
+    assert renamed["ok"] is True
+    await wait_diagnostics(win_b.client, f_b, conflicts_with("charlie"), "renamed session")
+    # ...and removed: the conflict goes away.
+    repo.git(repo.main, "worktree", "remove", "--force", str(c))
+    await wait_diagnostics(win_b.client, f_b, lambda ds: not ds, "cleared after worktree remove")
+
+
+@deadline(60)
+async def test_trunk_conflict_and_settings(repo: Repo, windows) -> None:
+    a, b = two_worktrees(repo)
+    original = numbered(40)
+    # Severity override and an ignore glob through initializationOptions.
+    win_b = await windows(b, options={"severity": {"trunk-conflict": "error"}, "ignore": ["g.txt"]})
+    await win_b.wait_status(lambda s: s["self"] == "b", "B's status")
+    repo.write(b, "f.txt", edit_line(original, 7, "b seven"))
+    repo.write(b, "g.txt", edit_line(original, 7, "b seven"))
+    # Work already on trunk: main commits conflicting changes.
+    repo.write(repo.main, "f.txt", edit_line(original, 7, "main seven"))
+    repo.write(repo.main, "g.txt", edit_line(original, 7, "main seven"))
+    repo.commit(repo.main, "trunk moves")
+    found = await wait_diagnostics(
+        win_b.client,
+        b / "f.txt",
+        lambda ds: any(d.code == "trunk-conflict" for d in ds),
+        "trunk conflict",
+    )
+    assert found[0].severity == types.DiagnosticSeverity.Error
+    assert "rebase onto main" in found[0].message
+    status = await win_b.wait_status(lambda s: s["counts"]["conflict"] >= 1, "counts")
+    assert status["total"] >= 2  # both files collide; g.txt is only hidden in the editor
+    assert agentls_diagnostics(win_b.client, b / "g.txt") == []
+    result = await win_b.command("agentls.sessions", {})
+    assert result["self"] == "b"
+    paths = {c["path"] for c in result["report"]["overlaps"]}
+    assert {"f.txt", "g.txt"} <= paths
