@@ -72,6 +72,31 @@ class Report:
             "warnings": list(self.warnings),
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Report:
+        """The inverse of to_json (for reports that come from the shared engine)."""
+        fields = set(SessionInfo.__dataclass_fields__)
+        return cls(
+            trunk_branch=data["trunk"]["branch"],
+            trunk_commit=data["trunk"]["commit"],
+            sessions=[
+                SessionInfo(**{k: v for k, v in s.items() if k in fields})
+                for s in data["sessions"]
+            ],
+            overlaps=[
+                Collision(
+                    kind=c["kind"],
+                    path=c["path"],
+                    sessions=list(c["sessions"]),
+                    ranges={n: [(r[0], r[1]) for r in rs] for n, rs in c["ranges"].items()},
+                    detail=list(c.get("detail", [])),
+                )
+                for c in data["overlaps"]
+            ],
+            repository=data.get("repository", ""),
+            warnings=list(data.get("warnings", [])),
+        )
+
     def session(self, name: str) -> SessionInfo | None:
         return next((s for s in self.sessions if s.name == name), None)
 

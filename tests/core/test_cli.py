@@ -130,3 +130,12 @@ def test_git_too_old_is_refused(conflicted: Repo, tmp_path: Path) -> None:
         env={**os.environ, "PATH": f"{fake_bin}:{os.environ['PATH']}"},
     )
     assert proc.returncode == 2 and "git 2.30.1 is too old" in proc.stderr
+
+
+def test_report_json_round_trips(conflicted: Repo) -> None:
+    from agentls.report import Report
+    from agentls.workspace import Workspace
+
+    with Workspace(conflicted.main) as ws:
+        data = ws.refresh().to_json()
+    assert Report.from_json(data).to_json() == data
