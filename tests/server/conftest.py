@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
 import signal
@@ -202,10 +203,8 @@ async def open_window(
 
 
 async def close_window(window: Window) -> None:
-    try:
+    with contextlib.suppress(Exception):
         await asyncio.wait_for(window.client.shutdown_session(), 10)
-    except Exception:
-        pass
     await window.client.stop()
 
 

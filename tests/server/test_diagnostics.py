@@ -150,7 +150,7 @@ async def test_git_operations_update_diagnostics(repo: Repo, windows) -> None:
 
 @deadline(60)
 async def test_trunk_conflict_and_settings(repo: Repo, windows) -> None:
-    a, b = two_worktrees(repo)
+    _a, b = two_worktrees(repo)
     original = numbered(40)
     # Severity override and an ignore glob through initializationOptions.
     win_b = await windows(b, options={"severity": {"trunk-conflict": "error"}, "ignore": ["g.txt"]})
