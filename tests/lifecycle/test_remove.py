@@ -1,0 +1,94 @@
+"""remove and restore: refusals, forced removal keeping a backup, putting a branch back."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentls.errors import AgentlsError
+from agentls.lifecycle import land, new_session, remove_session, restore_session
+from tests.conftest import Repo, git
+from tests.lifecycle.helpers import agentls, all_commits, refs, snapshot_state, workspace
+
+
+def test_remove_refuses_unlanded_and_uncommitted_then_force_keeps_backup(land_repo: Repo) -> None:
+    with workspace(land_repo) as ws:
+        new_session(ws, "wip")
+    wt = land_repo.root / "repo-wip"
+    land_repo.write(wt, "done.txt", "committed\n")
+    head = land_repo.commit(wt, "wip commit")
+    land_repo.write(wt, "draft.txt", "not committed yet\n")
+    with workspace(land_repo) as ws:
+        before = snapshot_state(land_repo)
+        with pytest.raises(AgentlsError, match=r"uncommitted work in draft.txt; 1 commit\(s\)"):
+            remove_session(ws, "wip")
+        with pytest.raises(AgentlsError, match="main checkout"):
+            remove_session(ws, "main")
+        assert snapshot_state(land_repo) == before
+        reachable = all_commits(land_repo)
+        result = remove_session(ws, "wip", force=True)
+    assert result["forced"] and not wt.exists()
+    assert "refs/heads/wip" not in refs(land_repo)
+    backup = result["backup"]
+    assert reachable <= all_commits(land_repo)
+    # The backup is a snapshot: the committed head plus the uncommitted file.
+    assert git(land_repo.main, "rev-parse", f"{backup}~1") == head
+    assert git(land_repo.main, "show", f"{backup}:draft.txt") == "not committed yet"
+
+
+def test_remove_landed_and_missing_sessions(land_repo: Repo) -> None:
+    import shutil
+
+    with workspace(land_repo) as ws:
+        new_session(ws, "gone")
+        new_session(ws, "landed")
+    land_repo.write(land_repo.root / "repo-landed", "x.txt", "x\n")
+    land_repo.commit(land_repo.root / "repo-landed", "x")
+    shutil.rmtree(land_repo.root / "repo-gone")
+    with workspace(land_repo) as ws:
+        assert land(ws, "landed")["ok"]
+        assert remove_session(ws, "landed")["forced"] is False
+        assert remove_session(ws, "gone")["ok"]
+        assert {s.name for s in ws.sessions} == {"main"}
+    assert "prunable" not in git(land_repo.main, "worktree", "list", "--porcelain")
+
+
+def test_restore_puts_the_branch_back_and_keeps_the_current_head(land_repo: Repo) -> None:
+    with workspace(land_repo) as ws:
+        new_session(ws, "a")
+    wt = land_repo.root / "repo-a"
+    land_repo.write(wt, "a.txt", "a\n")
+    old_head = land_repo.commit(wt, "a work")
+    land_repo.write(land_repo.main, "t.txt", "t\n")
+    land_repo.commit(land_repo.main, "trunk moved")
+    with workspace(land_repo) as ws:
+        assert land(ws, "a")["ok"]
+        rebased = git(wt, "rev-parse", "HEAD")
+        assert rebased != old_head
+        before = snapshot_state(land_repo)
+        with pytest.raises(AgentlsError, match="no backup"):
+            restore_session(ws, "a", "20000101T000000000000Z")
+        with pytest.raises(AgentlsError, match="not an agentls backup"):
+            restore_session(ws, "a", "refs/heads/main")
+        assert snapshot_state(land_repo) == before
+        result = restore_session(ws, "a")
+    assert result["new"] == old_head and git(wt, "rev-parse", "HEAD") == old_head
+    assert git(land_repo.main, "rev-parse", result["saved"]) == rebased
+    assert git(wt, "status", "--porcelain") == ""
+    assert not (wt / "t.txt").exists()
+
+
+def test_cli_json_and_errors(land_repo: Repo) -> None:
+    made = agentls(land_repo.main, "new", "cli", "--claim", "cli/**", "--json")
+    assert made.returncode == 0, made.stderr
+    assert '"name": "cli"' in made.stdout
+    bad = agentls(land_repo.main, "new", "has space")
+    assert bad.returncode == 2 and "invalid session name" in bad.stderr and bad.stdout == ""
+    assert agentls(land_repo.main, "claim", "cli", "/abs").returncode == 2
+    assert agentls(land_repo.main, "priority", "cli", "3").stdout.strip() == "cli has priority 3"
+    renamed = agentls(land_repo.main, "rename", "cli", "tool")
+    assert renamed.stdout.strip() == "renamed cli to tool"
+    dry = agentls(land_repo.main, "land", "tool", "--dry-run")
+    assert dry.returncode == 2 and "nothing to land" in dry.stderr
+    assert agentls(land_repo.main, "land").returncode == 2
+    handoff = agentls(land_repo.root / "repo-cli", "handoff", "tool")
+    assert handoff.stdout.startswith("wrote ")
