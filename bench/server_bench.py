@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import subprocess
@@ -128,10 +129,8 @@ class Window:
             remaining = end - time.perf_counter()
             if remaining <= 0:
                 raise TimeoutError("benchmark wait timed out")
-            try:
+            with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.changed.wait(), remaining)
-            except asyncio.TimeoutError:
-                pass
 
     def last_count(self, uri: str) -> int | None:
         items = self.publishes.get(uri)
@@ -312,7 +311,8 @@ def run(argv: list[str]) -> None:
     for name, samples in results.items():
         print(stats_table(name, samples))
     print(
-        f"S6 idle {idle:.0f} s: engine CPU {cpu * 1000:.0f} ms total; RSS {rss:.1f} MiB; {watches} watches"
+        f"S6 idle {idle:.0f} s: engine CPU {cpu * 1000:.0f} ms total; "
+        f"RSS {rss:.1f} MiB; {watches} watches"
     )
     print(stats_table("naive full recompute (8 snapshots + 28 merges)", naive_ms))
     s2 = statistics.median(results["S2 saved edit (plain write)"])
