@@ -87,11 +87,11 @@ def load(cwd: Path, commit: str) -> LandConfig:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise AgentlsError(f"{path} on trunk is not valid TOML: {exc}") from exc
-        table = data.get("land") if path == ".agentls.toml" else None
+        table, label = None, f"{path} [tool.agentls.land]"
+        if path == ".agentls.toml" and "land" in data:
+            table, label = data["land"], f"{path} [land]"
         if table is None:
             table = data.get("tool", {}).get("agentls", {}).get("land")
         if table is not None:
-            return parse(
-                table, f"{path} [{'land' if path == '.agentls.toml' else 'tool.agentls.land'}]"
-            )
+            return parse(table, label)
     return LandConfig()

@@ -136,7 +136,7 @@ def preflight(ws: Workspace, name: str) -> Plan:
     if ahead == 0:
         raise NothingToLand(
             f"nothing to land: {session.branch} has no commits that {ws.trunk.branch} lacks",
-            "commit your work first" if session.extra.get("dirty") else None,
+            "commit your work first, or it has landed already",
         )
     return Plan(
         session=session,
