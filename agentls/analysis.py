@@ -36,7 +36,7 @@ class PairState:
     overlaps: set[str] = field(default_factory=set)
     verified: tuple[str, str] | None = None  # snapshots the full check last ran on
     version: int = 0  # bumped whenever conflicts/overlaps may have changed
-    cached: tuple[int, str, str, list[Collision]] | None = None  # (version, names, result)
+    cached: tuple[tuple[object, ...], list[Collision]] | None = None  # (inputs, result)
 
 
 @dataclass(frozen=True)
@@ -249,17 +249,28 @@ class Analyzer:
             chosen = touching or own
         return _merge_ranges([(h.new_start, h.new_end) for h in chosen])
 
-    def pair_collisions(self, pair: PairState, a: SessionState, b: SessionState) -> list[Collision]:
-        """The pair's collisions with line ranges (cached until the pair or a name changes)."""
+    def pair_collisions(
+        self, pair: PairState, a: SessionState, b: SessionState, *, own_work_only: bool = False
+    ) -> list[Collision]:
+        """The pair's collisions with line ranges (cached until the pair or a side changes).
+
+        OWN_WORK_ONLY (for pairs without the trunk session) keeps a path only when both
+        sessions changed it themselves. Measured from the pair's merge-base, a session
+        that branched later carries trunk commits it did not write; those collisions
+        belong to the trunk session's pair and would otherwise show up twice.
+        """
         names = [a.session.name, b.session.name]
-        if pair.cached and pair.cached[:3] == (pair.version, names[0], names[1]):
-            return pair.cached[3]
+        inputs = (pair.version, *names, id(a), a.version, id(b), b.version, own_work_only)
+        if pair.cached and pair.cached[0] == inputs:
+            return pair.cached[1]
         found: list[Collision] = []
-        for path, kinds in pair.conflicts.items():
-            found.append(self._pair_collision("conflict", path, pair, a, b, names, kinds))
-        for path in pair.overlaps:
-            found.append(self._pair_collision("overlap", path, pair, a, b, names, []))
-        pair.cached = (pair.version, names[0], names[1], found)
+        for kind, paths in (("conflict", pair.conflicts), ("overlap", pair.overlaps)):
+            for path in paths:
+                if own_work_only and not (_touches(a.changed, path) and _touches(b.changed, path)):
+                    continue
+                kinds = pair.conflicts.get(path, [])
+                found.append(self._pair_collision(kind, path, pair, a, b, names, kinds))
+        pair.cached = (inputs, found)
         return found
 
     def _pair_collision(
@@ -320,6 +331,17 @@ class Analyzer:
             )
             for path in state.research_writes()
         ]
+
+
+def _touches(changed: set[str], path: str) -> bool:
+    """PATH, a folder above it, or a file below it is in CHANGED (file/directory clashes)."""
+    if path in changed:
+        return True
+    parts = path.split("/")
+    if any("/".join(parts[:i]) in changed for i in range(1, len(parts))):
+        return True
+    prefix = path + "/"
+    return any(other.startswith(prefix) for other in changed)
 
 
 def _hunk(hunk: pygit2.DiffHunk) -> Hunk:

@@ -166,7 +166,10 @@ class Workspace:
     def report(self) -> Report:
         collisions: list[Collision] = []
         for a, b in self._pairs():
-            collisions += self.analyzer.pair_collisions(self.analyzer.pair(a, b), a, b)
+            own_work_only = not (self._is_trunk(a.session) or self._is_trunk(b.session))
+            collisions += self.analyzer.pair_collisions(
+                self.analyzer.pair(a, b), a, b, own_work_only=own_work_only
+            )
         states = [self.states[s.id] for s in self.sessions if s.id in self.states]
         for state in states:
             if state.session.is_research:
@@ -185,6 +188,9 @@ class Workspace:
             overlaps=collisions,
             repository=str(self.repository.common_dir),
         )
+
+    def _is_trunk(self, session: Session) -> bool:
+        return session.branch == self.trunk.branch
 
     def _info(self, session: Session) -> SessionInfo:
         state = self.states.get(session.id)
@@ -212,7 +218,7 @@ class Workspace:
             behind=behind,
             missing=session.missing,
             locked=session.worktree.locked,
-            is_trunk=session.branch == self.trunk.branch,
+            is_trunk=self._is_trunk(session),
             source=session.source,
         )
 

@@ -55,3 +55,20 @@ def oracle_pair(cwd: Path, a: str, b: str) -> tuple[set[str], set[str]]:
         names = _git(cwd, "diff", "--no-renames", "--name-only", "-z", base, side).split("\0")
         changed.append({n for n in names if n})
     return conflicted, (changed[0] & changed[1]) - conflicted
+
+
+def own_changes(cwd: Path, snapshot: str, trunk: str = "main") -> set[str]:
+    """What a session changed itself: its snapshot against its merge-base with trunk."""
+    base = _git(cwd, "merge-base", f"{snapshot}^", trunk).strip()
+    names = _git(cwd, "diff", "--no-renames", "--name-only", "-z", base, snapshot).split("\0")
+    return {n for n in names if n}
+
+
+def touches(changed: set[str], path: str) -> bool:
+    """PATH, a folder above it or a file below it was changed (file/directory clashes)."""
+    parts = path.split("/")
+    return (
+        path in changed
+        or any("/".join(parts[:i]) in changed for i in range(1, len(parts)))
+        or any(other.startswith(path + "/") for other in changed)
+    )

@@ -119,3 +119,19 @@ def test_glob_intersection() -> None:
     assert globs_intersect("auth/**", "auth/login.py")
     assert globs_intersect("auth/**", "auth/sub/**")
     assert not globs_intersect("auth/**", "billing/**")
+
+
+def test_landed_work_is_reported_once_against_trunk(repo: Repo) -> None:
+    """A session that branched after a landing does not carry that landing's collisions."""
+    repo.write(repo.main, "app.py", numbered(20))
+    repo.commit(repo.main, "base")
+    early = repo.worktree("early", "early")
+    repo.write(early, "app.py", numbered(20).replace("line 3\n", "early\n"))
+    repo.write(repo.main, "app.py", numbered(20).replace("line 3\n", "landed\n"))
+    repo.commit(repo.main, "landed")
+    late = repo.worktree("late", "late")  # branched after the landing, changed nothing
+    repo.write(late, "other.py", "x\n")
+    with Workspace(early) as ws:
+        report = ws.refresh()
+    pairs = {(c.kind, tuple(c.sessions)) for c in report.overlaps}
+    assert pairs == {("conflict", ("main", "early"))}
