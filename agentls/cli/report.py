@@ -32,8 +32,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def _report(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from agentls.workspace import Workspace
 
+    from agentls.lifecycle import pending
+
     with Workspace(args.directory, trunk=args.trunk) as workspace:
-        return workspace.refresh()
+        report = workspace.refresh()
+        report.warnings += pending(workspace)  # interrupted lands, explained
+        return report
 
 
 def run_status(args: argparse.Namespace) -> int:
