@@ -30,9 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _report(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from agentls.workspace import Workspace
-
     from agentls.lifecycle import pending
+    from agentls.workspace import Workspace
 
     with Workspace(args.directory, trunk=args.trunk) as workspace:
         report = workspace.refresh()
