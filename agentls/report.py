@@ -80,8 +80,7 @@ class Report:
             trunk_branch=data["trunk"]["branch"],
             trunk_commit=data["trunk"]["commit"],
             sessions=[
-                SessionInfo(**{k: v for k, v in s.items() if k in fields})
-                for s in data["sessions"]
+                SessionInfo(**{k: v for k, v in s.items() if k in fields}) for s in data["sessions"]
             ],
             overlaps=[
                 Collision(
