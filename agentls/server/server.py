@@ -203,6 +203,7 @@ class AgentlsServer(LanguageServer):
             if self.me is not None
             else {}
         )
+        found.update(self._other_open_sessions_diagnostics(report))
         fresh: dict[str, list[types.Diagnostic]] = {}
         for path, items in found.items():
             fresh[self.open_paths.get(path) or uris.from_fs_path(str(path)) or str(path)] = items
@@ -217,6 +218,27 @@ class AgentlsServer(LanguageServer):
         if status != self.last_status:
             self.last_status = status
             self.protocol.notify(SESSIONS_CHANGED, status)
+
+    def _other_open_sessions_diagnostics(
+        self, report: dict[str, Any]
+    ) -> dict[Path, list[types.Diagnostic]]:
+        """Diagnostics for open files of other worktrees than this window's.
+
+        Neovim runs one client per repository, so one window opens files of several
+        sessions; each such file gets its own session's diagnostics.
+        """
+        others: dict[str, dict[str, Any]] = {}
+        for path in self.open_paths:
+            session = diagnostics.self_session(report, path.parent)
+            if session is not None and (self.me is None or session["name"] != self.me["name"]):
+                others[session["name"]] = session
+        found: dict[Path, list[types.Diagnostic]] = {}
+        for session in others.values():
+            built = diagnostics.build(report, session, self.settings, self._lengths)
+            for path, items in built.items():
+                if path in self.open_paths or path.resolve() in self.open_paths:
+                    found[path] = items
+        return found
 
     def republish(self) -> None:
         if self.report is not None:
@@ -357,6 +379,10 @@ def did_open(ls: AgentlsServer, params: types.DidOpenTextDocumentParams) -> None
         items = ls.published.pop(fs_uri, [])
         if items:
             ls.published[uri] = items
+    if not items and ls.report is not None:
+        ls.apply_report(ls.report)  # a file of another session's worktree: build its own
+        if uri in ls.published:
+            return
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=items))
 
 
