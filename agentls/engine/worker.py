@@ -27,6 +27,9 @@ from agentls.errors import AgentlsError
 log = logging.getLogger(__name__)
 
 RECONCILE_AFTER = 0.3  # seconds of quiet after live updates before the full check
+# Commands that run builds and tests: they get a thread and a Workspace of their own,
+# so diagnostics keep flowing in every window while a land takes minutes.
+LONG_RUNNING = frozenset({"agentls.session.land", "agentls.session.landAll"})
 
 
 @dataclass
@@ -241,9 +244,17 @@ class Worker:
     # --- requests --------------------------------------------------------------------------
 
     def _call(self, job: Job) -> None:
+        if job.method == "command" and job.params.get("command") in LONG_RUNNING:
+            threading.Thread(
+                target=self._answer, args=(job, self._run_long), name="agentls-land", daemon=True
+            ).start()
+            return
+        self._answer(job, self._dispatch)
+
+    def _answer(self, job: Job, handler: Callable[[Job], Any]) -> None:
         assert job.reply is not None
         try:
-            result = self._dispatch(job)
+            result = handler(job)
         except EngineError as exc:
             job.reply(None, exc)
         except AgentlsError as exc:
@@ -253,6 +264,18 @@ class Worker:
             job.reply(None, EngineError(f"{job.method} failed: {exc}", INTERNAL_ERROR))
         else:
             job.reply(result, None)
+
+    def _run_long(self, job: Job) -> Any:
+        """A land on its own Workspace; the land lock keeps lands one at a time."""
+        from agentls.engine.commands import run_command
+        from agentls.workspace import Workspace
+
+        with Workspace(self.common_dir, trunk=self.ws.trunk_override) as own:
+            own.refresh()
+            try:
+                return run_command(own, job.params, job.progress)
+            finally:
+                self.put(Job(kind="admin"))  # the analysis thread refreshes and publishes
 
     def _dispatch(self, job: Job) -> Any:
         method, params = job.method, job.params
