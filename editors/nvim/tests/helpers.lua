@@ -25,7 +25,8 @@ end
 local fixtures = {}
 
 local function out(text)
-  io.stdout:write(text .. '\n')
+  -- Leading newline: Neovim's own messages (e.g. "Running healthchecks...") end without one.
+  io.stdout:write('\n' .. text .. '\n')
   io.stdout:flush()
 end
 

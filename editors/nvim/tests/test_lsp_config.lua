@@ -14,6 +14,7 @@ H.run('lsp/agentls.lua', function()
   end
 
   local fx = H.fixture()
+  vim.cmd('filetype on') -- vim.lsp.enable attaches on FileType; -u NONE leaves detection off
   vim.lsp.config('agentls', { cmd = { H.server, 'serve' } })
   vim.lsp.enable('agentls')
   local alpha = H.edit(fx.alpha .. '/app.txt')

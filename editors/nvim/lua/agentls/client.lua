@@ -14,8 +14,11 @@ local has_011 = vim.fn.has('nvim-0.11') == 1
 
 -- git common dir -> client id
 local by_repository = {}
--- progress token -> callback(value) for land and friends
+-- progress token -> callback(value) for land and friends (a token we sent)
 local progress_listeners = {}
+-- client id -> callback(value) while a command with progress runs: the server
+-- may create its own token (window/workDoneProgress/create) instead of ours.
+local progress_by_client = {}
 
 local function get_clients()
   if vim.lsp.get_clients then
@@ -90,6 +93,10 @@ M.handlers = {
     if listener then
       listener(result.value or {})
       return vim.NIL
+    end
+    listener = result and progress_by_client[ctx.client_id]
+    if listener then
+      listener(result.value or {})
     end
     return default_progress(err, result, ctx, handler_config)
   end,
@@ -199,10 +206,14 @@ function M.execute(client, command, argument, callback, on_progress)
   if on_progress then
     token = string.format('agentls-%d-%d', vim.loop.hrtime(), math.random(1e6))
     progress_listeners[token] = on_progress
+    progress_by_client[client.id] = on_progress
   end
   local function handler(err, result)
     if token then
       progress_listeners[token] = nil
+      if progress_by_client[client.id] == on_progress then
+        progress_by_client[client.id] = nil
+      end
     end
     callback(err, result)
   end

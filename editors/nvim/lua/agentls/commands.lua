@@ -12,17 +12,36 @@ local levels = vim.log.levels
 --- Fetches the report now and stores it; returns the answer or nil, error.
 local function load_state(client, command)
   local err, answer = client_mod.execute_sync(client, command or 'agentls.sessions', {}, 30000)
+  if not err and (type(answer) ~= 'table' or type(answer.report) ~= 'table') then
+    -- Just started: the server is still attaching to the engine. Its first report
+    -- arrives as agentls/sessionsChanged; wait for that, then ask again.
+    vim.wait(15000, function()
+      local state = sessions.get(client.id)
+      return state ~= nil and #state.sessions > 0
+    end, 50)
+    err, answer = client_mod.execute_sync(client, command or 'agentls.sessions', {}, 30000)
+  end
   if err then
     return nil, ui.describe_error(err)
   end
-  sessions.update_from_report(client.id, answer or {})
+  if type(answer) ~= 'table' or type(answer.report) ~= 'table' then
+    local why = type(answer) == 'table' and answer.error or nil
+    return nil, 'the server has no report for this repository' .. (why and (': ' .. why) or ' yet')
+  end
+  sessions.update_from_report(client.id, answer)
   return answer
 end
 
 --- The session the command is about when none is named: the one holding the
 --- current buffer's file, else the server's own ("self").
+local function known(client)
+  local state = sessions.get(client.id)
+  return state ~= nil and #state.sessions > 0
+end
+
 local function current_session(ctx)
-  if not sessions.get(ctx.client.id) then
+  -- Right after start the server may have reported no sessions yet: ask it.
+  if not known(ctx.client) then
     local _, err = load_state(ctx.client)
     if err then
       return nil, err
@@ -81,7 +100,7 @@ local function pick_session(ctx, value, prompt, filter, next_step)
   if value and value ~= '' then
     return next_step(value)
   end
-  if not sessions.get(ctx.client.id) then
+  if not known(ctx.client) then
     local _, err = load_state(ctx.client)
     if err then
       return ui.notify(err, levels.ERROR)
