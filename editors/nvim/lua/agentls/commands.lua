@@ -429,7 +429,12 @@ M.subcommands.land = {
       return not is_trunk(s)
     end, function(name)
       ui.notify(string.format('landing %s...', name))
-      call(ctx, 'agentls.session.land', { session = name }, function(result)
+      -- Not call(): a refused land (ok = false) still has steps and output to show.
+      client_mod.execute(ctx.client, 'agentls.session.land', { session = name }, function(err, result)
+        if err then
+          return ui.notify(ui.describe_error(err), levels.ERROR)
+        end
+        result = type(result) == 'table' and result or {}
         result.session = result.session or name
         show_land_result(result)
       end, progress_reporter('land ' .. name))
