@@ -6,13 +6,16 @@ paths such as `agentls hook` stay fast.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from agentls import __version__
 from agentls.errors import AgentlsError
+
+if TYPE_CHECKING:  # argparse is imported lazily: `agentls hook` never needs it
+    import argparse
 
 # Modules that each define `register(subparsers)`; handlers are set with set_defaults(run=...).
 AREAS = (
@@ -23,14 +26,15 @@ AREAS = (
 )
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        print(f"agentls: error: {message}", file=sys.stderr)
-        raise SystemExit(2)
-
-
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> None:  # type: ignore[override]
+            self.print_usage(sys.stderr)
+            print(f"agentls: error: {message}", file=sys.stderr)
+            raise SystemExit(2)
+
     parser = _Parser(
         prog="agentls",
         description="Air-traffic control for parallel coding agents in git worktrees.",
@@ -42,13 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module_name in AREAS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue  # an area not built yet
-        module.register(subparsers)
+        importlib.import_module(module_name).register(subparsers)
     return parser
 
 

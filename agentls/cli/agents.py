@@ -6,9 +6,12 @@ agentls.agents.runner decide what to load.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # argparse stays off the hook's import path
+    import argparse
 
 AGENT_NAMES = ("claude", "codex", "cursor", "gemini", "copilot")
 
@@ -43,13 +46,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run_hook(args: argparse.Namespace) -> int:
+    return _answer_hook(args.agent)
+
+
+def _answer_hook(agent: str) -> int:
     from agentls.agents.runner import run_hook as answer
 
     try:
         payload = sys.stdin.read()
     except (OSError, ValueError):
         payload = ""
-    text, code = answer(args.agent, payload)
+    text, code = answer(agent, payload)
     if text:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -104,4 +111,4 @@ def hook_fast_path(agent: str) -> int | None:
     """`agentls hook AGENT` without the full parser; None when AGENT is unknown."""
     if agent not in AGENT_NAMES:
         return None  # the full parser prints the usage error
-    return run_hook(argparse.Namespace(agent=agent))
+    return _answer_hook(agent)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 # sun_path is 108 bytes on Linux including the terminating NUL (104 on macOS).
@@ -20,6 +18,10 @@ def socket_path(common_dir: Path) -> Path:
     preferred = state_dir(common_dir) / "engine.sock"
     if len(os.fsencode(str(preferred))) <= MAX_SOCKET_PATH:
         return preferred
+    # Only long paths get here; keep hashlib and tempfile off the hooks' import path.
+    import hashlib
+    import tempfile
+
     digest = hashlib.sha256(os.fsencode(str(Path(common_dir)))).hexdigest()[:20]
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if runtime and Path(runtime).is_dir() and len(runtime) < 60:
