@@ -1,0 +1,173 @@
+// Real things for the end-to-end test: a generated git repository with worktrees, a
+// code-server with the built .vsix installed, and Debian's Chromium driven by playwright-core.
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+
+const GIT_ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'E2E Dev',
+  GIT_AUTHOR_EMAIL: 'e2e@example.com',
+  GIT_COMMITTER_NAME: 'E2E Dev',
+  GIT_COMMITTER_EMAIL: 'e2e@example.com',
+  GIT_CONFIG_NOSYSTEM: '1',
+  HOME: process.env.HOME,
+};
+
+/** Run git with an argument list (never a shell string); returns trimmed stdout. */
+export function git(cwd, ...args) {
+  return execFileSync('git', args, { cwd, env: GIT_ENV, encoding: 'utf8' }).trim();
+}
+
+function write(root, rel, text) {
+  const file = path.join(root, rel);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+}
+
+const CONFIG = Array.from({ length: 12 }, (_, i) => `SETTING_${i + 1} = ${i + 1}\n`).join('');
+
+/**
+ * shop/          main (trunk)
+ * shop-auth/     feat/auth     edits app/config.py lines 5-6 (committed)
+ * shop-billing/  feat/billing  edits the same lines differently (committed) -> conflict with auth
+ * shop-docs/     feat/docs     edits docs/notes.md only (committed, clean) -> independent, landable
+ */
+export function makeRepository(root) {
+  const main = path.join(root, 'shop');
+  fs.mkdirSync(main, { recursive: true });
+  git(main, 'init', '-q', '-b', 'main');
+  git(main, 'config', 'commit.gpgsign', 'false');
+  write(main, 'app/config.py', CONFIG);
+  write(main, 'docs/notes.md', '# Notes\n\nNothing yet.\n');
+  write(main, 'README.md', '# shop\n');
+  // The land check is a real command run by agentls on trunk's behalf.
+  write(main, '.agentls.toml', '[land]\ntest = "test -f docs/notes.md"\n');
+  git(main, 'add', '-A');
+  git(main, 'commit', '-q', '-m', 'initial');
+
+  const worktree = (name, branch) => {
+    const dir = path.join(root, `shop-${name}`);
+    git(main, 'worktree', 'add', '-q', '-b', branch, dir, 'main');
+    return dir;
+  };
+  const auth = worktree('auth', 'feat/auth');
+  write(auth, 'app/config.py', CONFIG.replace('SETTING_5 = 5\nSETTING_6 = 6\n', 'SETTING_5 = 50  # auth\nSETTING_6 = 60\n'));
+  git(auth, 'commit', '-q', '-am', 'auth: tune settings');
+
+  const billing = worktree('billing', 'feat/billing');
+  write(billing, 'app/config.py', CONFIG.replace('SETTING_5 = 5\nSETTING_6 = 6\n', 'SETTING_5 = 500  # billing\nSETTING_6 = 600\n'));
+  git(billing, 'commit', '-q', '-am', 'billing: other settings');
+
+  const docs = worktree('docs', 'feat/docs');
+  write(docs, 'docs/notes.md', '# Notes\n\nLanding works from the palette.\n');
+  git(docs, 'commit', '-q', '-am', 'docs: notes');
+
+  // A folder whose workspace settings point at a server that does not exist.
+  const broken = path.join(root, 'broken');
+  fs.mkdirSync(path.join(broken, '.vscode'), { recursive: true });
+  git(broken, 'init', '-q', '-b', 'main');
+  write(broken, '.vscode/settings.json', JSON.stringify({ 'agentls.server.path': ['/nonexistent/agentls', 'serve'] }));
+  return { main, auth, billing, docs, broken };
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Poll CHECK (sync or async) until it returns a truthy value; fail with WHAT after TIMEOUT ms. */
+export async function waitFor(what, check, timeout = 30_000, interval = 200) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) {
+        return value;
+      }
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeout} ms waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, interval));
+  }
+}
+
+/**
+ * Install VSIX into a fresh extensions dir and start code-server on a free port.
+ * Returns { url, port, proc, logFile, stop() }.
+ */
+export async function startCodeServer({ codeServer, nodeBin, vsix, dir, settings }) {
+  const userData = path.join(dir, 'user-data');
+  const extensions = path.join(dir, 'extensions');
+  const config = path.join(dir, 'code-server.yaml');
+  // code-server is a remote workbench: machine-scoped settings (agentls.server.path) are
+  // read from the Machine settings, the rest from the User settings.
+  for (const scope of ['User', 'Machine']) {
+    fs.mkdirSync(path.join(userData, scope), { recursive: true });
+    fs.writeFileSync(path.join(userData, scope, 'settings.json'), JSON.stringify(settings, null, 2));
+  }
+  fs.writeFileSync(config, 'auth: none\ncert: false\n');
+  const env = { ...process.env, PATH: `${nodeBin}${path.delimiter}${process.env.PATH}`, XDG_CONFIG_HOME: path.join(dir, 'xdg') };
+  const common = ['--config', config, '--user-data-dir', userData, '--extensions-dir', extensions];
+  execFileSync(codeServer, [...common, '--install-extension', vsix], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+
+  const port = await freePort();
+  const logFile = path.join(dir, 'code-server.log');
+  const log = fs.openSync(logFile, 'a');
+  const proc = spawn(
+    codeServer,
+    [
+      ...common,
+      '--auth', 'none',
+      '--bind-addr', `127.0.0.1:${port}`,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+    ],
+    { env, stdio: ['ignore', log, log], detached: true },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor('code-server to answer /healthz', async () => {
+    if (proc.exitCode !== null) {
+      throw new Error(`code-server exited with ${proc.exitCode}; see ${logFile}`);
+    }
+    const response = await fetch(`${url}/healthz`).catch(() => undefined);
+    return response?.ok;
+  }, 60_000);
+  return {
+    url,
+    port,
+    proc,
+    logFile,
+    async stop() {
+      if (proc.exitCode === null) {
+        // Its own process group: the extension host and the agentls servers go too.
+        try {
+          process.kill(-proc.pid, 'SIGTERM');
+        } catch {
+          /* already gone */
+        }
+        await waitFor('code-server to exit', () => proc.exitCode !== null || proc.signalCode !== null, 10_000).catch(() => {
+          try {
+            process.kill(-proc.pid, 'SIGKILL');
+          } catch {
+            /* already gone */
+          }
+        });
+      }
+    },
+  };
+}
