@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from agentls.errors import InvalidInputError
+from agentls.errors import AgentlsError, InvalidInputError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -52,13 +52,20 @@ def run_engine_command(args: argparse.Namespace) -> int:
     common = _common_dir(args)
     if args.status or args.stop:
         from agentls.engine.client import connect
+        from agentls.engine.protocol import EngineError
 
         client = connect(common)
         if client is None:
             print("no engine runs for this repository", file=sys.stderr)
             return 1
-        result = client.call("shutdown" if args.stop else "stats", {})
-        client.close()
+        try:
+            result = client.call("shutdown" if args.stop else "stats", {})
+        except EngineError as exc:
+            if not args.stop:
+                raise AgentlsError(f"the engine did not answer: {exc}") from exc
+            result = {"stopped": True}  # it may close the connection before answering
+        finally:
+            client.close()
         json.dump(result, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
