@@ -6,6 +6,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agentls.report import Report
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -29,14 +33,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     demo.set_defaults(run=run_demo)
 
 
-def _report(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _report(args: argparse.Namespace) -> Report:
+    """The engine's live report when one runs (editors' unsaved work included), else a
+    fresh analysis in this process."""
     from agentls.lifecycle import pending
     from agentls.workspace import Workspace
 
     with Workspace(args.directory, trunk=args.trunk) as workspace:
-        report = workspace.refresh()
+        report = None if args.trunk else _engine_report(workspace.repository.common_dir)
+        if report is None:
+            report = workspace.refresh()
         report.warnings += pending(workspace)  # interrupted lands, explained
         return report
+
+
+def _engine_report(common_dir: Path) -> Report | None:
+    from agentls.engine.client import connect
+    from agentls.engine.protocol import EngineError
+    from agentls.report import Report
+
+    client = connect(common_dir)
+    if client is None:
+        return None
+    try:
+        data = client.call("report", {}, timeout=30)
+    except EngineError:
+        return None  # an engine that is going away: analyse here instead
+    finally:
+        client.close()
+    return Report.from_json(data) if data else None
 
 
 def run_status(args: argparse.Namespace) -> int:
