@@ -14,7 +14,6 @@ import {
   parseGlobs,
   pickOrder,
   SessionSummary,
-  summariesFromReport,
 } from './model';
 import { SessionsModel } from './sessionsModel';
 import { Node, OPEN_COLLISION, openCollision } from './sessionsView';
@@ -67,7 +66,7 @@ class Commands {
   }
 
   private sessions(): SessionSummary[] {
-    return this.model.summary?.sessions ?? (this.model.report ? summariesFromReport(this.model.report) : []);
+    return this.model.sessions();
   }
 
   /** The session an action applies to: the tree node or name given, else ask (this window's first). */

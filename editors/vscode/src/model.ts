@@ -204,13 +204,16 @@ export function pickOrder<T extends { name: string; priority: number }>(sessions
   );
 }
 
-/** A readable one-line message for a land result (ok or not). */
+/** A readable one-line message for a land result: the server's, else one built from the trunk move. */
 export function landMessage(result: LandResult): string {
-  const trunk = result.trunk && result.trunk.old !== result.trunk.new
-    ? ` (trunk ${short(result.trunk.old)} → ${short(result.trunk.new)})`
-    : '';
-  const base = result.message || (result.ok ? `landed ${result.session}` : `could not land ${result.session}`);
-  return `${base}${trunk}`;
+  if (result.message) {
+    return result.message;
+  }
+  if (!result.ok) {
+    return `could not land ${result.session}`;
+  }
+  const moved = result.trunk && result.trunk.old !== result.trunk.new;
+  return `landed ${result.session}${moved ? ` (trunk ${short(result.trunk?.old)} → ${short(result.trunk?.new)})` : ''}`;
 }
 
 export interface LandResult {
@@ -263,4 +266,14 @@ export function allCollisions(report: Report, self: string | null): CollisionVie
     }
   }
   return views;
+}
+
+/**
+ * The sessions to show: the notification's summaries (fresher) when there are any, else
+ * the report's; the trunk session gets role "trunk" (the notification does not mark it).
+ */
+export function sessionList(summary: SessionsChanged | undefined, report: Report | undefined): SessionSummary[] {
+  const sessions = summary?.sessions ?? (report ? summariesFromReport(report) : []);
+  const trunk = report?.sessions.find((s) => s.is_trunk)?.name;
+  return sessions.map((s) => (s.name === trunk && s.role !== 'trunk' ? { ...s, role: 'trunk' } : s));
 }

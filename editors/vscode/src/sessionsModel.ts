@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import { AgentlsServer } from './common/server';
 import * as log from './common/logging';
-import { Report, SessionsChanged, SessionsResult } from './model';
+import { Report, sessionList, SessionsChanged, SessionsResult, SessionSummary } from './model';
 
 export class SessionsModel implements vscode.Disposable {
   summary: SessionsChanged | undefined;
@@ -36,6 +36,11 @@ export class SessionsModel implements vscode.Disposable {
   /** This window's session name (null when the folder is not a session). */
   get self(): string | null {
     return this.summary?.self ?? null;
+  }
+
+  /** Every session, trunk marked, for the tree and the pickers. */
+  sessions(): SessionSummary[] {
+    return sessionList(this.summary, this.report);
   }
 
   /** Ask the server to re-scan (`agentls.refresh`) and take its answer. */

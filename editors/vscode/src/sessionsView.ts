@@ -10,7 +10,6 @@ import {
   roleIcon,
   sessionDescription,
   SessionSummary,
-  summariesFromReport,
 } from './model';
 import { SessionsModel } from './sessionsModel';
 
@@ -32,8 +31,8 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
 
   getChildren(node?: Node): Node[] {
     if (!node) {
-      const sessions = this.model.summary?.sessions ?? (this.model.report ? summariesFromReport(this.model.report) : []);
-      return [...sessions]
+      return this.model
+        .sessions()
         .sort((a, b) => a.priority - b.priority || a.name.localeCompare(b.name))
         .map((session) => ({ type: 'session', session }));
     }

@@ -62,9 +62,17 @@ describe('AgentLS in a real VS Code workbench', { timeout: 240_000 }, () => {
   after(async () => {
     await browser?.close().catch(() => {});
     await codeServer?.stop();
+    if (repo) {
+      // The shared engine runs in its own session and leaves a grace period after its last client.
+      const socket = path.join(repo.main, '.git', 'agentls', 'engine.sock');
+      await waitFor('the shared engine to exit', () => !fs.existsSync(socket), 20_000).catch((err) =>
+        console.warn(`warning: ${err.message} (${socket})`),
+      );
+    }
     if (codeServer && process.env.AGENTLS_KEEP_E2E !== '1') {
       fs.copyFileSync(codeServer.logFile, path.join(output, 'code-server.log'));
-      fs.rmSync(dir, { recursive: true, force: true });
+      // The shared engine may still be leaving the repository's git dir: retry.
+      fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     }
   });
 
@@ -95,6 +103,26 @@ describe('AgentLS in a real VS Code workbench', { timeout: 240_000 }, () => {
     await answerInput(page, 'Rename Session feat-auth', 'login-work');
     await statusBar(page).getByText(/(^|\s)login-work · \d+ collisions?/).waitFor({ timeout: 30_000 });
     await shot('renamed');
+  });
+
+  it('opens the Sessions view from the status bar; a collision opens the other side', async () => {
+    await statusBar(page).getByText(/(^|\s)login-work · /).click();
+    const view = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Sessions' }) });
+    const rows = view.locator('.monaco-list-row');
+    await rows.filter({ hasText: 'login-work (this window)' }).waitFor({ timeout: 30_000 });
+    for (const name of ['feat-billing', 'feat-docs']) {
+      await rows.filter({ hasText: name }).first().waitFor({ timeout: 10_000 });
+    }
+    // The collision child of this session, then the other side's file at its lines.
+    const collision = rows.filter({ hasText: 'conflict: app/config.py ↔ feat-billing' });
+    await collision.waitFor({ timeout: 30_000 });
+    assert.match(await collision.innerText(), /lines 5–6 there/);
+    await shot('sessions-view');
+    await collision.click();
+    await page.locator('.editor-instance .monaco-editor', { hasText: '500  # billing' }).waitFor({ timeout: 15_000 });
+    await shot('collision-opened');
+    const tab = page.locator('.tabs-container .tab.active');
+    assert.match(await tab.innerText(), /config[\s\S]*shop-billing/, 'the tab is the other worktree\'s file');
   });
 
   it('lands an independent clean session from the palette and trunk moves', async () => {

@@ -12,6 +12,7 @@ import {
   Report,
   SessionsChanged,
   sessionDescription,
+  sessionList,
   statusView,
   summariesFromReport,
 } from '../../src/model';
@@ -147,11 +148,26 @@ describe('pickOrder', () => {
 });
 
 describe('landMessage', () => {
-  it('mentions the trunk move when trunk moved', () => {
-    assert.equal(
-      landMessage({ ok: true, session: 'auth', message: 'landed auth', trunk: { old: '1234567890', new: 'abcdef1234' } }),
-      'landed auth (trunk 12345678 → abcdef12)',
-    );
+  it("uses the server's message, else mentions the trunk move", () => {
+    const trunk = { old: '1234567890', new: 'abcdef1234' };
+    assert.equal(landMessage({ ok: true, session: 'auth', message: 'landed auth; main is now abcdef12', trunk }), 'landed auth; main is now abcdef12');
+    assert.equal(landMessage({ ok: true, session: 'auth', trunk }), 'landed auth (trunk 12345678 → abcdef12)');
     assert.equal(landMessage({ ok: false, session: 'auth' }), 'could not land auth');
+  });
+});
+
+describe('sessionList', () => {
+  it('prefers the notification and marks the trunk session from the report', () => {
+    const summary: SessionsChanged = {
+      self: 'auth',
+      sessions: summariesFromReport(report).map((s) => ({ ...s, role: s.role === 'trunk' ? 'code' : s.role })),
+      counts: {},
+      total: 0,
+    };
+    const list = sessionList(summary, report);
+    assert.equal(list.find((s) => s.name === 'shop')?.role, 'trunk');
+    assert.equal(list.find((s) => s.name === 'auth')?.role, 'code');
+    assert.deepEqual(sessionList(undefined, undefined), []);
+    assert.equal(sessionList(undefined, report).length, 4);
   });
 });
