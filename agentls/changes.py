@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import pygit2
 
@@ -142,26 +144,11 @@ class SessionState:
                 paths.add(path)
         return True
 
-    def read_disk(self, path: str) -> Entry | bool:
+    def read_disk(self, path: str) -> Entry | Literal[False]:
         """PATH's entry from the worktree; False when git would not track it (ignored)."""
-        full = self.session.path / path
-        try:
-            info = full.lstat()
-        except OSError:
-            return None
-        if stat.S_ISDIR(info.st_mode):
-            return False
-        if self.entry(path) is None and self._is_ignored(path):
-            return False
-        if stat.S_ISLNK(info.st_mode):
-            oid = self.repo.create_blob(os.fsencode(os.readlink(full)))
-            return (str(oid), MODE_LINK)
-        try:
-            data = full.read_bytes()
-        except OSError:
-            return None
-        mode = MODE_EXEC if info.st_mode & stat.S_IXUSR else MODE_FILE
-        return (str(self.repo.create_blob(data)), mode)
+        return read_worktree_file(
+            self.repo, self.session.path, path, known=self.entry(path), is_ignored=self._is_ignored
+        )
 
     def _is_ignored(self, path: str) -> bool:
         if self._worktree_repo is None:
@@ -175,12 +162,12 @@ class SessionState:
         """A watcher saw PATH change. Unsaved buffers keep precedence until closed."""
         if path in self.overlays:
             entry = self.read_disk(path)
-            self.overlays[path] = None if entry is False else entry  # type: ignore[assignment]
+            self.overlays[path] = None if entry is False else entry
             return False
         entry = self.read_disk(path)
         if entry is False:
             return False
-        return self.set_entry(path, entry)  # type: ignore[arg-type]
+        return self.set_entry(path, entry)
 
     def buffer_changed(self, path: str, text: str) -> bool:
         """An editor holds unsaved TEXT for PATH: it is this session's state now."""
@@ -199,10 +186,46 @@ class SessionState:
             return False
         del self.overlays[path]
         entry = self.read_disk(path)
-        return self.set_entry(path, None if entry is False else entry)  # type: ignore[arg-type]
+        return self.set_entry(path, None if entry is False else entry)
 
     def research_writes(self) -> list[str]:
         return sorted(p for p in self.changed if p not in ALWAYS_ALLOWED_IN_RESEARCH)
+
+
+def read_worktree_file(
+    repo: pygit2.Repository,
+    worktree: Path,
+    path: str,
+    *,
+    known: Entry,
+    is_ignored: Callable[[str], bool],
+) -> Entry | Literal[False]:
+    """PATH in WORKTREE as `git add -A` would record it.
+
+    None when the file is gone, False when git would not track it (a folder, or
+    ignored and not KNOWN). New content is written to the object store, since merges
+    and diffs need it; content equal to KNOWN is only hashed.
+    """
+    full = worktree / path
+    try:
+        info = full.lstat()
+    except OSError:
+        return None
+    if stat.S_ISDIR(info.st_mode):
+        return False
+    if known is None and is_ignored(path):
+        return False
+    if stat.S_ISLNK(info.st_mode):
+        data, mode = os.fsencode(os.readlink(full)), MODE_LINK
+    else:
+        try:
+            data = full.read_bytes()
+        except OSError:
+            return None
+        mode = MODE_EXEC if info.st_mode & stat.S_IXUSR else MODE_FILE
+    if known is not None and known == (str(pygit2.hash(data)), mode):
+        return known
+    return (str(repo.create_blob(data)), mode)
 
 
 def _diff_paths(diff: pygit2.Diff) -> set[str]:

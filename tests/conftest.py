@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 import pytest
+
+# Every test fails loudly, with its name, instead of hanging CI.
+TEST_TIMEOUT = int(os.environ.get("AGENTLS_TEST_TIMEOUT", "180"))
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test",
@@ -71,3 +77,17 @@ def repo(tmp_path: Path) -> Repo:
 
 def numbered(n: int, prefix: str = "line") -> str:
     return "".join(f"{prefix} {i}\n" for i in range(1, n + 1))
+
+
+@pytest.fixture(autouse=True)
+def _time_limit(request: pytest.FixtureRequest) -> Iterator[None]:
+    def expired(signum: int, frame: FrameType | None) -> None:
+        raise TimeoutError(f"{request.node.nodeid} took longer than {TEST_TIMEOUT} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(TEST_TIMEOUT)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +25,9 @@ import pygit2
 from agentls.analysis import Analyzer
 from agentls.changes import (
     ALWAYS_ALLOWED_IN_RESEARCH,
-    MODE_EXEC,
-    MODE_FILE,
-    MODE_LINK,
     Entry,
     SessionState,
+    read_worktree_file,
     tree_entry,
     tree_of,
 )
@@ -99,29 +95,11 @@ class DiskSide(Side):
         return self._entries[path]
 
     def _read(self, path: str) -> Entry:
-        full = self.session.path / path
-        try:
-            info = full.lstat()
-        except OSError:
-            return None
-        if stat.S_ISDIR(info.st_mode):
-            return None
         known = self.base_entry(path) or tree_entry(self.git, self.head_tree, path)
-        if known is None and self._ignored(path):
-            return None  # `git add -A` would not pick it up either
-        if stat.S_ISLNK(info.st_mode):
-            data, mode = os.fsencode(os.readlink(full)), MODE_LINK
-        else:
-            try:
-                data = full.read_bytes()
-            except OSError:
-                return None
-            mode = MODE_EXEC if info.st_mode & stat.S_IXUSR else MODE_FILE
-        oid = str(pygit2.hash(data))
-        if known is not None and known == (oid, mode):
-            return known
-        # Changed content must be in the object store for merges and diffs.
-        return (str(self.git.create_blob(data)), mode)
+        found = read_worktree_file(
+            self.git, self.session.path, path, known=known, is_ignored=self._ignored
+        )
+        return None if found is False else found
 
     def _ignored(self, path: str) -> bool:
         try:

@@ -4,36 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
 import pytest
 
 from tests.conftest import Repo, numbered
 
 AGENTLS = [sys.executable, "-m", "agentls"]
-TEST_TIMEOUT = 90
-
-
-@pytest.fixture(autouse=True)
-def _time_limit(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Fail a test that runs longer than TEST_TIMEOUT seconds, with its name."""
-
-    def expired(signum: int, frame: FrameType | None) -> None:
-        raise TimeoutError(f"{request.node.nodeid} took longer than {TEST_TIMEOUT} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(TEST_TIMEOUT)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @dataclass
