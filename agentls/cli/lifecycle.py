@@ -70,11 +70,14 @@ def _land(args: argparse.Namespace) -> int:
 
     with _workspace(args) as ws:
         if args.all:
-            if args.name or args.dry_run or args.keep_open or args.remove:
+            if args.name or args.keep_open or args.remove:
                 from agentls.errors import InvalidInputError
 
-                raise InvalidInputError("land --all takes no session name or other options")
-            result = land_all(ws, progress=progress)
+                raise InvalidInputError(
+                    "land --all takes no session name, --keep-open or --remove",
+                    "land one session by name for those",
+                )
+            result = land_all(ws, progress=progress, dry_run=args.dry_run)
         elif not args.name:
             from agentls.errors import InvalidInputError
 
@@ -89,9 +92,11 @@ def _land(args: argparse.Namespace) -> int:
 def _land_text(result: dict[str, Any]) -> str:
     if "results" in result:
         rows = [("session", "result", "message")]
+        landed = "would land" if result.get("dryRun") else "landed"
+        failed = "would fail" if result.get("dryRun") else "FAILED"
         for r in result["results"]:
             rows.append((r["session"], "skipped" if r.get("skipped") else
-                         "landed" if r["ok"] else "FAILED", r["message"]))  # fmt: skip
+                         landed if r["ok"] else failed, r["message"]))  # fmt: skip
         widths = [max(len(row[i]) for row in rows) for i in range(2)]
         lines = [f"plan: {' -> '.join(result['plan']) or 'nothing to land'}"]
         lines += [f"  {a.ljust(widths[0])}  {b.ljust(widths[1])}  {c}" for a, b, c in rows]

@@ -39,8 +39,14 @@ def plan(report: Report) -> tuple[list[str], dict[str, set[str]]]:
     return [s.name for s in ordered], dict(edges)
 
 
-def land_all(ws: Workspace, *, progress: Progress | None = None) -> dict[str, Any]:
-    """Land every finished code session in planned order; a table of results."""
+def land_all(
+    ws: Workspace, *, progress: Progress | None = None, dry_run: bool = False
+) -> dict[str, Any]:
+    """Land every finished code session in planned order; a table of results.
+
+    DRY_RUN changes nothing: it shows the plan and each session's dry run against
+    trunk as it is now (later sessions would be rebased onto the earlier ones' result).
+    """
     report_progress: Progress = progress or (lambda message, percent: None)
     order, edges = plan(ws.refresh())
     report_progress(f"plan: {' -> '.join(order) or 'nothing to land'}", 0)
@@ -61,7 +67,7 @@ def land_all(ws: Workspace, *, progress: Progress | None = None) -> dict[str, An
             report_progress(f"{name}: {message}", overall)
 
         try:
-            outcome = land(ws, name, progress=step)
+            outcome = land(ws, name, dry_run=dry_run, progress=None if dry_run else step)
         except AgentlsError as exc:
             outcome = {"ok": False, "message": str(exc)}
         if not outcome["ok"]:
@@ -72,6 +78,7 @@ def land_all(ws: Workspace, *, progress: Progress | None = None) -> dict[str, An
         )  # fmt: skip
     ws.refresh()
     return {
+        "dryRun": dry_run,
         "ok": all(r["ok"] for r in results),
         "plan": order,
         "results": results,

@@ -64,3 +64,20 @@ def test_failure_skips_dependants_and_continues_with_independent(land_repo: Repo
     assert git(land_repo.main, "log", "--format=%s", f"{trunk_old}..main") == "third work"
     table = agentls(land_repo.main, "land", "--all")
     assert "FAILED" in table.stdout and "skipped" in table.stdout
+
+
+def test_dry_run_shows_the_plan_and_changes_nothing(land_repo: Repo) -> None:
+    with workspace(land_repo) as ws:
+        for name in ("alpha", "beta"):
+            new_session(ws, name)
+    edit(land_repo, "alpha", "app.txt", 3, "ALPHA")
+    edit(land_repo, "beta", "app.txt", 15, "BETA")
+    refs_before = git(land_repo.main, "for-each-ref")
+    run = agentls(land_repo.main, "land", "--all", "--dry-run", "--json")
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["dryRun"] is True and result["plan"] == ["alpha", "beta"]
+    assert [r["ok"] for r in result["results"]] == [True, True]
+    assert git(land_repo.main, "for-each-ref") == refs_before
+    table = agentls(land_repo.main, "land", "--all", "--dry-run")
+    assert "would land" in table.stdout and "landed" not in table.stdout
