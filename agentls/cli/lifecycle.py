@@ -93,10 +93,10 @@ def _land_text(result: dict[str, Any]) -> str:
     if "results" in result:
         rows = [("session", "result", "message")]
         landed = "would land" if result.get("dryRun") else "landed"
-        failed = "would fail" if result.get("dryRun") else "FAILED"
+        not_landed = "would fail" if result.get("dryRun") else "FAILED"
         for r in result["results"]:
             rows.append((r["session"], "skipped" if r.get("skipped") else
-                         landed if r["ok"] else failed, r["message"]))  # fmt: skip
+                         landed if r["ok"] else not_landed, r["message"]))  # fmt: skip
         widths = [max(len(row[i]) for row in rows) for i in range(2)]
         lines = [f"plan: {' -> '.join(result['plan']) or 'nothing to land'}"]
         lines += [f"  {a.ljust(widths[0])}  {b.ljust(widths[1])}  {c}" for a, b, c in rows]
