@@ -106,9 +106,10 @@ export async function waitFor(what, check, timeout = 30_000, interval = 200) {
 
 /**
  * Install VSIX into a fresh extensions dir and start code-server on a free port.
+ * TRUST_ALL false keeps workspace trust on (the workbench asks).
  * Returns { url, port, proc, logFile, stop() }.
  */
-export async function startCodeServer({ codeServer, nodeBin, vsix, dir, settings }) {
+export async function startCodeServer({ codeServer, nodeBin, vsix, dir, settings, trustAll = true }) {
   const userData = path.join(dir, 'user-data');
   const extensions = path.join(dir, 'extensions');
   const config = path.join(dir, 'code-server.yaml');
@@ -134,7 +135,7 @@ export async function startCodeServer({ codeServer, nodeBin, vsix, dir, settings
       '--bind-addr', `127.0.0.1:${port}`,
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      ...(trustAll ? ['--disable-workspace-trust'] : []),
       '--disable-getting-started-override',
     ],
     { env, stdio: ['ignore', log, log], detached: true },

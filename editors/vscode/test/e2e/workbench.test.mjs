@@ -21,6 +21,25 @@ const env = (name) => {
 const output = path.resolve(process.env.AGENTLS_TEST_OUTPUT ?? 'test-output/vscode');
 fs.mkdirSync(output, { recursive: true });
 
+/** User (and Machine) settings for the test workbench: our server, no distractions. */
+function workbenchSettings() {
+  return {
+    'agentls.server.path': JSON.parse(env('AGENTLS_SERVER')),
+    'agentls.logLevel': 'debug',
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'workbench.enableExperiments': false,
+    'workbench.welcomePage.walkthroughs.openOnInstall': false,
+    'telemetry.telemetryLevel': 'off',
+    'extensions.autoCheckUpdates': false,
+    'extensions.autoUpdate': false,
+    'update.mode': 'none',
+    'chat.disableAIFeatures': true,
+    'git.autoRepositoryDetection': false,
+    'git.enabled': false,
+  };
+}
+
 describe('AgentLS in a real VS Code workbench', { timeout: 240_000 }, () => {
   let dir;
   let repo;
@@ -40,21 +59,7 @@ describe('AgentLS in a real VS Code workbench', { timeout: 240_000 }, () => {
       nodeBin: env('AGENTLS_NODE_BIN'),
       vsix: env('AGENTLS_VSIX'),
       dir: path.join(dir, 'code-server'),
-      settings: {
-        'agentls.server.path': JSON.parse(env('AGENTLS_SERVER')),
-        'agentls.logLevel': 'debug',
-        'workbench.startupEditor': 'none',
-        'workbench.tips.enabled': false,
-        'workbench.enableExperiments': false,
-        'workbench.welcomePage.walkthroughs.openOnInstall': false,
-        'telemetry.telemetryLevel': 'off',
-        'extensions.autoCheckUpdates': false,
-        'extensions.autoUpdate': false,
-        'update.mode': 'none',
-        'chat.disableAIFeatures': true,
-        'git.autoRepositoryDetection': false,
-        'git.enabled': false,
-      },
+      settings: workbenchSettings(),
     });
     browser = await launchBrowser();
   });
@@ -151,5 +156,56 @@ describe('AgentLS in a real VS Code workbench', { timeout: 240_000 }, () => {
     }
     await shot('no-server', broken);
     await broken.context().close();
+  });
+});
+
+describe('AgentLS in an untrusted workspace', { timeout: 180_000 }, () => {
+  let dir;
+  let repo;
+  let codeServer;
+  let browser;
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agentls-vscode-e2e-untrusted-'));
+    repo = makeRepository(path.join(dir, 'repo'));
+    codeServer = await startCodeServer({
+      codeServer: env('AGENTLS_CODE_SERVER'),
+      nodeBin: env('AGENTLS_NODE_BIN'),
+      vsix: env('AGENTLS_VSIX'),
+      dir: path.join(dir, 'code-server'),
+      settings: workbenchSettings(),
+      trustAll: false,
+    });
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => {});
+    await codeServer?.stop();
+    if (dir && process.env.AGENTLS_KEEP_E2E !== '1') {
+      fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    }
+  });
+
+  it('shows collisions but offers no landing', async () => {
+    const page = await openWorkbench(browser, codeServer.url, repo.auth);
+    // An untrusted folder opens in Restricted Mode.
+    await statusBar(page).getByText('Restricted Mode').waitFor({ timeout: 60_000 });
+    // Diagnostics still work: the server runs and reports this window's collision.
+    await statusBar(page).getByText(/(^|\s)feat-auth · \d+ collisions?/).waitFor({ timeout: 60_000 });
+
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    const rows = page.locator('.quick-input-widget .monaco-list-row');
+    // Our other commands are in the palette...
+    await input.fill('>AgentLS: Rename Session');
+    await rows.filter({ hasText: 'AgentLS: Rename Session' }).first().waitFor({ timeout: 15_000 });
+    // ...but landing is not (its enablement needs a trusted workspace).
+    await input.fill('>AgentLS: Land');
+    await waitFor('the palette to drop the rename row', async () => (await rows.filter({ hasText: 'Rename Session' }).count()) === 0, 10_000);
+    const labels = await rows.allInnerTexts();
+    assert.ok(!labels.some((l) => /AgentLS: Land/.test(l)), `no land command in an untrusted workspace: ${labels.join(' | ')}`);
+    await page.screenshot({ path: path.join(output, 'untrusted.png') });
+    await page.keyboard.press('Escape');
   });
 });
