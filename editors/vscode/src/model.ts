@@ -149,12 +149,12 @@ export function roleIcon(s: { role: string }, isSelf: boolean): string {
 export interface StatusView {
   text: string;
   tooltip: string;
-  /** Show the warning background: there are conflicts involving this window's session. */
+  /** Show the warning background: this window's session has conflicts. */
   warning: boolean;
 }
 
 /** What the status bar item shows, from the last notification (undefined: none yet). */
-export function statusView(state: SessionsChanged | undefined, serverRunning: boolean): StatusView {
+export function statusView(state: SessionsChanged | undefined, serverRunning: boolean, report?: Report): StatusView {
   if (!serverRunning) {
     return { text: '$(debug-disconnect) agentls', tooltip: 'AgentLS server is not running', warning: false };
   }
@@ -162,9 +162,13 @@ export function statusView(state: SessionsChanged | undefined, serverRunning: bo
     return { text: '$(sync~spin) agentls', tooltip: 'AgentLS: waiting for the server', warning: false };
   }
   const me = state.self ? state.sessions.find((s) => s.name === state.self) : undefined;
-  const conflicts = state.counts.conflict ?? 0;
   const name = state.self ?? 'no session';
   const mine = me ? me.collisions : state.total;
+  // Warn about conflicts of THIS session (from the report when there is one); the
+  // notification only counts kinds for the whole repository.
+  const conflicts = report && state.self
+    ? collisionsOf(report, state.self).filter((c) => c.kind === 'conflict').length
+    : mine > 0 ? (state.counts.conflict ?? 0) : 0;
   const icon = conflicts > 0 ? '$(warning)' : mine > 0 ? '$(info)' : '$(check)';
   const text = `${icon} ${name} · ${mine} ${mine === 1 ? 'collision' : 'collisions'}`;
   const counts = COLLISION_KINDS.map((k) => `${k}: ${state.counts[k] ?? 0}`).join(', ');

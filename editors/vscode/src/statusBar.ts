@@ -21,7 +21,7 @@ export class StatusBar implements vscode.Disposable {
   }
 
   update(): void {
-    const view = statusView(this.model.summary, this.server.running || this.model.summary !== undefined);
+    const view = statusView(this.model.summary, this.server.running || this.model.summary !== undefined, this.model.report);
     this.item.text = view.text;
     this.item.tooltip = view.tooltip;
     this.item.backgroundColor = view.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;

@@ -40,6 +40,17 @@ function workbenchSettings() {
   };
 }
 
+/** The shared engine runs in its own session and lingers a grace period after its last client. */
+async function engineGone(repo) {
+  if (!repo) {
+    return;
+  }
+  const socket = path.join(repo.main, '.git', 'agentls', 'engine.sock');
+  await waitFor('the shared engine to exit', () => !fs.existsSync(socket), 20_000).catch((err) =>
+    console.warn(`warning: ${err.message} (${socket})`),
+  );
+}
+
 describe('AgentLS in a real VS Code workbench', { timeout: 240_000 }, () => {
   let dir;
   let repo;
@@ -67,13 +78,7 @@ describe('AgentLS in a real VS Code workbench', { timeout: 240_000 }, () => {
   after(async () => {
     await browser?.close().catch(() => {});
     await codeServer?.stop();
-    if (repo) {
-      // The shared engine runs in its own session and leaves a grace period after its last client.
-      const socket = path.join(repo.main, '.git', 'agentls', 'engine.sock');
-      await waitFor('the shared engine to exit', () => !fs.existsSync(socket), 20_000).catch((err) =>
-        console.warn(`warning: ${err.message} (${socket})`),
-      );
-    }
+    await engineGone(repo);
     if (codeServer && process.env.AGENTLS_KEEP_E2E !== '1') {
       fs.copyFileSync(codeServer.logFile, path.join(output, 'code-server.log'));
       // The shared engine may still be leaving the repository's git dir: retry.
@@ -147,6 +152,31 @@ describe('AgentLS in a real VS Code workbench', { timeout: 240_000 }, () => {
     await shot('landed');
   });
 
+  it('a land that would conflict leaves trunk alone and offers HANDOFF.md and the output', async () => {
+    // This window's session lands first; billing then conflicts with what just landed.
+    const trunkBefore = git(repo.main, 'rev-parse', 'main');
+    await runCommand(page, 'AgentLS: Land Session');
+    await pickItem(page, 'Land Session', 'login-work');
+    const authLanded = await waitFor('main to move after landing login-work', () => {
+      const now = git(repo.main, 'rev-parse', 'main');
+      return now !== trunkBefore ? now : undefined;
+    }, 60_000);
+    assert.equal(git(repo.auth, 'rev-parse', 'HEAD'), authLanded, 'trunk is the rebased login-work');
+
+    await runCommand(page, 'AgentLS: Land Session');
+    await pickItem(page, 'Land Session', 'feat-billing');
+    const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: 'feat-billing' })
+      .filter({ has: page.getByRole('button', { name: 'Show Output' }) });
+    await toast.waitFor({ timeout: 60_000 });
+    assert.equal(git(repo.main, 'rev-parse', 'main'), authLanded, 'a failed land does not move trunk');
+    await shot('land-refused');
+    const handoff = toast.getByRole('button', { name: 'Open HANDOFF.md' });
+    if (await handoff.count()) {
+      await handoff.click();
+      await page.locator('.tabs-container .tab.active', { hasText: 'HANDOFF.md' }).waitFor({ timeout: 15_000 });
+    }
+  });
+
   it('says clearly when the configured server does not exist', async () => {
     const broken = await openWorkbench(browser, codeServer.url, repo.broken);
     const toast = broken.locator('.notifications-toasts .notification-list-item', { hasText: 'no language server found' });
@@ -182,6 +212,7 @@ describe('AgentLS in an untrusted workspace', { timeout: 180_000 }, () => {
   after(async () => {
     await browser?.close().catch(() => {});
     await codeServer?.stop();
+    await engineGone(repo);
     if (dir && process.env.AGENTLS_KEEP_E2E !== '1') {
       fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     }

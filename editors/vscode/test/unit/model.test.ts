@@ -102,6 +102,14 @@ describe('statusView', () => {
     assert.equal(view.warning, false);
   });
 
+  it('warns only about conflicts of this window session, from the report', () => {
+    assert.equal(statusView(changed, true, report).warning, true, 'auth has the conflict');
+    const billing = statusView({ ...changed, self: 'billing' }, true, report);
+    assert.equal(billing.warning, false, 'billing only overlaps, although the repository has a conflict');
+    const trunk = statusView({ ...changed, self: 'shop' }, true);
+    assert.equal(trunk.warning, false, 'no collisions of its own');
+  });
+
   it('says when the server is not running or has not reported', () => {
     assert.match(statusView(undefined, false).tooltip, /not running/);
     assert.match(statusView(undefined, true).tooltip, /waiting/);
