@@ -29,13 +29,13 @@ test-python: $(STAMP)
 
 test-editors: test-nvim test-vscode
 
-test-nvim: $(STAMP)
-	@if [ -x editors/nvim/run-tests.sh ]; then editors/nvim/run-tests.sh; else echo "no Neovim tests yet"; fi
+test-nvim: $(STAMP) system-deps
+	editors/nvim/run-tests.sh
 
-test-vscode: $(STAMP)
-	@if [ -x editors/vscode/run-tests.sh ]; then editors/vscode/run-tests.sh; else echo "no VS Code tests yet"; fi
+test-vscode: $(STAMP) system-deps
+	editors/vscode/run-tests.sh
 
-vsix:
+vsix: system-deps
 	bash editors/vscode/build-vsix.sh
 
 bench: $(STAMP)
