@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pygit2
@@ -153,10 +153,17 @@ class Workspace:
         ]
         return list(itertools.combinations(code, 2))
 
-    def reconcile(self) -> None:
-        """The authoritative full check for every pair whose snapshots changed."""
+    def reconcile(self, interrupted: Callable[[], bool] | None = None) -> bool:
+        """The authoritative full check for every pair whose snapshots changed.
+
+        INTERRUPTED is asked between pairs; when it says yes the check stops early (so a
+        live edit never waits for more than one pair's merge) and False is returned.
+        """
         for a, b in self._pairs():
+            if interrupted is not None and interrupted():
+                return False
             self.analyzer.check_pair(a, b)
+        return True
 
     # --- the report ------------------------------------------------------------------------
 

@@ -136,9 +136,12 @@ class Worker:
             self.ws.close()
 
     def _idle(self) -> None:
+        # Stop between pairs as soon as anything arrives: live edits go first, and the
+        # check resumes (skipping pairs already verified) at the next quiet moment.
+        if not self.ws.reconcile(interrupted=lambda: not self.jobs.empty()):
+            return
         self._needs_reconcile = False
         self.stats["reconciles"] += 1
-        self.ws.reconcile()
         self._publish()
 
     def _batch(self, batch: list[Job]) -> None:

@@ -135,3 +135,20 @@ def test_landed_work_is_reported_once_against_trunk(repo: Repo) -> None:
         report = ws.refresh()
     pairs = {(c.kind, tuple(c.sessions)) for c in report.overlaps}
     assert pairs == {("conflict", ("main", "early"))}
+
+
+def test_reconcile_stops_between_pairs_when_asked(pair) -> None:
+    repo, a, b = pair
+    repo.write(b, "auth/login.py", numbered(30).replace("line 9\n", "theirs\n"))
+    with Workspace(a) as ws:
+        ws.refresh()
+        state, rel = ws.locate(a / "auth/login.py")  # type: ignore[misc]
+        ws.buffer_changed(state, rel, numbered(30).replace("line 9\n", "mine\n"))
+        asked = []
+        assert ws.reconcile(interrupted=lambda: asked.append(1) or True) is False
+        assert len(asked) == 1  # stopped before the first pair
+        assert all(p.verified is None for p in ws.analyzer.pairs.values() if p.conflicts)
+        assert ws.reconcile() is True
+        assert all(p.verified is not None for p in ws.analyzer.pairs.values())
+        [collision] = ws.report().overlaps
+        assert collision.kind == "conflict"
