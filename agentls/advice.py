@@ -19,13 +19,14 @@ SHARED_CONFIG = {
 
 
 def session_count_verdict(count: int) -> str:
+    """The playbook's verdict on COUNT code sessions (research forks don't count)."""
     if count <= 1:
-        return "1 session: the baseline, work is serialised"
+        return "1 code session: the baseline, work is serialised"
     if count <= 3:
-        return f"{count} sessions: the sweet spot for most engineers"
+        return f"{count} code sessions: the sweet spot for most engineers"
     if count <= 5:
-        return f"{count} sessions: effective only if their tasks are truly independent"
-    return f"{count} sessions: diminishing returns, you cannot review this fast enough"
+        return f"{count} code sessions: effective only if their tasks are truly independent"
+    return f"{count} code sessions: diminishing returns, you cannot review this fast enough"
 
 
 def is_shared_config(path: str) -> bool:

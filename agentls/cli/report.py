@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -105,10 +106,13 @@ def run_demo(args: argparse.Namespace) -> int:
         report = workspace.refresh()
     print(f"Built a demo repository with four sessions under {primary.parent}\n")
     render_status(report)
+    # `make demo` runs agentls from .venv/bin, which is usually not on PATH.
+    command = "agentls" if shutil.which("agentls") else str(Path(sys.argv[0]).absolute())
     print(
         "\nTry it yourself:\n"
-        f"  cd {primary.parent / 'shop-hotfix'} && agentls status\n"
-        f"  agentls -C {primary} overlaps --json\n"
+        f"  cd {primary.parent / 'shop-hotfix'} && {command} status\n"
+        f"  {command} -C {primary} overlaps --json\n"
+        f"  {command} -C {primary} land --all --dry-run\n"
         "  open any of those folders in VS Code or Neovim with the agentls plugin"
     )
     return 0
