@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import pygit2
 
+from agentls.git.filters import WorktreeFilters
 from agentls.git.snapshot import index_worktree, snapshot_commit
 from agentls.sessions import Session
 
@@ -69,7 +69,7 @@ class SessionState:
     # asks for the same few paths over and over, so remember answers until they change.
     _entries: dict[str, Entry] = field(default_factory=dict)
     version: int = 0  # bumped on every change, for caches of derived views
-    _worktree_repo: pygit2.Repository | None = None
+    _filters: WorktreeFilters | None = None
 
     # --- building --------------------------------------------------------------
 
@@ -146,17 +146,14 @@ class SessionState:
 
     def read_disk(self, path: str) -> Entry | Literal[False]:
         """PATH's entry from the worktree; False when git would not track it (ignored)."""
-        return read_worktree_file(
-            self.repo, self.session.path, path, known=self.entry(path), is_ignored=self._is_ignored
-        )
+        return read_worktree_file(self.repo, self.filters, path, known=self.entry(path))
 
-    def _is_ignored(self, path: str) -> bool:
-        if self._worktree_repo is None:
-            self._worktree_repo = pygit2.Repository(str(self.session.path))
-        try:
-            return bool(self._worktree_repo.path_is_ignored(path))
-        except pygit2.GitError:
-            return False
+    @property
+    def filters(self) -> WorktreeFilters:
+        """The worktree's clean filters and ignore rules (opened on first use)."""
+        if self._filters is None or self._filters.worktree != self.session.path:
+            self._filters = WorktreeFilters(self.session.path)
+        return self._filters
 
     def file_changed_on_disk(self, path: str) -> bool:
         """A watcher saw PATH change. Unsaved buffers keep precedence until closed."""
@@ -177,7 +174,8 @@ class SessionState:
         mode = current[1] if current else MODE_FILE
         if mode == MODE_LINK:
             return False
-        oid = self.repo.create_blob(text.encode("utf-8", errors="surrogateescape"))
+        data = self.filters.clean(path, text.encode("utf-8", errors="surrogateescape"))
+        oid = self.repo.create_blob(data)
         return self.set_entry(path, (str(oid), mode))
 
     def buffer_closed(self, path: str) -> bool:
@@ -193,33 +191,30 @@ class SessionState:
 
 
 def read_worktree_file(
-    repo: pygit2.Repository,
-    worktree: Path,
-    path: str,
-    *,
-    known: Entry,
-    is_ignored: Callable[[str], bool],
+    repo: pygit2.Repository, filters: WorktreeFilters, path: str, *, known: Entry
 ) -> Entry | Literal[False]:
-    """PATH in WORKTREE as `git add -A` would record it.
+    """PATH in the worktree of FILTERS as `git add -A` would record it.
 
     None when the file is gone, False when git would not track it (a folder, or
-    ignored and not KNOWN). New content is written to the object store, since merges
-    and diffs need it; content equal to KNOWN is only hashed.
+    ignored and not KNOWN). Content goes through the worktree's clean filters (CRLF
+    normalisation, ident, filter drivers) as in `git add`. New content is written to
+    the object store, since merges and diffs need it; content equal to KNOWN is only
+    hashed.
     """
-    full = worktree / path
+    full = filters.worktree / path
     try:
         info = full.lstat()
     except OSError:
         return None
     if stat.S_ISDIR(info.st_mode):
         return False
-    if known is None and is_ignored(path):
+    if known is None and filters.is_ignored(path):
         return False
     if stat.S_ISLNK(info.st_mode):
         data, mode = os.fsencode(os.readlink(full)), MODE_LINK
     else:
         try:
-            data = full.read_bytes()
+            data = filters.clean(path, full.read_bytes())
         except OSError:
             return None
         mode = MODE_EXEC if info.st_mode & stat.S_IXUSR else MODE_FILE

@@ -33,6 +33,7 @@ from agentls.changes import (
 )
 from agentls.claims import glob_matches, matching_claim
 from agentls.errors import AgentlsError
+from agentls.git.filters import WorktreeFilters
 from agentls.git.merge import MergeTree
 from agentls.git.repo import Repository, find_repository
 from agentls.sessions import Session, discover_sessions, find_session, session_at
@@ -84,7 +85,7 @@ class DiskSide(Side):
         self.git = git
         self.head_tree = tree_of(git, head)
         self._entries: dict[str, Entry] = {}
-        self._worktree_repo: pygit2.Repository | None = None
+        self._filters = WorktreeFilters(session.path)
 
     def base_entry(self, path: str) -> Entry:
         return tree_entry(self.git, self.base_tree, path)
@@ -96,18 +97,8 @@ class DiskSide(Side):
 
     def _read(self, path: str) -> Entry:
         known = self.base_entry(path) or tree_entry(self.git, self.head_tree, path)
-        found = read_worktree_file(
-            self.git, self.session.path, path, known=known, is_ignored=self._ignored
-        )
+        found = read_worktree_file(self.git, self._filters, path, known=known)
         return None if found is False else found
-
-    def _ignored(self, path: str) -> bool:
-        try:
-            if self._worktree_repo is None:
-                self._worktree_repo = pygit2.Repository(str(self.session.path))
-            return bool(self._worktree_repo.path_is_ignored(path))
-        except pygit2.GitError:
-            return False
 
 
 # --- where the sides come from ------------------------------------------------------------
