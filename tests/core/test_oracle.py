@@ -40,6 +40,10 @@ session_ops = st.lists(
 def apply(repo: Repo, wt: Path, path: str, operation: tuple[str, int, str]) -> None:
     kind, line, text = operation
     full = wt / path
+    if kind == "touch":  # an event for a file whose bytes did not change
+        if full.is_file() and not full.is_symlink():
+            full.write_bytes(full.read_bytes())
+        return
     if kind == "remove":
         if full.exists() or full.is_symlink():
             full.unlink()
@@ -86,7 +90,26 @@ def apply(repo: Repo, wt: Path, path: str, operation: tuple[str, int, str]) -> N
     full.write_bytes("".join(lines).encode("latin-1"))
 
 
-def build(repo: Repo, plans: list[list], trunk_moves: list, detach_last: bool) -> list[Path]:
+# git's clean filters: the snapshot's `git add -A` applies them, so must every per-file read.
+ATTRIBUTES = [
+    None,
+    "* text=auto\n",
+    "* text=auto\n*.md text eol=crlf\n*.py ident\n*.bin -text\n",
+    "autocrlf",  # core.autocrlf=true, no attributes file
+]
+
+
+def build(
+    repo: Repo,
+    plans: list[list],
+    trunk_moves: list,
+    detach_last: bool,
+    attributes: str | None = None,
+) -> list[Path]:
+    if attributes == "autocrlf":
+        repo.git(repo.main, "config", "core.autocrlf", "true")
+    elif attributes is not None:
+        repo.write(repo.main, ".gitattributes", attributes)
     for path in PATHS[:3]:
         repo.write(repo.main, path, numbered(LINES))
     repo.write(repo.main, BINARY, b"\x00base" + b"\xff" * 8)
@@ -142,10 +165,13 @@ def assert_matches_oracle(workspace: Workspace, worktrees: list[Path]) -> None:
     plans=st.lists(session_ops, min_size=2, max_size=4),
     trunk_moves=st.lists(st.tuples(st.sampled_from(PATHS), op, stage), max_size=2),
     detach_last=st.booleans(),
+    attributes=st.sampled_from(ATTRIBUTES),
 )
-def test_pairs_match_git_merge_tree(tmp_path_factory, plans, trunk_moves, detach_last) -> None:
+def test_pairs_match_git_merge_tree(
+    tmp_path_factory, plans, trunk_moves, detach_last, attributes
+) -> None:
     repo = Repo(tmp_path_factory.mktemp("oracle"))
-    worktrees = build(repo, plans, trunk_moves, detach_last)
+    worktrees = build(repo, plans, trunk_moves, detach_last, attributes)
     with Workspace(worktrees[-1]) as workspace:
         workspace.refresh()
         assert_matches_oracle(workspace, worktrees)
@@ -157,6 +183,8 @@ content_op = st.one_of(
     st.tuples(st.just("delete_line"), st.integers(1, LINES), st.just("")),
     st.tuples(st.just("remove"), st.just(0), st.just("")),
     st.tuples(st.just("chmod"), st.just(0), st.just("")),
+    st.tuples(st.just("crlf"), st.just(0), st.just("")),
+    st.tuples(st.just("touch"), st.just(0), st.just("")),
     st.tuples(st.just("binary"), st.just(0), st.sampled_from(["\x00\x01", "\x00\x02"])),
 )
 
@@ -173,11 +201,12 @@ content_op = st.one_of(
         min_size=3,
         max_size=3,
     ),
+    attributes=st.sampled_from(ATTRIBUTES),
 )
-def test_incremental_path_matches_full_path(tmp_path_factory, committed, live) -> None:
+def test_incremental_path_matches_full_path(tmp_path_factory, committed, live, attributes) -> None:
     """Edits fed one file at a time give the same answer as a cold full analysis."""
     repo = Repo(tmp_path_factory.mktemp("incremental"))
-    worktrees = build(repo, committed, [], False)
+    worktrees = build(repo, committed, [], False, attributes)
     with Workspace(worktrees[0]) as live_ws:
         live_ws.refresh()
         for wt, edits in zip(worktrees, live, strict=True):
@@ -186,10 +215,15 @@ def test_incremental_path_matches_full_path(tmp_path_factory, committed, live) -
                 located = live_ws.locate(wt / path)
                 assert located is not None
                 live_ws.file_changed(*located)
-        incremental = {c.key() for c in live_ws.report().overlaps}
+        live_report = live_ws.report()
+        incremental = {c.key() for c in live_report.overlaps}
         with Workspace(worktrees[0]) as cold_ws:
-            cold_ws.refresh()
-            full = {c.key() for c in cold_ws.report().overlaps}
+            cold_report = cold_ws.refresh()
+            full = {c.key() for c in cold_report.overlaps}
+        # Every session's change set, file by file, equals the one `git add -A` gives.
+        assert {s.name: s.changed for s in live_report.sessions} == {
+            s.name: s.changed for s in cold_report.sessions
+        }
         renames_possible = any(op[0] == "rename" for plan in committed for _, op, _ in plan)
         if not renames_possible:
             assert incremental == full
