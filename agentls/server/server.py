@@ -27,6 +27,7 @@ from agentls.engine.client import EngineClient
 from agentls.engine.commands import LIFECYCLE_COMMANDS, ArgumentError, validate
 from agentls.engine.protocol import REFUSED, EngineError
 from agentls.server import diagnostics
+from agentls.server import encoding as encoding_
 from agentls.server.actions import COMPARE, OPEN_OTHER, code_actions
 from agentls.server.settings import Settings, parse_settings
 
@@ -55,7 +56,8 @@ class AgentlsServer(LanguageServer):
         self.loop: asyncio.AbstractEventLoop | None = None
         self.published: dict[str, list[types.Diagnostic]] = {}
         self.open_paths: dict[Path, str] = {}  # resolved path -> the uri the client uses
-        self.dirty: dict[str, str] = {}  # abs path -> unsaved text
+        self.dirty: dict[str, str] = {}  # abs path -> unsaved text (as sent to the engine)
+        self.encodings: dict[str, str] = {}  # abs path -> how the editor decoded the file
         self.last_status: dict[str, Any] | None = None
         self.stopping = False
         self.reconnects = 0
@@ -358,6 +360,27 @@ async def did_change_configuration(
 # --- documents: unsaved buffers go to the engine, diagnostics show on open -----------------
 
 
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _buffer_text(ls: AgentlsServer, path: Path, text: str, disk: bytes | None) -> None:
+    """Forward TEXT as an unsaved buffer, or hand the file back to the disk when they match."""
+    key = str(path)
+    encoding = ls.encodings.get(key, encoding_.UTF8)
+    if disk is not None and encoding_.to_bytes(text, encoding) == disk:
+        # Unchanged (an undo, or the editor reloading what an agent wrote): a buffer
+        # would only pin the file against later writes on disk.
+        if ls.dirty.pop(key, None) is not None:
+            ls._notify_engine("close", {"path": key})
+        return
+    ls.dirty[key] = encoding_.wire(text, encoding)
+    ls._notify_engine("buffer", {"path": key, "text": ls.dirty[key]})
+
+
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: AgentlsServer, params: types.DidOpenTextDocumentParams) -> None:
     uri = params.text_document.uri
@@ -365,13 +388,9 @@ def did_open(ls: AgentlsServer, params: types.DidOpenTextDocumentParams) -> None
     if path is None:
         return
     ls.open_paths[path] = uri
-    try:
-        on_disk = path.read_text(encoding="utf-8", errors="surrogateescape")
-    except OSError:
-        on_disk = None
-    if on_disk != params.text_document.text:  # e.g. a restored unsaved buffer
-        ls.dirty[str(path)] = params.text_document.text
-        ls._notify_engine("buffer", {"path": str(path), "text": params.text_document.text})
+    disk = _read_bytes(path)
+    ls.encodings[str(path)], _ = encoding_.detect(disk, params.text_document.text)
+    _buffer_text(ls, path, params.text_document.text, disk)  # e.g. a restored unsaved buffer
     items = ls.published.get(uri)
     if items is None:
         # The report may name this file under another spelling of its uri.
@@ -392,8 +411,12 @@ def did_change(ls: AgentlsServer, params: types.DidChangeTextDocumentParams) -> 
     if path is None:
         return
     text = ls.workspace.get_text_document(params.text_document.uri).source
-    ls.dirty[str(path)] = text
-    ls._notify_engine("buffer", {"path": str(path), "text": text})
+    encoding = ls.encodings.get(str(path), encoding_.UTF8)
+    try:  # read the disk only when it could be equal (same size)
+        same_size = path.stat().st_size == len(encoding_.to_bytes(text, encoding))
+    except OSError:
+        same_size = False
+    _buffer_text(ls, path, text, _read_bytes(path) if same_size else None)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
@@ -409,6 +432,7 @@ def did_close(ls: AgentlsServer, params: types.DidCloseTextDocumentParams) -> No
     if path is None:
         return
     ls.open_paths.pop(path, None)
+    ls.encodings.pop(str(path), None)
     if ls.dirty.pop(str(path), None) is not None:
         ls._notify_engine("close", {"path": str(path)})
 
