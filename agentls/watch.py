@@ -9,7 +9,8 @@ paths are dropped when events arrive.
 Events go to a sink as tuples:
 - ("file", abs_path): a file may have changed (written, renamed, deleted, chmod);
 - ("tree", abs_dir): a directory vanished, every file under it may be gone;
-- ("admin", why): HEAD, a branch, or the list of worktrees changed.
+- ("admin", why): HEAD, a branch, or the list of worktrees changed;
+- ("store", name): agentls's own database was written (a CLI rename or claim, say).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ Sink = Callable[[Event], None]
 HEAD_FILES = frozenset({"HEAD", "packed-refs"})
 # Folders whose removal means a rebase or am finished.
 REBASE_DIRS = frozenset({"rebase-merge", "rebase-apply"})
+# agentls's SQLite store in <common>/agentls (WAL mode: commits write store.sqlite3-wal).
+STORE_PREFIX = "store.sqlite3"
 
 
 @dataclass
@@ -64,7 +67,7 @@ class _Root:
 @dataclass
 class _Dir:
     path: Path
-    kind: str  # "tree" | "gitdir" | "refs" | "worktrees"
+    kind: str  # "tree" | "gitdir" | "refs" | "worktrees" | "state"
     root: _Root | None = None
 
 
@@ -148,17 +151,26 @@ class _InotifyBackend(_Backend):
         self.admin_mask = base | (
             C.IN_CLOSE_WRITE | C.IN_MOVED_TO | C.IN_MOVED_FROM | C.IN_CREATE | C.IN_DELETE
         )
+        # SQLite keeps its files open: a commit from another process is only a write.
+        self.state_mask = base | C.IN_MODIFY | C.IN_CLOSE_WRITE | C.IN_MOVED_TO
 
     def count(self) -> int:
         return len(self.dirs)
 
     # --- adding and removing watches ---------------------------------------------------
 
+    def _mask(self, kind: str) -> int:
+        if kind == "tree":
+            return int(self.tree_mask)
+        return int(self.state_mask if kind == "state" else self.admin_mask)
+
     def _add(self, path: Path, kind: str, root: _Root | None) -> bool:
+        if kind != "tree" and any(d.path == path for d in self.dirs.values() if d.kind == kind):
+            return True  # already watched (a new worktree's admin dir is seen twice); few
         try:
             wd = self.fd.add_callback(
                 os.fsencode(str(path)),
-                self.tree_mask if kind == "tree" else self.admin_mask,  # type: ignore[arg-type]
+                self._mask(kind),  # type: ignore[arg-type]
                 self,  # type: ignore[arg-type]
                 "agentls",  # type: ignore[arg-type]
             )
@@ -218,6 +230,8 @@ class _InotifyBackend(_Backend):
             self._watch_refs(refs)
         if (common_dir / "worktrees").is_dir():
             self._add(common_dir / "worktrees", "worktrees", None)
+        if (common_dir / "agentls").is_dir():
+            self._add(common_dir / "agentls", "state", None)
 
     def _watch_refs(self, top: Path) -> None:
         for folder, _subdirs, _files in os.walk(top):
@@ -255,6 +269,9 @@ class _InotifyBackend(_Backend):
         name = os.fsdecode(event.name)
         if d.kind == "tree":
             self._tree_event(d, name, event)
+        elif d.kind == "state":
+            if name.startswith(STORE_PREFIX) and not event.is_directory:
+                self.w.sink(("store", name))
         elif not name.endswith(".lock"):
             self._admin_event(d, name, event)
 
@@ -351,6 +368,9 @@ class _PollingBackend(_Backend):
     def watch_admin(self, common_dir: Path) -> None:
         def handle(event: Any) -> None:
             path = Path(os.fsdecode(event.src_path))
+            if path.parent == common_dir / "agentls" and path.name.startswith(STORE_PREFIX):
+                self.w.sink(("store", path.name))
+                return
             if path.name.endswith(".lock") or "objects" in path.parts or "agentls" in path.parts:
                 return
             if path.name in HEAD_FILES or "refs" in path.parts or "worktrees" in path.parts:

@@ -34,7 +34,7 @@ LONG_RUNNING = frozenset({"agentls.session.land", "agentls.session.landAll"})
 
 @dataclass
 class Job:
-    kind: str  # file | tree | admin | buffer | close | drop | call | stop
+    kind: str  # file | tree | admin | store | buffer | close | drop | call | stop
     path: str = ""
     text: str = ""
     owner: int = 0  # connection id for buffers
@@ -59,8 +59,11 @@ class Worker:
         self.watcher: Any = None
         self.last_report: dict[str, Any] | None = None
         self._last_serialized = ""
-        self._buffer_owner: dict[str, int] = {}  # abs path -> connection that holds it
+        # abs path -> {connection: unsaved text}, the latest edit last. Two windows may
+        # hold one file; when one lets go, the other's text is what counts again.
+        self._buffers: dict[str, dict[int, str]] = {}
         self._needs_reconcile = False
+        self._store_version = -1  # the store's data_version when last read
         self.started_error: str | None = None
         self.stats: dict[str, Any] = {"batches": 0, "events": 0, "refreshes": 0, "reconciles": 0}
         self.thread = threading.Thread(target=self._run, name="agentls-analysis", daemon=True)
@@ -127,6 +130,7 @@ class Worker:
             if not s.missing
         )
         self.ws.refresh()
+        self._store_version = self.ws.store.data_version()
         self._publish()
 
     def _close(self) -> None:
@@ -157,7 +161,9 @@ class Worker:
             files.clear()
             return hit
 
-        if any(job.kind == "admin" for job in batch):
+        if any(job.kind == "admin" for job in batch) or (
+            any(job.kind == "store" for job in batch) and self._store_changed()
+        ):
             changed |= self._refresh()
         for job in batch:
             if job.kind == "file":
@@ -184,8 +190,17 @@ class Worker:
 
     # --- state changes -------------------------------------------------------------------
 
+    def _store_changed(self) -> bool:
+        """Another process (the CLI renaming, claiming...) committed to the store.
+
+        data_version ignores this connection's own writes, so the engine's own
+        bookkeeping never triggers a refresh.
+        """
+        return bool(self.ws.store.data_version() != self._store_version)
+
     def _refresh(self) -> bool:
         self.stats["refreshes"] += 1
+        self._store_version = self.ws.store.data_version()
         self.ws.refresh()
         self.watcher.sync((s.path, s.worktree.gitdir) for s in self.ws.sessions if not s.missing)
         self._needs_reconcile = False  # refresh ran the full check
@@ -215,24 +230,35 @@ class Worker:
         located = self.ws.locate(path)
         if located is None:
             return False
-        self._buffer_owner[path] = owner
+        held = self._buffers.setdefault(path, {})
+        held.pop(owner, None)
+        held[owner] = text  # the latest edit goes last
         state, relative = located
         return bool(self.ws.buffer_changed(state, relative, text))
 
     def _buffer_closed(self, path: str, owner: int) -> bool:
-        if self._buffer_owner.get(path) not in (owner, None):
-            return False  # another window holds this buffer now
-        self._buffer_owner.pop(path, None)
+        held = self._buffers.get(path)
+        if held is None or owner not in held:
+            return False
+        was_latest = next(reversed(held)) == owner
+        del held[owner]
+        if held and not was_latest:
+            return False  # another window's later edit is what shows
         located = self.ws.locate(path)
         if located is None:
+            if not held:
+                del self._buffers[path]
             return False
         state, relative = located
+        if held:  # another window still holds unsaved text for this file
+            return bool(self.ws.buffer_changed(state, relative, next(reversed(held.values()))))
+        del self._buffers[path]
         return bool(self.ws.buffer_closed(state, relative))
 
     def _drop(self, owner: int) -> bool:
         """A connection left (or died): its unsaved buffers no longer count."""
         hit = False
-        for path in [p for p, o in self._buffer_owner.items() if o == owner]:
+        for path in [p for p, held in self._buffers.items() if owner in held]:
             hit |= self._buffer_closed(path, owner)
         return hit
 
