@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from agentls.errors import AgentlsError
-from agentls.lifecycle.common import NOTE_FILES, require_present, session_named
+from agentls.lifecycle.common import (
+    NOTE_FILES,
+    git_dir,
+    operation_in_progress,
+    require_present,
+    session_named,
+)
 from agentls.lifecycle.journal import Entry, Journal
 from agentls.report import Collision, Report
 from agentls.workspace import Workspace
@@ -30,11 +36,29 @@ def _ranges(ranges: list[Any]) -> str:
     return ", ".join(f"L{a}" if a == b else f"L{a}–{b}" for a, b in ranges)
 
 
+def _label(report: Report, name: str) -> str:
+    info = report.session(name)
+    return f"{name} ({info.branch})" if info and info.branch else name
+
+
 def _collision(collision: Collision, me: str, report: Report) -> str:
+    path = f"`{collision.path}`"
+    if collision.kind == "research-write":
+        lines = _ranges(collision.ranges.get(me, []))
+        return (
+            f"- research-write {path}: this fork changed it ({lines}); forks should not write code"
+        )
     others = [n for n in collision.sessions if n != me]
     other = others[0] if others else me
-    info = report.session(other)
-    label = f"{other} ({info.branch})" if info and info.branch else other
+    label = _label(report, other)
+    if collision.kind == "ownership":
+        # sessions is [writer, owner]; ranges are the writer's lines.
+        writer, owner = collision.sessions
+        glob = f" (`{collision.detail[0]}`)" if collision.detail else ""
+        lines = _ranges(collision.ranges.get(writer, []))
+        if owner == me:
+            return f"- ownership {path}: {label} changes {lines} of a file you claim{glob}"
+        return f"- ownership {path}: you change {lines} of a file {label} claims{glob}"
     mine = _ranges(collision.ranges.get(me, []))
     theirs = _ranges(collision.ranges.get(other, []))
     detail = f" — {', '.join(collision.detail)}" if collision.detail else ""
@@ -56,6 +80,8 @@ def _last_landing(entry: Entry) -> list[str]:
         lines.append(f"- Pre-land head kept at `{entry.backup_ref}`")
     for result in entry.details.get("commands", []):
         lines.append(f"- {result['summary']}")
+        if result.get("output"):  # the failing command's last lines
+            lines += ["", "```text", result["output"], "```"]
     return lines
 
 
@@ -82,6 +108,9 @@ def render(ws: Workspace, name: str) -> str:
     journal = Journal(ws.store)
     last = journal.last(info.id)
     changed = [p for p in info.changed if p not in NOTE_FILES]
+    state = ws.states.get(info.id)
+    uncommitted = state.uncommitted if state is not None else set()
+    rebasing = _rebasing(Path(info.path))
     collisions = [c for c in report.collisions_of(name) if c.path not in NOTE_FILES]
     role = "research fork" if info.role == "research" else "code session"
     lines = [
@@ -92,7 +121,7 @@ def render(ws: Workspace, name: str) -> str:
         "",
         f"- Session: {name} ({role}, priority {info.priority})",
         f"- Worktree: `{info.path}`",
-        f"- Branch: `{info.branch}`" if info.branch else f"- Detached at `{_short(info.head)}`",
+        _where(info, rebasing),
         f"- Base: `{_short(info.base)}`; trunk `{report.trunk_branch}` at "
         f"`{_short(report.trunk_commit)}`",
         f"- Distance to trunk: {info.ahead} ahead, {info.behind} behind",
@@ -103,13 +132,18 @@ def render(ws: Workspace, name: str) -> str:
         "- Claims: " + (", ".join(f"`{g}`" for g in info.claims) if info.claims else "none")
     )
     lines += ["", f"### Changed files ({len(changed)})", ""]
-    lines += [f"- `{p}`" for p in changed[:MAX_FILES]] or ["- none"]
+    lines += [
+        f"- `{p}`" + (" (uncommitted)" if p in uncommitted else "") for p in changed[:MAX_FILES]
+    ] or ["- none"]
     if len(changed) > MAX_FILES:
         lines.append(f"- … and {len(changed) - MAX_FILES} more")
     lines += ["", "### Collisions with other sessions", ""]
     lines += [_collision(c, name, report) for c in collisions] or ["- none"]
     lines += ["", "### Last landing", ""]
-    lines += _last_landing(last) if last else ["- never landed"]
+    if info.role == "research":
+        lines.append("- research forks are never landed")
+    else:
+        lines += _last_landing(last) if last else ["- never landed"]
     context = last.details.get("conflict") if last and last.status == "conflict" else None
     if context:
         lines += ["", *_conflict(context)]
@@ -118,24 +152,82 @@ def render(ws: Workspace, name: str) -> str:
         "### Resume prompt",
         "",
         "```text",
-        _prompt(name, info, context, collisions),
+        _prompt(name, info, report.trunk_branch, last, rebasing, collisions),
         "```",
     ]
     lines.append(END)
     return "\n".join(lines)
 
 
-def _prompt(name: str, info: Any, context: dict[str, Any] | None, collisions: list[Any]) -> str:
-    parts = [f"Read HANDOFF.md and continue. You are session {name}"]
-    parts[0] += f" on branch {info.branch}." if info.branch else " (a research fork)."
+def _rebasing(worktree: Path) -> str | None:
+    """The branch a rebase in progress in WORKTREE is rebasing, if any."""
+    if not worktree.is_dir() or operation_in_progress(worktree) != "rebase":
+        return None
+    admin = git_dir(worktree)
+    for folder in ("rebase-merge", "rebase-apply"):
+        try:
+            head = (admin / folder / "head-name").read_text().strip()
+        except OSError:
+            continue
+        return head.removeprefix("refs/heads/")
+    return "(unknown branch)"
+
+
+def _where(info: Any, rebasing: str | None) -> str:
+    if rebasing:
+        return (
+            f"- Branch: `{rebasing}` — a rebase is in progress "
+            f"(HEAD detached at `{_short(info.head)}`)"
+        )
+    if info.branch:
+        return f"- Branch: `{info.branch}`"
+    return f"- Detached at `{_short(info.head)}`"
+
+
+def _prompt(
+    name: str,
+    info: Any,
+    trunk: str,
+    last: Entry | None,
+    rebasing: str | None,
+    collisions: list[Any],
+) -> str:
+    """What to paste into a fresh agent: who it is, and the one next step that matters."""
+    if info.role == "research":
+        who = " (a research fork)."
+    elif rebasing:
+        who = f" on branch {rebasing}."
+    elif info.branch:
+        who = f" on branch {info.branch}."
+    else:
+        who = f" (HEAD detached at {_short(info.head)})."
+    parts = [f"Read HANDOFF.md and continue. You are session {name}{who}"]
     if info.role == "research":
         parts.append("Answer questions only; write nothing but HANDOFF.md and BRIEF.md.")
-    if context:
+    context = last.details.get("conflict") if last and last.status == "conflict" else None
+    land_again = f"then run `agentls land {name}` again."
+    if rebasing:
+        if context:
+            parts.append(context["prompt"])
+        parts.append(
+            f"A rebase of {rebasing} is in progress in your worktree: resolve the conflicted"
+            " files, `git add` them and `git rebase --continue` (or `git rebase --abort`),"
+            f" {land_again}"
+        )
+    elif context and info.behind > 0:
         parts.append(context["prompt"])
+        parts.append(f"Rebase onto {trunk} (`git rebase {trunk}`), resolve, {land_again}")
+    elif last and last.status == "failed" and info.ahead > 0:
+        why = (last.message or "").rstrip(".")
+        parts.append(
+            f"Your last land failed: {why}. Fix that (see Last landing), commit, {land_again}"
+        )
+    elif last and last.status in ("landed", "recovered") and info.ahead == 0:
+        parts.append(f"Your work has landed on {trunk}; there is nothing left to land.")
     if info.claims:
         parts.append(f"Stay within the files you own: {', '.join(info.claims)}.")
-    if collisions:
-        others = sorted({n for c in collisions for n in c.sessions if n != name})
+    others = sorted({n for c in collisions for n in c.sessions if n != name})
+    if others:
         parts.append(
             f"Other sessions ({', '.join(others)}) touch some of the same files; "
             "keep your changes to them small."
@@ -154,7 +246,7 @@ def splice(existing: bytes | None, section: str) -> bytes:
         return existing + separator + block + b"\n"
     if begin == -1 or end == -1 or end < begin:
         raise AgentlsError(
-            f"{HANDOFF} has a broken agentls section (one marker without the other)",
+            f"{HANDOFF} has a broken agentls section (a marker missing or out of order)",
             f"fix or delete the lines {BEGIN} / {END} and run handoff again",
         )
     return existing[:begin] + block + existing[end + len(END) :]

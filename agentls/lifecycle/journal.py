@@ -138,6 +138,10 @@ class Journal:
             (status, message, json.dumps(entry.details), time.time(), entry.id),
         )
 
+    def backup_moved(self, old: str, new: str) -> None:
+        """A backup ref was renamed (its session was): keep the journal pointing at it."""
+        self.db.execute("UPDATE land_journal SET backup_ref = ? WHERE backup_ref = ?", (new, old))
+
     def running(self) -> list[Entry]:
         rows = self.db.execute("SELECT * FROM land_journal WHERE status = 'running' ORDER BY id")
         return [self._entry(row) for row in rows]

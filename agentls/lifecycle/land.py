@@ -38,6 +38,7 @@ from agentls.sessions import Session
 from agentls.workspace import Workspace
 
 Progress = Callable[[str, "int | None"], None]
+FAILED_TAIL = 40  # lines of a failed build/test kept in the journal (and HANDOFF.md)
 
 # Tests set this to a step name to SIGKILL the landing process right there.
 KILL_ENV = "AGENTLS_TEST_KILL_AT"
@@ -234,6 +235,8 @@ class _Lander:
     def finish(self, status: str, message: str, **details: Any) -> None:
         details["commands"] = [
             {"kind": c.kind, "command": c.command, "ok": c.ok, "summary": c.summary}
+            # A failure's last lines go to HANDOFF.md, so the agent sees what broke.
+            | ({} if c.ok else {"output": "\n".join(c.output.splitlines()[-FAILED_TAIL:])})
             for c in self.commands
         ]
         self.journal.finish(self.entry, status, message, details)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
 from agentls.claims import globs_intersect, validate_glob
 from agentls.errors import InvalidInputError
-from agentls.lifecycle.common import session_named
+from agentls.git.repo import rev_parse
+from agentls.git.runner import run_git_bytes
+from agentls.lifecycle.common import BACKUP_PREFIX, backups, session_named
+from agentls.lifecycle.journal import Journal
 from agentls.names import validate_name
 from agentls.workspace import Workspace
+
+log = logging.getLogger(__name__)
 
 PRIORITY_RANGE = (-1_000_000, 1_000_000)
 
@@ -19,7 +25,7 @@ def rename_session(ws: Workspace, old: str, new: str) -> dict[str, Any]:
     target = session_named(ws, old)
     validate_name(new)
     if new == target.name:
-        return {"ok": True, "old": old, "name": new}
+        return {"ok": True, "old": old, "name": new, "backups": []}
     with ws.store.transaction() as db:
         holder = db.execute("SELECT id FROM sessions WHERE name = ?", (new,)).fetchone()
         if holder is not None:
@@ -30,8 +36,34 @@ def rename_session(ws: Workspace, old: str, new: str) -> dict[str, Any]:
         db.execute("UPDATE sessions SET name = ? WHERE id = ?", (new, target.id))
         # Research forks remember their source by name.
         db.execute("UPDATE sessions SET source = ? WHERE source = ?", (new, target.name))
+    moved = _move_backups(ws, target.name, new)
     ws.refresh()
-    return {"ok": True, "old": old, "name": new}
+    return {"ok": True, "old": old, "name": new, "backups": moved}
+
+
+def _move_backups(ws: Workspace, old: str, new: str) -> list[str]:
+    """Move OLD's backup refs under NEW's name, so `restore NEW` finds them.
+
+    Each ref moves in one `update-ref --stdin` transaction (create the new name only
+    if it is free, delete the old only if unchanged), so no backup is ever lost; the
+    land journal's mentions of the moved refs follow them.
+    """
+    cwd = ws.repository.cwd
+    journal = Journal(ws.store)
+    moved = []
+    for ref, commit in backups(cwd, old):
+        stamp = ref[len(f"{BACKUP_PREFIX}/{old}/") :]
+        target, n = f"{BACKUP_PREFIX}/{new}/{stamp}", 2
+        while rev_parse(cwd, target) is not None:  # a backup of an earlier NEW (removed)
+            target, n = f"{BACKUP_PREFIX}/{new}/{stamp}-{n}", n + 1
+        script = f"start\ncreate {target} {commit}\ndelete {ref} {commit}\ncommit\n"
+        proc = run_git_bytes(["update-ref", "--stdin"], cwd, input=script.encode(), check=False)
+        if proc.returncode != 0:
+            log.warning("could not move backup %s to %s: %s", ref, target, proc.stderr.decode())
+            continue
+        journal.backup_moved(ref, target)
+        moved.append(target)
+    return moved
 
 
 def _globs(globs: object) -> list[str]:

@@ -17,6 +17,7 @@ from agentls.lifecycle.common import (
     require_present,
     session_named,
 )
+from agentls.names import validate_name
 from agentls.workspace import Workspace
 
 
@@ -42,7 +43,7 @@ def remove_session(ws: Workspace, session: str, *, force: bool = False) -> dict[
     if not target.missing:
         operation = operation_in_progress(target.path)
         if operation:
-            problems.append(f"a {operation} is in progress")
+            problems.append(f"a {operation} in progress")
         dirty = dirty_paths(target.path, allow_notes=False)
         if dirty:
             problems.append(f"uncommitted work in {', '.join(dirty[:5])}")
@@ -54,9 +55,14 @@ def remove_session(ws: Workspace, session: str, *, force: bool = False) -> dict[
         if unlanded:
             problems.append(f"{unlanded} commit(s) not on {ws.trunk.branch}")
     if problems and not force:
+        first = (
+            ""
+            if target.is_research  # forks are never landed: their work only lives on in a backup
+            else "land it first, or "
+        )
         raise AgentlsError(
             f"session {target.name} has {'; '.join(problems)}",
-            "land it first, or pass --force (a backup ref keeps the work)",
+            f"{first}pass --force (a backup ref keeps the work)",
         )
     backup = backup_ref(cwd, target.name, keep) if keep else None
     if target.missing:
@@ -79,9 +85,29 @@ def remove_session(ws: Workspace, session: str, *, force: bool = False) -> dict[
     }
 
 
+def _refuse_removed(ws: Workspace, name: str, exc: InvalidInputError) -> None:
+    """No session NAME: if it left backups (it was removed), say how to bring it back."""
+    try:
+        validate_name(name)
+    except InvalidInputError:
+        return
+    known = backups(ws.repository.cwd, name)
+    if not known:
+        return
+    ref = known[-1][0]
+    raise InvalidInputError(
+        f"{exc.message}; it was removed, and its latest backup is {ref}",
+        f"bring it back as a new session: agentls new {name} --from {ref}",
+    ) from None
+
+
 def restore_session(ws: Workspace, session: str, backup: str | None = None) -> dict[str, Any]:
     """Put SESSION's branch back to BACKUP (default: its latest backup ref)."""
-    target = session_named(ws, session)
+    try:
+        target = session_named(ws, session)
+    except InvalidInputError as exc:
+        _refuse_removed(ws, session, exc)
+        raise
     ws.refresh()
     target = ws.session(target.name)
     require_present(target, "restore")

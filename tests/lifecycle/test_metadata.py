@@ -8,15 +8,17 @@ from agentls.errors import AgentlsError
 from agentls.lifecycle import (
     claim,
     fork_session,
+    land,
     new_session,
     release,
     rename_session,
+    restore_session,
     set_priority,
     write_handoff,
 )
 from agentls.workspace import Workspace
-from tests.conftest import Repo
-from tests.lifecycle.helpers import snapshot_state, workspace
+from tests.conftest import Repo, git
+from tests.lifecycle.helpers import agentls, refs, snapshot_state, workspace
 
 
 @pytest.fixture
@@ -30,7 +32,12 @@ def two(land_repo: Repo) -> Repo:
 def test_rename_shows_everywhere(two: Repo) -> None:
     with workspace(two) as ws:
         fork_session(ws, "probe", source="auth")
-        assert rename_session(ws, "auth", "login") == {"ok": True, "old": "auth", "name": "login"}
+        assert rename_session(ws, "auth", "login") == {
+            "ok": True,
+            "old": "auth",
+            "name": "login",
+            "backups": [],
+        }
         assert ws.session("login").path == two.root / "repo-auth"
         assert ws.session("probe").source == "login"
         handoff = write_handoff(ws, "login")
@@ -94,3 +101,39 @@ def test_priority(two: Repo) -> None:
             with pytest.raises(AgentlsError, match="invalid priority"):
                 set_priority(ws, "auth", bad)
         assert snapshot_state(two) == before
+
+
+def test_rename_moves_backups_so_restore_finds_them(two: Repo) -> None:
+    wt = two.root / "repo-auth"
+    two.write(wt, "a.txt", "a\n")
+    old_head = two.commit(wt, "auth work")
+    two.write(two.main, "t.txt", "t\n")
+    two.commit(two.main, "trunk moved")
+    with workspace(two) as ws:
+        landed = land(ws, "auth")
+        assert landed["ok"], landed
+        stamp = landed["backup"].rsplit("/", 1)[1]
+        # A backup left by an earlier, removed session called "login" with the same stamp.
+        git(two.main, "update-ref", f"refs/agentls/backup/login/{stamp}", "main")
+        renamed = rename_session(ws, "auth", "login")
+        assert sorted(renamed["backups"]) == [f"refs/agentls/backup/login/{stamp}-2"]
+        assert not [r for r in refs(two) if r.startswith("refs/agentls/backup/auth/")]
+        # Both backups survive; the journal (and so HANDOFF.md) names the moved ref.
+        assert refs(two)[f"refs/agentls/backup/login/{stamp}-2"] == old_head
+        assert f"refs/agentls/backup/login/{stamp}" in refs(two)
+        write_handoff(ws, "login")
+        restored = restore_session(ws, "login", f"{stamp}-2")
+    assert restored["new"] == old_head and git(wt, "rev-parse", "HEAD") == old_head
+    text = (wt / "HANDOFF.md").read_text()
+    assert f"refs/agentls/backup/login/{stamp}-2" in text and "backup/auth/" not in text
+
+
+def test_cli_rename_says_backups_moved(two: Repo) -> None:
+    wt = two.root / "repo-auth"
+    two.write(wt, "a.txt", "a\n")
+    two.commit(wt, "auth work")
+    assert agentls(two.main, "land", "auth").returncode == 0
+    renamed = agentls(two.main, "rename", "auth", "login")
+    assert renamed.returncode == 0, renamed.stderr
+    assert renamed.stdout.strip() == "renamed auth to login (moved 1 backup ref(s) along)"
+    assert agentls(two.main, "restore", "login").returncode == 0

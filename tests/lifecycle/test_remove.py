@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agentls.errors import AgentlsError
-from agentls.lifecycle import land, new_session, remove_session, restore_session
+from agentls.lifecycle import fork_session, land, new_session, remove_session, restore_session
 from tests.conftest import Repo, git
 from tests.lifecycle.helpers import agentls, all_commits, refs, snapshot_state, workspace
 
@@ -92,3 +92,43 @@ def test_cli_json_and_errors(land_repo: Repo) -> None:
     assert agentls(land_repo.main, "land").returncode == 2
     handoff = agentls(land_repo.root / "repo-cli", "handoff", "tool")
     assert handoff.stdout.startswith("wrote ")
+
+
+def test_restore_of_a_removed_session_says_how_to_bring_it_back(land_repo: Repo) -> None:
+    with workspace(land_repo) as ws:
+        new_session(ws, "gone")
+    wt = land_repo.root / "repo-gone"
+    land_repo.write(wt, "wip.txt", "draft\n")
+    with workspace(land_repo) as ws:
+        backup = remove_session(ws, "gone", force=True)["backup"]
+        before = snapshot_state(land_repo)
+        with pytest.raises(AgentlsError, match="no session named 'ghost'; known") as ghost:
+            restore_session(ws, "ghost")
+        assert "removed" not in str(ghost.value)
+        with pytest.raises(AgentlsError, match="it was removed") as gone:
+            restore_session(ws, "gone")
+        assert snapshot_state(land_repo) == before
+    hint = f"agentls new gone --from {backup}"
+    assert str(gone.value).endswith(hint)
+    # The hint works as printed: the new session has the removed one's uncommitted file.
+    made = agentls(land_repo.main, *hint.split()[1:])
+    assert made.returncode == 0, made.stderr
+    assert (wt / "wip.txt").read_text() == "draft\n"
+
+
+def test_remove_refusal_wording(land_repo: Repo) -> None:
+    with workspace(land_repo) as ws:
+        new_session(ws, "code")
+        (land_repo.root / "repo-code" / "x.txt").write_text("x\n")
+        fork_session(ws, "probe", source="code")
+        (land_repo.root / "repo-probe" / "notes.txt").write_text("n\n")
+        with pytest.raises(AgentlsError) as fork:
+            remove_session(ws, "probe")
+        with pytest.raises(AgentlsError) as code:
+            remove_session(ws, "code")
+    # A fork is never landed: the hint must not tell you to land it.
+    assert str(fork.value) == (
+        "session probe has uncommitted work in notes.txt; "
+        "pass --force (a backup ref keeps the work)"
+    )
+    assert "land it first, or pass --force" in str(code.value)
