@@ -38,7 +38,8 @@ def _verb(handler: Handler, text: Callable[[dict[str, Any]], str]) -> Callable[.
 def _new(ws: Any, args: argparse.Namespace) -> dict[str, Any]:
     from agentls.lifecycle import new_session
 
-    folder = str(Path(args.dir).absolute()) if args.dir else None
+    # Relative to the folder agentls runs "as if started in" (-C), like git -C.
+    folder = str(Path(args.directory, Path(args.dir).expanduser()).absolute()) if args.dir else None
     return new_session(ws, args.name, branch=args.branch, start=args.start, folder=folder,
                        claims=args.claim or (), agent=args.agent)  # fmt: skip
 
@@ -77,7 +78,9 @@ def _land(args: argparse.Namespace) -> int:
                     "land --all takes no session name, --keep-open or --remove",
                     "land one session by name for those",
                 )
-            result = land_all(ws, progress=progress, dry_run=args.dry_run)
+            # A dry run has no progress to show; the plan is in the printed table.
+            result = land_all(ws, progress=None if args.dry_run else progress,
+                              dry_run=args.dry_run)  # fmt: skip
         elif not args.name:
             from agentls.errors import InvalidInputError
 
@@ -110,6 +113,12 @@ def _land_text(result: dict[str, Any]) -> str:
     lines.append(("land failed: " if failed else "") + result["message"])
     if result.get("handoff"):
         lines.append(f"wrote {result['handoff']}")
+    removed = result.get("removed")
+    if removed:
+        lines.append(
+            f"removed session {removed['session']} ({removed['path']})"
+            + (f"; backup at {removed['backup']}" if removed.get("backup") else "")
+        )
     return "\n".join(lines)
 
 
@@ -126,7 +135,10 @@ def _verbs() -> dict[str, tuple[Handler, Callable[[dict[str, Any]], str]]]:
         ),
         "rename": (
             lambda ws, a: lc.rename_session(ws, a.old, a.new),
-            lambda r: f"renamed {r['old']} to {r['name']}",
+            lambda r: (
+                f"renamed {r['old']} to {r['name']}"
+                + (f" (moved {len(r['backups'])} backup ref(s) along)" if r.get("backups") else "")
+            ),
         ),
         "claim": (
             lambda ws, a: lc.claim(ws, a.name, a.globs, force=a.force),
