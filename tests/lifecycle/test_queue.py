@@ -81,3 +81,19 @@ def test_dry_run_shows_the_plan_and_changes_nothing(land_repo: Repo) -> None:
     assert git(land_repo.main, "for-each-ref") == refs_before
     table = agentls(land_repo.main, "land", "--all", "--dry-run")
     assert "would land" in table.stdout and "landed" not in table.stdout
+
+
+def test_handoff_notes_do_not_link_sessions_in_the_plan(land_repo: Repo) -> None:
+    with workspace(land_repo) as ws:
+        for name in ("one", "two"):
+            new_session(ws, name)
+    for name in ("one", "two"):
+        wt = land_repo.root / f"repo-{name}"
+        land_repo.write(wt, f"{name}.txt", f"{name}\n")
+        land_repo.commit(wt, f"{name} work")
+        # Each agent keeps its own untracked notes: they never go to trunk.
+        (wt / "HANDOFF.md").write_text(f"notes of {name}\n")
+        (wt / "BRIEF.md").write_text(f"brief of {name}\n")
+    with workspace(land_repo) as ws:
+        order, edges = plan(ws.refresh())
+    assert order == ["one", "two"] and edges == {}
