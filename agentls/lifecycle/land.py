@@ -276,8 +276,12 @@ class _Lander:
             return None
         git_says = proc.stderr.decode(errors="replace").strip()
         files = conflicted_files(self.worktree) if in_progress else []
+        landings = self.journal.landings()
+        for entry in landings:  # name each landed session as it is called now (renames)
+            record = self.ws.store.get(entry.session_id)
+            entry.name = record.name if record is not None else entry.name
         context = conflict_context(
-            self.cwd, files, plan.head, plan.trunk_old, self.journal.landings(), plan.trunk_branch
+            self.cwd, files, plan.head, plan.trunk_old, landings, plan.trunk_branch
         )
         context["git"] = git_says[-2000:]
         if in_progress and not keep_open:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agentls.errors import AgentlsError
-from agentls.lifecycle import fork_session, land, new_session
+from agentls.lifecycle import fork_session, land, new_session, rename_session
 from tests.conftest import Repo, git
 from tests.lifecycle.helpers import all_commits, refs, snapshot_state, workspace
 
@@ -79,6 +79,7 @@ def test_conflict_leaves_branch_and_worktree_as_before_and_writes_handoff(land_r
     late = session_with_commit(land_repo, "late", 5, "LATE")
     with workspace(land_repo) as ws:
         assert land(ws, "first")["ok"]
+        rename_session(ws, "first", "primo")  # the context names it as it is called now
         head = git(late, "rev-parse", "HEAD")
         files = {p.name: p.read_bytes() for p in late.iterdir() if p.is_file()}
         dry = land(ws, "late", dry_run=True)
@@ -95,7 +96,7 @@ def test_conflict_leaves_branch_and_worktree_as_before_and_writes_handoff(land_r
     handoff = Path(result["handoff"]).read_text()
     assert "Your previous changes conflicted with another branch that landed first." in handoff
     assert "The conflicting files are: [app.txt]" in handoff
-    assert "first edits line 5 (landed by session first): app.txt" in handoff
+    assert "first edits line 5 (landed by session primo): app.txt" in handoff
     assert "+FIRST" in handoff and "Restructure your changes" in handoff
 
 
