@@ -65,10 +65,9 @@ def remove_session(ws: Workspace, session: str, *, force: bool = False) -> dict[
             f"{first}pass --force (a backup ref keeps the work)",
         )
     backup = backup_ref(cwd, target.name, keep) if keep else None
-    if target.missing:
-        run_git(["worktree", "prune"], cwd)
-    else:
-        run_git(["worktree", "remove", "--force", "--force", "--", str(target.path)], cwd)
+    # Also for a missing folder: unlike `worktree prune`, this forgets only this worktree,
+    # not every other one whose folder happens to be away (an unmounted disk).
+    run_git(["worktree", "remove", "--force", "--force", "--", str(target.path)], cwd)
     deleted_branch = None
     if target.branch and branch_commit(cwd, target.branch) is not None:
         run_git(["branch", "-D", "--", target.branch], cwd)

@@ -40,16 +40,24 @@ def test_remove_landed_and_missing_sessions(land_repo: Repo) -> None:
 
     with workspace(land_repo) as ws:
         new_session(ws, "gone")
+        new_session(ws, "away")
         new_session(ws, "landed")
     land_repo.write(land_repo.root / "repo-landed", "x.txt", "x\n")
     land_repo.commit(land_repo.root / "repo-landed", "x")
     shutil.rmtree(land_repo.root / "repo-gone")
+    (land_repo.root / "repo-away").rename(land_repo.root / "unmounted")
     with workspace(land_repo) as ws:
         assert land(ws, "landed")["ok"]
         assert remove_session(ws, "landed")["forced"] is False
         assert remove_session(ws, "gone")["ok"]
-        assert {s.name for s in ws.sessions} == {"main"}
-    assert "prunable" not in git(land_repo.main, "worktree", "list", "--porcelain")
+        # Only that worktree is forgotten: another missing one stays a (missing) session.
+        assert {s.name for s in ws.sessions} == {"main", "away"}
+        assert ws.session("away").missing
+    (land_repo.root / "unmounted").rename(land_repo.root / "repo-away")
+    with workspace(land_repo) as ws:
+        assert not ws.session("away").missing
+    listing = git(land_repo.main, "worktree", "list", "--porcelain")
+    assert "prunable" not in listing and "repo-gone" not in listing
 
 
 def test_restore_puts_the_branch_back_and_keeps_the_current_head(land_repo: Repo) -> None:
