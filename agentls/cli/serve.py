@@ -78,6 +78,12 @@ def run_engine_command(args: argparse.Namespace) -> int:
     from agentls.engine.daemon import DEFAULT_GRACE, run_engine
 
     logging.getLogger("agentls").setLevel(logging.INFO)
+    # Its stderr is <common>/agentls/engine.log, shared by every engine run: stamp lines.
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s engine[%(process)d] %(levelname)s %(name)s: %(message)s")
+        )
+    logging.getLogger("agentls.engine").info("engine starts for %s", common)
     grace = args.grace
     if grace is None:
         grace = float(os.environ.get("AGENTLS_ENGINE_GRACE", DEFAULT_GRACE))

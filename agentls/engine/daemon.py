@@ -26,6 +26,7 @@ from agentls.engine.worker import Job, Worker
 log = logging.getLogger(__name__)
 
 DEFAULT_GRACE = 5.0  # seconds to linger after the last client leaves
+LOCK_WAIT = 15.0  # seconds a new engine waits for one that is starting or exiting
 # Methods answered by the socket thread itself, without queueing behind analysis.
 INSTANT = ("stats", "shutdown", "ping")
 
@@ -225,15 +226,47 @@ def _usage() -> dict[str, Any]:
     return {"cpu_user": usage.ru_utime, "cpu_system": usage.ru_stime, "rss_kib": rss_kib}
 
 
+def _answers(common_dir: Path) -> bool:
+    """Whether an engine accepts connections on COMMON_DIR's socket."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(0.5)
+    try:
+        sock.connect(str(socket_path(common_dir)))
+    except OSError:
+        return False
+    finally:
+        sock.close()
+    return True
+
+
+def _take_lock(lock_file: Any, common_dir: Path, wait: float = LOCK_WAIT) -> bool:
+    """Hold the engine lock; False when another engine serves (or does not let go).
+
+    The lock is busy but nobody answers while an engine starts (it binds soon) or
+    exits (it lets go soon): wait for one or the other. Giving up at once would
+    leave a window that attaches just as the old engine exits with no engine.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            pass
+        else:
+            return True
+        if _answers(common_dir) or time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+
+
 def run_engine(common_dir: Path, grace: float = DEFAULT_GRACE) -> int:
     """Run the engine in this process until idle; 0 also when another engine already runs."""
     common_dir = Path(common_dir).resolve()
     (common_dir / "agentls").mkdir(parents=True, exist_ok=True)
     lock_file = open(lock_path(common_dir), "a+")  # noqa: SIM115 - held for the process lifetime
-    try:
-        fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    if not _take_lock(lock_file, common_dir):
         log.info("an engine already runs for %s", common_dir)
+        lock_file.close()
         return 0
     lock_file.seek(0)
     lock_file.truncate()

@@ -13,11 +13,23 @@ from agentls.engine.client import EngineClient, Listener, connect
 from agentls.engine.paths import log_path
 from agentls.engine.protocol import EngineError
 
+MAX_LOG_BYTES = 1 << 20  # past this, a starting engine moves the log to engine.log.1
+
+
+def rotate_log(log: Path) -> None:
+    """Keep the engine log bounded: every start appends to it, for the repository's life."""
+    try:
+        if log.stat().st_size > MAX_LOG_BYTES:
+            os.replace(log, log.with_name(log.name + ".1"))
+    except OSError:
+        pass  # no log yet, or another server rotated it first
+
 
 def start_engine(common_dir: Path) -> None:
     """Start a detached engine for COMMON_DIR (it exits at once if one already runs)."""
     log = log_path(common_dir)
     log.parent.mkdir(parents=True, exist_ok=True)
+    rotate_log(log)
     with open(log, "ab") as stderr:
         # Its own session: closing the editor's terminal or process group leaves it alone.
         proc = subprocess.Popen(

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 
+import pytest
+
+from agentls.engine.client import connect
 from tests.conftest import Repo
-from tests.server.conftest import server_env
+from tests.server.conftest import server_env, wait_gone
 
 
 def agentls(*args: str) -> subprocess.CompletedProcess[str]:
@@ -82,5 +90,81 @@ def test_status_reads_the_engines_live_report(repo: Repo) -> None:
         assert engine.wait(timeout=30) == 0
         data = json.loads(agentls("-C", str(a), "status", "--json").stdout)
         assert data["overlaps"] == []
+    finally:
+        engine.kill()
+
+
+def _serves(common: Path) -> bool:
+    client = connect(common)
+    if client is not None:
+        client.close()
+    return client is not None
+
+
+def _until(predicate: Callable[[], object], what: str, timeout: float = 30) -> None:
+    end = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < end, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def test_a_big_engine_log_is_rotated_and_lines_are_stamped(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentls.engine.paths import log_path
+    from agentls.engine.spawn import attach
+
+    repo.write(repo.main, "a.txt", "a\n")
+    repo.commit(repo.main, "base")
+    common = repo.main / ".git"
+    log = log_path(common)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("old line\n" * ((2 << 20) // 9))  # 2 MiB of earlier runs
+    monkeypatch.setenv("AGENTLS_ENGINE_GRACE", "0.2")
+    client = attach(common)
+    pid = client.call("stats", {})["pid"]
+    client.close()
+    assert wait_gone(pid, 30), "the engine did not exit"
+    assert log.stat().st_size < 10_000, "the engine log keeps growing"
+    assert (log.parent / "engine.log.1").read_text().startswith("old line\n")
+    lines = log.read_text().splitlines()
+    assert any(f"engine[{pid}] INFO" in line and "starts for" in line for line in lines), lines
+    assert lines[0][:4].isdigit(), lines  # a timestamp first
+
+
+def test_an_engine_started_while_the_old_one_exits_takes_over(repo: Repo) -> None:
+    """The lock is busy and nobody answers (an engine on its way out): wait, then serve."""
+    from agentls.engine.paths import lock_path
+
+    repo.write(repo.main, "a.txt", "a\n")
+    repo.commit(repo.main, "base")
+    common = repo.main / ".git"
+    lock = lock_path(common)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a+") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # the old engine, exiting
+        engine = subprocess.Popen(
+            [sys.executable, "-m", "agentls", "engine", "--repository", str(common)],
+            env={**server_env(), "AGENTLS_ENGINE_GRACE": "0.2"},
+            stderr=subprocess.DEVNULL,
+        )
+
+        def opened_the_lock() -> bool:
+            with contextlib.suppress(OSError):
+                fds = Path(f"/proc/{engine.pid}/fd").iterdir()
+                return any(os.readlink(fd) == str(lock) for fd in fds)
+            return False
+
+        try:
+            _until(lambda: opened_the_lock() or engine.poll() is not None, "the new engine")
+        finally:
+            fcntl.flock(held.fileno(), fcntl.LOCK_UN)  # the old engine is gone
+    try:
+        _until(lambda: _serves(common) or engine.poll() is not None, "the new engine to serve")
+        client = connect(common)
+        assert client is not None, f"the new engine gave up (exit {engine.returncode})"
+        assert client.call("stats", {})["pid"] == engine.pid
+        client.close()
+        assert engine.wait(timeout=30) == 0
     finally:
         engine.kill()
