@@ -18,6 +18,19 @@ def _workspace(args: argparse.Namespace) -> Any:
     return Workspace(args.directory)
 
 
+def _this_session(ws: Any, args: argparse.Namespace) -> str:
+    """The session whose worktree holds the folder agentls runs in (for a left-out NAME)."""
+    from agentls.errors import InvalidInputError
+    from agentls.sessions import discover_sessions, session_at
+
+    found = session_at(discover_sessions(ws.repository, ws.store), Path(args.directory))
+    if found is None:
+        raise InvalidInputError(
+            "which session? give a NAME", "this folder is not inside a session's worktree"
+        )
+    return found.name
+
+
 def _emit(args: argparse.Namespace, result: dict[str, Any], text: Callable[[], str]) -> int:
     if args.json:
         print(json.dumps(result, indent=2, sort_keys=True))
@@ -81,12 +94,9 @@ def _land(args: argparse.Namespace) -> int:
             # A dry run has no progress to show; the plan is in the printed table.
             result = land_all(ws, progress=None if args.dry_run else progress,
                               dry_run=args.dry_run)  # fmt: skip
-        elif not args.name:
-            from agentls.errors import InvalidInputError
-
-            raise InvalidInputError("which session? give a NAME or --all")
         else:
-            result = land(ws, args.name, dry_run=args.dry_run, keep_open=args.keep_open,
+            name = args.name or _this_session(ws, args)
+            result = land(ws, name, dry_run=args.dry_run, keep_open=args.keep_open,
                           remove=args.remove, progress=None if args.dry_run else progress,
                           wait=args.wait)  # fmt: skip
     return _emit(args, result, lambda: _land_text(result))
@@ -156,7 +166,7 @@ def _verbs() -> dict[str, tuple[Handler, Callable[[dict[str, Any]], str]]]:
             lambda r: f"{r['session']} has priority {r['priority']}",
         ),
         "handoff": (
-            lambda ws, a: lc.write_handoff(ws, a.name),
+            lambda ws, a: lc.write_handoff(ws, a.name or _this_session(ws, a)),
             lambda r: ("wrote " if r["changed"] else "unchanged: ") + r["path"],
         ),
         "remove": (
@@ -232,11 +242,11 @@ def register(subparsers: Any) -> None:
     p.set_defaults(run=_lazy("priority"))
 
     p = add("handoff", "write HANDOFF.md in a session's worktree")
-    p.add_argument("name")
+    p.add_argument("name", nargs="?", help="default: the session of this folder")
     p.set_defaults(run=_lazy("handoff"))
 
     p = add("land", "rebase onto trunk, build + test, fast-forward trunk")
-    p.add_argument("name", nargs="?")
+    p.add_argument("name", nargs="?", help="default: the session of this folder")
     p.add_argument("--all", action="store_true", help="land every finished session in order")
     p.add_argument("--dry-run", action="store_true", help="show what would happen")
     p.add_argument("--keep-open", action="store_true", help="leave a conflicted rebase open")

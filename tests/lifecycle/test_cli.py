@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import Repo
+from tests.conftest import Repo, git
 from tests.lifecycle.helpers import agentls
 
 
@@ -39,3 +39,25 @@ def test_land_all_dry_run_prints_the_plan_once(land_repo: Repo) -> None:
     assert dry.returncode == 0, dry.stderr
     assert dry.stdout.count("plan: a -> b") == 1, dry.stdout
     assert dry.stdout.splitlines()[0] == "plan: a -> b"
+
+
+def test_handoff_and_land_default_to_the_session_of_this_folder(land_repo: Repo) -> None:
+    assert agentls(land_repo.main, "new", "here").returncode == 0
+    wt = land_repo.root / "repo-here"
+    land_repo.write(wt, "src/h.txt", "h\n")
+    land_repo.commit(wt, "here work")
+    written = agentls(wt / "src", "handoff")  # from a subfolder of the worktree
+    assert written.returncode == 0, written.stderr
+    assert (wt / "HANDOFF.md").is_file() and not (land_repo.main / "HANDOFF.md").exists()
+    dry = agentls(wt, "land", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "here would land 1 commit(s)" in dry.stdout
+
+
+def test_a_left_out_name_outside_any_worktree_is_refused(land_repo: Repo) -> None:
+    bare = land_repo.root / "bare.git"
+    git(land_repo.root, "clone", "-q", "--bare", str(land_repo.main), str(bare))
+    git(bare, "worktree", "add", "-q", str(land_repo.root / "bare-wt"), "main")
+    outside = agentls(land_repo.root, "-C", str(bare), "handoff")  # a bare repo: no worktree
+    assert outside.returncode == 2
+    assert "which session? give a NAME" in outside.stderr
