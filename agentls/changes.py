@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -69,6 +70,8 @@ class SessionState:
     # asks for the same few paths over and over, so remember answers until they change.
     _entries: dict[str, Entry] = field(default_factory=dict)
     version: int = 0  # bumped on every change, for caches of derived views
+    touched: list[str] = field(default_factory=list)  # paths the last update changed
+    _folders: Counter[str] | None = None
     _filters: WorktreeFilters | None = None
 
     # --- building --------------------------------------------------------------
@@ -126,23 +129,57 @@ class SessionState:
     # --- updating ---------------------------------------------------------------
 
     def set_entry(self, path: str, entry: Entry) -> bool:
-        """Record PATH's new entry; True when the session's state changed."""
-        if entry == self.entry(path):
+        """Record PATH's new entry; True when the session's state changed.
+
+        `touched` then lists every path whose entry changed: PATH, plus entries a
+        file/folder clash removed (a file where a folder was, or the reverse), as
+        `git add -A` removes them.
+        """
+        old = self.entry(path)
+        self.touched = []
+        if entry == old:
             return False
+        if entry is not None and old is None:
+            for clash in self._clashes(path):
+                self._store(clash, None)
+        self._store(path, entry)
+        return True
+
+    def _clashes(self, path: str) -> list[str]:
+        """Entries a new entry at PATH replaces: a file above it, or files below it."""
+        found = [p for p in _parents(path) if self.entry(p)]
+        if self._folder_counts().get(path):
+            prefix = path + "/"
+            found += [e.path for e in self.index if e.path.startswith(prefix)]
+        return found
+
+    def _folder_counts(self) -> Counter[str]:
+        """Folder -> how many entries lie below it (built on first need, then kept)."""
+        if self._folders is None:
+            counts: Counter[str] = Counter()
+            for item in self.index:
+                counts.update(_parents(item.path))
+            self._folders = counts
+        return self._folders
+
+    def _store(self, path: str, entry: Entry) -> None:
+        old = self.entry(path)
         if entry is None:
             self.index.remove(path)
         else:
             mode = pygit2.enums.FileMode(entry[1])
             self.index.add(pygit2.IndexEntry(path, pygit2.Oid(hex=entry[0]), mode))
+        if self._folders is not None and (old is None) != (entry is None):
+            self._folders.update({p: 1 if old is None else -1 for p in _parents(path)})
         self._snapshot = self._tree = None
         self._entries[path] = entry
         self.version += 1
+        self.touched.append(path)
         for paths, tree in ((self.changed, self.base_tree), (self.uncommitted, self.head_tree)):
             if entry == tree_entry(self.repo, tree, path):
                 paths.discard(path)
             else:
                 paths.add(path)
-        return True
 
     def read_disk(self, path: str) -> Entry | Literal[False]:
         """PATH's entry from the worktree; False when git would not track it (ignored)."""
@@ -155,8 +192,18 @@ class SessionState:
             self._filters = WorktreeFilters(self.session.path)
         return self._filters
 
+    def stored_path(self, path: str) -> str:
+        """Where git records a change to PATH: itself, or the nested repository (gitlink)
+        or symlinked folder above it."""
+        return self.filters.stored_path(path) if "/" in path else path
+
     def file_changed_on_disk(self, path: str) -> bool:
-        """A watcher saw PATH change. Unsaved buffers keep precedence until closed."""
+        """A watcher saw PATH change. Unsaved buffers keep precedence until closed.
+
+        Call with `stored_path(path)`: a file inside a nested repository changes the
+        repository's gitlink, not a path of its own.
+        """
+        self.touched = []
         if path in self.overlays:
             entry = self.read_disk(path)
             self.overlays[path] = None if entry is False else entry
@@ -168,11 +215,15 @@ class SessionState:
 
     def buffer_changed(self, path: str, text: str) -> bool:
         """An editor holds unsaved TEXT for PATH: it is this session's state now."""
+        self.touched = []
+        underneath = self.overlays[path] if path in self.overlays else self.entry(path)
+        if underneath is None and (self.stored_path(path) != path or self.filters.is_ignored(path)):
+            return False  # git would not track it: ignored, or inside a nested repository
         if path not in self.overlays:
             self.overlays[path] = self.entry(path)
         current = self.entry(path)
         mode = current[1] if current else MODE_FILE
-        if mode == MODE_LINK:
+        if mode in (MODE_LINK, MODE_GITLINK):
             return False
         data = self.filters.clean(path, text.encode("utf-8", errors="surrogateescape"))
         oid = self.repo.create_blob(data)
@@ -180,6 +231,7 @@ class SessionState:
 
     def buffer_closed(self, path: str) -> bool:
         """The editor dropped its buffer: the disk is the truth again."""
+        self.touched = []
         if path not in self.overlays:
             return False
         del self.overlays[path]
@@ -195,21 +247,28 @@ def read_worktree_file(
 ) -> Entry | Literal[False]:
     """PATH in the worktree of FILTERS as `git add -A` would record it.
 
-    None when the file is gone, False when git would not track it (a folder, or
-    ignored and not KNOWN). Content goes through the worktree's clean filters (CRLF
-    normalisation, ident, filter drivers) as in `git add`. New content is written to
-    the object store, since merges and diffs need it; content equal to KNOWN is only
-    hashed.
+    None when git would drop it (the file is gone, or a folder took its place), False
+    when git would not track it (a folder, ignored and not KNOWN, or inside a nested
+    repository or a symlinked folder). Content goes through the worktree's clean
+    filters (CRLF normalisation, ident, filter drivers) as in `git add`; a nested
+    repository is a gitlink to its HEAD. New content is written to the object store,
+    since merges and diffs need it; content equal to KNOWN is only hashed.
     """
+    if "/" in path and filters.stored_path(path) != path:
+        return False
     full = filters.worktree / path
     try:
         info = full.lstat()
     except OSError:
+        if known is not None and filters.skip_worktree(path):
+            return known  # sparse checkout: absent on purpose, git keeps the entry
         return None
-    if stat.S_ISDIR(info.st_mode):
-        return False
     if known is None and filters.is_ignored(path):
         return False
+    if stat.S_ISDIR(info.st_mode):
+        return _read_folder(filters, path, known)
+    if known is not None and filters.sparse and filters.skip_worktree(path):
+        return known  # git add leaves entries outside the sparse checkout alone
     if stat.S_ISLNK(info.st_mode):
         data, mode = os.fsencode(os.readlink(full)), MODE_LINK
     else:
@@ -218,9 +277,33 @@ def read_worktree_file(
         except OSError:
             return None
         mode = MODE_EXEC if info.st_mode & stat.S_IXUSR else MODE_FILE
+        if not filters.trust_executable_bit:
+            # core.fileMode=false: the mode git has wins; new files are plain files
+            mode = (
+                known[1] if known is not None and known[1] in (MODE_FILE, MODE_EXEC) else MODE_FILE
+            )
     if known is not None and known == (str(pygit2.hash(data)), mode):
         return known
     return (str(repo.create_blob(data)), mode)
+
+
+def _read_folder(filters: WorktreeFilters, path: str, known: Entry) -> Entry | Literal[False]:
+    """A folder at PATH: a gitlink when it is a repository, else no entry of its own."""
+    if os.path.lexists(filters.worktree / path / ".git"):
+        head = filters.nested_head(path)
+        if head is not None:
+            return (head, MODE_GITLINK)
+        return known if known is not None else False  # no commit yet: git add skips it
+    if known is not None and known[1] == MODE_GITLINK:
+        return known  # a submodule that is not checked out: git keeps the gitlink
+    # A file (or link) replaced by a folder: git drops it and adds what is inside.
+    return None if known is not None else False
+
+
+def _parents(path: str) -> list[str]:
+    """The folders above PATH: "a/b/c" -> ["a", "a/b"]."""
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
 def _diff_paths(diff: pygit2.Diff) -> set[str]:

@@ -124,27 +124,31 @@ class Workspace:
         return self.states[session.id], relative
 
     def file_changed(self, state: SessionState, path: str) -> bool:
-        """A file changed on disk; update every pair's view of it. True if anything changed."""
-        if not state.file_changed_on_disk(path):
+        """A file changed on disk; update every pair's view of it. True if anything changed.
+
+        A file inside a nested repository updates that repository's gitlink instead.
+        """
+        if not state.file_changed_on_disk(state.stored_path(path)):
             return False
-        self._recheck(state, path)
+        self._recheck(state, state.touched)
         return True
 
     def buffer_changed(self, state: SessionState, path: str, text: str) -> bool:
         if not state.buffer_changed(path, text):
             return False
-        self._recheck(state, path)
+        self._recheck(state, state.touched)
         return True
 
     def buffer_closed(self, state: SessionState, path: str) -> bool:
         if not state.buffer_closed(path):
             return False
-        self._recheck(state, path)
+        self._recheck(state, state.touched)
         return True
 
-    def _recheck(self, changed: SessionState, path: str) -> None:
+    def _recheck(self, changed: SessionState, paths: list[str]) -> None:
         pairs = [(a, b) for a, b in self._pairs() if changed is a or changed is b]
-        self.analyzer.check_path_pairs(pairs, path)
+        for path in paths:
+            self.analyzer.check_path_pairs(pairs, path)
 
     def _pairs(self) -> list[tuple[SessionState, SessionState]]:
         """Code sessions in cascade order, pairwise (research forks only read)."""

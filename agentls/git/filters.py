@@ -1,4 +1,4 @@
-"""git's clean filters for one worktree: the bytes `git add` would store for a file.
+"""How `git add` sees one worktree: clean filters, nested repositories, modes, sparse entries.
 
 `git add` does not store a file's bytes as they are: CRLF normalisation
 (core.autocrlf, `text`, `text=auto`, `eol`), `ident` keyword collapsing, filter
@@ -10,10 +10,16 @@ changed after any event.
 libgit2 applies crlf and ident in-process (~15 µs a file when attributes apply).
 It runs no external filter drivers and knows no working-tree-encoding, so paths
 using those ask git itself (`git hash-object --path`, one process).
+
+Beyond content: git stores a nested repository as one gitlink (its HEAD), a
+symlinked folder as the link, ignores the executable bit when core.fileMode is
+false, and keeps skip-worktree (sparse checkout) entries whose files are absent.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pygit2
@@ -21,6 +27,8 @@ from pygit2 import C, ffi
 
 from agentls.errors import GitError
 from agentls.git.runner import run_git_bytes
+
+SKIP_WORKTREE = 1 << 14  # GIT_INDEX_ENTRY_SKIP_WORKTREE, in an index entry's extended flags
 
 
 class WorktreeFilters:
@@ -30,6 +38,10 @@ class WorktreeFilters:
         self.worktree = worktree
         self._repo: pygit2.Repository | None = None
         self._index_mtime: int | None = None
+        self._index: pygit2.Index | None = None
+        self._trust_exec: bool | None = None
+        self._sparse: bool | None = None
+        self._drivers: set[str] | None = None
 
     @property
     def repo(self) -> pygit2.Repository:
@@ -43,6 +55,65 @@ class WorktreeFilters:
             return bool(self.repo.path_is_ignored(path))
         except pygit2.GitError:
             return False
+
+    def stored_path(self, path: str) -> str:
+        """The path git stores PATH under: PATH itself, or the nested repository or
+        symlinked folder above it (git records those as one entry, never files inside)."""
+        parts = path.split("/")
+        folder = str(self.worktree)
+        for i, part in enumerate(parts[:-1]):
+            folder = os.path.join(folder, part)
+            try:
+                info = os.lstat(folder)
+            except OSError:
+                return path
+            if stat.S_ISLNK(info.st_mode) or os.path.lexists(os.path.join(folder, ".git")):
+                return "/".join(parts[: i + 1])
+        return path
+
+    def nested_head(self, path: str) -> str | None:
+        """HEAD of the repository at folder PATH (a gitlink's target), or None when it has none."""
+        try:
+            nested = pygit2.Repository(str(self.worktree / path))
+            if nested.head_is_unborn:
+                return None
+            return str(nested.head.target)
+        except (pygit2.GitError, KeyError, ValueError):
+            return None
+
+    @property
+    def trust_executable_bit(self) -> bool:
+        """core.fileMode: false means git keeps the mode it has and ignores the disk's x bit."""
+        if self._trust_exec is None:
+            self._trust_exec = self._config_bool("core.fileMode", True)
+        return self._trust_exec
+
+    def skip_worktree(self, path: str) -> bool:
+        """PATH is marked skip-worktree in the worktree's index (outside a sparse checkout)."""
+        try:
+            repo = self.repo
+            self._refresh_index(repo)
+            if self._index is None:
+                self._index = repo.index
+            centry = C.git_index_get_bypath(self._index._index, path.encode(), 0)
+            if centry == ffi.NULL:
+                return False
+            return bool(centry.flags_extended & SKIP_WORKTREE)
+        except (pygit2.GitError, OSError, ValueError):
+            return False
+
+    @property
+    def sparse(self) -> bool:
+        """core.sparseCheckout is on: files present on disk may still be skip-worktree."""
+        if self._sparse is None:
+            self._sparse = self._config_bool("core.sparseCheckout", False)
+        return self._sparse
+
+    def _config_bool(self, name: str, default: bool) -> bool:
+        try:
+            return bool(self.repo.config.get_bool(name))
+        except (KeyError, pygit2.GitError, ValueError):
+            return default
 
     def clean(self, path: str, data: bytes) -> bytes:
         """DATA as `git add PATH` would store it."""
@@ -64,6 +135,13 @@ class WorktreeFilters:
         """PATH uses a configured filter driver or a working-tree-encoding."""
         if repo.get_attr(path, "working-tree-encoding"):
             return True
+        if self._drivers is None:  # read once: most repositories configure none
+            names = (entry.name for entry in repo.config)
+            self._drivers = {
+                n.split(".")[1] for n in names if n.startswith("filter.") and n.count(".") >= 2
+            }
+        if not self._drivers:
+            return False
         driver = repo.get_attr(path, "filter")
         if not isinstance(driver, str):
             return False
@@ -86,6 +164,7 @@ class WorktreeFilters:
         if mtime != self._index_mtime:
             self._index_mtime = mtime
             repo.index.read(False)
+            self._sparse = None  # `git sparse-checkout` rewrites the index and the config
 
 
 def _apply(filters: pygit2.filter.FilterList, data: bytes) -> bytes:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pygit2
 
+from agentls.errors import GitError
 from agentls.git.runner import run_git_bytes
 
 # A fixed identity and date make snapshot commits deterministic: the same state
@@ -35,11 +36,17 @@ def index_worktree(worktree: Path, gitdir: Path, scratch_dir: Path) -> pygit2.In
             shutil.copy2(real_index, temp)  # copy2 keeps the mtime: see module docstring
         else:
             temp.unlink()
-        run_git_bytes(
+        proc = run_git_bytes(
             ["add", "-A", "--ignore-errors", "--", "."],
             cwd=worktree,
             env={"GIT_INDEX_FILE": str(temp)},
+            check=False,
         )
+        # With --ignore-errors git still writes the index and exits 1 when some paths
+        # could not be added (an unreadable file, a nested repository without a commit).
+        if proc.returncode not in (0, 1) or (proc.returncode == 1 and not temp.exists()):
+            detail = proc.stderr.decode(errors="replace").strip()
+            raise GitError(f"git add -A failed in {worktree}: {detail}")
         return pygit2.Index(str(temp)) if temp.exists() else pygit2.Index()
     finally:
         temp.unlink(missing_ok=True)

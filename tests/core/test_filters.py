@@ -111,3 +111,40 @@ def test_hook_check_normalises_crlf(repo: Repo) -> None:
     _mine, theirs = _two_sessions(repo, "* text=auto\n", None)
     result = check_paths(None, theirs, ["a.txt"])
     assert result["clear"], result["files"]
+
+
+def _event_then_compare_with_cold(wt: Path, rel: str, name: str) -> None:
+    with Workspace(wt) as ws:
+        ws.refresh()
+        state, located = ws.locate(wt / rel)  # type: ignore[misc]
+        assert not ws.file_changed(state, located), "an event for an unchanged file"
+        (wt / rel).write_bytes((wt / rel).read_bytes())
+        with Workspace(wt) as cold:
+            cold.refresh()
+            assert state.entry(rel) == cold.states[state.session.id].entry(rel)
+        assert state.changed == {rel}  # the new file, stored as git add stores it
+        assert ws.report().session(name).changed == [rel]  # type: ignore[union-attr]
+
+
+def test_filter_driver_runs_like_git_add(repo: Repo) -> None:
+    """libgit2 runs no filter drivers: those paths are hashed by git itself."""
+    repo.git(repo.main, "config", "filter.upper.clean", "tr a-z A-Z")
+    repo.write(repo.main, ".gitattributes", "*.up filter=upper\n")
+    repo.commit(repo.main, "base")
+    wt = repo.worktree("wt", "feature")
+    repo.write(wt, "x.up", "shout\n")
+    _event_then_compare_with_cold(wt, "x.up", "feature")
+    with Workspace(wt) as ws:
+        ws.refresh()
+        state, rel = ws.locate(wt / "x.up")  # type: ignore[misc]
+        assert ws.git[state.entry(rel)[0]].data == b"SHOUT\n"  # type: ignore[index]
+        ws.buffer_changed(state, rel, "quiet\n")
+        assert ws.git[state.entry(rel)[0]].data == b"QUIET\n"  # type: ignore[index]
+
+
+def test_working_tree_encoding_is_converted_like_git_add(repo: Repo) -> None:
+    repo.write(repo.main, ".gitattributes", "*.u16 text working-tree-encoding=UTF-16LE\n")
+    repo.commit(repo.main, "base")
+    wt = repo.worktree("wt", "feature")
+    repo.write(wt, "notes.u16", "héllo\n".encode("utf-16-le"))
+    _event_then_compare_with_cold(wt, "notes.u16", "feature")
