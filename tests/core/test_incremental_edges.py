@@ -176,3 +176,33 @@ def test_nested_repository_without_commits_does_not_break_the_snapshot(repo: Rep
         assert info is not None and "a.txt" in info.changed
         _events(ws, wt, "scratch/draft.txt", "a.txt")
         _assert_same_as_cold(ws, wt)
+
+
+def test_unsaved_buffers_git_would_not_track_change_nothing(repo: Repo) -> None:
+    wt = _setup(repo)
+    repo.write(wt, ".gitignore", "*.log\n")
+    nested = wt / "vendor"
+    nested.mkdir()
+    git(nested, "init", "-q", "-b", "main")
+    repo.write(nested, "v.c", "int v;\n")
+    repo.commit(nested, "v")
+    with Workspace(wt) as ws:
+        ws.refresh()
+        state = ws.locate(wt / "a.txt")[0]  # type: ignore[index]
+        before = set(state.changed)
+        assert not ws.buffer_changed(state, "debug.log", "typing in an ignored file\n")
+        assert not ws.buffer_changed(state, "vendor/v.c", "int edited;\n")
+        assert state.changed == before
+        assert not ws.buffer_closed(state, "debug.log")
+        _assert_same_as_cold(ws, wt)
+
+
+def test_case_only_rename(repo: Repo) -> None:
+    wt = _setup(repo)
+    with Workspace(wt) as ws:
+        ws.refresh()
+        (wt / "a.txt").rename(wt / "A.txt")
+        _events(ws, wt, "a.txt", "A.txt")
+        _assert_same_as_cold(ws, wt)
+        state = ws.locate(wt / "A.txt")[0]  # type: ignore[index]
+        assert state.changed == {"a.txt", "A.txt"}
