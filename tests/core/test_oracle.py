@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -30,6 +31,7 @@ op = st.one_of(
     st.tuples(st.just("no_newline"), st.just(0), st.just("")),
     st.tuples(st.just("binary"), st.just(0), st.sampled_from(["\x00\x01", "\x00\x02"])),
     st.tuples(st.just("symlink"), st.just(0), st.sampled_from(["a.txt", "elsewhere"])),
+    st.tuples(st.just("to_dir"), st.just(0), st.sampled_from(["X", "Y"])),
 )
 stage = st.sampled_from(["commit", "stage", "unstaged"])
 session_ops = st.lists(
@@ -40,6 +42,16 @@ session_ops = st.lists(
 def apply(repo: Repo, wt: Path, path: str, operation: tuple[str, int, str]) -> None:
     kind, line, text = operation
     full = wt / path
+    if full.is_dir() and not full.is_symlink():
+        if kind == "to_dir" or (kind in ("rename", "chmod", "touch") and full.exists()):
+            return
+        shutil.rmtree(full)  # a file takes the folder's place
+    if kind == "to_dir":  # a folder takes the file's place (git drops the file)
+        if full.is_file() or full.is_symlink():
+            full.unlink()
+        full.mkdir(parents=True, exist_ok=True)
+        (full / "inner.txt").write_text(f"{text} inner\n")
+        return
     if kind == "touch":  # an event for a file whose bytes did not change
         if full.is_file() and not full.is_symlink():
             full.write_bytes(full.read_bytes())
@@ -185,6 +197,7 @@ content_op = st.one_of(
     st.tuples(st.just("chmod"), st.just(0), st.just("")),
     st.tuples(st.just("crlf"), st.just(0), st.just("")),
     st.tuples(st.just("touch"), st.just(0), st.just("")),
+    st.tuples(st.just("to_dir"), st.just(0), st.sampled_from(["X", "Y"])),
     st.tuples(st.just("binary"), st.just(0), st.sampled_from(["\x00\x01", "\x00\x02"])),
 )
 
@@ -214,7 +227,14 @@ def test_incremental_path_matches_full_path(tmp_path_factory, committed, live, a
                 apply(repo, wt, path, operation)
                 located = live_ws.locate(wt / path)
                 assert located is not None
-                live_ws.file_changed(*located)
+                state, rel = located
+                # What the watcher sends: the name, files found in a new folder, and
+                # the tracked files of a vanished folder.
+                below = [e.path for e in state.index if e.path.startswith(rel + "/")]
+                if (wt / path).is_dir():
+                    below += [p.relative_to(wt).as_posix() for p in (wt / path).rglob("*")]
+                for name in [rel, *below]:
+                    live_ws.file_changed(state, name)
         live_report = live_ws.report()
         incremental = {c.key() for c in live_report.overlaps}
         with Workspace(worktrees[0]) as cold_ws:
