@@ -148,3 +148,17 @@ def test_working_tree_encoding_is_converted_like_git_add(repo: Repo) -> None:
     wt = repo.worktree("wt", "feature")
     repo.write(wt, "notes.u16", "héllo\n".encode("utf-16-le"))
     _event_then_compare_with_cold(wt, "notes.u16", "feature")
+
+
+def test_crlf_already_in_the_index_is_kept_like_git_add(repo: Repo) -> None:
+    """git's "safer autocrlf": a file committed with CRLF is not normalised later."""
+    repo.write(repo.main, "w.txt", b"a\r\nb\r\n")
+    repo.commit(repo.main, "crlf committed")
+    repo.git(repo.main, "config", "core.autocrlf", "true")
+    wt = repo.worktree("wt", "feature")
+    repo.write(wt, "w.txt", b"a\r\nb\r\nc\r\n")
+    _event_then_compare_with_cold(wt, "w.txt", "feature")
+    with Workspace(wt) as ws:
+        ws.refresh()
+        state, rel = ws.locate(wt / "w.txt")  # type: ignore[misc]
+        assert ws.git[state.entry(rel)[0]].data == b"a\r\nb\r\nc\r\n"  # type: ignore[index]
