@@ -132,8 +132,20 @@ class Analyzer:
         self.check_path_pairs([(a, b)], path)
 
     def check_path_pairs(self, pairs: list[tuple[SessionState, SessionState]], path: str) -> None:
-        """Re-decide PATH for every pair in PAIRS; git's merges go out in one batch."""
+        """Re-decide PATH for every pair in PAIRS; git's merges go out in one batch.
+
+        A file at a folder above PATH (one side's file where the other now has a
+        folder) is re-decided too: git reports that file/directory clash at the file.
+        """
+        states = {id(s): s for pair in pairs for s in pair}.values()
+        parents = _parents(path)
+        clashing = [p for p in parents if any(s.entry(p) is not None for s in states)]
+        for target in [*clashing, path]:
+            self._check_one_path(pairs, target)
+
+    def _check_one_path(self, pairs: list[tuple[SessionState, SessionState]], path: str) -> None:
         questions: list[tuple[PairState, tuple[str, Entry, Entry, Entry]]] = []
+        clashes: dict[int, PairState] = {}
         for a, b in pairs:
             pair = self.pair(a, b)
             pair.verified = None
@@ -142,7 +154,11 @@ class Analyzer:
             pair.overlaps.discard(path)
             base = tree_entry(self.repo, pair.base_tree, path)
             ours, theirs = a.entry(path), b.entry(path)
+            if _folder_clash(a, b, path, base, ours, theirs):
+                clashes[id(pair)] = pair
             if ours == base or theirs == base:
+                if id(pair) in clashes:
+                    pair.conflicts[path] = ["file/directory"]
                 continue
             if ours == theirs:
                 pair.overlaps.add(path)  # the same change on both sides merges cleanly
@@ -150,7 +166,9 @@ class Analyzer:
             questions.append((pair, (path, base, ours, theirs)))
         verdicts = self.merge_files([key for _, key in questions])
         for (pair, _), kinds in zip(questions, verdicts, strict=True):
-            if kinds is None:
+            if id(pair) in clashes:
+                pair.conflicts[path] = ["file/directory", *(kinds or [])]
+            elif kinds is None:
                 pair.overlaps.add(path)
             else:
                 pair.conflicts[path] = kinds
@@ -331,6 +349,24 @@ class Analyzer:
             )
             for path in state.research_writes()
         ]
+
+
+def _parents(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def _folder_clash(
+    a: SessionState, b: SessionState, path: str, base: Entry, ours: Entry, theirs: Entry
+) -> bool:
+    """One side changed the file at PATH while the other changed files below PATH."""
+    prefix = path + "/"
+    for file_entry, folder_entry, folder_side in ((ours, theirs, b), (theirs, ours, a)):
+        # A side with a file at PATH has nothing below it: only look when it has none.
+        changed_file = file_entry is not None and file_entry != base and folder_entry is None
+        if changed_file and any(p.startswith(prefix) for p in folder_side.changed):
+            return True
+    return False
 
 
 def _touches(changed: set[str], path: str) -> bool:

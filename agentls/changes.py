@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import stat
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -71,7 +70,6 @@ class SessionState:
     _entries: dict[str, Entry] = field(default_factory=dict)
     version: int = 0  # bumped on every change, for caches of derived views
     touched: list[str] = field(default_factory=list)  # paths the last update changed
-    _folders: Counter[str] | None = None
     _filters: WorktreeFilters | None = None
 
     # --- building --------------------------------------------------------------
@@ -146,31 +144,29 @@ class SessionState:
         return True
 
     def _clashes(self, path: str) -> list[str]:
-        """Entries a new entry at PATH replaces: a file above it, or files below it."""
-        found = [p for p in _parents(path) if self.entry(p)]
-        if self._folder_counts().get(path):
-            prefix = path + "/"
-            found += [e.path for e in self.index if e.path.startswith(prefix)]
-        return found
+        """Entries a new entry at PATH replaces: a file above it, or files below it.
 
-    def _folder_counts(self) -> Counter[str]:
-        """Folder -> how many entries lie below it (built on first need, then kept)."""
-        if self._folders is None:
-            counts: Counter[str] = Counter()
-            for item in self.index:
-                counts.update(_parents(item.path))
-            self._folders = counts
-        return self._folders
+        Every entry is either as in HEAD or in `uncommitted`, so the files below PATH
+        are found in HEAD's subtree and that set, never by scanning the whole index.
+        """
+        found = [p for p in _parents(path) if self.entry(p)]
+        prefix = path + "/"
+        below = {p for p in self.uncommitted if p.startswith(prefix)}
+        if self.head_tree is not None:
+            try:
+                folder = self.head_tree[path]
+            except (KeyError, ValueError):
+                folder = None
+            if folder is not None and folder.filemode == pygit2.enums.FileMode.TREE:
+                below.update(prefix + p for p in _walk(folder.peel(pygit2.Tree)))
+        return found + sorted(p for p in below if self.entry(p) is not None)
 
     def _store(self, path: str, entry: Entry) -> None:
-        old = self.entry(path)
         if entry is None:
             self.index.remove(path)
         else:
             mode = pygit2.enums.FileMode(entry[1])
             self.index.add(pygit2.IndexEntry(path, pygit2.Oid(hex=entry[0]), mode))
-        if self._folders is not None and (old is None) != (entry is None):
-            self._folders.update({p: 1 if old is None else -1 for p in _parents(path)})
         self._snapshot = self._tree = None
         self._entries[path] = entry
         self.version += 1
@@ -298,6 +294,18 @@ def _read_folder(filters: WorktreeFilters, path: str, known: Entry) -> Entry | L
         return known  # a submodule that is not checked out: git keeps the gitlink
     # A file (or link) replaced by a folder: git drops it and adds what is inside.
     return None if known is not None else False
+
+
+def _walk(tree: pygit2.Tree, prefix: str = "") -> list[str]:
+    """Every non-tree path in TREE, relative to it."""
+    found: list[str] = []
+    for item in tree:
+        name = prefix + str(item.name)
+        if item.filemode == pygit2.enums.FileMode.TREE:
+            found += _walk(item.peel(pygit2.Tree), name + "/")
+        else:
+            found.append(name)
+    return found
 
 
 def _parents(path: str) -> list[str]:

@@ -162,3 +162,21 @@ def test_crlf_already_in_the_index_is_kept_like_git_add(repo: Repo) -> None:
         ws.refresh()
         state, rel = ws.locate(wt / "w.txt")  # type: ignore[misc]
         assert ws.git[state.entry(rel)[0]].data == b"a\r\nb\r\nc\r\n"  # type: ignore[index]
+
+
+def test_attributes_and_config_changed_after_load_apply_to_later_events(repo: Repo) -> None:
+    repo.write(repo.main, "a.txt", numbered(3))
+    repo.write(repo.main, "sub/b.txt", numbered(3))
+    repo.commit(repo.main, "base")
+    wt = repo.worktree("wt", "feature")
+    with Workspace(wt) as ws:
+        ws.refresh()
+        state, _ = ws.locate(wt / "a.txt")  # type: ignore[misc]
+        (wt / "sub/b.txt").write_bytes(_crlf(numbered(3)).encode())
+        assert ws.file_changed(state, "sub/b.txt")  # no rules yet: CRLF is a change
+        repo.write(wt, "sub/.gitattributes", "*.txt text\n")
+        assert ws.file_changed(state, "sub/b.txt"), "a new .gitattributes applies"
+        assert state.changed == set()  # b.txt is as committed again (no event for the rules)
+        (wt / "a.txt").write_bytes(_crlf(numbered(3)).encode())
+        repo.git(wt, "config", "core.autocrlf", "true")
+        assert not ws.file_changed(state, "a.txt"), "core.autocrlf set after load applies"

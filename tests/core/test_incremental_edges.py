@@ -206,3 +206,40 @@ def test_case_only_rename(repo: Repo) -> None:
         _assert_same_as_cold(ws, wt)
         state = ws.locate(wt / "A.txt")[0]  # type: ignore[index]
         assert state.changed == {"a.txt", "A.txt"}
+
+
+def test_untracked_folder_replaced_by_a_symlink(repo: Repo) -> None:
+    wt = _setup(repo)
+    with Workspace(wt) as ws:
+        ws.refresh()
+        repo.write(wt, "new/one.txt", "1\n")
+        repo.write(wt, "new/deep/two.txt", "2\n")
+        _events(ws, wt, "new/one.txt", "new/deep/two.txt")
+        _assert_same_as_cold(ws, wt)
+        for name in ("new/one.txt", "new/deep/two.txt"):
+            (wt / name).unlink()
+        (wt / "new" / "deep").rmdir()
+        (wt / "new").rmdir()
+        os.symlink("a.txt", wt / "new")
+        _events(ws, wt, "new")
+        _assert_same_as_cold(ws, wt)
+
+
+def test_file_against_folder_between_sessions_incrementally(repo: Repo) -> None:
+    """One session adds a file where another adds a folder: git reports a conflict."""
+    wt = _setup(repo)
+    other = repo.worktree("other", "other")
+    with Workspace(wt) as ws:
+        ws.refresh()
+        repo.write(wt, "x/y.txt", "file\n")
+        _events(ws, wt, "x/y.txt")
+        repo.write(other, "x/y.txt/inner.txt", "inner\n")
+        _events(ws, other, "x/y.txt/inner.txt")
+        [collision] = ws.report().overlaps
+        assert (collision.kind, collision.path) == ("conflict", "x/y.txt")
+        _assert_same_as_cold(ws, wt)
+        # The folder goes away: so does the clash.
+        (other / "x/y.txt/inner.txt").unlink()
+        _events(ws, other, "x/y.txt/inner.txt")
+        assert not ws.report().overlaps
+        _assert_same_as_cold(ws, wt)

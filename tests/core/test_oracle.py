@@ -74,6 +74,8 @@ def apply(repo: Repo, wt: Path, path: str, operation: tuple[str, int, str]) -> N
         os.symlink(text, full)
         return
     if kind == "binary":
+        if full.is_symlink():  # never write through a link (it may point at itself)
+            full.unlink()
         full.parent.mkdir(parents=True, exist_ok=True)
         full.write_bytes(text.encode() + os.urandom(0) + b"\xff" * 8)
         return
