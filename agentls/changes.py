@@ -24,7 +24,9 @@ from agentls.sessions import Session
 # A file's identity in a tree: (blob id, mode). None means "absent".
 Entry = tuple[str, int] | None
 
-ALWAYS_ALLOWED_IN_RESEARCH = frozenset({"HANDOFF.md", "BRIEF.md"})
+# Session notes at the repository root: each session keeps its own (agentls writes
+# HANDOFF.md), so they never count as collisions, and research forks may write them.
+NOTES_FILES = frozenset({"HANDOFF.md", "BRIEF.md"})
 MODE_FILE, MODE_EXEC, MODE_LINK, MODE_GITLINK = 0o100644, 0o100755, 0o120000, 0o160000
 
 
@@ -235,7 +237,7 @@ class SessionState:
         return self.set_entry(path, None if entry is False else entry)
 
     def research_writes(self) -> list[str]:
-        return sorted(p for p in self.changed if p not in ALWAYS_ALLOWED_IN_RESEARCH)
+        return sorted(p for p in self.changed if p not in NOTES_FILES)
 
 
 def read_worktree_file(

@@ -15,7 +15,7 @@ from pathlib import Path
 import pygit2
 
 from agentls.analysis import Analyzer
-from agentls.changes import SessionState
+from agentls.changes import NOTES_FILES, SessionState
 from agentls.claims import glob_matches
 from agentls.git.merge import MergeTree
 from agentls.git.repo import Repository, Trunk, ahead_behind, find_repository, resolve_trunk
@@ -187,10 +187,12 @@ class Workspace:
                 collisions += self.analyzer.research_writes(state)
             else:
                 collisions += self.analyzer.ownership(state, states)
-        if self.ignore_globs:
-            collisions = [
-                c for c in collisions if not any(glob_matches(g, c.path) for g in self.ignore_globs)
-            ]
+        collisions = [
+            c
+            for c in collisions
+            if c.path not in NOTES_FILES
+            and not any(glob_matches(g, c.path) for g in self.ignore_globs)
+        ]
         collisions.sort(key=lambda c: (KIND_ORDER[c.kind], c.path, c.sessions))
         return Report(
             trunk_branch=self.trunk.branch,

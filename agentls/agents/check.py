@@ -24,7 +24,7 @@ import pygit2
 
 from agentls.analysis import Analyzer
 from agentls.changes import (
-    ALWAYS_ALLOWED_IN_RESEARCH,
+    NOTES_FILES,
     Entry,
     SessionState,
     read_worktree_file,
@@ -322,10 +322,10 @@ def check_view(view: View, cwd: str | Path, paths: Sequence[str], session: str |
             continue
         writer, relative = located
         writer_session = writer_session or writer.session
-        if any(glob_matches(g, relative) for g in view.ignore):
+        if relative in NOTES_FILES or any(glob_matches(g, relative) for g in view.ignore):
             continue
         findings: list[dict[str, Any]] = []
-        if writer.session.is_research and relative not in ALWAYS_ALLOWED_IN_RESEARCH:
+        if writer.session.is_research and relative not in NOTES_FILES:
             findings.append(
                 {
                     "kind": "research-write",

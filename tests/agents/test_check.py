@@ -145,3 +145,11 @@ def test_configured_ignore_globs_silence_a_path(parallel: Parallel) -> None:
     with Workspace(parallel.main) as ws:
         ws.refresh()
         assert check_paths(ws, parallel.auth, ["shared.txt"])["files"] == []
+
+
+def test_session_notes_are_always_clear(parallel: Parallel) -> None:
+    """Writing your own HANDOFF.md never contests another session's HANDOFF.md."""
+    parallel.repo.write(parallel.billing, "HANDOFF.md", "# billing's notes\n")
+    parallel.repo.write(parallel.auth, "HANDOFF.md", "# auth's notes\n")
+    result = check_paths(None, parallel.auth, ["HANDOFF.md", "BRIEF.md"])
+    assert result["clear"] is True, result

@@ -152,3 +152,16 @@ def test_reconcile_stops_between_pairs_when_asked(pair) -> None:
         assert all(p.verified is not None for p in ws.analyzer.pairs.values())
         [collision] = ws.report().overlaps
         assert collision.kind == "conflict"
+
+
+def test_session_notes_never_collide(pair) -> None:
+    """Every session keeps its own HANDOFF.md / BRIEF.md: notes are not collisions."""
+    repo, a, b = pair
+    for wt in (a, b):
+        repo.write(wt, "HANDOFF.md", f"# notes of {wt.name}\n")
+        repo.write(wt, "BRIEF.md", f"# brief of {wt.name}\n")
+        repo.write(wt, "docs/HANDOFF.md", f"# a real file, edited in {wt.name}\n")
+    with Workspace(a) as ws:
+        report = ws.refresh()
+    assert {(c.kind, c.path) for c in report.overlaps} == {("conflict", "docs/HANDOFF.md")}
+    assert "HANDOFF.md" in report.session("a").changed  # still part of the change set
