@@ -218,9 +218,10 @@ class Worker:
         located = self.ws.locate(folder)
         if located is None:
             return False
-        state, prefix = located
-        prefix = prefix.rstrip("/") + "/"
-        paths = [entry.path for entry in state.index if entry.path.startswith(prefix)]
+        state, folder_path = located
+        prefix = folder_path.rstrip("/") + "/"
+        # The folder itself may be an entry too: a submodule's or nested repo's gitlink.
+        paths = [e.path for e in state.index if e.path.startswith(prefix) or e.path == folder_path]
         hit = False
         for path in paths:
             hit |= bool(self.ws.file_changed(state, path))

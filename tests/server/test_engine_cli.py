@@ -168,3 +168,44 @@ def test_an_engine_started_while_the_old_one_exits_takes_over(repo: Repo) -> Non
         assert engine.wait(timeout=30) == 0
     finally:
         engine.kill()
+
+
+def test_a_vanished_nested_repository_leaves_the_change_set(repo: Repo) -> None:
+    """Deleting a nested repo's folder drops its gitlink, not only the files below it."""
+    import shutil
+
+    from agentls.engine.client import connect
+    from tests.conftest import git
+
+    repo.write(repo.main, "a.txt", "a\n")
+    repo.commit(repo.main, "base")
+    work = repo.worktree("w", "w")
+    nested = work / "vendor"
+    nested.mkdir()
+    git(nested, "init", "-q")
+    repo.write(nested, "x.txt", "x\n")
+    repo.commit(nested, "nested")
+    engine = subprocess.Popen(
+        [sys.executable, "-m", "agentls", "-C", str(repo.main), "engine", "--grace", "30"],
+        env=server_env(),
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while (client := connect(repo.main / ".git")) is None:
+            assert time.monotonic() < deadline, "the engine did not come up"
+            time.sleep(0.2)
+
+        def changed() -> list[str]:
+            report = client.call("report", {})
+            return next(s["changed"] for s in report["sessions"] if s["name"] == "w")
+
+        assert changed() == ["vendor"]
+        shutil.rmtree(nested)
+        while changed() != []:
+            assert time.monotonic() < deadline + 15, f"still changed: {changed()}"
+            time.sleep(0.1)
+        client.close()
+    finally:
+        engine.kill()
+        engine.wait(timeout=30)
