@@ -9,14 +9,36 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from agentls.engine.client import connect
-from tests.conftest import Repo
+from agentls.engine.client import EngineClient, connect
+from tests.conftest import Repo, git, numbered
 from tests.server.conftest import server_env, wait_gone
+
+
+@contextlib.contextmanager
+def running_engine(main: Path) -> Iterator[tuple[subprocess.Popen[bytes], EngineClient]]:
+    """An engine for MAIN's repository and a client attached to it; killed afterwards."""
+    engine = subprocess.Popen(
+        [sys.executable, "-m", "agentls", "-C", str(main), "engine", "--grace", "30"],
+        env=server_env(),
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while (client := connect(main / ".git")) is None:
+            assert time.monotonic() < deadline, "the engine did not come up"
+            time.sleep(0.1)
+        try:
+            yield engine, client
+        finally:
+            client.close()
+    finally:
+        engine.kill()
+        engine.wait(timeout=30)
 
 
 def agentls(*args: str) -> subprocess.CompletedProcess[str]:
@@ -55,43 +77,29 @@ def test_status_and_stop(repo: Repo) -> None:
 
 def test_status_reads_the_engines_live_report(repo: Repo) -> None:
     """The CLI attaches to a running engine, so it sees editors' unsaved buffers too."""
-    from agentls.engine.client import connect
-    from tests.conftest import numbered
-
     repo.write(repo.main, "f.txt", numbered(10))
     repo.commit(repo.main, "base")
     a, b = repo.worktree("a", "a"), repo.worktree("b", "b")
     repo.write(b, "f.txt", numbered(10).replace("line 4\n", "b\n"))
-    engine = subprocess.Popen(
-        [sys.executable, "-m", "agentls", "-C", str(repo.main), "engine", "--grace", "30"],
-        env=server_env(),
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while (client := connect(repo.main / ".git")) is None:
-            assert time.monotonic() < deadline, "the engine did not come up"
-            time.sleep(0.2)
+    with running_engine(repo.main) as (engine, client):
         client.call("report", {})
         # An editor in A holds an unsaved, conflicting buffer; nothing is on A's disk.
         client.notify(
             "buffer", {"path": str(a / "f.txt"), "text": numbered(10).replace("line 4\n", "a\n")}
         )
-        while True:
-            data = json.loads(agentls("-C", str(a), "status", "--json").stdout)
-            if any(c["kind"] == "conflict" for c in data["overlaps"]):
-                break
-            assert time.monotonic() < deadline, "status never showed the unsaved conflict"
-            time.sleep(0.2)
+        _until(
+            lambda: any(
+                c["kind"] == "conflict"
+                for c in json.loads(agentls("-C", str(a), "status", "--json").stdout)["overlaps"]
+            ),
+            "status showing the unsaved conflict",
+        )
         assert (a / "f.txt").read_text() == numbered(10)
         # Without the engine, the same command analyses the disk alone: no conflict.
-        client.close()
         agentls("-C", str(repo.main), "engine", "--stop")
         assert engine.wait(timeout=30) == 0
-        data = json.loads(agentls("-C", str(a), "status", "--json").stdout)
-        assert data["overlaps"] == []
-    finally:
-        engine.kill()
+    data = json.loads(agentls("-C", str(a), "status", "--json").stdout)
+    assert data["overlaps"] == []
 
 
 def _serves(common: Path) -> bool:
@@ -174,9 +182,6 @@ def test_a_vanished_nested_repository_leaves_the_change_set(repo: Repo) -> None:
     """Deleting a nested repo's folder drops its gitlink, not only the files below it."""
     import shutil
 
-    from agentls.engine.client import connect
-    from tests.conftest import git
-
     repo.write(repo.main, "a.txt", "a\n")
     repo.commit(repo.main, "base")
     work = repo.worktree("w", "w")
@@ -185,16 +190,7 @@ def test_a_vanished_nested_repository_leaves_the_change_set(repo: Repo) -> None:
     git(nested, "init", "-q")
     repo.write(nested, "x.txt", "x\n")
     repo.commit(nested, "nested")
-    engine = subprocess.Popen(
-        [sys.executable, "-m", "agentls", "-C", str(repo.main), "engine", "--grace", "30"],
-        env=server_env(),
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while (client := connect(repo.main / ".git")) is None:
-            assert time.monotonic() < deadline, "the engine did not come up"
-            time.sleep(0.2)
+    with running_engine(repo.main) as (_engine, client):
 
         def changed() -> list[str]:
             report = client.call("report", {})
@@ -202,10 +198,4 @@ def test_a_vanished_nested_repository_leaves_the_change_set(repo: Repo) -> None:
 
         assert changed() == ["vendor"]
         shutil.rmtree(nested)
-        while changed() != []:
-            assert time.monotonic() < deadline + 15, f"still changed: {changed()}"
-            time.sleep(0.1)
-        client.close()
-    finally:
-        engine.kill()
-        engine.wait(timeout=30)
+        _until(lambda: changed() == [], "the nested repo to leave the change set")
