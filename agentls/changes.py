@@ -86,6 +86,7 @@ class SessionState:
         state.head_tree = tree_of(repo, session.head)
         state.changed = state._diff_from(state.base_tree)
         state.uncommitted = state._diff_from(state.head_tree)
+        state.filters.warm()  # pay libgit2's one-time attribute set-up here, not on an edit
         return state
 
     def _diff_from(self, tree: pygit2.Tree | None) -> set[str]:

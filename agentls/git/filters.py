@@ -18,6 +18,7 @@ false, and keeps skip-worktree (sparse checkout) entries whose files are absent.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from pathlib import Path
@@ -55,6 +56,13 @@ class WorktreeFilters:
         if self._repo is None:
             self._repo = pygit2.Repository(str(self.worktree))
         return self._repo
+
+    def warm(self) -> None:
+        """Open the worktree and do one attribute lookup now: libgit2's first lookup in a
+        repository loads its index (~25 ms at 50k files), which an edit should not wait on."""
+        # Problems are reported by the first real lookup, as usual.
+        with contextlib.suppress(pygit2.GitError, OSError, ValueError, KeyError):
+            self._rules(self.repo, ".gitattributes")
 
     def is_ignored(self, path: str) -> bool:
         try:
