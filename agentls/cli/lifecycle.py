@@ -18,6 +18,14 @@ def _workspace(args: argparse.Namespace) -> Any:
     return Workspace(args.directory)
 
 
+def _seconds(text: str) -> float:
+    """A non-negative number of seconds (argparse turns the ValueError into a usage error)."""
+    value = float(text)
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(text)
+    return value
+
+
 def _this_session(ws: Any, args: argparse.Namespace) -> str:
     """The session whose worktree holds the folder agentls runs in (for a left-out NAME)."""
     from agentls.errors import InvalidInputError
@@ -251,7 +259,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--dry-run", action="store_true", help="show what would happen")
     p.add_argument("--keep-open", action="store_true", help="leave a conflicted rebase open")
     p.add_argument("--remove", action="store_true", help="remove worktree + branch after landing")
-    p.add_argument("--wait", type=float, metavar="SECONDS", help="wait for another land's lock")
+    p.add_argument("--wait", type=_seconds, metavar="SECONDS", help="wait for another land's lock")
     p.set_defaults(run=_land)
 
     p = add("remove", "remove a session's worktree, branch and registration")

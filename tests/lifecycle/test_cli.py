@@ -61,3 +61,9 @@ def test_a_left_out_name_outside_any_worktree_is_refused(land_repo: Repo) -> Non
     outside = agentls(land_repo.root, "-C", str(bare), "handoff")  # a bare repo: no worktree
     assert outside.returncode == 2
     assert "which session? give a NAME" in outside.stderr
+
+
+def test_wait_must_be_a_non_negative_number(land_repo: Repo) -> None:
+    for bad in ("-1", "nan", "inf", "soon"):
+        refused = agentls(land_repo.main, "land", "main", "--wait", bad)
+        assert refused.returncode == 2 and "--wait" in refused.stderr, bad
