@@ -19,10 +19,13 @@ def _workspace(args: argparse.Namespace) -> Any:
 
 
 def _seconds(text: str) -> float:
-    """A non-negative number of seconds (argparse turns the ValueError into a usage error)."""
-    value = float(text)
-    if not value >= 0 or value == float("inf"):
-        raise ValueError(text)
+    """A non-negative, finite number of seconds, or a usage error that says so."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
     return value
 
 
