@@ -1,37 +1,15 @@
 -- Config for Neovim 0.11+: `vim.lsp.enable('agentls')` starts one agentls
 -- server per git repository and attaches it to files in all of its worktrees.
 -- (Neovim 0.7-0.10: use require('agentls').setup() instead.)
-local function repository(dir)
-  local out = vim
-    .system({ 'git', '-C', dir, 'rev-parse', '--path-format=absolute', '--git-common-dir', '--show-toplevel' }, { text = true })
-    :wait()
-  if out.code ~= 0 then
-    return nil
-  end
-  local lines = vim.split(vim.trim(out.stdout), '\n', { plain = true })
-  if #lines < 2 then
-    return nil
-  end
-  return { common_dir = vim.uv.fs_realpath(lines[1]) or lines[1], toplevel = vim.uv.fs_realpath(lines[2]) or lines[2] }
-end
+-- The plugin's own repository lookup (cached) and default settings: one home each.
+local repository = require('agentls.git').repository
+local settings = vim.deepcopy(require('agentls.config').defaults.settings)
 
 local function common_dir(client)
   local root = client.config.root_dir
   local repo = root and repository(root)
   return repo and repo.common_dir
 end
-
-local settings = {
-  severity = {
-    conflict = 'warning',
-    overlap = 'information',
-    ownership = 'warning',
-    ['research-write'] = 'warning',
-    ['trunk-conflict'] = 'warning',
-  },
-  ignore = {},
-  logLevel = 'info',
-}
 
 ---@type vim.lsp.Config
 return {
@@ -42,7 +20,7 @@ return {
     if name == '' or vim.bo[bufnr].buftype ~= '' or name:match('^%a[%w+.-]*://') then
       return
     end
-    local repo = repository(vim.fs.dirname(name))
+    local repo = repository(name)
     if repo then
       on_dir(repo.toplevel)
     end
