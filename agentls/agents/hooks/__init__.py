@@ -41,6 +41,22 @@ class Adapter:
         return None
 
 
+def pre_tool_use_deny(reason: str) -> dict[str, Any]:
+    """The `hookSpecificOutput` deny Claude Code and Codex both read before a tool runs."""
+    return {
+        "hookSpecificOutput": {
+            "hookEventName": "PreToolUse",
+            "permissionDecision": "deny",
+            "permissionDecisionReason": reason,
+        }
+    }
+
+
+def additional_context(event: str, text: str) -> dict[str, Any]:
+    """Context for the model at EVENT (Claude Code, Codex and Gemini CLI share the shape)."""
+    return {"hookSpecificOutput": {"hookEventName": event, "additionalContext": text}}
+
+
 def text_field(mapping: Any, *keys: str) -> str:
     """The first non-empty string among KEYS of MAPPING."""
     if not isinstance(mapping, dict):

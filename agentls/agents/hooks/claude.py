@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentls.agents.hooks import Adapter, HookRequest, text_field
+from agentls.agents.hooks import (
+    Adapter,
+    HookRequest,
+    additional_context,
+    pre_tool_use_deny,
+    text_field,
+)
 
 WRITE_TOOLS = {"Write", "Edit", "MultiEdit", "NotebookEdit"}
 CONTEXT_EVENTS = {"SessionStart", "UserPromptSubmit"}
@@ -33,16 +39,10 @@ class Claude(Adapter):
         return HookRequest("write", cwd, [path], session, event)
 
     def deny(self, reason: str, summary: str, request: HookRequest) -> dict[str, Any]:
-        return {
-            "hookSpecificOutput": {
-                "hookEventName": "PreToolUse",
-                "permissionDecision": "deny",
-                "permissionDecisionReason": reason,
-            }
-        }
+        return pre_tool_use_deny(reason)
 
     def context(self, text: str, request: HookRequest) -> dict[str, Any] | None:
-        return {"hookSpecificOutput": {"hookEventName": request.event, "additionalContext": text}}
+        return additional_context(request.event, text)
 
 
 ADAPTER = Claude()

@@ -10,7 +10,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from agentls.agents.hooks import Adapter, HookRequest, text_field
+from agentls.agents.hooks import (
+    Adapter,
+    HookRequest,
+    additional_context,
+    pre_tool_use_deny,
+    text_field,
+)
 
 PATCH_TOOLS = {"apply_patch", "ApplyPatch"}
 _FILE_LINE = re.compile(r"^\*\*\* (?:Update File|Add File|Delete File|Move to): (.+?)\s*$")
@@ -57,16 +63,10 @@ class Codex(Adapter):
         return HookRequest("write", cwd, files, session, event)
 
     def deny(self, reason: str, summary: str, request: HookRequest) -> dict[str, Any]:
-        return {
-            "hookSpecificOutput": {
-                "hookEventName": "PreToolUse",
-                "permissionDecision": "deny",
-                "permissionDecisionReason": reason,
-            }
-        }
+        return pre_tool_use_deny(reason)
 
     def context(self, text: str, request: HookRequest) -> dict[str, Any] | None:
-        return {"hookSpecificOutput": {"hookEventName": "SessionStart", "additionalContext": text}}
+        return additional_context("SessionStart", text)
 
 
 ADAPTER = Codex()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentls.agents.hooks import Adapter, HookRequest, text_field
+from agentls.agents.hooks import Adapter, HookRequest, additional_context, text_field
 
 WRITE_TOOLS = {"write_file", "replace", "edit"}
 
@@ -31,7 +31,7 @@ class Gemini(Adapter):
         return {"decision": "deny", "reason": reason}
 
     def context(self, text: str, request: HookRequest) -> dict[str, Any] | None:
-        return {"hookSpecificOutput": {"hookEventName": "SessionStart", "additionalContext": text}}
+        return additional_context("SessionStart", text)
 
 
 ADAPTER = Gemini()
