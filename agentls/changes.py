@@ -19,14 +19,16 @@ import pygit2
 
 from agentls.git.filters import WorktreeFilters
 from agentls.git.snapshot import index_worktree, snapshot_commit
+from agentls.session_files import NOTES
 from agentls.sessions import Session
 
 # A file's identity in a tree: (blob id, mode). None means "absent".
 Entry = tuple[str, int] | None
 
-# Session notes at the repository root: each session keeps its own (agentls writes
-# HANDOFF.md), so they never count as collisions, and research forks may write them.
-NOTES_FILES = frozenset({"HANDOFF.md", "BRIEF.md"})
+# Session notes (agentls.session_files): git ignores them once agentls has listed them
+# in info/exclude; this set also keeps them out of findings in a repository where that
+# has not happened yet, and research forks may write them.
+NOTES_FILES = frozenset(NOTES)
 MODE_FILE, MODE_EXEC, MODE_LINK, MODE_GITLINK = 0o100644, 0o100755, 0o120000, 0o160000
 
 
@@ -236,6 +238,15 @@ class SessionState:
         del self.overlays[path]
         entry = self.read_disk(path)
         return self.set_entry(path, None if entry is False else entry)
+
+    def holds_untracked_notes(self) -> bool:
+        """An untracked note is in this state: it was read before git ignored notes."""
+        return any(
+            path in self.uncommitted
+            and self.entry(path) is not None
+            and tree_entry(self.repo, self.head_tree, path) is None
+            for path in NOTES_FILES
+        )
 
     def research_writes(self) -> list[str]:
         return sorted(p for p in self.changed if p not in NOTES_FILES)

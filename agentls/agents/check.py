@@ -36,11 +36,13 @@ from agentls.errors import AgentlsError
 from agentls.git.filters import WorktreeFilters
 from agentls.git.merge import MergeTree
 from agentls.git.repo import Repository, find_repository
+from agentls.session_files import HANDOFF, own_notes
 from agentls.sessions import Session, discover_sessions, find_session, session_at
 from agentls.store import Store
 
 KIND_ORDER = {"conflict": 0, "ownership": 1, "overlap": 2, "changed": 3, "research-write": 4}
 HANDOFF_LINES = 5
+HANDOFF_BYTES = 64 * 1024  # enough for anyone's notes; a huge file is not read whole
 
 
 # --- one session's view of a path -------------------------------------------------------
@@ -208,19 +210,23 @@ def disk_view(cwd: str | Path, located: tuple[Path, Path] | None = None) -> View
 
 
 def _handoff(session: Session) -> list[str]:
-    """The first lines of a session's HANDOFF.md: what it says it is doing."""
+    """The first lines of a session's own notes in HANDOFF.md: what it says it is doing.
+
+    agentls's generated section is left out: it is agentls talking, not the session.
+    """
     try:
-        with open(session.path / "HANDOFF.md", encoding="utf-8", errors="replace") as handle:
-            lines = []
-            for line in handle:
-                text = line.strip()
-                if text:
-                    lines.append(text[:200])
-                if len(lines) >= HANDOFF_LINES:
-                    break
-            return lines
+        with open(session.path / HANDOFF, encoding="utf-8", errors="replace") as handle:
+            text = handle.read(HANDOFF_BYTES)
     except OSError:
         return []
+    lines = []
+    for line in own_notes(text).splitlines():
+        stripped = line.strip()
+        if stripped:
+            lines.append(stripped[:200])
+        if len(lines) >= HANDOFF_LINES:
+            break
+    return lines
 
 
 def _ranges(rs: Iterable[tuple[int, int]]) -> list[list[int]]:

@@ -117,7 +117,8 @@ def run_hook(agent: str, stdin_text: str) -> tuple[str, int]:
     located: tuple[Path, Path] | None = None
     try:
         handler = adapter(agent)
-        payload = json.loads(stdin_text)
+        # Some agents (Cursor on Windows) start the payload with a UTF-8 byte order mark.
+        payload = json.loads(stdin_text.removeprefix("\ufeff"))
         if not isinstance(payload, dict):
             raise ValueError("hook payload is not a JSON object")
         request = handler.parse(payload)

@@ -53,8 +53,9 @@ def _answer_hook(agent: str) -> int:
     from agentls.agents.runner import run_hook as answer
 
     try:
-        payload = sys.stdin.read()
-    except (OSError, ValueError):
+        # Agents send UTF-8 JSON, whatever the locale says; some start with a byte order mark.
+        payload = sys.stdin.buffer.read().decode("utf-8-sig", errors="replace")
+    except (OSError, ValueError, AttributeError):
         payload = ""
     text, code = answer(agent, payload)
     if text:
@@ -86,15 +87,15 @@ def run_check(args: argparse.Namespace) -> int:
 def run_install(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from agentls.agents.install import install
+    from agentls.agents.install import NOTE, install
     from agentls.git.repo import find_repository
 
     repository = find_repository(args.directory)
     root = repository.toplevel or Path(args.directory).resolve()
-    changes = install(args.agent, root, uninstall=args.uninstall)
-    for line in changes:
+    lines = install(args.agent, root, uninstall=args.uninstall)
+    for line in lines:
         print(line)
-    if not changes:
+    if not [line for line in lines if not line.startswith(NOTE)]:
         state = "not installed" if args.uninstall else "already installed"
         print(f"agentls hook for {args.agent}: {state} in {root}; nothing changed")
     return 0

@@ -70,9 +70,14 @@ def _new(ws: Any, args: argparse.Namespace) -> dict[str, Any]:
 
 def _new_text(result: dict[str, Any]) -> str:
     s = result["session"]
-    lines = [f"created session {s['name']} on branch {s['branch']} at {s['path']}"]
+    where = f"on branch {s['branch']}" if s.get("branch") else "(research fork, detached)"
+    lines = [f"created session {s['name']} {where} at {s['path']}"]
+    restored = result.get("restored")
+    if restored:
+        lines.append(_restored_text(restored))
     agent = result.get("agent")
     if agent:
+        lines += agent.get("hooks", [])
         if agent.get("note"):
             lines.append(f"note: {agent['note']}")
         if agent.get("started"):
@@ -82,6 +87,20 @@ def _new_text(result: dict[str, Any]) -> str:
     else:
         lines.append(f"start working there: cd {s['path']}")
     return "\n".join(lines)
+
+
+def _restored_text(restored: dict[str, Any]) -> str:
+    parts = [f"restored from {restored['from']} as a {restored['role']} session"]
+    if restored.get("claims"):
+        parts.append(f"claims {', '.join(restored['claims'])}")
+    held = restored.get("claimsHeldElsewhere")
+    if held:
+        parts.append(f"not reclaimed (held by other sessions): {', '.join(held)}")
+    if restored.get("uncommitted"):
+        parts.append("its uncommitted files are back as changes")
+    if restored.get("files"):
+        parts.append(f"put back {', '.join(restored['files'])}")
+    return "; ".join(parts)
 
 
 def _land(args: argparse.Namespace) -> int:
@@ -178,7 +197,11 @@ def _verbs() -> dict[str, tuple[Handler, Callable[[dict[str, Any]], str]]]:
         ),
         "handoff": (
             lambda ws, a: lc.write_handoff(ws, a.name or _this_session(ws, a)),
-            lambda r: ("wrote " if r["changed"] else "unchanged: ") + r["path"],
+            lambda r: (
+                ("wrote " if r["changed"] else "unchanged: ")
+                + r["path"]
+                + (" (tracked: the change is yours to commit)" if r.get("tracked") else "")
+            ),
         ),
         "remove": (
             lambda ws, a: lc.remove_session(ws, a.name, force=a.force),
@@ -191,6 +214,7 @@ def _verbs() -> dict[str, tuple[Handler, Callable[[dict[str, Any]], str]]]:
             lambda ws, a: lc.restore_session(ws, a.name, a.backup),
             lambda r: (
                 f"{r['branch']} is back at {r['new'][:12]} ({r['backup']})"
+                + ("; its uncommitted files are back as changes" if r.get("uncommitted") else "")
                 + (f"; previous head kept at {r['saved']}" if r["saved"] else "")
             ),
         ),

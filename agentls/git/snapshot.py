@@ -64,3 +64,32 @@ def snapshot_commit(repo: pygit2.Repository, tree: str, parent: str | None) -> s
         parents,
     )
     return str(oid)
+
+
+def is_snapshot(commit: pygit2.Commit) -> bool:
+    """COMMIT is one of agentls's snapshot commits (never the user's work)."""
+    return (
+        commit.author.email == SNAPSHOT_SIGNATURE.email
+        and commit.author.name == SNAPSHOT_SIGNATURE.name
+        and commit.message == SNAPSHOT_MESSAGE
+    )
+
+
+def without_snapshots(repo: pygit2.Repository, commit: str) -> str | None:
+    """The first commit at or below COMMIT (first parents) that is not an agentls snapshot.
+
+    None when there is none: a snapshot of a branch that had no commit yet.
+    """
+    current = repo[commit].peel(pygit2.Commit)
+    while is_snapshot(current):
+        if not current.parents:
+            return None
+        current = current.parents[0]
+    return str(current.id)
+
+
+def snapshots_in(repo: pygit2.Repository, head: str, exclude: str) -> list[pygit2.Commit]:
+    """agentls snapshot commits reachable from HEAD but not from EXCLUDE, newest first."""
+    walker = repo.walk(head, pygit2.enums.SortMode.TOPOLOGICAL)
+    walker.hide(exclude)
+    return [commit for commit in walker if is_snapshot(commit)]

@@ -10,14 +10,12 @@ import git as gitpython
 from agentls.errors import AgentlsError, InvalidInputError
 from agentls.git.runner import git_ok, run_git, run_git_bytes
 from agentls.names import validate_name
+from agentls.session_files import ALWAYS_EXCLUDED
 from agentls.sessions import Session
 from agentls.workspace import Workspace
 
 BACKUP_PREFIX = "refs/agentls/backup"
 ZERO = "0" * 40
-# Untracked notes agentls itself writes; they never make a worktree "dirty" for land,
-# because rebase and fast-forward never touch untracked files.
-NOTE_FILES = ("HANDOFF.md", "BRIEF.md")
 
 
 def session_named(ws: Workspace, name: object) -> Session:
@@ -41,8 +39,12 @@ def require_present(session: Session, action: str) -> None:
         )
 
 
-def dirty_paths(worktree: Path, *, allow_notes: bool = True) -> list[str]:
-    """Uncommitted changes in WORKTREE (staged, unstaged, untracked-not-ignored)."""
+def dirty_paths(worktree: Path) -> list[str]:
+    """Uncommitted changes in WORKTREE (staged, unstaged, untracked-not-ignored).
+
+    Untracked session files (notes, agentls's hook files) are never the user's work,
+    even in a repository whose info/exclude does not list them yet.
+    """
     repo = gitpython.Repo(worktree)
     try:
         # GitPython answers the common question; porcelain lists the paths for the message.
@@ -56,7 +58,7 @@ def dirty_paths(worktree: Path, *, allow_notes: bool = True) -> list[str]:
         if len(record) < 4:
             continue
         status, path = record[:2], record[3:]
-        if allow_notes and status == "??" and path in NOTE_FILES:
+        if status == "??" and path in ALWAYS_EXCLUDED:
             continue
         paths.append(path)
     return paths

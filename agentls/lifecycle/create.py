@@ -7,11 +7,19 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from agentls import session_files
 from agentls.claims import globs_intersect, validate_glob
 from agentls.errors import InvalidInputError
 from agentls.git.repo import list_worktrees, rev_parse
 from agentls.git.runner import run_git
-from agentls.lifecycle.common import branch_commit, git_dir, require_present, session_brief
+from agentls.lifecycle import backups
+from agentls.lifecycle.common import (
+    BACKUP_PREFIX,
+    branch_commit,
+    git_dir,
+    require_present,
+    session_brief,
+)
 from agentls.lifecycle.launch import AgentPlan, plan_agent, start_agent
 from agentls.names import validate_branch, validate_name
 from agentls.sessions import SESSION_ID_FILE, Session, session_id_for
@@ -104,6 +112,13 @@ def _register(
     return ws.session(record.name)
 
 
+def _free_claims(ws: Workspace, claims: list[str], taken: list[str]) -> tuple[list[str], list[str]]:
+    """CLAIMS split into those no session (nor TAKEN) holds, and those already held."""
+    held = [*taken, *(g for other in ws.sessions for g in other.claims)]
+    free = [g for g in claims if not any(globs_intersect(g, h) for h in held)]
+    return free, [g for g in claims if g not in free]
+
+
 def new_session(
     ws: Workspace,
     name: str,
@@ -119,36 +134,81 @@ def new_session(
 
     With AGENT, install agentls's hooks for a known agent and start it there (see
     `agentls.lifecycle.launch`); LAUNCH None means "start it only on a terminal".
+
+    START may be a removed session's backup ref: the session comes back whole (role,
+    priority, claims no one else holds, notes), with real commits only — uncommitted
+    files the backup kept return as uncommitted changes (agentls.lifecycle.backups).
     """
     validate_name(name)
     ws.refresh()
     _check_name_free(ws, name)
     cwd = ws.repository.cwd
-    branch = validate_branch(branch if branch is not None else name, cwd)
-    if branch_commit(cwd, branch) is not None:
-        raise InvalidInputError(
-            f"branch {branch!r} already exists",
-            "pass another with --branch, or open the existing branch with "
-            f"`git worktree add <folder> {branch}` (agentls picks it up as a session)",
-        )
     start_commit = ws.trunk.commit
+    keepsake: backups.Keepsake | None = None
+    work: backups.RealWork | None = None
     if start is not None:
         if not isinstance(start, str) or not start or start.startswith("-"):
             raise InvalidInputError(f"invalid start point {start!r}")
         found = rev_parse(cwd, start)
         if found is None:
             raise InvalidInputError(f"start point {start!r} is not a commit", "e.g. --from main")
-        start_commit = found
+        if start.startswith(f"{BACKUP_PREFIX}/"):
+            keepsake = backups.kept(ws.store, start)
+        work = backups.real_work(ws, found, keepsake)
+        start_commit = work.head
+    research = keepsake is not None and keepsake.role == "research"
+    if research and branch is not None:
+        raise InvalidInputError(
+            f"{start} is a research fork's backup: it comes back detached, without a branch",
+            "leave out --branch",
+        )
+    if not research:
+        wanted = branch
+        if wanted is None and keepsake is not None and keepsake.branch:
+            wanted = keepsake.branch  # its old branch name, when nothing took it meanwhile
+            if branch_commit(cwd, wanted) is not None:
+                wanted = None
+        branch = validate_branch(wanted if wanted is not None else name, cwd)
+        if branch_commit(cwd, branch) is not None:
+            raise InvalidInputError(
+                f"branch {branch!r} already exists",
+                "pass another with --branch, or open the existing branch with "
+                f"`git worktree add <folder> {branch}` (agentls picks it up as a session)",
+            )
     path = _check_folder(ws, folder, name)
     checked_claims = _check_claims(ws, claims)
+    kept_claims, held = _free_claims(ws, keepsake.claims if keepsake else [], checked_claims)
     plan: AgentPlan | None = plan_agent(agent) if agent is not None else None
 
-    run_git(["worktree", "add", "-b", branch, "--", str(path), start_commit], cwd=cwd)
-    session = _register(ws, path, name)
-    if checked_claims:
-        ws.store.update(session.id, claims=checked_claims)
+    session_files.exclude(ws.repository.common_dir)  # notes and hook files never count as work
+    if research:
+        run_git(["worktree", "add", "--detach", "--", str(path), start_commit], cwd=cwd)
+    else:
+        assert branch is not None
+        run_git(["worktree", "add", "-b", branch, "--", str(path), start_commit], cwd=cwd)
+    source = keepsake.source if research and keepsake is not None else None
+    session = _register(ws, path, name, role="research" if research else "code", source=source)
+    all_claims = list(dict.fromkeys([*kept_claims, *checked_claims]))
+    if all_claims:
+        ws.store.update(session.id, claims=all_claims)
+    if keepsake is not None:
+        ws.store.update(session.id, priority=keepsake.priority)
+    if all_claims or keepsake is not None:
         ws.refresh()
+        session = ws.session(name)
     result: dict[str, Any] = {"ok": True, "session": session_brief(session)}
+    if work is not None:
+        backups.bring_back_files(path, work)
+    if keepsake is not None or (work is not None and work.uncommitted):
+        result["restored"] = {
+            "from": start,
+            "role": session.role,
+            "claims": all_claims,
+            "claimsHeldElsewhere": held,
+            "priority": session.priority,
+            "uncommitted": bool(work and work.uncommitted),
+            "files": backups.put_back_files(path, keepsake),
+        }
     if plan is not None:
         result["agent"] = start_agent(plan, path, ws.repository.state_dir, session.name, launch)
     return result
@@ -173,7 +233,12 @@ def fork_session(ws: Workspace, name: str, *, source: str | None = None) -> dict
         validate_name(source)
         origin = ws.session(source)
     require_present(origin, "fork")
+    # Notes are never forked: the fork writes its own BRIEF.md and HANDOFF.md.
+    session_files.exclude(ws.repository.common_dir)
     state = ws.states.get(origin.id)
+    if state is not None and state.holds_untracked_notes():
+        ws.reload(origin.id)  # read before git ignored them
+        state = ws.states.get(origin.id)
     if state is None:
         raise InvalidInputError(f"session {origin.name} has no readable state to fork")
     snapshot = state.snapshot()  # what the source sees now, unsaved buffers included

@@ -12,9 +12,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from agentls import session_files
 from agentls.errors import AgentlsError
 from agentls.lifecycle.common import (
-    NOTE_FILES,
     git_dir,
     operation_in_progress,
     require_present,
@@ -22,11 +22,9 @@ from agentls.lifecycle.common import (
 )
 from agentls.lifecycle.journal import Entry, Journal
 from agentls.report import Collision, Report
+from agentls.session_files import BEGIN, END, HANDOFF, NOTES
 from agentls.workspace import Workspace
 
-BEGIN = "<!-- agentls:begin -->"
-END = "<!-- agentls:end -->"
-HANDOFF = "HANDOFF.md"
 MAX_FILES = 100
 
 
@@ -107,11 +105,11 @@ def render(ws: Workspace, name: str) -> str:
         raise AgentlsError(f"no session named {name!r}")
     journal = Journal(ws.store)
     last = journal.last(info.id)
-    changed = [p for p in info.changed if p not in NOTE_FILES]
+    changed = [p for p in info.changed if p not in NOTES]
     state = ws.states.get(info.id)
     uncommitted = state.uncommitted if state is not None else set()
     rebasing = _rebasing(Path(info.path))
-    collisions = [c for c in report.collisions_of(name) if c.path not in NOTE_FILES]
+    collisions = [c for c in report.collisions_of(name) if c.path not in NOTES]
     role = "research fork" if info.role == "research" else "code session"
     lines = [
         BEGIN,
@@ -274,15 +272,27 @@ def write_file(path: Path, data: bytes) -> bool:
     return True
 
 
-def write_handoff(ws: Workspace, session: str) -> dict[str, Any]:
-    """Write (or refresh) HANDOFF.md in SESSION's worktree."""
+def write_handoff(ws: Workspace, session: str, *, automatic: bool = False) -> dict[str, Any]:
+    """Write (or refresh) HANDOFF.md in SESSION's worktree.
+
+    An untracked HANDOFF.md is a session note (git ignores it: agentls.session_files).
+    A tracked one is the user's work: AUTOMATIC writes (a land's result) leave it
+    alone, and an asked-for write says that the change is now part of the work.
+    """
     target = session_named(ws, session)
     require_present(target, "write the handoff of")
-    ws.refresh()
+    session_files.exclude(ws.repository.common_dir)
     path = target.path / HANDOFF
+    result: dict[str, Any] = {"ok": True, "session": target.name, "path": str(path)}
+    tracked = session_files.is_tracked(target.path, HANDOFF)
+    if tracked and automatic:
+        result.update(changed=False, tracked=True)
+        return result
+    ws.refresh()
     try:
         existing: bytes | None = path.read_bytes()
     except FileNotFoundError:
         existing = None
-    changed = write_file(path, splice(existing, render(ws, target.name)))
-    return {"ok": True, "session": target.name, "path": str(path), "changed": changed}
+    result["changed"] = write_file(path, splice(existing, render(ws, target.name)))
+    result["tracked"] = tracked
+    return result

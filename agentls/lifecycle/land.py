@@ -19,6 +19,7 @@ from typing import Any
 
 from agentls.errors import AgentlsError, GitError, InvalidInputError
 from agentls.git.runner import run_git, run_git_bytes
+from agentls.git.snapshot import snapshots_in
 from agentls.lifecycle import config as land_config
 from agentls.lifecycle.commands import CommandResult, run_command
 from agentls.lifecycle.common import (
@@ -139,6 +140,7 @@ def preflight(ws: Workspace, name: str) -> Plan:
             f"nothing to land: {session.branch} has no commits that {ws.trunk.branch} lacks",
             "commit your work first, or it has landed already",
         )
+    _refuse_snapshots(ws, session, head)
     return Plan(
         session=session,
         branch=session.branch,
@@ -149,6 +151,32 @@ def preflight(ws: Workspace, name: str) -> Plan:
         trunk_worktree=trunk_wt,
         ahead=ahead,
         config=land_config.load(cwd, ws.trunk.commit),
+    )
+
+
+def _refuse_snapshots(ws: Workspace, session: Session, head: str) -> None:
+    """Never land agentls's own snapshot commits (author agentls@localhost, dated 1970).
+
+    One gets onto a branch only by hand (a branch started at a backup or fork commit
+    with plain git); its files are real work, the commit is not.
+    """
+    found = snapshots_in(ws.git, head, ws.trunk.commit)
+    if not found:
+        return
+    newest = found[0]
+    parent = newest.parents[0].id if newest.parents else None
+    fix = (
+        f"keep its files as your own commit: in {session.path} run `git reset --soft {parent}`"
+        " and commit"
+        if str(newest.id) == head and len(found) == 1 and parent is not None
+        else f"rebuild {session.branch} without it (`git rebase -i {ws.trunk.branch}`,"
+        " squash it into a commit of yours)"
+    )
+    raise AgentlsError(
+        f"{session.branch} holds agentls's own snapshot commit {str(newest.id)[:12]}"
+        f"{f' and {len(found) - 1} more' if len(found) > 1 else ''}: landing would put it on"
+        f" {ws.trunk.branch}",
+        fix,
     )
 
 
@@ -460,14 +488,20 @@ def _run(ws: Workspace, lander: _Lander, *, keep_open: bool, remove: bool) -> di
 
 
 def _write_handoff(ws: Workspace, name: str, *, force: bool) -> str | None:
-    """Refresh HANDOFF.md (FORCE: create it) so the agent sees the landing result."""
-    from agentls.lifecycle.handoff import HANDOFF, write_handoff
+    """Refresh HANDOFF.md (FORCE: create it) so the agent sees the landing result.
+
+    Only in the landed or refused session's own worktree, and never over a tracked
+    HANDOFF.md (that is the user's work; see agentls.session_files).
+    """
+    from agentls.lifecycle.handoff import write_handoff
+    from agentls.session_files import HANDOFF
 
     ws.refresh()
     session = ws.session(name)
     if not force and not (session.path / HANDOFF).exists():
         return None
     try:
-        return str(write_handoff(ws, name)["path"])
+        written = write_handoff(ws, name, automatic=True)
     except (AgentlsError, OSError):
         return None
+    return None if written.get("tracked") else str(written["path"])

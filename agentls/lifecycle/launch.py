@@ -49,18 +49,18 @@ def plan_agent(command: object) -> AgentPlan:
     return AgentPlan(command, argv, program, Path(argv[0]).name in KNOWN_AGENTS)
 
 
-def _install(plan: AgentPlan, worktree: Path) -> str | None:
+def _install(plan: AgentPlan, worktree: Path) -> tuple[list[str], str | None]:
+    """(what the hook setup changed and noted, a failure note or None)."""
     try:
         from agentls.agents.install import install_for_agent_command  # type: ignore[import-not-found]
     except ImportError:
         log.info("agentls.agents.install is not available; skipping the agent's hook setup")
-        return "agent hook setup is not available in this build; skipped"
+        return [], "agent hook setup is not available in this build; skipped"
     try:
-        install_for_agent_command(worktree, plan.command)
+        return install_for_agent_command(worktree, plan.command), None
     except Exception as exc:  # the agent still starts; the note says what went wrong
         log.warning("setting up %s for agentls failed: %s", plan.argv[0], exc)
-        return f"agent hook setup failed: {exc}"
-    return None
+        return [], f"agent hook setup failed: {exc}"
 
 
 def start_agent(
@@ -69,7 +69,8 @@ def start_agent(
     """Install hooks for a known agent and start it, or return the command to run."""
     result: dict[str, Any] = {"command": plan.command, "known": plan.known, "started": False}
     if plan.known:
-        note = _install(plan, worktree)
+        lines, note = _install(plan, worktree)
+        result["hooks"] = lines  # files changed, then "note: ..." lines (install's format)
         if note:
             result["note"] = note
     run = f"cd {shlex.quote(str(worktree))} && {plan.command}"

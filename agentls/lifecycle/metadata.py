@@ -10,6 +10,7 @@ from agentls.claims import globs_intersect, validate_glob
 from agentls.errors import InvalidInputError
 from agentls.git.repo import rev_parse
 from agentls.git.runner import run_git_bytes
+from agentls.lifecycle import backups as kept
 from agentls.lifecycle.common import BACKUP_PREFIX, backups, session_named
 from agentls.lifecycle.journal import Journal
 from agentls.names import validate_name
@@ -46,7 +47,8 @@ def _move_backups(ws: Workspace, old: str, new: str) -> list[str]:
 
     Each ref moves in one `update-ref --stdin` transaction (create the new name only
     if it is free, delete the old only if unchanged), so no backup is ever lost; the
-    land journal's mentions of the moved refs follow them.
+    land journal's mentions of the moved refs, and what a removal kept beside them
+    (agentls.lifecycle.backups), follow them.
     """
     cwd = ws.repository.cwd
     journal = Journal(ws.store)
@@ -62,6 +64,7 @@ def _move_backups(ws: Workspace, old: str, new: str) -> list[str]:
             log.warning("could not move backup %s to %s: %s", ref, target, proc.stderr.decode())
             continue
         journal.backup_moved(ref, target)
+        kept.moved(ws.store, ref, target)
         moved.append(target)
     return moved
 

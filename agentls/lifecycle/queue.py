@@ -12,9 +12,9 @@ from collections import defaultdict
 from typing import Any
 
 from agentls.errors import AgentlsError
-from agentls.lifecycle.common import NOTE_FILES
 from agentls.lifecycle.land import Progress, land
 from agentls.report import Report
+from agentls.session_files import NOTES
 from agentls.workspace import Workspace
 
 EDGE_KINDS = ("conflict", "overlap", "ownership")
@@ -32,7 +32,7 @@ def plan(report: Report) -> tuple[list[str], dict[str, set[str]]]:
     for collision in report.overlaps:
         if collision.kind not in EDGE_KINDS or len(collision.sessions) != 2:
             continue
-        if collision.path in NOTE_FILES:  # untracked notes: land never takes them to trunk
+        if collision.path in NOTES:  # session notes: land never takes them to trunk
             continue
         a, b = collision.sessions
         if a in names and b in names and a != b:

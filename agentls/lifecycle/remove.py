@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentls import session_files
 from agentls.errors import AgentlsError, InvalidInputError
 from agentls.git.repo import rev_parse
 from agentls.git.runner import run_git, run_git_bytes
+from agentls.lifecycle import backups as kept
 from agentls.lifecycle.common import (
     BACKUP_PREFIX,
     backup_ref,
@@ -25,9 +27,13 @@ def remove_session(ws: Workspace, session: str, *, force: bool = False) -> dict[
     """Remove SESSION's worktree, branch and registration, keeping a backup ref of its work.
 
     Refuses unlanded commits or uncommitted work unless FORCE; even then the backup
-    ref points at a snapshot commit holding the uncommitted files too.
+    ref points at a snapshot commit holding the uncommitted files too. Session files
+    (notes, hook configuration) are not work: they are kept beside the backup with
+    the session's role, priority and claims (agentls.lifecycle.backups).
     """
     target = session_named(ws, session)
+    # Notes written before agentls listed them in info/exclude are not uncommitted work.
+    session_files.exclude(ws.repository.common_dir)
     ws.refresh()
     target = ws.session(target.name)
     cwd = ws.repository.cwd
@@ -44,10 +50,13 @@ def remove_session(ws: Workspace, session: str, *, force: bool = False) -> dict[
         operation = operation_in_progress(target.path)
         if operation:
             problems.append(f"a {operation} in progress")
-        dirty = dirty_paths(target.path, allow_notes=False)
+        dirty = dirty_paths(target.path)
         if dirty:
             problems.append(f"uncommitted work in {', '.join(dirty[:5])}")
             state = ws.states.get(target.id)
+            if state is not None and state.holds_untracked_notes():
+                ws.reload(target.id)  # read before git ignored them
+                state = ws.states.get(target.id)
             if state is not None:
                 keep = state.snapshot()  # the backup holds the uncommitted files as well
     if target.head and not target.is_research:
@@ -65,6 +74,9 @@ def remove_session(ws: Workspace, session: str, *, force: bool = False) -> dict[
             f"{first}pass --force (a backup ref keeps the work)",
         )
     backup = backup_ref(cwd, target.name, keep) if keep else None
+    if backup is not None:
+        files = {} if target.missing else session_files.collect(target.path)
+        kept.keep(ws.store, backup, target, files)
     # Also for a missing folder: unlike `worktree prune`, this forgets only this worktree,
     # not every other one whose folder happens to be away (an unmounted disk).
     run_git(["worktree", "remove", "--force", "--force", "--", str(target.path)], cwd)
@@ -141,18 +153,23 @@ def restore_session(ws: Workspace, session: str, backup: str | None = None) -> d
             f"session {target.name} has uncommitted changes ({', '.join(dirty[:5])})",
             "commit or stash them first",
         )
+    # A backup made of uncommitted files is an agentls snapshot on top of the real head:
+    # the branch goes back to that head and the files come back uncommitted.
+    work = kept.real_work(ws, commit, None)
     old = branch_commit(cwd, target.branch)
-    saved = backup_ref(cwd, target.name, old) if old and old != commit else None
-    if old != commit:
+    saved = backup_ref(cwd, target.name, old) if old and old != work.head else None
+    if old != work.head:
         # The worktree is clean, so --keep only moves files the two commits differ in.
-        run_git_bytes(["reset", "--keep", commit], cwd=target.path)
+        run_git_bytes(["reset", "--keep", work.head], cwd=target.path)
+    kept.bring_back_files(target.path, work)
     ws.refresh()
     return {
         "ok": True,
         "session": target.name,
         "branch": target.branch,
         "old": old,
-        "new": commit,
+        "new": work.head,
         "backup": ref,
         "saved": saved,
+        "uncommitted": work.uncommitted,
     }

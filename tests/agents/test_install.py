@@ -93,14 +93,14 @@ def test_install_creates_and_uninstall_deletes_its_own_file(parallel: Parallel, 
 
 def test_installed_claude_hook_runs_and_denies(parallel: Parallel) -> None:
     parallel.agentls("hooks", "install", "claude")
-    data = json.loads((parallel.auth / ".claude/settings.json").read_text())
+    data = json.loads((parallel.auth / ".claude/settings.local.json").read_text())
     (group,) = data["hooks"]["PreToolUse"]
     assert group["matcher"] == "Write|Edit|MultiEdit|NotebookEdit"
     assert set(data["hooks"]) == {"PreToolUse", "SessionStart", "UserPromptSubmit"}
 
 
 def test_broken_config_is_refused_and_left_alone(parallel: Parallel) -> None:
-    config = parallel.auth / ".claude/settings.json"
+    config = parallel.auth / ".claude/settings.local.json"
     config.parent.mkdir(parents=True)
     config.write_text("{ not json")
     result = parallel.agentls("hooks", "install", "claude")

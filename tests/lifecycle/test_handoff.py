@@ -28,7 +28,13 @@ def test_handoff_content_and_idempotence(pair: Repo) -> None:
     path = pair.root / "repo-billing" / "HANDOFF.md"
     with workspace(pair) as ws:
         first = write_handoff(ws, "billing")
-    assert first == {"ok": True, "session": "billing", "path": str(path), "changed": True}
+    assert first == {
+        "ok": True,
+        "session": "billing",
+        "path": str(path),
+        "changed": True,
+        "tracked": False,
+    }
     text = path.read_text()
     assert text.startswith(BEGIN) and text.rstrip().endswith(END)
     for expected in (
