@@ -53,10 +53,10 @@ def remove_session(ws: Workspace, session: str, *, force: bool = False) -> dict[
         dirty = dirty_paths(target.path)
         if dirty:
             problems.append(f"uncommitted work in {', '.join(dirty[:5])}")
+            # Read the worktree afresh: the backup must hold what is on disk now (a state
+            # kept in memory may lag behind, or hold notes read before git ignored them).
+            ws.reload(target.id)
             state = ws.states.get(target.id)
-            if state is not None and state.holds_untracked_notes():
-                ws.reload(target.id)  # read before git ignored them
-                state = ws.states.get(target.id)
             if state is not None:
                 keep = state.snapshot()  # the backup holds the uncommitted files as well
     if target.head and not target.is_research:

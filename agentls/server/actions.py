@@ -20,7 +20,7 @@ def _lines(ranges: list[list[int]]) -> str:
 
 
 def code_actions(params: types.CodeActionParams) -> list[types.CodeAction]:
-    """Open / compare with the other session's version, claim the file, write a handoff."""
+    """Open / compare with the other session's version, claim the file, write its handoff."""
     found: list[types.CodeAction] = []
     for diagnostic in params.context.diagnostics:
         data: Any = diagnostic.data
@@ -68,11 +68,13 @@ def code_actions(params: types.CodeActionParams) -> list[types.CodeAction]:
                 )
             )
         if isinstance(other, str):
+            # This session's own HANDOFF.md (what it intends, where it collides): a quick
+            # fix never writes into another session's worktree or trunk's checkout.
             found.append(
                 action(
-                    f"agentls: write a handoff for {other}",
+                    f"agentls: write {me}'s handoff (HANDOFF.md) about {other}",
                     "agentls.session.handoff",
-                    {"session": other},
+                    {"session": me},
                 )
             )
     return found

@@ -89,12 +89,17 @@ async def test_saved_then_unsaved_conflicts_reach_the_other_window(repo: Repo, w
     assert any("open a's version" in t for t in titles), titles
     assert any("compare with a's version" in t for t in titles), titles
     assert any("claim f.txt for b" in t for t in titles), titles
-    assert any("handoff for a" in t for t in titles), titles
+    assert any("write b's handoff (HANDOFF.md) about a" in t for t in titles), titles
     compare = next(x for x in actions if isinstance(x, types.CodeAction) and "compare" in x.title)
     assert compare.command is not None
     result = await win_b.command(compare.command.command, *compare.command.arguments or [])
     assert "-b's line ten" in result["diff"] and "+a's line ten" in result["diff"]
     assert Path(result["path"]).is_file() and not str(result["path"]).startswith(str(b))
+    # The handoff quick fix writes this session's notes, never the other's worktree.
+    handoff = next(x for x in actions if isinstance(x, types.CodeAction) and "handoff" in x.title)
+    assert handoff.command is not None
+    written = await win_b.command(handoff.command.command, *handoff.command.arguments or [])
+    assert written["path"] == str(b / "HANDOFF.md") and not (a / "HANDOFF.md").exists()
     opened = next(x for x in actions if isinstance(x, types.CodeAction) and "open" in x.title)
     assert opened.command is not None
     await win_b.command(opened.command.command, *opened.command.arguments or [])
