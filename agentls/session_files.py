@@ -9,6 +9,9 @@ listed in the repository's `info/exclude` (shared by every worktree, like
 (`git status`, land's and remove's checks), never enters a snapshot, so it is
 never a change or a collision, and never reaches a commit (`git add -A` skips it),
 so it never lands. Backups keep them beside the branch (`agentls.lifecycle.backups`).
+Why `info/exclude` and not a per-worktree list: git has none without switching the
+repository to `extensions.worktreeConfig` (a per-worktree `core.excludesFile`), a
+format change older tools refuse; and the names are the same in every worktree.
 
 A *tracked* note is different: whoever committed `HANDOFF.md` made it part of the
 project, and `info/exclude` has no effect on tracked files. It is then the user's
