@@ -14,6 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from agentls.engine.guard import (
+    UnsafeEngineError,
+    check_private_dir,
+    check_socket_file,
+    same_user,
+)
 from agentls.engine.paths import socket_path
 from agentls.engine.protocol import EngineError, decode, encode
 
@@ -150,8 +156,16 @@ def connect(
     on_notification: Listener | None = None,
     on_close: Callable[[], None] | None = None,
 ) -> EngineClient | None:
-    """A client for the engine of the repository at COMMON_DIR, or None when none runs."""
+    """A client for the engine of the repository at COMMON_DIR, or None when none runs.
+
+    Raises UnsafeEngineError when the socket's folder, the socket or the process
+    answering on it belongs to another user (agentls.engine.guard): nothing is sent.
+    """
     path = socket_path(Path(common_dir))
+    try:
+        check_private_dir(path.parent, strict_mode=False)
+    except FileNotFoundError:
+        return None  # no folder, no engine
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(timeout)
     try:
@@ -159,5 +173,22 @@ def connect(
     except OSError:
         sock.close()
         return None
+    try:
+        check_private_dir(path.parent)
+        check_socket_file(path)
+        if not same_user(sock):
+            raise UnsafeEngineError(
+                f"the process listening on {path} runs as another user",
+                "agentls will not talk to it; stop that process or remove the socket",
+            )
+    except FileNotFoundError:
+        sock.close()
+        return None  # the engine removed its socket on the way out
+    except UnsafeEngineError:
+        sock.close()
+        raise
+    except OSError as exc:
+        sock.close()
+        raise UnsafeEngineError(f"cannot check the engine socket {path}: {exc}") from exc
     sock.settimeout(None)
     return EngineClient(sock, on_notification, on_close)

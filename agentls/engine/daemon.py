@@ -4,6 +4,12 @@ It holds an fcntl lock (so two engines never race), listens on the Unix socket f
 `paths.socket_path`, runs one analysis thread (`worker.Worker`), and exits a grace
 period after its last client leaves. A client that dies abruptly closes its socket
 (the kernel does it), which counts as leaving, so nothing leaks.
+
+The grace depends on who started it: a front end that needs it now (spawn.py passes
+5 s, so closing the last editor window frees the memory), or a person typing
+`agentls engine [--detach]` so agent hooks find it: that engine stays until
+`agentls engine --stop` or an hour without any client (each hook call is a client).
+Only processes of this user get a byte through its socket (guard.py).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import math
 import os
 import queue
 import socket
@@ -19,16 +26,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agentls.engine.paths import lock_path, socket_path
+from agentls.engine.client import connect
+from agentls.engine.guard import UnsafeEngineError, make_private_dir, peer_uid, same_user
+from agentls.engine.paths import MAX_SOCKET_PATH, lock_path, socket_path, state_dir
 from agentls.engine.protocol import INVALID_PARAMS, EngineError, decode, encode
 from agentls.engine.worker import Job, Worker
+from agentls.errors import InvalidInputError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_GRACE = 5.0  # seconds to linger after the last client leaves
+DEFAULT_GRACE = 3600.0  # seconds without clients before an engine started by hand exits
 LOCK_WAIT = 15.0  # seconds a new engine waits for one that is starting or exiting
 # Methods answered by the socket thread itself, without queueing behind analysis.
-INSTANT = ("stats", "shutdown", "ping")
+INSTANT = ("stats", "shutdown", "ping", "linger")
 
 
 class Connection:
@@ -95,7 +105,7 @@ class Connection:
         if request_id is None:
             self._notification(method, params)
         elif method in INSTANT:
-            self.reply(request_id, self.engine.instant(method), None)
+            self.reply(request_id, self.engine.instant(method, params), None)
         else:
 
             def reply(result: Any, error: EngineError | None) -> None:
@@ -160,15 +170,24 @@ class Engine:
         for conn in targets:
             conn.send(line)
 
-    def instant(self, method: str) -> dict[str, Any]:
+    def instant(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "shutdown":
             self._stop.set()
             return {"ok": True}
+        if method == "linger":
+            # A person started a second engine by hand: this one stays as long as that
+            # one would have. Never shortened: another front end may rely on the longer.
+            grace = params.get("grace")
+            if isinstance(grace, (int, float)) and not isinstance(grace, bool):  # noqa: SIM102
+                if math.isfinite(grace) and grace > self.grace:
+                    self.grace = float(grace)
+            return {"grace": self.grace}
         usage = _usage()
         return {
             "pid": os.getpid(),
             "clients": len(self.connections),
             "uptime": time.time() - self.started,
+            "grace": self.grace,
             **usage,
             **self.worker.stats,
             "watches": self.worker.watcher.watch_count if self.worker.watcher else 0,
@@ -208,10 +227,24 @@ class Engine:
                 sock, _ = listener.accept()
             except OSError:
                 return
+            if not same_user(sock):
+                # Not one byte is read from, or written to, another user's process.
+                log.warning("refused a connection from another user (uid %s)", _uid_of(sock))
+                with contextlib.suppress(OSError):
+                    sock.close()
+                continue
             with self._lock:
                 self._ids += 1
                 self.connections[self._ids] = Connection(self, sock, self._ids)
                 self._empty_since = None
+
+
+def _uid_of(sock: socket.socket) -> int | str:
+    try:
+        uid = peer_uid(sock)
+    except OSError:
+        return "unknown"
+    return "unknown" if uid is None else uid
 
 
 def _usage() -> dict[str, Any]:
@@ -227,16 +260,23 @@ def _usage() -> dict[str, Any]:
 
 
 def _answers(common_dir: Path) -> bool:
-    """Whether an engine accepts connections on COMMON_DIR's socket."""
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(0.5)
-    try:
-        sock.connect(str(socket_path(common_dir)))
-    except OSError:
+    """Whether an engine of this user accepts connections on COMMON_DIR's socket."""
+    client = connect(common_dir)
+    if client is None:
         return False
-    finally:
-        sock.close()
+    client.close()
     return True
+
+
+def _ask_to_linger(common_dir: Path, grace: float) -> None:
+    """Tell the engine that already serves to stay at least GRACE after its last client."""
+    with contextlib.suppress(EngineError, UnsafeEngineError):
+        client = connect(common_dir)
+        if client is not None:
+            try:
+                client.call("linger", {"grace": grace}, timeout=10)
+            finally:
+                client.close()
 
 
 def _take_lock(lock_file: Any, common_dir: Path, wait: float = LOCK_WAIT) -> bool:
@@ -260,29 +300,47 @@ def _take_lock(lock_file: Any, common_dir: Path, wait: float = LOCK_WAIT) -> boo
 
 
 def run_engine(common_dir: Path, grace: float = DEFAULT_GRACE) -> int:
-    """Run the engine in this process until idle; 0 also when another engine already runs."""
+    """Run the engine in this process until idle; 0 also when another engine already runs.
+
+    Raises UnsafeEngineError (changing nothing) when a folder it would listen in could
+    be controlled by another user.
+    """
+    if not math.isfinite(grace) or grace < 0:
+        raise InvalidInputError(f"the grace period must be 0 or more seconds, got {grace}")
     common_dir = Path(common_dir).resolve()
-    (common_dir / "agentls").mkdir(parents=True, exist_ok=True)
+    path = socket_path(common_dir)
+    if len(os.fsencode(str(path))) > MAX_SOCKET_PATH:
+        raise InvalidInputError(
+            f"the engine socket path {path} is too long for a Unix socket",
+            "set XDG_RUNTIME_DIR (or TMPDIR) to a shorter private folder",
+        )
+    make_private_dir(state_dir(common_dir))
+    make_private_dir(path.parent)  # the state folder, XDG_RUNTIME_DIR or <tmp>/agentls-<uid>
     lock_file = open(lock_path(common_dir), "a+")  # noqa: SIM115 - held for the process lifetime
     if not _take_lock(lock_file, common_dir):
         log.info("an engine already runs for %s", common_dir)
         lock_file.close()
+        _ask_to_linger(common_dir, grace)
         return 0
     lock_file.seek(0)
     lock_file.truncate()
     lock_file.write(f"{os.getpid()}\n")
     lock_file.flush()
-    path = socket_path(common_dir)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()  # a stale socket from a crashed engine; we hold the lock
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    old_umask = os.umask(0o177)  # only this user may connect
     try:
-        listener.bind(str(path))
-    finally:
-        os.umask(old_umask)
-    listener.listen(64)
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()  # a stale socket from a crashed engine; we hold the lock
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old_umask = os.umask(0o177)  # only this user may connect
+        try:
+            listener.bind(str(path))
+        finally:
+            os.umask(old_umask)
+        os.chmod(path, 0o600)
+        listener.listen(64)
+    except BaseException:
+        fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
+        lock_file.close()
+        raise
     engine = Engine(common_dir, grace)
     try:
         engine.serve(listener)

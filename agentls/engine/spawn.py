@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -10,10 +11,24 @@ from collections.abc import Callable
 from pathlib import Path
 
 from agentls.engine.client import EngineClient, Listener, connect
+from agentls.engine.guard import make_private_dir
 from agentls.engine.paths import log_path
 from agentls.engine.protocol import EngineError
 
 MAX_LOG_BYTES = 1 << 20  # past this, a starting engine moves the log to engine.log.1
+# An engine a front end starts exits this long after its last client leaves, so closing
+# the last editor window frees it (`agentls engine` typed by hand stays far longer).
+SPAWNED_GRACE = 5.0
+
+
+def spawned_grace() -> float:
+    """AGENTLS_ENGINE_GRACE when it is a valid number of seconds, else SPAWNED_GRACE."""
+    raw = os.environ.get("AGENTLS_ENGINE_GRACE")
+    try:
+        value = float(raw) if raw else SPAWNED_GRACE
+    except ValueError:
+        return SPAWNED_GRACE
+    return value if math.isfinite(value) and value >= 0 else SPAWNED_GRACE
 
 
 def rotate_log(log: Path) -> None:
@@ -28,7 +43,7 @@ def rotate_log(log: Path) -> None:
 def start_engine(common_dir: Path) -> None:
     """Start a detached engine for COMMON_DIR (it exits at once if one already runs)."""
     log = log_path(common_dir)
-    log.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(log.parent)
     rotate_log(log)
     with open(log, "ab") as stderr:
         # Its own session: closing the editor's terminal or process group leaves it alone.
@@ -41,6 +56,8 @@ def start_engine(common_dir: Path) -> None:
                 "--detach",
                 "--repository",
                 str(common_dir),
+                "--grace",
+                repr(spawned_grace()),
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

@@ -111,8 +111,10 @@ class AgentlsServer(LanguageServer):
                 on_notification=self._from_engine,
                 on_close=self._engine_closed,
             )
-        except EngineError as exc:
-            self.tell(exc.message, types.MessageType.Error)
+        except (EngineError, AgentlsError) as exc:  # AgentlsError: a socket not ours
+            self.tell(
+                exc.message if isinstance(exc, EngineError) else str(exc), types.MessageType.Error
+            )
             return
         self.engine = client
         self.log_client(f"attached to the engine of {repository.common_dir}")
