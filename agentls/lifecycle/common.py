@@ -5,10 +5,8 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
-import git as gitpython
-
 from agentls.errors import AgentlsError, InvalidInputError
-from agentls.git.runner import git_ok, run_git, run_git_bytes
+from agentls.git.runner import git_ok, gitpython_repo, run_git, run_git_bytes
 from agentls.names import validate_name
 from agentls.session_files import ALWAYS_EXCLUDED
 from agentls.sessions import Session
@@ -45,7 +43,7 @@ def dirty_paths(worktree: Path) -> list[str]:
     Untracked session files (notes, agentls's hook files) are never the user's work,
     even in a repository whose info/exclude does not list them yet.
     """
-    repo = gitpython.Repo(worktree)
+    repo = gitpython_repo(worktree)  # hooks and fsmonitor off
     try:
         # GitPython answers the common question; porcelain lists the paths for the message.
         if not repo.is_dirty(index=True, working_tree=True, untracked_files=True):

@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import git as gitpython
-
-from agentls.git.runner import run_git
+from agentls.git.runner import PLAIN_DIFF, gitpython_repo, run_git
 from agentls.lifecycle.common import is_ancestor
 from agentls.lifecycle.journal import Entry
 
@@ -49,7 +47,7 @@ def conflict_context(
 ) -> dict[str, Any]:
     """Files, the trunk commits (and sessions) that touched them, and trunk's diff hunks."""
     base = run_git(["merge-base", branch_head, trunk], cwd=cwd)
-    repo = gitpython.Repo(cwd)
+    repo = gitpython_repo(cwd)  # hooks and fsmonitor off
     try:
         commits = []
         if files:
@@ -68,7 +66,7 @@ def conflict_context(
         repo.close()
     hunks: dict[str, str] = {}
     for path in files:
-        diff = run_git(["diff", "--no-color", "-U2", base, trunk, "--", path], cwd=cwd)
+        diff = run_git([*PLAIN_DIFF, "-U2", base, trunk, "--", path], cwd=cwd)
         lines = diff.splitlines()
         body = [line for line in lines if not line.startswith(("diff --git", "index "))]
         if len(body) > MAX_HUNK_LINES:
