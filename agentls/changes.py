@@ -17,6 +17,7 @@ from typing import Literal
 
 import pygit2
 
+from agentls.files import FileTooLarge, NotARegularFile, read_regular
 from agentls.git.filters import WorktreeFilters
 from agentls.git.snapshot import index_worktree, snapshot_commit
 from agentls.session_files import NOTES
@@ -281,17 +282,23 @@ def read_worktree_file(
         return known  # git add leaves entries outside the sparse checkout alone
     if stat.S_ISLNK(info.st_mode):
         data, mode = os.fsencode(os.readlink(full)), MODE_LINK
+    elif not stat.S_ISREG(info.st_mode):
+        return known if known is not None else False  # a FIFO, socket, device: git add skips it
     else:
-        try:
-            data = filters.clean(path, full.read_bytes())
-        except OSError:
-            return None
         mode = MODE_EXEC if info.st_mode & stat.S_IXUSR else MODE_FILE
         if not filters.trust_executable_bit:
             # core.fileMode=false: the mode git has wins; new files are plain files
             mode = (
                 known[1] if known is not None and known[1] in (MODE_FILE, MODE_EXEC) else MODE_FILE
             )
+        try:
+            data = filters.clean(path, read_regular(full, follow_symlinks=False))
+        except FileTooLarge:
+            return (filters.store_large(path), mode)  # git hashes it, streaming
+        except NotARegularFile:  # swapped for a FIFO or a link since the lstat
+            return known if known is not None else False
+        except OSError:
+            return None
     if known is not None and known == (str(pygit2.hash(data)), mode):
         return known
     return (str(repo.create_blob(data)), mode)

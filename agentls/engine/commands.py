@@ -50,6 +50,23 @@ class ArgumentError(ValueError):
     """The arguments do not fit the command's schema (-> InvalidParams)."""
 
 
+# No name, glob, branch or folder agentls accepts is longer (PATH_MAX is 4096 bytes).
+MAX_STRING = 4096
+
+
+def string_problem(value: str) -> str | None:
+    """Why VALUE can never be a name, glob, branch or path; None when it could be."""
+    if len(value) > MAX_STRING:
+        return f"is longer than {MAX_STRING} characters"
+    if "\0" in value:
+        return "contains a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains a lone surrogate (not valid Unicode text)"
+    return None
+
+
 def _fits(value: Any, kind: str) -> bool:
     if kind == STR:
         return isinstance(value, str)
@@ -87,6 +104,11 @@ def validate(command: str, arguments: Any) -> dict[str, Any]:
             continue
         if not _fits(params[key], kind):
             raise ArgumentError(f"{command}: {key!r} must be a {kind}")
+        strings = params[key] if kind == STRS else [params[key]] if kind == STR else []
+        for value in strings:
+            problem = string_problem(value)
+            if problem is not None:
+                raise ArgumentError(f"{command}: {key!r} {problem}")
     return {k: v for k, v in params.items() if v is not None}
 
 

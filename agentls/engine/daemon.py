@@ -51,8 +51,11 @@ class Connection:
         self.subscribed = False
         self.outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self.alive = True
-        threading.Thread(target=self._read, name=f"engine-conn-{conn_id}", daemon=True).start()
-        threading.Thread(target=self._write, name=f"engine-send-{conn_id}", daemon=True).start()
+
+    def start(self) -> None:
+        """Serve it: started once it is registered, so leaving always finds it."""
+        threading.Thread(target=self._read, name=f"engine-conn-{self.id}", daemon=True).start()
+        threading.Thread(target=self._write, name=f"engine-send-{self.id}", daemon=True).start()
 
     def send(self, data: bytes) -> None:
         if self.alive:
@@ -235,8 +238,9 @@ class Engine:
                 continue
             with self._lock:
                 self._ids += 1
-                self.connections[self._ids] = Connection(self, sock, self._ids)
+                conn = self.connections[self._ids] = Connection(self, sock, self._ids)
                 self._empty_since = None
+            conn.start()
 
 
 def _uid_of(sock: socket.socket) -> int | str:

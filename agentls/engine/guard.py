@@ -46,18 +46,18 @@ def check_private_dir(folder: Path, *, strict_mode: bool = True) -> None:
     """
     info = os.lstat(folder)
     if stat.S_ISLNK(info.st_mode):
-        raise UnsafeEngineError(f"the engine folder {folder} is a symlink", _owner_hint(folder))
+        raise UnsafeEngineError(f"the agentls folder {folder} is a symlink", _owner_hint(folder))
     if not stat.S_ISDIR(info.st_mode):
-        raise UnsafeEngineError(f"the engine folder {folder} is not a folder", _owner_hint(folder))
+        raise UnsafeEngineError(f"the agentls folder {folder} is not a folder", _owner_hint(folder))
     if info.st_uid != os.getuid():
         raise UnsafeEngineError(
-            f"the engine folder {folder} belongs to uid {info.st_uid}, not to you "
+            f"the agentls folder {folder} belongs to uid {info.st_uid}, not to you "
             f"(uid {os.getuid()})",
             _owner_hint(folder),
         )
     if strict_mode and info.st_mode & 0o022:
         raise UnsafeEngineError(
-            f"the engine folder {folder} can be written by other users "
+            f"the agentls folder {folder} can be written by other users "
             f"(mode {stat.S_IMODE(info.st_mode):o})",
             f"run `chmod 700 {folder}`, or remove it and let agentls create it again",
         )

@@ -157,36 +157,44 @@ class Worker:
         def flush() -> bool:
             hit = False
             for path in files:
-                hit |= self._file(path)
+                hit |= self._safely(self._file, path)
             files.clear()
             return hit
 
         if any(job.kind == "admin" for job in batch) or (
-            any(job.kind == "store" for job in batch) and self._store_changed()
+            any(job.kind == "store" for job in batch) and self._safely(self._store_changed)
         ):
-            changed |= self._refresh()
+            changed |= self._safely(self._refresh)
         for job in batch:
             if job.kind == "file":
                 files[job.path] = None
                 continue
             changed |= flush()
             if job.kind == "tree":
-                changed |= self._tree(job.path)
+                changed |= self._safely(self._tree, job.path)
             elif job.kind == "buffer":
-                changed |= self._buffer(job.path, job.text, job.owner)
+                changed |= self._safely(self._buffer, job.path, job.text, job.owner)
             elif job.kind == "close":
-                changed |= self._buffer_closed(job.path, job.owner)
+                changed |= self._safely(self._buffer_closed, job.path, job.owner)
             elif job.kind == "drop":
-                changed |= self._drop(job.owner)
+                changed |= self._safely(self._drop, job.owner)
             elif job.kind == "call":
                 if changed:
-                    self._publish()
+                    self._safely(self._publish)
                     changed = False
-                self._call(job)
+                self._call(job)  # answers even when it fails
         changed |= flush()
         if changed:
             self._needs_reconcile = True
             self._publish()
+
+    def _safely(self, step: Callable[..., Any], *args: Any) -> bool:
+        """Run one step of a batch; a failure is logged and never costs the other jobs."""
+        try:
+            return bool(step(*args))
+        except Exception:
+            log.exception("engine step %s%r failed", getattr(step, "__name__", step), args[:1])
+            return False
 
     # --- state changes -------------------------------------------------------------------
 
@@ -232,10 +240,17 @@ class Worker:
         if located is None:
             return False
         held = self._buffers.setdefault(path, {})
-        held.pop(owner, None)
+        before = held.pop(owner, None)
         held[owner] = text  # the latest edit goes last
         state, relative = located
-        return bool(self.ws.buffer_changed(state, relative, text))
+        try:
+            return bool(self.ws.buffer_changed(state, relative, text))
+        except UnicodeEncodeError:  # lone surrogates: no file can hold this text
+            del held[owner]
+            if before is not None:
+                held[owner] = before
+            log.warning("ignored an unsaved buffer of %s that is not valid Unicode", path)
+            return False
 
     def _buffer_closed(self, path: str, owner: int) -> bool:
         held = self._buffers.get(path)
@@ -289,6 +304,8 @@ class Worker:
             job.reply(None, exc)
         except AgentlsError as exc:
             job.reply(None, EngineError(str(exc), REFUSED))
+        except OSError as exc:  # the system said no: a name too long, no space, no access
+            job.reply(None, EngineError(f"{job.method} failed: {exc}", REFUSED))
         except Exception as exc:
             log.exception("engine request %s failed", job.method)
             job.reply(None, EngineError(f"{job.method} failed: {exc}", INTERNAL_ERROR))
@@ -357,13 +374,18 @@ class Worker:
         paths = params.get("paths") or []
         if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
             raise EngineError("paths must be a list of strings", INVALID_PARAMS)
-        return check_paths(self.ws, params.get("cwd") or ".", paths, params.get("session"))
+        cwd, session = params.get("cwd") or ".", params.get("session")
+        if not isinstance(cwd, str) or not (session is None or isinstance(session, str)):
+            raise EngineError("cwd must be a string and session a string or null", INVALID_PARAMS)
+        _plain_strings("check", {"cwd": cwd, "session": session or "", "paths": paths})
+        return check_paths(self.ws, cwd, paths, session)
 
     def _diff(self, params: dict[str, Any]) -> dict[str, Any]:
         """A unified diff of PATH between two sessions' current states (buffers included)."""
         path, mine, other = params.get("path"), params.get("session"), params.get("other")
         if not all(isinstance(v, str) and v for v in (path, mine, other)):
             raise EngineError("diff needs path, session and other", INVALID_PARAMS)
+        _plain_strings("diff", {"path": path, "session": mine, "other": other})
         texts = []
         for name in (mine, other):
             session = self.ws.session(name)
@@ -375,6 +397,17 @@ class Worker:
             texts[0], texts[1], fromfile=f"{mine}/{path}", tofile=f"{other}/{path}"
         )
         return {"diff": "".join(lines), "path": path}
+
+
+def _plain_strings(method: str, params: dict[str, Any]) -> None:
+    """Refuse strings no path or name can be (NUL, lone surrogates, too long): InvalidParams."""
+    from agentls.engine.commands import string_problem
+
+    for key, value in params.items():
+        for text in value if isinstance(value, list) else [value]:
+            problem = string_problem(text)
+            if problem is not None:
+                raise EngineError(f"{method}: {key!r} {problem}", INVALID_PARAMS)
 
 
 def wait_ready(worker: Worker, timeout: float) -> None:

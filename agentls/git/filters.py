@@ -211,6 +211,15 @@ class WorktreeFilters:
         config = repo.config
         return any(f"filter.{driver}.{key}" in config for key in ("clean", "process"))
 
+    def store_large(self, path: str) -> str:
+        """Write the worktree's file PATH to the object store as `git add` would; its blob id.
+
+        For files too large to read into memory (agentls.files.MAX_FILE_BYTES): git
+        streams them, applying the same clean filters.
+        """
+        proc = run_git_bytes(["hash-object", "-w", f"--path={path}", "--", path], cwd=self.worktree)
+        return proc.stdout.decode().strip()
+
     def _clean_with_git(self, repo: pygit2.Repository, path: str, data: bytes) -> bytes:
         proc = run_git_bytes(
             ["hash-object", "-w", "--stdin", f"--path={path}"], cwd=self.worktree, input=data

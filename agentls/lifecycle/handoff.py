@@ -14,6 +14,7 @@ from typing import Any
 
 from agentls import session_files
 from agentls.errors import AgentlsError
+from agentls.files import UnreadableFile, read_regular
 from agentls.lifecycle.common import (
     git_dir,
     operation_in_progress,
@@ -250,18 +251,32 @@ def splice(existing: bytes | None, section: str) -> bytes:
     return existing[:begin] + block + existing[end + len(END) :]
 
 
+def read_note(path: Path) -> bytes | None:
+    """The bytes of the note file PATH, None when there is none.
+
+    A symlink (or FIFO, device...) is refused: following it would copy a file from
+    outside the worktree into it, or write through the link.
+    """
+    try:
+        return read_regular(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    except UnreadableFile as exc:
+        raise AgentlsError(
+            f"{exc}: agentls will not use it as {path.name}",
+            f"replace {path} with a regular file (or delete it) and try again",
+        ) from exc
+
+
 def write_file(path: Path, data: bytes) -> bool:
     """Write DATA atomically unless the file already holds it; True when it changed."""
-    try:
-        if path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
+    if read_note(path) == data:
+        return False
     fd, temp = tempfile.mkstemp(prefix=".HANDOFF-", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
-        if path.exists():
+        if path.exists():  # a regular file: read_note refused anything else
             os.chmod(temp, path.stat().st_mode & 0o7777)
         else:
             os.chmod(temp, 0o644)
@@ -289,10 +304,7 @@ def write_handoff(ws: Workspace, session: str, *, automatic: bool = False) -> di
         result.update(changed=False, tracked=True)
         return result
     ws.refresh()
-    try:
-        existing: bytes | None = path.read_bytes()
-    except FileNotFoundError:
-        existing = None
+    existing = read_note(path)
     result["changed"] = write_file(path, splice(existing, render(ws, target.name)))
     result["tracked"] = tracked
     return result

@@ -7,7 +7,6 @@ other session's copy of the file. Pure functions: easy to test, cheap to rerun.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from lsprotocol import types
 from pygls import uris
 
 from agentls.claims import glob_matches
+from agentls.files import read_regular
 from agentls.server.settings import Settings
 
 SOURCE = "agentls"
@@ -203,9 +203,9 @@ def sessions_changed(report: dict[str, Any], me: dict[str, Any] | None) -> dict[
 
 
 def read_line_lengths(path: Path) -> list[int] | None:
-    try:
-        if os.path.getsize(path) > 8 * 1024 * 1024:
-            return None
-        return line_lengths(path.read_text(encoding="utf-8", errors="replace"))
+    try:  # a regular file only: a FIFO would never finish reading
+        data = read_regular(path, limit=8 * 1024 * 1024)
     except OSError:
         return None
+    text = data.decode("utf-8", errors="replace")
+    return line_lengths(text.replace("\r\n", "\n").replace("\r", "\n"))  # as text mode reads

@@ -50,6 +50,15 @@ def to_bytes(text: str, encoding: str) -> bytes:
 
 def wire(text: str, encoding: str) -> str:
     """TEXT in the form the engine turns back into the file's bytes."""
-    if encoding == UTF8:
+    if encoding == UTF8 and (text.isascii() or _encodes(text)):
         return text
+    # Lone surrogates (which no file holds) become "?", as the editor would save them.
     return to_bytes(text, encoding).decode(UTF8, errors="surrogateescape")
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode(UTF8)
+    except UnicodeEncodeError:
+        return False
+    return True

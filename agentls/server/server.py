@@ -11,22 +11,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sys
+import tempfile
+import threading
 import uuid
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from lsprotocol import types
 from pygls import uris
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import FeatureRequestError, JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
-from agentls import __version__
+from agentls import __version__, files
 from agentls.engine.client import EngineClient
 from agentls.engine.commands import LIFECYCLE_COMMANDS, ArgumentError, validate
 from agentls.engine.protocol import REFUSED, EngineError
-from agentls.server import diagnostics
+from agentls.errors import AgentlsError
+from agentls.files import read_regular
+from agentls.server import diagnostics, framing
 from agentls.server import encoding as encoding_
 from agentls.server.actions import COMPARE, OPEN_OTHER, code_actions
 from agentls.server.settings import Settings, parse_settings
@@ -65,6 +70,35 @@ class AgentlsServer(LanguageServer):
         self.supports_configuration = False
         self._tasks: set[asyncio.Task[Any]] = set()
 
+    # --- transport ------------------------------------------------------------------------
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve stdio with agentls's own framing loop (framing.py): every request answered."""
+        from pygls.io_ import StdoutWriter
+
+        self._stop_event = threading.Event()
+        reader = framing.StdinReader(stdin or sys.stdin.buffer, self.thread_pool)
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(framing.serve(self._stop_event, reader, self.protocol))
+        except BrokenPipeError:
+            log.error("the client went away; the server stops")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Log what went wrong; never a pop-up per bad message (a request gets its error)."""
+        if source is FeatureRequestError:
+            log.info("request failed: %s", error)  # its error went back as the answer
+            return
+        log.error("%s: %s", getattr(source, "__name__", source), error)
+        with contextlib.suppress(Exception):
+            self.window_log_message(
+                types.LogMessageParams(type=types.MessageType.Error, message=f"agentls: {error}")
+            )
+
     # --- background tasks ---------------------------------------------------------------
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
@@ -92,7 +126,6 @@ class AgentlsServer(LanguageServer):
     async def connect(self) -> None:
         """Find the repository, attach to (or start) its engine, subscribe to reports."""
         from agentls.engine.spawn import attach
-        from agentls.errors import AgentlsError
         from agentls.git.repo import find_repository
 
         if self.folder is None:
@@ -309,7 +342,7 @@ def _path(uri: str) -> Path | None:
         return None
     try:
         return Path(raw).resolve()
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL or a lone surrogate in the uri
         return None
 
 
@@ -363,15 +396,21 @@ async def did_change_configuration(
 
 
 def _read_bytes(path: Path) -> bytes | None:
+    """PATH's bytes when it is a regular file agentls may read (agentls.files), else None."""
     try:
-        return path.read_bytes()
-    except OSError:
+        return read_regular(path)
+    except OSError:  # gone, a FIFO or device, too large...
         return None
 
 
 def _buffer_text(ls: AgentlsServer, path: Path, text: str, disk: bytes | None) -> None:
     """Forward TEXT as an unsaved buffer, or hand the file back to the disk when they match."""
     key = str(path)
+    if len(text) > files.MAX_FILE_BYTES:
+        # Too large to track as an unsaved buffer: the file on disk is what counts.
+        if ls.dirty.pop(key, None) is not None:
+            ls._notify_engine("close", {"path": key})
+        return
     encoding = ls.encodings.get(key, encoding_.UTF8)
     if disk is not None and encoding_.to_bytes(text, encoding) == disk:
         # Unchanged (an undo, or the editor reloading what an agent wrote): a buffer
@@ -416,7 +455,7 @@ def did_change(ls: AgentlsServer, params: types.DidChangeTextDocumentParams) -> 
     encoding = ls.encodings.get(str(path), encoding_.UTF8)
     try:  # read the disk only when it could be equal (same size)
         same_size = path.stat().st_size == len(encoding_.to_bytes(text, encoding))
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in the path
         same_size = False
     _buffer_text(ls, path, text, _read_bytes(path) if same_size else None)
 
@@ -558,15 +597,45 @@ async def cmd_compare(ls: AgentlsServer, *args: Any) -> dict[str, Any]:
         "diff", {"path": params["path"], "session": params["session"], "other": params["other"]}
     )
     assert ls.common_dir is not None
-    folder = ls.common_dir / "agentls" / "tmp" / "compare"
-    folder.mkdir(parents=True, exist_ok=True)
-    safe = params["path"].replace("/", "__")
-    target = folder / f"{params['session']}..{params['other']}--{safe}.diff"
-    target.write_text(result["diff"] or "(no differences)\n", encoding="utf-8")
+    try:
+        target = _write_compare(
+            ls.common_dir,
+            f"{params['session']}..{params['other']}--{params['path']}",
+            result["diff"] or "(no differences)\n",
+        )
+    except (OSError, AgentlsError) as exc:
+        raise JsonRpcException(f"cannot write the comparison: {exc}", code=REFUSED) from exc
     shown = await ls.window_show_document_async(
         types.ShowDocumentParams(uri=uris.from_fs_path(str(target)) or str(target), take_focus=True)
     )
     return {"ok": bool(shown and shown.success), "path": str(target), "diff": result["diff"]}
+
+
+def _write_compare(common_dir: Path, label: str, text: str) -> Path:
+    """Write TEXT to `<common>/agentls/tmp/compare/LABEL.diff` without following any link.
+
+    The folders are made (or checked) private and not symlinks; the file is written
+    to a fresh temporary file and renamed over the target, so a symlink planted at
+    the target is replaced, never written through.
+    """
+    from agentls.engine.guard import make_private_dir
+
+    folder = common_dir / "agentls"
+    for part in ("tmp", "compare"):
+        folder = folder / part
+        make_private_dir(folder)
+    name = label.replace("/", "__").replace("\0", "_")  # one file name, never a path
+    name = name.encode("utf-8", "replace").decode("utf-8")[:180] + ".diff"
+    target = folder / name
+    fd, temp = tempfile.mkstemp(prefix=".compare-", suffix=".diff", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as out:
+            out.write(text)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return target
 
 
 def serve(host: str | None = None, port: int | None = None, *, verbose: bool = False) -> None:
@@ -577,6 +646,7 @@ def serve(host: str | None = None, port: int | None = None, *, verbose: bool = F
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
     logging.getLogger("agentls").setLevel(logging.DEBUG if verbose else logging.INFO)
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(framing.QuietDeserializeErrors())
     if host is not None and port is not None:
         server.start_tcp(host, port)
     else:

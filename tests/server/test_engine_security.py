@@ -175,13 +175,13 @@ FORGED_ENGINE = textwrap.dedent(
     server.listen(1)
     print("ready", flush=True)
     conn, _ = server.accept()
-    conn.sendall(b'{"id":1,"result":{"sessions":[],"forged":true}}\\n')
     conn.settimeout(3)
     received = b""
     try:
+        conn.sendall(b'{"id":1,"result":{"sessions":[],"forged":true}}\\n')
         while chunk := conn.recv(4096):
             received += chunk
-    except OSError:
+    except OSError:  # the client hung up on it
         pass
     print(len(received), flush=True)
     """
