@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import sys
 from pathlib import Path
 
 # The most agentls reads of one file into memory. Larger files are still analysed:
@@ -54,17 +55,22 @@ def _check(path: Path, info: os.stat_result, limit: int) -> None:
 
 
 def read_regular(
-    path: str | Path, *, limit: int | None = None, follow_symlinks: bool = True
+    path: str | Path,
+    *,
+    limit: int | None = None,
+    follow_symlinks: bool = True,
+    head: bool = False,
 ) -> bytes:
     """The bytes of PATH when it is a regular file of at most LIMIT (MAX_FILE_BYTES) bytes.
 
     Raises FileNotFoundError (and other OSErrors) like open(), NotARegularFile or
     FileTooLarge otherwise. Without FOLLOW_SYMLINKS a symlink at PATH is refused.
+    HEAD reads the first LIMIT bytes of a larger file instead of refusing it.
     """
     path = Path(path)
     limit = MAX_FILE_BYTES if limit is None else limit
     info = os.stat(path, follow_symlinks=follow_symlinks)
-    _check(path, info, limit)
+    _check(path, info, sys.maxsize if head else limit)
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     if not follow_symlinks:
         flags |= os.O_NOFOLLOW
@@ -75,13 +81,16 @@ def read_regular(
             raise NotARegularFile(f"{path} is a symlink; agentls does not follow it") from exc
         raise
     try:
-        _check(path, os.fstat(fd), limit)  # swapped since the stat above?
+        _check(path, os.fstat(fd), sys.maxsize if head else limit)  # swapped since the stat?
         chunks: list[bytes] = []
         size = 0
-        while chunk := os.read(fd, 1 << 20):
+        while chunk := os.read(fd, min(1 << 20, limit + 1 - size)):
             size += len(chunk)
-            if size > limit:  # it grew while being read
-                raise FileTooLarge(f"{path} is larger than {limit} bytes")
+            if size > limit:
+                if head:
+                    chunks.append(chunk[: len(chunk) - (size - limit)])
+                    break
+                raise FileTooLarge(f"{path} is larger than {limit} bytes")  # it grew
             chunks.append(chunk)
         return b"".join(chunks)
     finally:

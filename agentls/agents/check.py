@@ -33,6 +33,7 @@ from agentls.changes import (
 )
 from agentls.claims import glob_matches, matching_claim
 from agentls.errors import AgentlsError
+from agentls.files import read_regular
 from agentls.git.filters import WorktreeFilters
 from agentls.git.merge import MergeTree
 from agentls.git.repo import Repository, find_repository
@@ -214,11 +215,13 @@ def _handoff(session: Session) -> list[str]:
 
     agentls's generated section is left out: it is agentls talking, not the session.
     """
-    try:
-        with open(session.path / HANDOFF, encoding="utf-8", errors="replace") as handle:
-            text = handle.read(HANDOFF_BYTES)
+    try:  # a regular file of the worktree only: a FIFO would hang the hook, a link leak
+        data = read_regular(
+            session.path / HANDOFF, limit=HANDOFF_BYTES, follow_symlinks=False, head=True
+        )
     except OSError:
         return []
+    text = data.decode("utf-8", errors="replace")
     lines = []
     for line in own_notes(text).splitlines():
         stripped = line.strip()
