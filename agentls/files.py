@@ -81,17 +81,17 @@ def read_regular(
             raise NotARegularFile(f"{path} is a symlink; agentls does not follow it") from exc
         raise
     try:
-        _check(path, os.fstat(fd), sys.maxsize if head else limit)  # swapped since the stat?
-        chunks: list[bytes] = []
-        size = 0
-        while chunk := os.read(fd, min(1 << 20, limit + 1 - size)):
-            size += len(chunk)
-            if size > limit:
-                if head:
-                    chunks.append(chunk[: len(chunk) - (size - limit)])
-                    break
-                raise FileTooLarge(f"{path} is larger than {limit} bytes")  # it grew
+        info = os.fstat(fd)
+        _check(path, info, sys.maxsize if head else limit)  # swapped since the stat above?
+        cap = limit if head else limit + 1  # one byte past the limit tells it grew
+        # One read for a file that does not change (like FileIO.readall), then EOF.
+        chunks = [os.read(fd, min(info.st_size + 1, cap))]
+        size = len(chunks[0])
+        while size < cap and (chunk := os.read(fd, min(1 << 20, cap - size))):
             chunks.append(chunk)
-        return b"".join(chunks)
+            size += len(chunk)
+        if size > limit:
+            raise FileTooLarge(f"{path} is larger than {limit} bytes")  # it grew
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
     finally:
         os.close(fd)
