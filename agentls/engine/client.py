@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import socket
 import threading
 from collections.abc import Callable
@@ -163,9 +164,13 @@ def connect(
     """
     path = socket_path(Path(common_dir))
     try:
-        check_private_dir(path.parent, strict_mode=False)
+        os.lstat(path)
+    except OSError:
+        return None  # no socket (or none this user can reach): no engine to trust or not
+    try:
+        check_private_dir(path.parent)
     except FileNotFoundError:
-        return None  # no folder, no engine
+        return None
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(timeout)
     try:
@@ -174,8 +179,7 @@ def connect(
         sock.close()
         return None
     try:
-        check_private_dir(path.parent)
-        check_socket_file(path)
+        check_socket_file(path)  # the one connected to, unless swapped: then the peer check
         if not same_user(sock):
             raise UnsafeEngineError(
                 f"the process listening on {path} runs as another user",

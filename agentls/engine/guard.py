@@ -7,7 +7,8 @@ choosing (prompt injection), or receive unsaved buffers. So:
 - every folder holding a socket is a real directory (not a symlink), owned by this
   user and writable by nobody else; the engine creates it 0700, and tightens its
   own state folder to 0700, before it binds;
-- every client checks that folder and the socket file before trusting what answers;
+- a client that finds a socket checks that folder and the socket file before
+  trusting what answers (none there: no engine, nothing to trust);
 - both ends check the other process's uid on the connected socket (SO_PEERCRED on
   Linux, LOCAL_PEERCRED on macOS/BSD): an engine drops a foreign client before
   reading a byte, a client refuses a foreign engine before sending one.
@@ -38,12 +39,8 @@ def _owner_hint(path: Path) -> str:
     )
 
 
-def check_private_dir(folder: Path, *, strict_mode: bool = True) -> None:
-    """Raise UnsafeEngineError unless FOLDER is a real directory only this user can change.
-
-    STRICT_MODE also refuses a folder writable by group or others; a client that has
-    not found a socket yet checks owner and type only (the engine tightens the mode).
-    """
+def check_private_dir(folder: Path) -> None:
+    """Raise UnsafeEngineError unless FOLDER is a real directory only this user can change."""
     info = os.lstat(folder)
     if stat.S_ISLNK(info.st_mode):
         raise UnsafeEngineError(f"the agentls folder {folder} is a symlink", _owner_hint(folder))
@@ -55,7 +52,7 @@ def check_private_dir(folder: Path, *, strict_mode: bool = True) -> None:
             f"(uid {os.getuid()})",
             _owner_hint(folder),
         )
-    if strict_mode and info.st_mode & 0o022:
+    if info.st_mode & 0o022:
         raise UnsafeEngineError(
             f"the agentls folder {folder} can be written by other users "
             f"(mode {stat.S_IMODE(info.st_mode):o})",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from agentls.engine.client import EngineClient, Listener, connect
 from agentls.engine.guard import make_private_dir
-from agentls.engine.paths import log_path
+from agentls.engine.paths import log_path, socket_path
 from agentls.engine.protocol import EngineError
 
 MAX_LOG_BYTES = 1 << 20  # past this, a starting engine moves the log to engine.log.1
@@ -44,6 +44,9 @@ def start_engine(common_dir: Path) -> None:
     """Start a detached engine for COMMON_DIR (it exits at once if one already runs)."""
     log = log_path(common_dir)
     make_private_dir(log.parent)
+    # Here, not only in the engine: a folder another user planted is refused at once,
+    # with the reason, instead of an engine that never comes up.
+    make_private_dir(socket_path(common_dir).parent)
     rotate_log(log)
     with open(log, "ab") as stderr:
         # Its own session: closing the editor's terminal or process group leaves it alone.

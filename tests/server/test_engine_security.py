@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -127,8 +128,27 @@ def test_a_loose_folder_of_ours_is_tightened_before_binding(long_repo: tuple[Rep
         client.close()
 
 
+def _status(repo: Repo) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "agentls", "-C", str(repo.main), "status"],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=60,
+    )
+
+
+def _plant_socket(path: Path) -> None:
+    """A socket file at PATH with nothing listening (what a crashed engine leaves)."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(str(path))
+    sock.close()
+
+
 @as_root
 def test_a_folder_planted_by_another_user_is_never_used(long_repo: tuple[Repo, Path]) -> None:
+    from agentls.engine.spawn import attach
+
     repo, folder = long_repo
     folder.mkdir(mode=0o777)
     folder.chmod(0o777)
@@ -138,20 +158,23 @@ def test_a_folder_planted_by_another_user_is_never_used(long_repo: tuple[Repo, P
     assert f"belongs to uid {OTHER_UID}" in error and "will not use it" in error, error
     assert list(folder.iterdir()) == []  # no socket was put in it
     assert folder.stat().st_uid == OTHER_UID  # and nothing was changed
+    # A window refuses at once, saying why, instead of waiting for an engine.
+    with pytest.raises(UnsafeEngineError, match=f"belongs to uid {OTHER_UID}"):
+        attach(common, timeout=5)
+    # Nothing listens there: the CLI analyses in its own process.
+    assert connect(common) is None
+    assert _status(repo).returncode == 0
+    # Once a socket is in it, clients refuse it, and say so.
+    _plant_socket(socket_path(common))
     with pytest.raises(UnsafeEngineError, match=f"belongs to uid {OTHER_UID}"):
         connect(common)
-    # The CLI says so instead of talking to whatever listens there.
-    status = subprocess.run(
-        [sys.executable, "-m", "agentls", "-C", str(repo.main), "status"],
-        capture_output=True,
-        text=True,
-        env=_env(),
-        timeout=60,
-    )
+    status = _status(repo)
     assert status.returncode == 2 and f"belongs to uid {OTHER_UID}" in status.stderr, status
 
 
 def test_a_symlinked_folder_is_never_used(long_repo: tuple[Repo, Path], tmp_path: Path) -> None:
+    from agentls.engine.spawn import attach
+
     repo, folder = long_repo
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir(mode=0o700)
@@ -160,6 +183,9 @@ def test_a_symlinked_folder_is_never_used(long_repo: tuple[Repo, Path], tmp_path
     error = _refused_engine(common)
     assert "is a symlink" in error, error
     assert list(elsewhere.iterdir()) == []
+    with pytest.raises(UnsafeEngineError, match="is a symlink"):
+        attach(common, timeout=5)
+    _plant_socket(socket_path(common))  # lands in ELSEWHERE, through the link
     with pytest.raises(UnsafeEngineError, match="is a symlink"):
         connect(common)
 
