@@ -301,10 +301,19 @@ async def test_odd_uris_are_ignored(repo: Repo, windows) -> None:
                 )
             )
         )
-    # A buffer holding a lone surrogate (no file can) is forwarded as "?"; nothing breaks.
+    # A buffer holding a lone surrogate (no file can) is forwarded as the editor would
+    # save it ("?"), so the engine counts the unsaved edit instead of failing on it.
     window.open(repo.main / "f.txt", numbered(5) + "\ud800\n")
-    result = await asyncio.wait_for(window.command("agentls.sessions", {}), 15)
-    assert result["self"] is not None
+
+    async def edited() -> bool:
+        result = await asyncio.wait_for(window.command("agentls.sessions", {}), 15)
+        me = next(s for s in result["report"]["sessions"] if s["name"] == result["self"])
+        return "f.txt" in me["changed"]
+
+    end = asyncio.get_running_loop().time() + 20
+    while not await edited():
+        assert asyncio.get_running_loop().time() < end, "the unsaved buffer never counted"
+        await asyncio.sleep(0.1)
     with pytest.raises(JsonRpcException) as refused:
         await window.command("agentls.compare", {"path": "f.txt", "session": "x\x00", "other": "y"})
     assert refused.value.code == INVALID_PARAMS
