@@ -41,6 +41,8 @@ SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
     },
     "agentls.session.landAll": {},
     "agentls.session.remove": {"session": (STR, True), "force": (BOOL, False)},
+    "agentls.session.restore": {"session": (STR, True), "backup": (STR, False)},
+    "agentls.session.recover": {},
 }
 
 LIFECYCLE_COMMANDS = tuple(c for c in SCHEMAS if c.startswith("agentls.session."))
@@ -176,6 +178,10 @@ def run_command(ws: Any, params: dict[str, Any], progress: Progress | None = Non
         )
     elif verb == "landAll":
         result = need("land_all")(ws, progress=report)
+    elif verb == "restore":
+        result = need("restore_session")(ws, args["session"], args.get("backup"))
+    elif verb == "recover":
+        result = {"ok": True, "recovered": need("recover")(ws)}
     else:
         result = need("remove_session")(ws, args["session"], force=args.get("force", False))
     if isinstance(result, dict):
