@@ -4,6 +4,7 @@
 -- The plugin's own repository lookup (cached) and default settings: one home each.
 local repository = require('agentls.git').repository
 local settings = vim.deepcopy(require('agentls.config').defaults.settings)
+local client_mod = require('agentls.client')
 
 local function common_dir(client)
   local root = client.config.root_dir
@@ -34,10 +35,11 @@ return {
     local ours = repository(config.root_dir)
     return theirs ~= nil and ours ~= nil and theirs == ours.common_dir
   end,
-  init_options = settings,
+  -- `operations`: this client handles agentls/operationFinished itself.
+  init_options = client_mod.init_options(settings),
   settings = { agentls = settings },
-  handlers = (function()
-    local ok, client = pcall(require, 'agentls.client')
-    return ok and client.handlers or nil
-  end)(),
+  handlers = client_mod.handlers,
+  -- The code actions' commands, so their outcome shows (agentls.code_actions).
+  commands = require('agentls.code_actions').commands,
+  on_exit = client_mod.on_exit,
 }

@@ -1,4 +1,5 @@
--- :AgentLS only; everything else loads on first use (require('agentls').setup() starts the client).
+-- :AgentLS and the <Plug>(agentls-*) mappings only; everything else loads on
+-- first use (require('agentls').setup() starts the client).
 if vim.g.loaded_agentls then
   return
 end
@@ -14,8 +15,29 @@ vim.api.nvim_create_user_command('AgentLS', function(opts)
 end, {
   nargs = '*',
   bang = true,
-  desc = 'agentls: status, new, fork, rename, claim, release, priority, handoff, land, land-all, overlaps, refresh',
+  desc = 'agentls: sessions, new, fork, rename, claim, release, priority, handoff, land, land-all, remove, restore, recover, open, cd, overlaps, refresh, restart, log',
   complete = function(arglead, cmdline)
     return require('agentls').complete(arglead, cmdline)
   end,
 })
+
+-- In the sessions buffer these act on the session under the cursor; elsewhere on
+-- the current buffer's session. The sessions buffer maps its keys to them
+-- (option `mappings`); map them yourself anywhere, e.g.
+--   vim.keymap.set('n', '<leader>as', '<Plug>(agentls-sessions)')
+for _, action in ipairs({
+  'sessions', 'toggle', 'open-item', 'land', 'handoff', 'rename', 'claim', 'release',
+  'priority', 'remove', 'restore', 'new', 'fork', 'tab', 'tcd', 'refresh',
+  'next-session', 'previous-session', 'help', 'close',
+}) do
+  vim.keymap.set('n', '<Plug>(agentls-' .. action .. ')', function()
+    require('agentls.view').act((action:gsub('%-', '_')))
+  end, { silent = true, desc = 'agentls: ' .. action })
+end
+
+-- `:help agentls` works right after install: write doc/tags once when no plugin
+-- manager did (lazy.nvim and packer run :helptags; a runtimepath entry does not).
+local doc = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h:h') .. '/doc'
+if not vim.loop.fs_stat(doc .. '/tags') and vim.loop.fs_access(doc, 'W') then
+  pcall(vim.cmd, 'silent! helptags ' .. vim.fn.fnameescape(doc))
+end

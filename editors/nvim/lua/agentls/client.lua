@@ -14,11 +14,10 @@ local has_011 = vim.fn.has('nvim-0.11') == 1
 
 -- git common dir -> client id
 local by_repository = {}
--- progress token -> callback(value) for land and friends (a token we sent)
-local progress_listeners = {}
--- client id -> callback(value) while a command with progress runs: the server
--- may create its own token (window/workDoneProgress/create) instead of ours.
-local progress_by_client = {}
+-- client id -> the server's window/logMessage lines, newest last (:AgentLS log)
+local logs = {}
+local LOG_LINES = 2000
+local next_token = 0
 
 local function get_clients()
   if vim.lsp.get_clients then
@@ -71,10 +70,27 @@ function M.for_common_dir(common_dir)
   return nil
 end
 
-local function default_progress(err, result, ctx, handler_config)
-  local handler = vim.lsp.handlers['$/progress']
+local function default_handler(method, err, result, ctx, handler_config)
+  local handler = vim.lsp.handlers[method]
   if handler then
     return handler(err, result, ctx, handler_config)
+  end
+end
+
+--- The latest progress of an agentls operation, echoed in the command line when
+--- `progress` is on: one line, replaced by the next, never kept in :messages.
+local function echo_progress(result)
+  if not config.options.progress or type(result) ~= 'table' or type(result.value) ~= 'table' then
+    return
+  end
+  local value = result.value
+  local text = value.message
+  if value.kind == 'begin' then
+    text = value.title
+  end
+  if type(text) == 'string' and text ~= '' then
+    local percent = type(value.percentage) == 'number' and string.format(' (%d%%)', value.percentage) or ''
+    ui.echo((vim.startswith(text, 'agentls: ') and '' or 'agentls: ') .. text .. percent)
   end
 end
 
@@ -88,19 +104,34 @@ M.handlers = {
     end
     return vim.NIL
   end,
+  ['agentls/operationFinished'] = function(err, params, ctx)
+    return require('agentls.operations').finished(err, params, ctx)
+  end,
+  -- Progress goes to Neovim's own handler (vim.lsp.status(), LspProgress on 0.10+,
+  -- User LspProgressUpdate on 0.7-0.9: what fidget.nvim and statuslines read).
   ['$/progress'] = function(err, result, ctx, handler_config)
-    local listener = result and progress_listeners[result.token]
-    if listener then
-      listener(result.value or {})
-      return vim.NIL
+    local answer = default_handler('$/progress', err, result, ctx, handler_config)
+    pcall(echo_progress, result)
+    return answer
+  end,
+  ['window/logMessage'] = function(err, result, ctx, handler_config)
+    if type(result) == 'table' and result.message then
+      local lines = logs[ctx.client_id] or {}
+      logs[ctx.client_id] = lines
+      local kinds = { 'ERROR', 'WARN', 'INFO', 'LOG' }
+      table.insert(lines, string.format('%s [%s] %s', os.date('%H:%M:%S'), kinds[result.type] or 'LOG', result.message))
+      if #lines > LOG_LINES then
+        table.remove(lines, 1)
+      end
     end
-    listener = result and progress_by_client[ctx.client_id]
-    if listener then
-      listener(result.value or {})
-    end
-    return default_progress(err, result, ctx, handler_config)
+    return default_handler('window/logMessage', err, result, ctx, handler_config)
   end,
 }
+
+--- The server's log messages this Neovim received from a client.
+function M.log_lines(client_id)
+  return logs[client_id] or {}
+end
 
 local function on_exit(_, _, client_id)
   for dir, id in pairs(by_repository) do
@@ -109,7 +140,10 @@ local function on_exit(_, _, client_id)
     end
   end
   sessions.forget(client_id)
+  require('agentls.operations').forget(client_id)
 end
+
+M.on_exit = on_exit
 
 --- The client config for a repository.
 function M.make_config(repo)
@@ -119,12 +153,21 @@ function M.make_config(repo)
     cmd = config.cmd(),
     root_dir = repo.toplevel,
     agentls_common_dir = repo.common_dir,
-    init_options = options.settings,
+    init_options = M.init_options(options.settings),
     settings = { agentls = options.settings },
     handlers = M.handlers,
+    commands = require('agentls.code_actions').commands,
     on_exit = on_exit,
     on_attach = options.on_attach,
   }
+end
+
+--- initializationOptions: the settings, plus `operations = true`: this client
+--- handles agentls/operationFinished itself (no extra window/showMessage).
+function M.init_options(settings)
+  local options = vim.deepcopy(settings)
+  options.operations = true
+  return options
 end
 
 --- Starts the repository's client (without attaching any buffer) and returns its id.
@@ -134,12 +177,13 @@ function M.start(repo)
     return existing.id
   end
   if vim.fn.executable(config.cmd()[1]) ~= 1 then
-    ui.notify_once(
-      string.format('server command %q not found; install agentls or set cmd in setup()', config.cmd()[1]),
-      vim.log.levels.ERROR
-    )
+    -- One short warning once Neovim is up: never an error with a hit-enter prompt
+    -- while it starts (0.7 shows stacked startup messages that way).
+    M.problem = string.format('server command %q not found', config.cmd()[1])
+    ui.notify_after_startup(M.problem .. '; see :checkhealth agentls', vim.log.levels.WARN)
     return nil
   end
+  M.problem = nil
   local conf = M.make_config(repo)
   local id
   if has_011 then
@@ -194,40 +238,44 @@ function M.resolve(bufnr)
   return client
 end
 
-local function advertised(client, command)
+--- Whether the server offers a command (older servers lack some).
+function M.advertised(client, command)
   local provider = client.server_capabilities and client.server_capabilities.executeCommandProvider
   return type(provider) == 'table' and vim.tbl_contains(provider.commands or {}, command)
 end
 
+-- Commands that may run long: they get a progress token, and a server may answer
+-- them with an operation id and finish later (agentls.operations).
+local LONG = {
+  ['agentls.session.land'] = true,
+  ['agentls.session.landAll'] = true,
+  ['agentls.session.new'] = true,
+  ['agentls.session.fork'] = true,
+}
+
 --- Runs `workspace/executeCommand` with ONE object argument and calls
---- callback(err, result). `on_progress(value)` receives $/progress values.
-function M.execute(client, command, argument, callback, on_progress)
-  local token
-  if on_progress then
-    token = string.format('agentls-%d-%d', vim.loop.hrtime(), math.random(1e6))
-    progress_listeners[token] = on_progress
-    progress_by_client[client.id] = on_progress
-  end
-  local function handler(err, result)
-    if token then
-      progress_listeners[token] = nil
-      if progress_by_client[client.id] == on_progress then
-        progress_by_client[client.id] = nil
-      end
-    end
-    callback(err, result)
-  end
+--- callback(err, result) with the command's result: for a long operation, the
+--- result its end carries, whether the server answered at once or at the end.
+function M.execute(client, command, argument, callback)
   -- An empty Lua table would encode as a JSON array; the server wants an object.
   if argument == nil or next(argument) == nil then
     argument = vim.empty_dict()
   end
-  local arguments = { argument }
-  local function send()
-    if has_011 and client.exec_cmd and not token and advertised(client, command) then
-      client:exec_cmd({ title = command, command = command, arguments = arguments }, {}, handler)
-      return
+  local params = { command = command, arguments = { argument } }
+  local long = LONG[command] and not (type(argument) == 'table' and argument.dryRun)
+  if long then
+    next_token = next_token + 1
+    params.workDoneToken = string.format('agentls-nvim-%d-%d', vim.fn.getpid(), next_token)
+  end
+  local function handler(err, result)
+    if not err and long and require('agentls.operations').is_started(result) then
+      return require('agentls.operations').wait(client.id, result, callback)
     end
-    local params = { command = command, arguments = arguments, workDoneToken = token }
+    callback(err, result)
+  end
+  local function send()
+    -- A plain request, never client:exec_cmd: our own client-side commands (code
+    -- actions) would catch it.
     local ok
     if has_011 then
       ok = client:request('workspace/executeCommand', params, handler)
@@ -235,7 +283,7 @@ function M.execute(client, command, argument, callback, on_progress)
       ok = client.request('workspace/executeCommand', params, handler)
     end
     if not ok then
-      handler({ code = -32603, message = 'the agentls server is not running' }, nil)
+      handler({ code = -32603, message = 'the agentls server is not running (:AgentLS restart)' }, nil)
     end
   end
   if client.initialized then
@@ -248,7 +296,7 @@ function M.execute(client, command, argument, callback, on_progress)
     if waited and client.initialized then
       send()
     else
-      handler({ code = -32603, message = 'the agentls server did not finish starting' }, nil)
+      handler({ code = -32603, message = 'the agentls server did not finish starting (:AgentLS log)' }, nil)
     end
   end
 end
@@ -269,5 +317,88 @@ end
 
 --- All running agentls clients.
 M.clients = get_clients
+
+--- Buffers a client is attached to.
+function M.buffers(client)
+  local found = {}
+  for bufnr in pairs(client.attached_buffers or {}) do
+    if vim.api.nvim_buf_is_valid(bufnr) then
+      table.insert(found, bufnr)
+    end
+  end
+  table.sort(found)
+  return found
+end
+
+local function stop(client, force)
+  if has_011 then
+    client:stop(force)
+  else
+    client.stop(force)
+  end
+end
+
+--- Whether the client came from `vim.lsp.enable('agentls')` (lsp/agentls.lua)
+--- rather than setup(): a restart starts it the same way.
+local function enabled_route()
+  return vim.lsp.is_enabled ~= nil and vim.lsp.is_enabled(M.NAME)
+end
+
+local function reattach(bufnr)
+  if enabled_route() then
+    -- Only the vim.lsp.enable autocommand, not every FileType handler.
+    pcall(vim.api.nvim_exec_autocmds, 'FileType', { group = 'nvim.lsp.enable', buffer = bufnr, modeline = false })
+  else
+    M.attach(bufnr)
+  end
+end
+
+--- Stops the clients of a repository (all agentls clients when `common_dir` is
+--- nil), waits for them to exit, and starts them again for the same buffers:
+--- after installing agentls, changing `cmd`, or when the server misbehaves.
+--- Without a running client it attaches every loaded buffer. Returns the number
+--- of buffers attached again.
+function M.restart(common_dir)
+  local old, buffers = {}, {}
+  for _, client in ipairs(get_clients()) do
+    if common_dir == nil or common_dir_of(client) == common_dir then
+      table.insert(old, client)
+      vim.list_extend(buffers, M.buffers(client))
+    end
+  end
+  for _, client in ipairs(old) do
+    stop(client)
+  end
+  local function all_stopped()
+    for _, client in ipairs(old) do
+      if alive(client) then
+        return false
+      end
+    end
+    return true
+  end
+  if not vim.wait(5000, all_stopped, 50) then
+    for _, client in ipairs(old) do
+      stop(client, true)
+    end
+    vim.wait(3000, all_stopped, 50)
+  end
+  for _, client in ipairs(old) do
+    on_exit(nil, nil, client.id)
+  end
+  git.clear_cache()
+  ui.forget_once()
+  if #old == 0 then
+    for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+      if vim.api.nvim_buf_is_loaded(bufnr) then
+        table.insert(buffers, bufnr)
+      end
+    end
+  end
+  for _, bufnr in ipairs(buffers) do
+    reattach(bufnr)
+  end
+  return #buffers
+end
 
 return M

@@ -10,8 +10,37 @@ M.defaults = {
   autostart = true,
   -- Called as on_attach(client, bufnr) after the client attaches to a buffer.
   on_attach = nil,
-  -- Show land progress as messages.
+  -- Echo the latest progress of a land, land-all, new or fork in the command line
+  -- (one line, not kept in :messages). Progress always reaches vim.lsp.status(),
+  -- LspProgress (0.10+) and User LspProgressUpdate (0.7-0.9): turn this off when
+  -- fidget.nvim or a statusline shows it.
   progress = true,
+  -- After :AgentLS new / fork (or bringing a session back): "ask" whether to open
+  -- the new worktree, "tab" (a new tab, :tcd there), "tcd" (this tab), or false.
+  open_new = 'ask',
+  -- Keys of the sessions buffer (:AgentLS), each mapped to <Plug>(agentls-NAME).
+  -- A key may be a list; false leaves the action unmapped.
+  mappings = {
+    toggle = { '=', '<Tab>' },
+    open_item = '<CR>',
+    land = 'L',
+    handoff = 'H',
+    rename = 'R',
+    claim = 'c',
+    release = 'C',
+    priority = 'p',
+    remove = 'X',
+    restore = 'u',
+    new = 'n',
+    fork = 'f',
+    tab = 'O',
+    tcd = 'D',
+    refresh = '<C-r>',
+    next_session = ']]',
+    previous_session = '[[',
+    help = 'g?',
+    close = 'q',
+  },
   settings = {
     severity = {
       conflict = 'warning',
@@ -38,6 +67,8 @@ local function problems(opts)
     autostart = 'boolean',
     on_attach = 'function',
     progress = 'boolean',
+    open_new = 'any',
+    mappings = 'table',
     settings = 'table',
   }
   for name, value in pairs(opts) do
@@ -45,8 +76,21 @@ local function problems(opts)
     if not expected then
       return string.format('unknown option %q', tostring(name))
     end
-    if type(value) ~= expected then
+    if expected ~= 'any' and type(value) ~= expected then
       return string.format('%s: expected %s, got %s', name, expected, type(value))
+    end
+  end
+  local open_new = opts.open_new
+  if open_new ~= nil and open_new ~= false and open_new ~= 'ask' and open_new ~= 'tab' and open_new ~= 'tcd' then
+    return string.format('open_new: expected "ask", "tab", "tcd" or false, got %s', vim.inspect(open_new))
+  end
+  for action, key in pairs(opts.mappings or {}) do
+    if M.defaults.mappings[action] == nil then
+      return string.format('mappings: unknown action %q (known: %s)', tostring(action), table.concat(M.actions(), ', '))
+    end
+    local ok = key == false or type(key) == 'string' or (type(key) == 'table' and #key > 0)
+    if not ok then
+      return string.format('mappings.%s: expected a key, a list of keys or false', action)
     end
   end
   if opts.cmd ~= nil and (#opts.cmd == 0 or type(opts.cmd[1]) ~= 'string') then
@@ -71,6 +115,13 @@ local function problems(opts)
   return nil
 end
 
+--- Names of the sessions buffer's actions, sorted.
+function M.actions()
+  local names = vim.tbl_keys(M.defaults.mappings)
+  table.sort(names)
+  return names
+end
+
 --- Merges `opts` over the defaults. Raises a readable error for bad options
 --- and leaves the previous options in place.
 function M.set(opts)
@@ -79,7 +130,10 @@ function M.set(opts)
   if problem then
     error('agentls.setup: ' .. problem, 0)
   end
+  local mappings = vim.tbl_extend('force', vim.deepcopy(M.defaults.mappings), opts.mappings or {})
   M.options = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts)
+  M.options.mappings = mappings -- a list of keys replaces the default list
+  M.configured = true
   return M.options
 end
 

@@ -71,6 +71,29 @@ function M.clear_cache()
   cache = {}
 end
 
+local BACKUPS = 'refs/agentls/backup/'
+
+--- agentls's backup refs (what `remove`, `land` and `restore` keep), by session
+--- name, oldest first: { name = { { ref = ..., stamp = ... }, ... } }. Read-only.
+function M.backups(cwd)
+  local lines = M.run({ 'for-each-ref', '--format=%(refname)', BACKUPS }, cwd) or {}
+  local found = {}
+  for _, ref in ipairs(lines) do
+    local rest = ref:sub(#BACKUPS + 1)
+    local name, stamp = rest:match('^(.+)/([^/]+)$')
+    if name then
+      found[name] = found[name] or {}
+      table.insert(found[name], { ref = ref, stamp = stamp })
+    end
+  end
+  for _, refs in pairs(found) do
+    table.sort(refs, function(a, b)
+      return a.ref < b.ref
+    end)
+  end
+  return found
+end
+
 --- git's version as { major, minor, patch } or nil.
 function M.version()
   local lines = M.run({ '--version' })

@@ -85,15 +85,71 @@ local function probe_server(cmd, root)
   return true, name
 end
 
-local function check_server(repo)
-  local config = require('agentls.config')
-  local cmd = config.cmd()
+--- How the user starts agentls: "enable" (vim.lsp.enable('agentls') on 0.11+,
+--- configured with vim.lsp.config), "setup" (require('agentls').setup()), or nil.
+local function route()
+  if vim.lsp.is_enabled and vim.lsp.is_enabled('agentls') then
+    return 'enable'
+  end
+  if require('agentls.config').configured then
+    return 'setup'
+  end
+  return nil
+end
+
+--- The server command of that route.
+local function route_cmd(how)
+  if how == 'enable' then
+    local resolved = vim.lsp.config and vim.lsp.config.agentls
+    if resolved and type(resolved.cmd) == 'table' then
+      return resolved.cmd
+    end
+  end
+  return require('agentls.config').cmd()
+end
+
+--- Where to set the server command, in the words of the route taken.
+local function cmd_advice(how, cmd)
+  local example = "{ '/path/to/agentls', 'serve' }"
+  if how == 'enable' then
+    return {
+      'pipx install agentls (or put a virtual environment\'s bin/ on $PATH), then :AgentLS restart',
+      string.format("or point vim.lsp.config at it: vim.lsp.config('agentls', { cmd = %s })", example),
+    }
+  end
+  return {
+    'pipx install agentls (or put a virtual environment\'s bin/ on $PATH), then :AgentLS restart',
+    string.format("or point setup() at it: require('agentls').setup({ cmd = %s })", example),
+    string.format('(now: %s)', table.concat(cmd, ' ')),
+  }
+end
+
+local function check_route()
+  local how = route()
+  if how == 'enable' then
+    ok("started by vim.lsp.enable('agentls') (lsp/agentls.lua, settings through vim.lsp.config)")
+    if require('agentls.config').configured then
+      warn('require(\'agentls\').setup() was called too', {
+        'use one route: setup() starts its own client for buffers vim.lsp.enable already serves',
+        "keep vim.lsp.enable('agentls') and drop setup(), or the other way round",
+      })
+    end
+  elseif how == 'setup' then
+    ok("started by require('agentls').setup()")
+  else
+    warn('agentls is not set up, so no buffer attaches', {
+      vim.fn.has('nvim-0.11') == 1 and "add vim.lsp.enable('agentls') (or require('agentls').setup()) to your config"
+        or "add require('agentls').setup() to your config",
+    })
+  end
+  return how
+end
+
+local function check_server(repo, how)
+  local cmd = route_cmd(how)
   local exe = vim.fn.exepath(cmd[1])
   if exe == '' then
-    fail(
-      string.format('server command %q not found', cmd[1]),
-      { 'pip install agentls (or pipx), or set cmd in require("agentls").setup({ cmd = {...} })' }
-    )
+    fail(string.format('server command %q not found', cmd[1]), cmd_advice(how, cmd))
     return nil
   end
   ok(string.format('server command: %s (%s)', table.concat(cmd, ' '), exe))
@@ -107,7 +163,10 @@ local function check_server(repo)
   if started then
     ok('server starts and answers initialize' .. (detail and (' (' .. detail .. ')') or ''))
   else
-    fail('server did not start: ' .. tostring(detail), { 'run `' .. table.concat(cmd, ' ') .. '` in a terminal to see why' })
+    fail('server did not start: ' .. tostring(detail), {
+      'run `' .. table.concat(cmd, ' ') .. '` in a terminal to see why',
+      ':AgentLS log shows what it said',
+    })
   end
   return nil
 end
@@ -146,8 +205,13 @@ local function check_repository()
   return repo
 end
 
-local function check_trunk(repo, client)
+local function check_trunk(repo, client, how)
   local configured = require('agentls.config').options.settings.trunk
+  if how == 'enable' then
+    local resolved = vim.lsp.config and vim.lsp.config.agentls or {}
+    local settings = type(resolved.settings) == 'table' and resolved.settings.agentls or {}
+    configured = type(settings) == 'table' and settings.trunk or nil
+  end
   if client then
     local err, answer = require('agentls.client').execute_sync(client, 'agentls.sessions', {}, 15000)
     local trunk = not err and answer and answer.report and answer.report.trunk
@@ -160,7 +224,10 @@ local function check_trunk(repo, client)
   if branch then
     ok('trunk: ' .. branch .. (configured and ' (configured)' or ''))
   else
-    fail('no trunk found (no origin/HEAD, main or master)', { 'set settings.trunk in setup()' })
+    fail('no trunk found (no origin/HEAD, main or master)', {
+      how == 'enable' and "set it: vim.lsp.config('agentls', { settings = { agentls = { trunk = 'develop' } } })"
+        or "set it: require('agentls').setup({ settings = { trunk = 'develop' } })",
+    })
   end
 end
 
@@ -203,9 +270,10 @@ function M.check()
   start('agentls: repository')
   local repo = check_repository()
   start('agentls: server')
-  local client = check_server(repo)
+  local how = check_route()
+  local client = check_server(repo, how)
   if repo then
-    check_trunk(repo, client)
+    check_trunk(repo, client, how)
   end
   start('agentls: file watching')
   check_inotify()

@@ -51,7 +51,8 @@ function M.complete(arglead, cmdline)
 end
 
 --- Runs an `agentls.*` server command for the current buffer's repository and
---- calls `callback(err, result)`; for scripts and mappings.
+--- calls `callback(err, result)`; for scripts and mappings. A long operation
+--- (land, land-all, new, fork) calls back when it ends.
 function M.execute(command, argument, callback)
   local client_mod = require('agentls.client')
   local client, err = client_mod.resolve(0)
@@ -61,28 +62,72 @@ function M.execute(command, argument, callback)
   client_mod.execute(client, command, argument, callback)
 end
 
---- Session and collision count of the current buffer for a statusline, e.g.
---- "billing !2" or "billing"; "" outside agentls repositories. Cheap: reads
---- what the server last pushed, never asks it.
-function M.statusline(bufnr)
-  local ok, text = pcall(function()
+--- Distinct collisions among a buffer's agentls diagnostics: one per kind and
+--- other session (a conflict on two ranges is one collision).
+local function buffer_collisions(bufnr)
+  local seen, count = {}, 0
+  for _, diagnostic in ipairs(vim.diagnostic.get(bufnr)) do
+    if diagnostic.source == 'agentls' then
+      local lsp = diagnostic.user_data and diagnostic.user_data.lsp or {}
+      local data = type(lsp.data) == 'table' and lsp.data or {}
+      local key = table.concat({
+        tostring(diagnostic.code or data.kind),
+        tostring(data.other or diagnostic.message),
+        tostring(data.via or ''),
+      }, '\0')
+      if not seen[key] then
+        seen[key] = true
+        count = count + 1
+      end
+    end
+  end
+  return count
+end
+
+--- This buffer's agentls status, cheaply (what the server last pushed, never a
+--- request): { session = name, buffer = collisions in this file, total =
+--- collisions of the session, counts = { kind = n } (the repository's) }, or nil
+--- outside agentls repositories.
+function M.status(bufnr)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  local ok, result = pcall(function()
     local git = require('agentls.git')
     local sessions = require('agentls.sessions')
     local client_mod = require('agentls.client')
-    local name = vim.api.nvim_buf_get_name(bufnr or 0)
-    local repo = git.repository(name ~= '' and name or vim.fn.getcwd())
+    local name = vim.api.nvim_buf_get_name(bufnr)
+    local where = name ~= '' and not name:match('^%a[%w+.-]*://') and name or vim.fn.getcwd()
+    local repo = git.repository(where)
     local client = repo and client_mod.for_common_dir(repo.common_dir)
     if not client then
-      return ''
+      return nil
     end
-    local session = sessions.session_of(client.id, name ~= '' and name or vim.fn.getcwd())
+    local session = sessions.session_of(client.id, where)
     if not session then
-      return ''
+      return nil
     end
-    local count = session.collisions or 0
-    return count > 0 and string.format('%s !%d', session.name, count) or session.name
+    local state = sessions.get(client.id) or {}
+    return {
+      session = session.name,
+      buffer = buffer_collisions(bufnr),
+      total = tonumber(session.collisions) or 0,
+      counts = state.counts or {},
+    }
   end)
-  return ok and text or ''
+  return ok and result or nil
+end
+
+--- For a statusline: the buffer's session, then "!{this buffer's collisions}/
+--- {the session's}" when the session has any, e.g. "billing !1/3", "billing
+--- !0/2", "billing"; "" outside agentls repositories.
+function M.statusline(bufnr)
+  local status = M.status(bufnr)
+  if not status then
+    return ''
+  end
+  if status.total == 0 and status.buffer == 0 then
+    return status.session
+  end
+  return string.format('%s !%d/%d', status.session, status.buffer, math.max(status.total, status.buffer))
 end
 
 return M

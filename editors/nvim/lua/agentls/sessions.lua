@@ -16,11 +16,21 @@ end
 -- client id -> { self = name|nil, sessions = { {name, path, branch, collisions, ...} }, counts, total }
 local by_client = {}
 
---- Stores an `agentls/sessionsChanged` notification's params.
-function M.update(client_id, params)
+--- Stores an `agentls/sessionsChanged` notification's params. Fields the
+--- notification lacks (an older server sends no claims) keep the values the
+--- last full report gave, as do the report's collisions and trunk.
+function M.update(client_id, params, report)
+  local previous = by_client[client_id]
+  local before = {}
+  for _, session in ipairs(previous and previous.sessions or {}) do
+    before[session.name] = session
+  end
   local sessions = {}
   for _, session in ipairs(params.sessions or {}) do
-    local entry = copy(session)
+    local entry = report and {} or copy(before[session.name] or {})
+    for key, value in pairs(session) do
+      entry[key] = value
+    end
     entry.realpath = session.path and git.realpath(session.path) or nil
     table.insert(sessions, entry)
   end
@@ -29,6 +39,8 @@ function M.update(client_id, params)
     sessions = sessions,
     counts = params.counts or {},
     total = params.total or 0,
+    report = report or (previous and previous.report) or nil,
+    updated = vim.loop.now(),
   }
 end
 
@@ -51,7 +63,7 @@ function M.update_from_report(client_id, answer)
     entry.collisions = collisions[session.name] or 0
     table.insert(sessions, entry)
   end
-  M.update(client_id, { self = answer.self, sessions = sessions, counts = counts, total = total })
+  M.update(client_id, { self = answer.self, sessions = sessions, counts = counts, total = total }, report)
 end
 
 function M.get(client_id)
@@ -79,6 +91,29 @@ function M.session_of(client_id, path)
     end
   end
   return best
+end
+
+--- The session called `name`, or nil.
+function M.find(client_id, name)
+  local state = by_client[client_id]
+  for _, session in ipairs(state and state.sessions or {}) do
+    if session.name == name then
+      return session
+    end
+  end
+  return nil
+end
+
+--- Collisions of the last full report that involve session `name`.
+function M.collisions_of(client_id, name)
+  local state = by_client[client_id]
+  local found = {}
+  for _, overlap in ipairs(state and state.report and state.report.overlaps or {}) do
+    if vim.tbl_contains(overlap.sessions or {}, name) then
+      table.insert(found, overlap)
+    end
+  end
+  return found
 end
 
 --- Session names known for a client (for completion and pickers).

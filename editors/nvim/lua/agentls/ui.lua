@@ -19,6 +19,30 @@ function M.notify_once(message, level)
   M.notify(message, level)
 end
 
+--- Forgets which once-only messages were shown (after a restart).
+function M.forget_once()
+  shown = {}
+end
+
+--- Shows a one-line message once, after Neovim has started: messages given while
+--- it starts stack up into a hit-enter prompt that looks like a crash (0.7).
+function M.notify_after_startup(message, level)
+  if shown[message] then
+    return
+  end
+  shown[message] = true
+  local function show()
+    vim.defer_fn(function()
+      M.notify(message, level)
+    end, 50)
+  end
+  if vim.v.vim_did_enter == 1 then
+    show()
+  else
+    vim.api.nvim_create_autocmd('VimEnter', { once = true, callback = show })
+  end
+end
+
 --- Opens (or reuses) a read-only scratch buffer called `name` in a split and
 --- fills it with `lines`. Returns the buffer number.
 function M.scratch(name, lines, filetype)
@@ -52,12 +76,36 @@ function M.lines(text)
   return vim.split(text or '', '\n', { plain = true })
 end
 
---- Describes a JSON-RPC error from the server in one line.
+--- Describes a refusal or JSON-RPC error from the server in one line, worded
+--- from its stable code (agentls.refusals); the code is the second value.
 function M.describe_error(err)
-  if type(err) ~= 'table' then
-    return tostring(err)
+  return require('agentls.refusals').describe(err)
+end
+
+--- Asks a question with vim.ui.select (so picker plugins show it) and calls
+--- `on_choice(index)` with the chosen index, or nil when dismissed.
+function M.choose(prompt, choices, on_choice)
+  vim.ui.select(choices, { prompt = prompt }, function(_, index)
+    on_choice(index)
+  end)
+end
+
+--- Asks a yes/no question; `on_yes()` runs only on "yes".
+function M.confirm(prompt, yes, on_yes)
+  M.choose(prompt, { yes, 'Cancel' }, function(index)
+    if index == 1 then
+      on_yes()
+    end
+  end)
+end
+
+--- Shows a transient line in the command line (not kept in :messages).
+function M.echo(text)
+  local width = math.max(vim.v.echospace or (vim.o.columns - 12), 20)
+  if #text > width then
+    text = text:sub(1, width - 1) .. '…'
   end
-  return err.message or vim.inspect(err)
+  pcall(vim.api.nvim_echo, { { text } }, false, {})
 end
 
 return M

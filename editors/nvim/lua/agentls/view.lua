@@ -1,0 +1,671 @@
+-- The sessions buffer (`:AgentLS`): every session with its role, priority,
+-- ahead/behind, changes, collisions and claims, one key per verb, refreshed
+-- whenever the server reports a change (fugitive's :Git and neogit's status are
+-- the model). Keys are <Plug>(agentls-NAME) mappings (config `mappings`).
+local M = {}
+
+local actions = require('agentls.actions')
+local client_mod = require('agentls.client')
+local config = require('agentls.config')
+local highlights = require('agentls.highlights')
+local sessions = require('agentls.sessions')
+local ui = require('agentls.ui')
+
+local NS = vim.api.nvim_create_namespace('agentls-sessions')
+
+-- bufnr -> { client_id, items = { [line] = item }, expanded = { [name] = true }, help = bool }
+local views = {}
+
+local function present(value)
+  return value ~= nil and value ~= vim.NIL and value ~= ''
+end
+
+local HELP = {
+  { 'toggle', 'show or hide the session\'s claims and collisions' },
+  { 'open_item', 'on a collision: open the file at its lines; on a session: toggle' },
+  { 'land', 'land the session (asks first, showing the plan)' },
+  { 'handoff', 'write the session\'s HANDOFF.md and open it' },
+  { 'rename', 'rename the session' },
+  { 'claim', 'claim globs for the session' },
+  { 'release', 'release the session\'s claims (asks before releasing all)' },
+  { 'priority', 'set the session\'s landing priority' },
+  { 'remove', 'remove the session (asks; a backup ref keeps its work)' },
+  { 'restore', 'restore the session (or bring a removed one back) from a backup' },
+  { 'new', 'create a session' },
+  { 'fork', 'fork the session as a research session' },
+  { 'tab', 'open the session\'s worktree in a new tab (:tcd there)' },
+  { 'tcd', ':tcd this tab to the session\'s worktree' },
+  { 'refresh', 're-read every worktree' },
+  { 'next_session', 'next session' },
+  { 'previous_session', 'previous session' },
+  { 'help', 'show or hide this help' },
+  { 'close', 'close this window' },
+}
+
+local function keys_of(action)
+  local key = config.options.mappings[action]
+  if key == false or key == nil then
+    return {}
+  end
+  return type(key) == 'table' and key or { key }
+end
+
+-- --- rendering ----------------------------------------------------------------------
+
+--- Lines are built from segments { text, group? }; the renderer joins them and
+--- places the highlights.
+local function builder()
+  local b = { lines = {}, marks = {}, items = {} }
+  function b.add(segments, item)
+    local text, col = '', 0
+    for _, segment in ipairs(segments) do
+      local piece = segment[1] or ''
+      if segment[2] and piece ~= '' then
+        table.insert(b.marks, { #b.lines, col, col + #piece, segment[2] })
+      end
+      text = text .. piece
+      col = col + #piece
+    end
+    table.insert(b.lines, text)
+    b.items[#b.lines] = item
+  end
+  return b
+end
+
+local function pad(text, width)
+  text = tostring(text)
+  return text .. string.rep(' ', math.max(width - vim.fn.strdisplaywidth(text), 0))
+end
+
+local function kind_counts(collisions)
+  local counts, order = {}, {}
+  for _, overlap in ipairs(collisions) do
+    if not counts[overlap.kind] then
+      counts[overlap.kind] = 0
+      table.insert(order, overlap.kind)
+    end
+    counts[overlap.kind] = counts[overlap.kind] + 1
+  end
+  return counts, order
+end
+
+local function lines_text(range)
+  if not range then
+    return ''
+  end
+  return range[1] == range[2] and string.format('line %d', range[1]) or string.format('lines %d-%d', range[1], range[2])
+end
+
+local function ranges_text(ranges)
+  local parts = {}
+  for _, range in ipairs(ranges or {}) do
+    table.insert(parts, lines_text(range))
+  end
+  return table.concat(parts, ', ')
+end
+
+local function session_row(b, session, widths, state, collisions)
+  local is_self = session.name == state.self
+  local segments = {
+    { is_self and '* ' or '  ', 'AgentlsSelf' },
+    { pad(session.name, widths.name), is_self and 'AgentlsSelf' or 'AgentlsSession' },
+    { '  ' },
+  }
+  if session.is_trunk then
+    table.insert(segments, { pad('trunk', 9), 'AgentlsTrunk' })
+    table.insert(segments, { pad(present(session.branch) and session.branch or 'detached', 6), 'AgentlsTrunk' })
+  else
+    table.insert(segments, { pad(session.role or 'code', 9), session.role == 'research' and 'AgentlsResearch' or 'AgentlsRole' })
+    table.insert(segments, { pad('p' .. tostring(session.priority or 0), 6), 'AgentlsPriority' })
+    table.insert(segments, { string.format('+%d', session.ahead or 0), (session.ahead or 0) > 0 and 'AgentlsAhead' or 'AgentlsClean' })
+    table.insert(segments, { ' ' })
+    table.insert(segments, { pad(string.format('-%d', session.behind or 0), 5), (session.behind or 0) > 0 and 'AgentlsBehind' or 'AgentlsClean' })
+  end
+  local changed = tonumber(session.changed) or 0
+  table.insert(segments, { pad(string.format('%d changed', changed), 11), changed > 0 and nil or 'AgentlsClean' })
+  if session.missing then
+    table.insert(segments, { 'folder gone  ', 'AgentlsMissing' })
+  elseif session.dirty then
+    table.insert(segments, { 'dirty  ', 'AgentlsDirty' })
+  end
+  if session.landed then
+    table.insert(segments, { 'landed  ', 'AgentlsLanded' })
+  end
+  local counts, order = kind_counts(collisions)
+  if #order == 0 then
+    local total = tonumber(session.collisions) or 0
+    if total > 0 then
+      table.insert(segments, { actions.plural(total, 'collision'), 'AgentlsConflict' })
+    else
+      table.insert(segments, { 'no collisions', 'AgentlsClean' })
+    end
+  else
+    for index, kind in ipairs(order) do
+      if index > 1 then
+        table.insert(segments, { ', ' })
+      end
+      table.insert(segments, { string.format('%d %s', counts[kind], kind), highlights.for_kind(kind) })
+    end
+  end
+  local claims = type(session.claims) == 'table' and session.claims or {}
+  if #claims > 0 then
+    table.insert(segments, { '  claims ', 'AgentlsHelp' })
+    table.insert(segments, { table.concat(claims, ' '), 'AgentlsClaim' })
+  end
+  b.add(segments, { kind = 'session', name = session.name, session = session })
+end
+
+local function session_details(b, session, collisions)
+  local item = { kind = 'session', name = session.name, session = session }
+  local where = {
+    { '    ' },
+    { present(session.branch) and ('branch ' .. session.branch) or 'detached', 'AgentlsRole' },
+    { '  ' },
+    { tostring(session.path or '?'), 'AgentlsPath' },
+  }
+  if present(session.source) then
+    table.insert(where, { '  forked from ' .. session.source, 'AgentlsResearch' })
+  end
+  b.add(where, item)
+  local claims = type(session.claims) == 'table' and session.claims or {}
+  b.add({ { '    claims: ', 'AgentlsHelp' }, { #claims > 0 and table.concat(claims, ', ') or 'none', #claims > 0 and 'AgentlsClaim' or 'AgentlsClean' } }, item)
+  if #collisions == 0 then
+    b.add({ { '    no collisions', 'AgentlsClean' } }, item)
+  end
+  for _, overlap in ipairs(collisions) do
+    local names = overlap.sessions or {}
+    local other = names[1] == session.name and names[2] or names[1]
+    local mine = (overlap.ranges or {})[session.name] or {}
+    local theirs = other and (overlap.ranges or {})[other] or {}
+    local detail = type(overlap.detail) == 'table' and #overlap.detail > 0 and ('  [' .. table.concat(overlap.detail, ', ') .. ']') or ''
+    b.add({
+      { '    ' },
+      { pad(overlap.kind, 15), highlights.for_kind(overlap.kind) },
+      { overlap.path, 'AgentlsPath' },
+      { #mine > 0 and ('  ' .. ranges_text(mine)) or '' },
+      { '  with ' },
+      { tostring(other or '?'), 'AgentlsSession' },
+      { #theirs > 0 and (' ' .. ranges_text(theirs)) or '' },
+      { detail, 'AgentlsHelp' },
+    }, {
+      kind = 'collision',
+      name = session.name,
+      session = session,
+      path = overlap.path,
+      line = mine[1] and mine[1][1] or 1,
+    })
+  end
+end
+
+local function section(b, title, count, hint)
+  b.add({ { string.format('%s (%d)', title, count), 'AgentlsSection' }, { hint and ('   ' .. hint) or '', 'AgentlsHelp' } })
+end
+
+--- The buffer's lines, highlights and items for a client's state (exposed for tests).
+function M.build(client_id, view)
+  view = view or { expanded = {} }
+  local b = builder()
+  local state = sessions.get(client_id) or { sessions = {} }
+  local report = state.report or {}
+  local trunk = type(report.trunk) == 'table' and report.trunk or {}
+  local header = {
+    { 'agentls', 'AgentlsHeader' },
+    { '  ' },
+    { tostring(report.repository or ''), 'AgentlsPath' },
+  }
+  if present(trunk.branch) then
+    table.insert(header, { '  trunk ' })
+    table.insert(header, { trunk.branch, 'AgentlsTrunk' })
+    table.insert(header, { ' ' .. tostring(trunk.commit or ''):sub(1, 8), 'AgentlsPath' })
+  end
+  local help_key = keys_of('help')[1]
+  if help_key then
+    table.insert(header, { '   ' .. help_key .. ' for help', 'AgentlsHelp' })
+  end
+  b.add(header)
+  for _, operation in ipairs(require('agentls.operations').running(client_id)) do
+    b.add({ { 'running: ', 'AgentlsRunning' }, { tostring(operation.title or operation.operation) } })
+  end
+  for _, warning in ipairs(type(report.warnings) == 'table' and report.warnings or {}) do
+    b.add({ { 'warning: ' .. tostring(warning), 'AgentlsWarning' } })
+  end
+  if view.help then
+    b.add({})
+    for _, entry in ipairs(HELP) do
+      local keys = keys_of(entry[1])
+      if #keys > 0 then
+        b.add({ { '  ' .. pad(table.concat(keys, ' '), 12), 'AgentlsKey' }, { entry[2], 'AgentlsHelp' } })
+      end
+    end
+  end
+
+  local groups = { active = {}, research = {}, landed = {} }
+  local width = 4
+  for _, session in ipairs(state.sessions) do
+    width = math.max(width, vim.fn.strdisplaywidth(session.name))
+    if session.landed then
+      table.insert(groups.landed, session)
+    elseif session.role == 'research' then
+      table.insert(groups.research, session)
+    else
+      table.insert(groups.active, session)
+    end
+  end
+  local widths = { name = width }
+  local function list(title, members, hint)
+    if #members == 0 then
+      return
+    end
+    b.add({})
+    section(b, title, #members, hint)
+    for _, session in ipairs(members) do
+      local collisions = sessions.collisions_of(client_id, session.name)
+      session_row(b, session, widths, state, collisions)
+      if view.expanded[session.name] then
+        session_details(b, session, collisions)
+      end
+    end
+  end
+  list('Sessions', groups.active)
+  list('Research', groups.research)
+  local remove_key = keys_of('remove')[1]
+  list('Landed', groups.landed, remove_key and (remove_key .. ' removes one') or nil)
+
+  local removed = view.removed or {}
+  if #removed > 0 then
+    b.add({})
+    local restore_key = keys_of('restore')[1]
+    section(b, 'Removed', #removed, restore_key and (restore_key .. ' brings one back') or nil)
+    for _, entry in ipairs(removed) do
+      local latest = entry.refs[#entry.refs]
+      b.add({
+        { '  ' },
+        { pad(entry.name, width), 'AgentlsRemoved' },
+        { '  backup ' },
+        { tostring(latest.stamp), 'AgentlsPath' },
+        { #entry.refs > 1 and string.format('  (%d backups)', #entry.refs) or '' },
+      }, { kind = 'removed', name = entry.name, ref = latest.ref })
+    end
+  end
+  if #state.sessions == 0 then
+    b.add({})
+    b.add({ { 'waiting for the server\'s first report...', 'AgentlsHelp' } })
+  end
+  return b
+end
+
+local function item_key(item)
+  if not item then
+    return nil
+  end
+  return table.concat({ item.kind, item.name or '', item.path or '', tostring(item.line or '') }, '\0')
+end
+
+local function item_at(bufnr, line)
+  local view = views[bufnr]
+  return view and view.items[line or vim.api.nvim_win_get_cursor(0)[1]] or nil
+end
+
+--- Redraws a sessions buffer from the stored state, keeping the cursor on its item.
+function M.render(bufnr)
+  local view = views[bufnr]
+  if not view or not vim.api.nvim_buf_is_valid(bufnr) then
+    return
+  end
+  local client = vim.lsp.get_client_by_id(view.client_id)
+  if client then
+    local ok, _, removed = pcall(actions.restorable, { client = client })
+    view.removed = ok and removed or {}
+  end
+  local windows = vim.fn.win_findbuf(bufnr)
+  local keep = {}
+  for _, win in ipairs(windows) do
+    local line = vim.api.nvim_win_get_cursor(win)[1]
+    keep[win] = { key = item_key(view.items[line]), line = line }
+  end
+  local b = M.build(view.client_id, view)
+  vim.bo[bufnr].modifiable = true
+  vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, b.lines)
+  vim.bo[bufnr].modifiable = false
+  vim.bo[bufnr].modified = false
+  vim.api.nvim_buf_clear_namespace(bufnr, NS, 0, -1)
+  for _, mark in ipairs(b.marks) do
+    vim.api.nvim_buf_add_highlight(bufnr, NS, mark[4], mark[1], mark[2], mark[3])
+  end
+  view.items = b.items
+  for win, place in pairs(keep) do
+    local target = math.min(place.line, #b.lines)
+    if place.key then
+      for line, item in pairs(b.items) do
+        if item_key(item) == place.key then
+          target = line
+          break
+        end
+      end
+    end
+    pcall(vim.api.nvim_win_set_cursor, win, { target, 0 })
+  end
+end
+
+--- Asks the server for the full report, then redraws (also after a sessionsChanged).
+function M.refresh(bufnr)
+  local view = views[bufnr]
+  local client = view and vim.lsp.get_client_by_id(view.client_id)
+  if not client then
+    return
+  end
+  client_mod.execute(client, 'agentls.sessions', {}, function(err, answer)
+    if not err and type(answer) == 'table' and type(answer.report) == 'table' then
+      sessions.update_from_report(client.id, answer)
+    end
+    if views[bufnr] then
+      M.render(bufnr)
+    end
+  end)
+end
+
+local pending_refresh = {}
+
+local function on_sessions_changed()
+  for bufnr in pairs(views) do
+    if not vim.api.nvim_buf_is_valid(bufnr) then
+      views[bufnr] = nil
+    elseif not pending_refresh[bufnr] then
+      -- Several notifications in a burst: one request.
+      pending_refresh[bufnr] = true
+      vim.defer_fn(function()
+        pending_refresh[bufnr] = nil
+        if views[bufnr] then
+          M.refresh(bufnr)
+        end
+      end, 50)
+    end
+  end
+end
+
+local function map_keys(bufnr)
+  for action in pairs(config.defaults.mappings) do
+    for _, key in ipairs(keys_of(action)) do
+      vim.api.nvim_buf_set_keymap(bufnr, 'n', key, '<Plug>(agentls-' .. action:gsub('_', '-') .. ')', { nowait = true, silent = true })
+    end
+  end
+end
+
+local function buffer_name(client)
+  local root = client.config and client.config.root_dir or tostring(client.id)
+  local repo = require('agentls.git').repository(root)
+  return 'agentls://sessions/' .. (repo and repo.common_dir or root)
+end
+
+--- Opens (or shows again) the sessions buffer of a client's repository.
+function M.open(client)
+  highlights.setup()
+  local name = buffer_name(client)
+  local bufnr = vim.fn.bufnr(name)
+  if bufnr == -1 or not views[bufnr] then
+    if bufnr == -1 then
+      bufnr = vim.api.nvim_create_buf(false, true)
+      vim.api.nvim_buf_set_name(bufnr, name)
+    end
+    vim.bo[bufnr].buftype = 'nofile'
+    vim.bo[bufnr].bufhidden = 'hide'
+    vim.bo[bufnr].swapfile = false
+    vim.bo[bufnr].filetype = 'agentls'
+    views[bufnr] = { client_id = client.id, items = {}, expanded = {}, help = false }
+    map_keys(bufnr)
+    local group = vim.api.nvim_create_augroup('agentls-view', { clear = false })
+    vim.api.nvim_create_autocmd('BufWipeout', {
+      group = group,
+      buffer = bufnr,
+      callback = function()
+        views[bufnr] = nil
+      end,
+    })
+    if not M.listening then
+      M.listening = true
+      vim.api.nvim_create_autocmd('User', {
+        group = group,
+        pattern = 'AgentlsSessionsChanged',
+        callback = on_sessions_changed,
+        desc = 'agentls: refresh the sessions buffer',
+      })
+    end
+  end
+  views[bufnr].client_id = client.id
+  local win = vim.fn.bufwinid(bufnr)
+  if win == -1 then
+    vim.cmd('botright split')
+    vim.api.nvim_win_set_buf(0, bufnr)
+  else
+    vim.api.nvim_set_current_win(win)
+  end
+  vim.wo.number = false
+  vim.wo.relativenumber = false
+  vim.wo.wrap = false
+  vim.wo.cursorline = true
+  vim.wo.signcolumn = 'no'
+  vim.wo.foldcolumn = '0'
+  vim.wo.list = false
+  local state = sessions.get(client.id)
+  if not state or not state.report then
+    actions.load({ client = client })
+  end
+  M.render(bufnr)
+  -- Land on the first session rather than the header.
+  for line = 1, vim.api.nvim_buf_line_count(bufnr) do
+    local item = views[bufnr].items[line]
+    if item and item.kind == 'session' then
+      pcall(vim.api.nvim_win_set_cursor, 0, { line, 0 })
+      break
+    end
+  end
+  M.refresh(bufnr)
+  return bufnr
+end
+
+--- The client of a sessions buffer, or nil for other buffers.
+function M.client_for(bufnr)
+  local view = views[bufnr]
+  return view and vim.lsp.get_client_by_id(view.client_id) or nil
+end
+
+--- The sessions buffer's item under the cursor (tests and mappings).
+function M.item(bufnr, line)
+  return item_at(bufnr, line)
+end
+
+-- --- actions ---------------------------------------------------------------------------
+
+local function move(step)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local view = views[bufnr]
+  if not view then
+    return
+  end
+  local line = vim.api.nvim_win_get_cursor(0)[1]
+  local last = vim.api.nvim_buf_line_count(bufnr)
+  local current = view.items[line] and view.items[line].name
+  local probe = line + step
+  while probe >= 1 and probe <= last do
+    local item = view.items[probe]
+    if item and item.kind == 'session' and item.name ~= current then
+      -- Land on the session's own row, not a line of its details.
+      while probe > 1 and view.items[probe - 1] and view.items[probe - 1].name == item.name and view.items[probe - 1].kind == 'session' do
+        probe = probe - 1
+      end
+      vim.api.nvim_win_set_cursor(0, { probe, 0 })
+      return
+    end
+    probe = probe + step
+  end
+end
+
+--- Opens a collision's file in the session's worktree at its line, in the window
+--- the sessions buffer was opened from (else a split).
+local function open_collision(item)
+  local path = item.session and item.session.path
+  if not path then
+    return
+  end
+  local file = path .. '/' .. item.path
+  vim.cmd('wincmd p')
+  if vim.api.nvim_get_current_buf() == nil or views[vim.api.nvim_get_current_buf()] then
+    vim.cmd('split')
+  end
+  vim.cmd('edit ' .. vim.fn.fnameescape(file))
+  pcall(vim.api.nvim_win_set_cursor, 0, { item.line or 1, 0 })
+end
+
+-- action -> function(ctx, item) inside the sessions buffer
+local in_view = {
+  toggle = function(ctx, item, bufnr)
+    if item and item.name and item.kind ~= 'removed' then
+      views[bufnr].expanded[item.name] = not views[bufnr].expanded[item.name] or nil
+      M.render(bufnr)
+    end
+  end,
+  open_item = function(ctx, item, bufnr, run)
+    if item and item.kind == 'collision' then
+      return open_collision(item)
+    end
+    run('toggle')
+  end,
+  land = function(ctx, item)
+    actions.land(ctx, item and item.name, true)
+  end,
+  handoff = function(ctx, item)
+    actions.handoff(ctx, item and item.name)
+  end,
+  rename = function(ctx, item)
+    actions.rename(ctx, item and item.kind ~= 'removed' and item.name or nil)
+  end,
+  claim = function(ctx, item)
+    actions.claim(ctx, item and item.name, nil, false)
+  end,
+  release = function(ctx, item)
+    actions.release(ctx, item and item.name)
+  end,
+  priority = function(ctx, item)
+    actions.priority(ctx, item and item.name)
+  end,
+  remove = function(ctx, item)
+    if item and item.kind == 'removed' then
+      return ui.notify(string.format('%s is already removed', item.name), vim.log.levels.WARN)
+    end
+    actions.remove(ctx, item and item.name, false)
+  end,
+  restore = function(ctx, item)
+    actions.restore(ctx, item and item.name)
+  end,
+  new = function(ctx)
+    actions.new(ctx)
+  end,
+  fork = function(ctx, item)
+    actions.fork(ctx, nil, item and item.kind ~= 'removed' and item.name or nil)
+  end,
+  tab = function(ctx, item)
+    actions.open(ctx, item and item.name, 'tab')
+  end,
+  tcd = function(ctx, item)
+    actions.open(ctx, item and item.name, 'tcd')
+  end,
+  refresh = function(ctx, _, bufnr)
+    client_mod.execute(ctx.client, 'agentls.refresh', {}, function(err, answer)
+      if err then
+        return actions.fail(err)
+      end
+      if type(answer) == 'table' and type(answer.report) == 'table' then
+        sessions.update_from_report(ctx.client.id, answer)
+      end
+      M.render(bufnr)
+    end)
+  end,
+  next_session = function()
+    move(1)
+  end,
+  previous_session = function()
+    move(-1)
+  end,
+  help = function(_, _, bufnr)
+    views[bufnr].help = not views[bufnr].help
+    M.render(bufnr)
+  end,
+  close = function()
+    if #vim.api.nvim_list_wins() > 1 then
+      vim.cmd('close')
+    else
+      vim.cmd('enew')
+    end
+  end,
+}
+
+-- Outside the sessions buffer: the current buffer's session (or a picker).
+local elsewhere = {
+  land = function(ctx)
+    actions.land(ctx, nil, true)
+  end,
+  handoff = actions.handoff,
+  rename = actions.rename,
+  claim = function(ctx)
+    actions.claim(ctx, nil, nil, false)
+  end,
+  release = actions.release,
+  priority = actions.priority,
+  remove = function(ctx)
+    actions.remove(ctx, nil, false)
+  end,
+  restore = actions.restore,
+  new = actions.new,
+  fork = actions.fork,
+  tab = function(ctx)
+    actions.open(ctx, nil, 'tab')
+  end,
+  tcd = function(ctx)
+    actions.open(ctx, nil, 'tcd')
+  end,
+  sessions = function(ctx)
+    M.open(ctx.client)
+  end,
+}
+
+--- What a <Plug>(agentls-NAME) mapping does: in the sessions buffer, to the
+--- session under the cursor; elsewhere, to the current buffer's session.
+function M.act(action)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local view = views[bufnr]
+  if view then
+    local client = vim.lsp.get_client_by_id(view.client_id)
+    if not client then
+      return ui.notify('the agentls server of this buffer stopped (:AgentLS restart)', vim.log.levels.WARN)
+    end
+    local ctx = { client = client, bufnr = bufnr }
+    local handler = in_view[action]
+    if handler then
+      local function run(other)
+        in_view[other](ctx, item_at(bufnr), bufnr, run)
+      end
+      return handler(ctx, item_at(bufnr), bufnr, run)
+    end
+  end
+  local handler = elsewhere[action]
+  if not handler then
+    return
+  end
+  local client, err = client_mod.resolve(bufnr)
+  if not client then
+    return ui.notify(err, vim.log.levels.ERROR)
+  end
+  handler({ client = client, bufnr = bufnr })
+end
+
+--- <Plug> names: the buffer actions plus `sessions` (open this buffer).
+function M.plug_names()
+  local names = { 'sessions' }
+  for action in pairs(config.defaults.mappings) do
+    table.insert(names, action)
+  end
+  table.sort(names)
+  return names
+end
+
+return M
