@@ -24,6 +24,134 @@ end
 
 local fixtures = {}
 
+-- Answers for vim.ui.select / vim.ui.input, consumed in order: each is a function
+-- (prompt, labels) returning the label (or index) to pick / the text to type, or
+-- nil to dismiss. Every question asked is recorded in H.asked.
+H.asked = {}
+local select_answers, input_answers = {}, {}
+
+vim.ui.select = function(items, opts, on_choice)
+  opts = opts or {}
+  local labels = {}
+  for i, item in ipairs(items) do
+    labels[i] = opts.format_item and opts.format_item(item) or tostring(item)
+  end
+  table.insert(H.asked, { kind = 'select', prompt = opts.prompt, labels = labels })
+  local answer = table.remove(select_answers, 1)
+  if not answer then
+    error(string.format('unexpected vim.ui.select %q: %s', tostring(opts.prompt), vim.inspect(labels)))
+  end
+  local wanted = answer(opts.prompt, labels)
+  for i, label in ipairs(labels) do
+    if wanted == i or (type(wanted) == 'string' and label:find(wanted, 1, true)) then
+      return on_choice(items[i], i)
+    end
+  end
+  on_choice(nil, nil)
+end
+
+vim.ui.input = function(opts, on_confirm)
+  table.insert(H.asked, { kind = 'input', prompt = opts.prompt, default = opts.default })
+  local answer = table.remove(input_answers, 1)
+  if not answer then
+    error(string.format('unexpected vim.ui.input %q', tostring(opts.prompt)))
+  end
+  on_confirm(answer(opts.prompt, opts.default))
+end
+
+--- Queues the answer to the next vim.ui.select: a label substring, an index, or a function.
+function H.choose(answer)
+  table.insert(select_answers, type(answer) == 'function' and answer or function()
+    return answer
+  end)
+end
+
+--- Queues the text typed into the next vim.ui.input.
+function H.type(text)
+  table.insert(input_answers, type(text) == 'function' and text or function()
+    return text
+  end)
+end
+
+--- The last question asked (vim.ui.select or vim.ui.input).
+function H.last_asked()
+  return H.asked[#H.asked]
+end
+
+--- Waits for a message containing `text` (plain); returns it. `level` optional.
+function H.wait_message(text, timeout_ms, level)
+  local found
+  H.wait_for(string.format('a message containing %q', text), timeout_ms or 30000, function()
+    for _, m in ipairs(H.messages) do
+      if m.message:find(text, 1, true) and (level == nil or m.level == level) then
+        found = m
+        return true
+      end
+    end
+    return false
+  end, H.describe)
+  return found
+end
+
+--- Messages containing `text`.
+function H.messages_with(text)
+  return vim.tbl_filter(function(m)
+    return m.message:find(text, 1, true) ~= nil
+  end, H.messages)
+end
+
+--- Runs the agentls CLI in `cwd`; returns stdout (fails on a non-zero exit).
+function H.cli(cwd, ...)
+  local cmd = { H.server, '-C', cwd }
+  vim.list_extend(cmd, { ... })
+  return H.system(cmd)
+end
+
+--- Where captures go (test-output/nvim in the checkout, or $AGENTLS_TEST_OUTPUT).
+H.output_dir = os.getenv('AGENTLS_TEST_OUTPUT') or (vim.fn.fnamemodify(H.plugin_dir, ':h:h') .. '/test-output/nvim')
+
+--- Writes `lines` to test-output/nvim/<name>, tagged with the Neovim version.
+function H.capture(name, lines)
+  vim.fn.mkdir(H.output_dir, 'p')
+  local v = vim.version()
+  local path = string.format('%s/%s-nvim-%d.%d.txt', H.output_dir, name, v.major, v.minor)
+  vim.fn.writefile(lines, path)
+  return path
+end
+
+--- Types keys as a user would (mappings apply).
+function H.press(keys)
+  vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes(keys, true, false, true), 'x', false)
+end
+
+--- The current buffer's lines as one text.
+function H.text(bufnr)
+  return table.concat(vim.api.nvim_buf_get_lines(bufnr or 0, 0, -1, false), '\n')
+end
+
+--- Puts the cursor on the first line of `bufnr` (in the current window) matching
+--- the Lua pattern; fails when there is none.
+function H.cursor_to(pattern, bufnr)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  for i, line in ipairs(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)) do
+    if line:find(pattern) then
+      vim.api.nvim_win_set_cursor(0, { i, 0 })
+      return i
+    end
+  end
+  error(string.format('no line matches %q in:\n%s', pattern, H.text(bufnr)), 2)
+end
+
+--- The session named `name` in `agentls status --json`.
+function H.session(cwd, name)
+  for _, session in ipairs(H.status(cwd).sessions) do
+    if session.name == name then
+      return session
+    end
+  end
+  return nil
+end
+
 local function out(text)
   -- Leading newline: Neovim's own messages (e.g. "Running healthchecks...") end without one.
   io.stdout:write('\n' .. text .. '\n')

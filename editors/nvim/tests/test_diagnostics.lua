@@ -60,12 +60,21 @@ H.run('diagnostics for conflicting edits in another worktree', function()
     return #d == 1 and d[1].lnum == 29 and d[1].message:find('alpha', 1, true) ~= nil
   end, H.describe)
 
-  -- The statusline names the buffer's session and counts its collisions.
-  H.wait_for('the statusline to show beta with collisions', 20000, function()
-    return require('agentls').statusline(beta_buf):match('^beta !%d+$') ~= nil
+  -- The statusline names the buffer's session, then this buffer's collisions and
+  -- the session's: app.txt holds beta's one collision, README.md none of them.
+  H.wait_for('the statusline to show beta !1/1', 20000, function()
+    return require('agentls').statusline(beta_buf) == 'beta !1/1'
   end, function()
     return 'statusline: ' .. vim.inspect(require('agentls').statusline(beta_buf)) .. '\n' .. H.describe()
   end)
+  local readme = H.edit(fx.beta .. '/README.md')
+  H.wait_for('the statusline of beta/README.md to show beta !0/1', 20000, function()
+    return require('agentls').statusline(readme) == 'beta !0/1'
+  end, function()
+    return 'statusline: ' .. vim.inspect(require('agentls').statusline(readme)) .. '\n' .. H.describe()
+  end)
+  local status = require('agentls').status(readme)
+  H.eq({ session = 'beta', buffer = 0, total = 1 }, { session = status.session, buffer = status.buffer, total = status.total }, 'status() of beta/README.md')
 
   -- :AgentLS overlaps lists both sides of the conflict in the quickfix list.
   vim.cmd('AgentLS overlaps')

@@ -33,35 +33,72 @@ H.run('plugin loads lazily, checks options, builds views', function()
   }
   local items = commands.quickfix_items(report)
   H.eq(5, #items, 'quickfix item count')
-  H.eq({ '/w/a/src/x.py', 3, 5, 'E' }, { items[1].filename, items[1].lnum, items[1].end_lnum, items[1].type }, 'first item')
+  H.eq({ '/w/a/src/x.py', 3, 5, 'W' }, { items[1].filename, items[1].lnum, items[1].end_lnum, items[1].type }, 'first item')
   H.eq('/w/a/src/x.py', items[2].filename, 'second range of a')
   H.eq(9, items[2].lnum, 'second range start')
   H.eq('/w/b/src/x.py', items[3].filename, 'b side')
   H.assert(items[3].text:find('conflict: b vs a', 1, true) and items[3].text:find('[content]', 1, true), items[3].text)
-  H.eq({ '/w/a/README.md', 1, 'W' }, { items[4].filename, items[4].lnum, items[4].type }, 'overlap without ranges')
+  H.eq({ '/w/a/README.md', 1, 'I' }, { items[4].filename, items[4].lnum, items[4].type }, 'overlap without ranges')
 
-  -- Report -> session state -> status lines.
+  -- Report -> session state.
   local sessions = require('agentls.sessions')
   sessions.update_from_report(99, {
     self = 'a',
     report = {
       trunk = { branch = 'main', commit = '0123456789abcdef' },
       sessions = {
-        { name = 'a', path = '/w/a', branch = 'a', changed = { 'x', 'y' }, ahead = 2, behind = 1, dirty = true },
-        { name = 'b', path = '/w/b', branch = vim.NIL, changed = {}, ahead = 0, behind = 0 },
+        { name = 'a', path = '/w/a', branch = 'a', changed = { 'x', 'y' }, ahead = 2, behind = 1, dirty = true, claims = { 'src/**' } },
+        { name = 'b', path = '/w/b', branch = vim.NIL, changed = {}, ahead = 0, behind = 0, claims = {} },
       },
       overlaps = report.overlaps,
     },
   })
-  local lines = commands.status_lines(sessions.get(99), { branch = 'main', commit = '0123456789abcdef' })
-  H.eq('trunk main at 01234567', lines[1], 'status trunk line')
-  H.eq('* a (a) +2 -1, 2 changed, 2 collisions, dirty', lines[2], 'status line of a')
-  H.eq('  b (detached) +0 -0, 0 changed, 2 collisions', lines[3], 'status line of b')
   H.eq('b', sessions.session_of(99, '/w/b/src/x.py').name, 'session of a path')
   H.eq(nil, sessions.session_of(99, '/w/bb/x'), 'a sibling folder is not inside /w/b')
+  -- A notification without claims (an older server) keeps the report's.
+  sessions.update(99, { self = 'a', sessions = { { name = 'a', path = '/w/a', collisions = 2 } } })
+  H.eq({ 'src/**' }, sessions.find(99, 'a').claims, 'claims kept across a notification')
+  H.eq(2, #sessions.collisions_of(99, 'a'), 'collisions of a from the last report')
+
+  -- Quickfix types are the diagnostics' severities (settings.severity).
+  H.eq('W', commands.quickfix_type('conflict'), 'conflict: warning')
+  H.eq('I', commands.quickfix_type('overlap'), 'overlap: information')
+
+  -- Refusals are worded from their code; unknown codes show the neutral message.
+  local refusals = require('agentls.refusals')
+  local taken = refusals.describe({
+    code = -32001,
+    message = 'claim taken',
+    data = { code = 'claim-taken', message = 'claim taken', data = { clashes = { { glob = 'src/**', owner = 'billing', theirs = 'src/**' } }, can_force = true } },
+  })
+  H.eq("src/** overlaps billing's claim src/**; :AgentLS! claim src/** takes it", taken, 'claim-taken wording')
+  H.eq('something neutral', (refusals.describe({ data = { code = 'brand-new', message = 'something neutral', data = {} } })), 'unknown code')
+  H.eq('plain', (refusals.describe({ code = -32001, message = 'plain' })), 'no code (older server)')
+  local _, code = refusals.describe({ ok = false, error = { code = 'unlanded-work', message = 'x', data = { session = 'a', unlanded = 2, trunk = 'main' } } })
+  H.eq('unlanded-work', code, 'code of a result with ok = false')
+
+  -- Options: mappings and open_new are checked too.
+  ok, err = pcall(require('agentls').setup, { mappings = { lnad = 'L' } })
+  H.assert(not ok and tostring(err):find('mappings: unknown action "lnad"', 1, true), 'mappings error: ' .. tostring(err))
+  ok, err = pcall(require('agentls').setup, { open_new = 'window' })
+  H.assert(not ok and tostring(err):find('open_new', 1, true), 'open_new error: ' .. tostring(err))
+
+  -- Every action of the sessions buffer has a <Plug> mapping users can map.
+  for _, action in ipairs(require('agentls.config').actions()) do
+    local plug = '<Plug>(agentls-' .. action:gsub('_', '-') .. ')'
+    H.assert(next(vim.fn.maparg(plug, 'n', false, true)) ~= nil, plug .. ' is not defined')
+  end
+  H.assert(next(vim.fn.maparg('<Plug>(agentls-sessions)', 'n', false, true)) ~= nil, '<Plug>(agentls-sessions)')
+
+  -- Highlight groups are default links: a user's own definition wins.
+  vim.cmd('highlight AgentlsConflict guifg=#123456')
+  require('agentls.highlights').setup()
+  H.eq(1, vim.fn.hlexists('AgentlsOverlap'), 'AgentlsOverlap defined')
+  H.assert(vim.fn.execute('highlight AgentlsConflict'):find('123456', 1, true), 'the user\'s AgentlsConflict kept')
 
   -- Completion of subcommands.
   H.eq({ 'land', 'land-all' }, require('agentls').complete('la', 'AgentLS la'), 'completion of "la"')
+  H.eq({ 'recover', 'refresh', 'release', 'remove', 'rename', 'restart', 'restore' }, require('agentls').complete('re', 'AgentLS re'), 'completion of "re"')
 
   -- A buffer outside any repository gets no client; an unknown subcommand is refused.
   require('agentls').setup({ cmd = { H.server, 'serve' } })

@@ -113,7 +113,7 @@ local function session_row(b, session, widths, state, collisions)
   }
   if session.is_trunk then
     table.insert(segments, { pad('trunk', 9), 'AgentlsTrunk' })
-    table.insert(segments, { pad(present(session.branch) and session.branch or 'detached', 6), 'AgentlsTrunk' })
+    table.insert(segments, { pad(present(session.branch) and session.branch or 'detached', 14), 'AgentlsTrunk' })
   else
     table.insert(segments, { pad(session.role or 'code', 9), session.role == 'research' and 'AgentlsResearch' or 'AgentlsRole' })
     table.insert(segments, { pad('p' .. tostring(session.priority or 0), 6), 'AgentlsPriority' })
@@ -211,7 +211,7 @@ function M.build(client_id, view)
   local header = {
     { 'agentls', 'AgentlsHeader' },
     { '  ' },
-    { tostring(report.repository or ''), 'AgentlsPath' },
+    { (tostring(report.repository or ''):gsub('/%.git/?$', '')), 'AgentlsPath' },
   }
   if present(trunk.branch) then
     table.insert(header, { '  trunk ' })
