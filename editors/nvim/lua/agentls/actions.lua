@@ -150,12 +150,14 @@ M.describe_session = describe_session
 --- verb applies to it, else one picked from the sessions it applies to.
 function M.target(ctx, verb, name, prompt, next_step, opts)
   opts = opts or {}
-  if present(name) then
-    return next_step(name)
-  end
+  -- Also with a name: right after start the server may not be attached to the
+  -- engine yet; its first report says it is.
   local _, err = state_of(ctx)
   if err then
     return ui.notify(err, levels.ERROR)
+  end
+  if present(name) then
+    return next_step(name)
   end
   if not opts.always_pick then
     local current = M.current(ctx)
@@ -199,6 +201,10 @@ end
 --- Runs a server command; `on_ok(result)` on success, `on_refused(err, code)`
 --- (default: tell the user) otherwise.
 function M.call(ctx, command, argument, on_ok, on_refused)
+  local _, err = state_of(ctx) -- the server is attached once it has reported
+  if err then
+    return ui.notify(err, levels.ERROR)
+  end
   client_mod.execute(ctx.client, command, argument, function(err, result)
     if not err and type(result) == 'table' and result.ok == false then
       err = result
@@ -317,6 +323,13 @@ end
 
 -- --- claims ----------------------------------------------------------------------------
 
+--- Claims changed: read the report again, so completion and the sessions buffer
+--- know them even when the server's notification does not carry claims.
+local function claims_changed(ctx, message)
+  M.load(ctx)
+  ui.notify(message)
+end
+
 --- Takes GLOBS for SESSION from the sessions that claim them: claims them
 --- shared, then releases the other sessions' overlapping claims (`clashes` from
 --- the claim-taken refusal), and says exactly what was released.
@@ -335,7 +348,7 @@ local function take(ctx, session, globs, clashes)
       end
     end
     if #order == 0 then
-      return ui.notify(string.format('%s claims %s, shared with the session whose claim overlaps it', session, table.concat(globs, ' ')))
+      return claims_changed(ctx, string.format('%s claims %s, shared with the session whose claim overlaps it', session, table.concat(globs, ' ')))
     end
     local released, remaining = {}, #order
     for _, owner in ipairs(order) do
@@ -344,7 +357,7 @@ local function take(ctx, session, globs, clashes)
         remaining = remaining - 1
         if remaining == 0 then
           table.sort(released)
-          ui.notify(string.format('%s took %s (released %s)', session, table.concat(globs, ' '), table.concat(released, '; ')))
+          claims_changed(ctx, string.format('%s took %s (released %s)', session, table.concat(globs, ' '), table.concat(released, '; ')))
         end
       end)
     end
@@ -356,7 +369,7 @@ end
 --- or share; otherwise a claim held elsewhere is refused, saying how to take it.
 function M.claim_globs(ctx, session, globs, mode)
   M.call(ctx, 'agentls.session.claim', { session = session, globs = globs }, function()
-    ui.notify(string.format('%s claims %s', session, table.concat(globs, ' ')))
+    claims_changed(ctx, string.format('%s claims %s', session, table.concat(globs, ' ')))
   end, function(err, code)
     local object = refusals.error_object(err) or {}
     local clashes = type(object.data) == 'table' and type(object.data.clashes) == 'table' and object.data.clashes or nil
@@ -394,7 +407,7 @@ function M.claim_globs(ctx, session, globs, mode)
           take(ctx, session, globs, clashes)
         elseif index == 2 then
           M.call(ctx, 'agentls.session.claim', { session = session, globs = globs, force = true }, function()
-            ui.notify(string.format('%s shares %s with %s', session, table.concat(globs, ' '), table.concat(owners, ', ')))
+            claims_changed(ctx, string.format('%s shares %s with %s', session, table.concat(globs, ' '), table.concat(owners, ', ')))
           end)
         end
       end
@@ -416,7 +429,7 @@ function M.release(ctx, name, globs)
   M.target(ctx, 'release', name, 'Release the claims of which session?', function(session)
     if type(globs) == 'table' and #globs > 0 then
       return M.call(ctx, 'agentls.session.release', { session = session, globs = globs }, function(result)
-        ui.notify(string.format('%s released %s', session, table.concat(globs, ' ')) .. (result.claims and (#result.claims > 0 and ('; still claims ' .. table.concat(result.claims, ' ')) or '; it claims nothing now') or ''))
+        claims_changed(ctx, string.format('%s released %s', session, table.concat(globs, ' ')) .. (result.claims and (#result.claims > 0 and ('; still claims ' .. table.concat(result.claims, ' ')) or '; it claims nothing now') or ''))
       end)
     end
     local info = sessions.find(ctx.client.id, session)
@@ -427,7 +440,7 @@ function M.release(ctx, name, globs)
     local what = claims and table.concat(claims, ', ') or 'all of them'
     ui.confirm(string.format('Release every claim of %s (%s)?', session, what), 'Release all', function()
       M.call(ctx, 'agentls.session.release', { session = session }, function()
-        ui.notify(string.format('%s released all claims (%s)', session, what))
+        claims_changed(ctx, string.format('%s released all claims (%s)', session, what))
       end)
     end)
   end)
@@ -495,6 +508,10 @@ function M.land(ctx, name, confirm)
 end
 
 function M.land_all(ctx)
+  local _, problem = state_of(ctx)
+  if problem then
+    return ui.notify(problem, levels.ERROR)
+  end
   ui.notify('landing all sessions...')
   client_mod.execute(ctx.client, 'agentls.session.landAll', {}, function(err, result)
     if err then
