@@ -180,7 +180,8 @@ function M.start(repo)
     -- One short warning once Neovim is up: never an error with a hit-enter prompt
     -- while it starts (0.7 shows stacked startup messages that way).
     M.problem = string.format('server command %q not found', config.cmd()[1])
-    ui.notify_after_startup(M.problem .. '; see :checkhealth agentls', vim.log.levels.WARN)
+    local name = vim.fn.fnamemodify(config.cmd()[1], ':t')
+    ui.notify_after_startup(string.format('%s not found; see :checkhealth agentls', name), vim.log.levels.WARN)
     return nil
   end
   M.problem = nil

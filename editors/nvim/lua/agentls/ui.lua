@@ -33,7 +33,13 @@ function M.notify_after_startup(message, level)
   shown[message] = true
   local function show()
     vim.defer_fn(function()
-      M.notify(message, level)
+      -- A line longer than the command line scrolls: a hit-enter prompt again.
+      local text = PREFIX .. message
+      local room = math.max((vim.v.echospace or vim.o.columns) - 1, 20)
+      if vim.fn.strdisplaywidth(text) > room then
+        text = vim.fn.strcharpart(text, 0, room - 1) .. '…'
+      end
+      vim.notify(text, level or vim.log.levels.INFO)
     end, 50)
   end
   if vim.v.vim_did_enter == 1 then
