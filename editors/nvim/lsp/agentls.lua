@@ -28,7 +28,7 @@ return {
   end,
   -- One client per repository: a buffer in any worktree reuses it.
   reuse_client = function(client, config)
-    if client.name ~= config.name or not config.root_dir then
+    if client.name ~= config.name or not config.root_dir or client:is_stopped() then
       return false
     end
     local theirs = common_dir(client)

@@ -61,7 +61,9 @@ H.run('code actions: open, compare, claim, handoff', function()
   end
 
   -- compare: a tab with beta's version (left, read-only) and alpha's file, in diff mode.
+  -- (0.10+ shows beta's file through window/showDocument, in the current window.)
   vim.api.nvim_set_current_win(alpha_win)
+  vim.api.nvim_set_current_buf(buf)
   vim.api.nvim_win_set_cursor(0, { 10, 0 })
   local tabs = #vim.api.nvim_list_tabpages()
   apply('compare with beta')

@@ -26,15 +26,29 @@ H.run('lsp/agentls.lua', function()
   end, H.describe)
   H.eq(1, #H.clients(), 'one client for the repository')
 
+  H.assert(spec.commands and spec.commands['agentls.compare'], 'the code actions\' commands')
+  H.eq(true, client.config.init_options.operations, 'init_options.operations')
+
   -- :AgentLS finds the client vim.lsp.enable started (no second one).
-  vim.cmd('AgentLS status')
-  H.wait_for('a status message naming alpha and beta', 20000, function()
-    for _, m in ipairs(H.messages) do
-      if m.message:find('alpha (alpha)', 1, true) and m.message:find('beta (beta)', 1, true) then
-        return true
-      end
-    end
-    return false
+  vim.cmd('AgentLS')
+  local view = vim.api.nvim_get_current_buf()
+  H.wait_for('the sessions buffer naming alpha and beta', 20000, function()
+    local text = H.text(view)
+    return text:find('\n. alpha +code') ~= nil and text:find('\n. beta +code') ~= nil
+  end, function()
+    return H.text(view) .. '\n' .. H.describe()
+  end)
+  H.eq(1, #H.clients(), 'clients after :AgentLS')
+
+  -- :AgentLS restart on this route: a new client, started by vim.lsp.enable, for both buffers.
+  vim.cmd('buffer ' .. alpha)
+  vim.cmd('AgentLS restart')
+  H.wait_for('a new client for both buffers', 20000, function()
+    local clients = H.clients()
+    return #clients == 1
+      and clients[1].id ~= client.id
+      and vim.lsp.buf_is_attached(alpha, clients[1].id)
+      and vim.lsp.buf_is_attached(beta, clients[1].id)
   end, H.describe)
-  H.eq(1, #H.clients(), 'clients after :AgentLS status')
+  H.eq(fx.alpha, H.clients()[1].config.root_dir, 'root_dir of the restarted client')
 end)

@@ -15,7 +15,7 @@ H.run('missing server binary: quiet start, one warning', function()
   }, init)
   local child = vim.fn.jobstart({ vim.v.progpath, '--embed', '-i', 'NONE', '-n', '-u', init, fx.alpha .. '/app.txt' }, { rpc = true })
   H.assert(child > 0, 'could not start the child Neovim')
-  vim.rpcrequest(child, 'nvim_ui_attach', 80, 24, { rgb = true, ext_linegrid = true })
+  vim.rpcrequest(child, 'nvim_ui_attach', 80, 24, { rgb = true })
 
   -- Let it start, load the file, try to attach and show the deferred warning; a
   -- hit-enter prompt (mode "r", blocking) fails at once (:messages would hang).

@@ -370,9 +370,10 @@ function M.restart(common_dir)
   for _, client in ipairs(old) do
     stop(client)
   end
+  -- Gone, not just stopping: vim.lsp.start would otherwise reuse a dying client.
   local function all_stopped()
     for _, client in ipairs(old) do
-      if alive(client) then
+      if alive(client) or vim.lsp.get_client_by_id(client.id) ~= nil then
         return false
       end
     end
