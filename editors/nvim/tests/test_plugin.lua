@@ -77,6 +77,29 @@ H.run('plugin loads lazily, checks options, builds views', function()
   local _, code = refusals.describe({ ok = false, error = { code = 'unlanded-work', message = 'x', data = { session = 'a', unlanded = 2, trunk = 'main' } } })
   H.eq('unlanded-work', code, 'code of a result with ok = false')
 
+  -- Long operations: the answer {operation} waits for agentls/operationFinished,
+  -- in either order; a failed one is a refusal with its code.
+  local operations = require('agentls.operations')
+  local got = {}
+  local function collector(id)
+    return function(err, result)
+      got[id] = { err = err, result = result }
+    end
+  end
+  H.assert(operations.is_started({ ok = true, operation = 'op-1', title = 'Landing a' }), 'an operation answer')
+  H.assert(not operations.is_started({ ok = true, session = 'a' }), 'a synchronous result')
+  operations.wait(7, { ok = true, operation = 'op-1', title = 'Landing a' }, collector(1))
+  H.eq(1, #operations.running(7), 'running operations of client 7')
+  operations.finished(nil, { operation = 'op-1', ok = true, result = { ok = true, session = 'a' } }, { client_id = 7 })
+  operations.finished(nil, { operation = 'op-2', ok = false, result = vim.NIL, error = { code = 'lock-held', message = 'held', data = {} } }, { client_id = 7 })
+  operations.wait(7, { ok = true, operation = 'op-2', title = 'Landing b' }, collector(2)) -- its end came first
+  vim.wait(200, function()
+    return got[1] ~= nil and got[2] ~= nil
+  end)
+  H.eq({ ok = true, session = 'a' }, got[1] and got[1].result, 'result of op-1')
+  H.eq('lock-held', got[2] and require('agentls.refusals').code(got[2].err), 'code of op-2')
+  H.eq(0, #operations.running(7), 'nothing running after both ended')
+
   -- Options: mappings and open_new are checked too.
   ok, err = pcall(require('agentls').setup, { mappings = { lnad = 'L' } })
   H.assert(not ok and tostring(err):find('mappings: unknown action "lnad"', 1, true), 'mappings error: ' .. tostring(err))
