@@ -371,15 +371,15 @@ function M.claim_globs(ctx, session, globs, mode)
   M.call(ctx, 'agentls.session.claim', { session = session, globs = globs }, function()
     claims_changed(ctx, string.format('%s claims %s', session, table.concat(globs, ' ')))
   end, function(err, code)
-    local object = refusals.error_object(err) or {}
-    local clashes = type(object.data) == 'table' and type(object.data.clashes) == 'table' and object.data.clashes or nil
-    local taken = code == 'claim-taken' or (code == nil and err.code == -32001)
-    if not taken or mode == nil then
+    if mode == nil then
       return M.fail(err)
     end
+    local object = refusals.error_object(err) or {}
+    local data = type(object.data) == 'table' and object.data or {}
+    local clashes = code == 'claim-taken' and type(data.clashes) == 'table' and data.clashes or nil
     if not clashes then
-      -- An older server does not say who holds which claim: the same globs held by
-      -- other sessions are the clashes it can know without judging glob overlap.
+      -- A server that does not say who holds which claim: the same globs held by
+      -- other sessions are the clashes the plugin can know without judging globs.
       M.load(ctx)
       clashes = {}
       for _, other in ipairs((sessions.get(ctx.client.id) or {}).sessions or {}) do
@@ -388,6 +388,9 @@ function M.claim_globs(ctx, session, globs, mode)
             table.insert(clashes, { glob = glob, owner = other.name, theirs = glob })
           end
         end
+      end
+      if #clashes == 0 and code ~= 'claim-taken' then
+        return M.fail(err) -- refused for another reason
       end
     end
     if mode == 'take' then
@@ -465,11 +468,11 @@ local function show_land_result(session, result)
   result = type(result) == 'table' and result or {}
   if result.ok then
     local trunk = type(result.trunk) == 'table' and result.trunk or {}
-    local message = present(result.message) and tostring(result.message) or 'done'
-    if not message:find('landed', 1, true) then
-      message = 'landed ' .. session .. ': ' .. message
+    local message = present(result.message) and tostring(result.message) or nil
+    if message and message:find('landed', 1, true) then
+      return ui.notify(message) -- the server's sentence says it all ("landed api: main is now ...")
     end
-    ui.notify(message .. (present(trunk.new) and string.format(' (trunk now %s)', short(trunk.new)) or ''))
+    ui.notify(string.format('landed %s: %s', session, message or 'done') .. (present(trunk.new) and string.format(' (trunk now %s)', short(trunk.new)) or ''))
     return
   end
   local text = refusals.describe(result.error and result or { message = result.message })
@@ -538,6 +541,15 @@ end
 
 -- --- removing and bringing back -----------------------------------------------------------
 
+local NOT_FORCEABLE = {
+  ['primary-checkout'] = true,
+  ['on-trunk'] = true,
+  ['landing-now'] = true,
+  ['session-not-found'] = true,
+  ['session-removed'] = true,
+  ['invalid-name'] = true,
+}
+
 function M.remove(ctx, name, force)
   M.target(ctx, 'remove', name, 'Remove which session?', function(session)
     local info = sessions.find(ctx.client.id, session) or {}
@@ -548,7 +560,8 @@ function M.remove(ctx, name, force)
             .. (present(result.backup) and ('; its work is kept at ' .. result.backup) or '')
         )
       end, function(err, code)
-        if with_force or not (code == 'unlanded-work' or code == nil) then
+        -- Force helps with unlanded or uncommitted work, not with these.
+        if with_force or NOT_FORCEABLE[code] then
           return M.fail(err)
         end
         ui.confirm((refusals.describe(err)) .. '. Remove it anyway?', 'Remove anyway (a backup ref keeps the work)', function()

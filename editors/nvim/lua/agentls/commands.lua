@@ -28,7 +28,9 @@ function M.quickfix_items(report)
   for _, overlap in ipairs(report.overlaps or {}) do
     local names = overlap.sessions or {}
     for index, name in ipairs(names) do
-      local other = names[index == 1 and 2 or 1] or '?'
+      -- A research write has no other side: it is the fork's own finding.
+      local other = names[index == 1 and 2 or 1]
+      local against = other and (' vs ' .. other) or ''
       local detail = (overlap.detail and #overlap.detail > 0) and (' [' .. table.concat(overlap.detail, ', ') .. ']') or ''
       local ranges = (overlap.ranges or {})[name]
       if not ranges or #ranges == 0 then
@@ -41,7 +43,7 @@ function M.quickfix_items(report)
           end_lnum = range[2],
           col = 1,
           type = M.quickfix_type(overlap.kind),
-          text = string.format('%s: %s vs %s (lines %d-%d)%s', overlap.kind, name, other, range[1], range[2], detail),
+          text = string.format('%s: %s%s (lines %d-%d)%s', overlap.kind, name, against, range[1], range[2], detail),
         })
       end
     end

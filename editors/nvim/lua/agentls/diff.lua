@@ -50,11 +50,22 @@ end
 
 --- The other session's text of `path`: from the server (unsaved buffers included)
 --- when it offers agentls.fileVersion, else read from its worktree on disk.
+local function from_disk(client, other, path, callback)
+  local info = sessions.find(client.id, other)
+  if not info or not present(info.path) then
+    return callback(nil, string.format('no session %s', other))
+  end
+  local file = info.path .. '/' .. path
+  local lines = vim.fn.filereadable(file) == 1 and vim.fn.readfile(file, 'b') or {}
+  callback(table.concat(lines, '\n'), nil, string.format('%s: %s', other, path))
+end
+
 local function other_text(client, other, path, callback)
   if client_mod.advertised(client, FILE_VERSION) then
     return client_mod.execute(client, FILE_VERSION, { session = other, path = path, at = 'current' }, function(err, result)
       if err then
-        return callback(nil, (ui.describe_error(err)))
+        -- A server that advertises it but cannot answer yet: the file on disk.
+        return from_disk(client, other, path, callback)
       end
       result = type(result) == 'table' and result or {}
       if result.binary then
@@ -63,13 +74,7 @@ local function other_text(client, other, path, callback)
       callback(present(result.text) and result.text or '', nil, result.label)
     end)
   end
-  local info = sessions.find(client.id, other)
-  if not info or not present(info.path) then
-    return callback(nil, string.format('no session %s', other))
-  end
-  local file = info.path .. '/' .. path
-  local lines = vim.fn.filereadable(file) == 1 and vim.fn.readfile(file, 'b') or {}
-  callback(table.concat(lines, '\n'), nil, string.format('%s: %s', other, path))
+  from_disk(client, other, path, callback)
 end
 
 --- Opens a tab diffing `other`'s version of `path` (left, read-only) against

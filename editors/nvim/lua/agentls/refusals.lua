@@ -207,10 +207,6 @@ words['not-a-repository'] = function(data)
   return string.format('%s is not inside a git repository', tostring(data.folder))
 end
 
-words['engine-unavailable'] = function(_, message)
-  return message .. ' (:AgentLS restart starts the server again)'
-end
-
 --- The sentence for a refusal (a JSON-RPC error, an error object, or a result
 --- with `ok = false`), and its code (nil when the server sent none).
 function M.describe(err)

@@ -394,7 +394,9 @@ end
 local function buffer_name(client)
   local root = client.config and client.config.root_dir or tostring(client.id)
   local repo = require('agentls.git').repository(root)
-  return 'agentls://sessions/' .. (repo and repo.common_dir or root)
+  -- One buffer per repository: its main folder names it.
+  local folder = repo and repo.common_dir:gsub('/%.git$', '') or root
+  return 'agentls://sessions' .. folder
 end
 
 --- Opens (or shows again) the sessions buffer of a client's repository.
