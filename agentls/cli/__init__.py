@@ -23,6 +23,7 @@ AREAS = (
     "agentls.cli.lifecycle",
     "agentls.cli.serve",
     "agentls.cli.agents",
+    "agentls.cli.review",
 )
 
 

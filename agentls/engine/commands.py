@@ -39,13 +39,27 @@ SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
         "keepOpen": (BOOL, False),
         "remove": (BOOL, False),
     },
-    "agentls.session.landAll": {},
+    "agentls.session.landAll": {"approvedOnly": (BOOL, False)},
     "agentls.session.remove": {"session": (STR, True), "force": (BOOL, False)},
     "agentls.session.restore": {"session": (STR, True), "backup": (STR, False)},
     "agentls.session.recover": {},
+    # The review sweep (agentls.review): read the queue and one item, record a verdict.
+    "agentls.review.queue": {"newestFirst": (BOOL, False)},
+    "agentls.review.item": {"session": (STR, True), "newestFirst": (BOOL, False)},
+    "agentls.review.verdict": {
+        "session": (STR, True),
+        "verdict": (STR, True),
+        "notes": (STR, False),
+        "head": (STR, False),
+        "land": (BOOL, False),
+    },
+    "agentls.review.runChecks": {"session": (STR, True)},
 }
 
 LIFECYCLE_COMMANDS = tuple(c for c in SCHEMAS if c.startswith("agentls.session."))
+REVIEW_COMMANDS = tuple(c for c in SCHEMAS if c.startswith("agentls.review."))
+# Commands that change nothing: the engine answers them without refreshing afterwards.
+READ_ONLY_COMMANDS = frozenset({"agentls.review.queue", "agentls.review.item"})
 
 
 class ArgumentError(ValueError):
@@ -122,7 +136,7 @@ def run_command(ws: Any, params: dict[str, Any], progress: Progress | None = Non
     from agentls.engine.protocol import REFUSED, EngineError
 
     command = params.get("command")
-    if not isinstance(command, str) or command not in LIFECYCLE_COMMANDS:
+    if not isinstance(command, str) or command not in LIFECYCLE_COMMANDS + REVIEW_COMMANDS:
         raise EngineError(f"unknown lifecycle command {command!r}", -32602)
     try:
         args = validate(command, [params.get("arguments") or {}])
@@ -142,6 +156,11 @@ def run_command(ws: Any, params: dict[str, Any], progress: Progress | None = Non
     def report(message: str, percent: int | None = None) -> None:
         if progress is not None:
             progress({"message": message, "percent": percent})
+
+    if command in REVIEW_COMMANDS:
+        from agentls.review.commands import run_review
+
+        return run_review(ws, command, args, report)
 
     verb = command.removeprefix("agentls.session.")
     result: Any
@@ -177,7 +196,9 @@ def run_command(ws: Any, params: dict[str, Any], progress: Progress | None = Non
             progress=report,
         )
     elif verb == "landAll":
-        result = need("land_all")(ws, progress=report)
+        result = need("land_all")(
+            ws, progress=report, approved_only=args.get("approvedOnly", False)
+        )
     elif verb == "restore":
         result = need("restore_session")(ws, args["session"], args.get("backup"))
     elif verb == "recover":

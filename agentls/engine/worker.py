@@ -29,7 +29,9 @@ log = logging.getLogger(__name__)
 RECONCILE_AFTER = 0.3  # seconds of quiet after live updates before the full check
 # Commands that run builds and tests: they get a thread and a Workspace of their own,
 # so diagnostics keep flowing in every window while a land takes minutes.
-LONG_RUNNING = frozenset({"agentls.session.land", "agentls.session.landAll"})
+LONG_RUNNING = frozenset(
+    {"agentls.session.land", "agentls.session.landAll", "agentls.review.runChecks"}
+)
 
 
 @dataclass
@@ -279,12 +281,24 @@ class Worker:
         return hit
 
     def _publish(self) -> None:
-        report = self.ws.report().to_json()
+        current = self.ws.report()
+        report = current.to_json()
+        report["review"] = self._review_summary(current)
         serialized = json.dumps(report, sort_keys=True)
         self.last_report = report
         if serialized != self._last_serialized:
             self._last_serialized = serialized
             self.publish(serialized, report)
+
+    def _review_summary(self, report: Any) -> list[dict[str, Any]] | None:
+        """Each session's review state, published with the report (agentls/reviewChanged)."""
+        from agentls.review.commands import review_summary
+
+        try:
+            return review_summary(self.ws, report)
+        except Exception:
+            log.warning("could not summarise the review state", exc_info=True)
+            return None
 
     # --- requests --------------------------------------------------------------------------
 
@@ -339,11 +353,12 @@ class Worker:
         if method == "check":
             return self._check(params)
         if method == "command":
-            from agentls.engine.commands import run_command
+            from agentls.engine.commands import READ_ONLY_COMMANDS, run_command
 
             result = run_command(self.ws, params, job.progress)
-            self._refresh()
-            self._publish()
+            if params.get("command") not in READ_ONLY_COMMANDS:
+                self._refresh()
+                self._publish()
             return result
         if method == "diff":
             return self._diff(params)

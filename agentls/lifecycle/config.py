@@ -28,6 +28,7 @@ class LandConfig:
     test: list[str] = field(default_factory=list)
     timeout: float = DEFAULT_TIMEOUT  # seconds, per command
     lock_wait: float = 0.0  # seconds to wait for another land to finish
+    require_review: bool = False  # land only heads a reviewer approved (agentls.review)
     source: str | None = None  # where it was read from, for messages
 
     def commands(self) -> list[tuple[str, str]]:
@@ -56,12 +57,15 @@ def parse(table: dict[str, Any], source: str) -> LandConfig:
     """A LandConfig from one TOML table, refusing unknown keys and wrong types."""
     if not isinstance(table, dict):
         raise AgentlsError(f"{source}: the land settings must be a table")
-    unknown = set(table) - {"build", "test", "timeout", "lock_wait"}
+    unknown = set(table) - {"build", "test", "timeout", "lock_wait", "require-review"}
     if unknown:
         raise AgentlsError(
             f"{source}: unknown land setting(s) {', '.join(sorted(unknown))}",
-            "known: build, test, timeout, lock_wait",
+            "known: build, test, timeout, lock_wait, require-review",
         )
+    require_review = table.get("require-review", False)
+    if not isinstance(require_review, bool):
+        raise AgentlsError(f"{source}: land.require-review must be true or false")
     numbers = {}
     for key, default in (("timeout", DEFAULT_TIMEOUT), ("lock_wait", 0.0)):
         value = table.get(key, default)
@@ -73,6 +77,7 @@ def parse(table: dict[str, Any], source: str) -> LandConfig:
         test=_commands(table.get("test"), "test", source),
         timeout=numbers["timeout"] or DEFAULT_TIMEOUT,
         lock_wait=numbers["lock_wait"],
+        require_review=require_review,
         source=source,
     )
 

@@ -146,12 +146,16 @@ def render(ws: Workspace, name: str) -> str:
     context = last.details.get("conflict") if last and last.status == "conflict" else None
     if context:
         lines += ["", *_conflict(context)]
+    from agentls.review.handoff import review_section  # a reviewer's request (agentls review)
+
+    review, ask = review_section(ws, info.id, info.head)
+    lines += review
     lines += [
         "",
         "### Resume prompt",
         "",
         "```text",
-        _prompt(name, info, report.trunk_branch, last, rebasing, collisions),
+        _prompt(name, info, report.trunk_branch, last, rebasing, collisions, ask),
         "```",
     ]
     lines.append(END)
@@ -190,6 +194,7 @@ def _prompt(
     last: Entry | None,
     rebasing: str | None,
     collisions: list[Any],
+    ask: str | None = None,
 ) -> str:
     """What to paste into a fresh agent: who it is, and the one next step that matters."""
     if info.role == "research":
@@ -201,6 +206,8 @@ def _prompt(
     else:
         who = f" (HEAD detached at {_short(info.head)})."
     parts = [f"Read HANDOFF.md and continue. You are session {name}{who}"]
+    if ask:
+        parts.append(f"The reviewer asks: {ask}")
     if info.role == "research":
         parts.append("Answer questions only; write nothing but HANDOFF.md and BRIEF.md.")
     context = last.details.get("conflict") if last and last.status == "conflict" else None

@@ -10,6 +10,7 @@ journaled so an interrupted land is finished or undone by the next one
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import time
@@ -141,6 +142,11 @@ def preflight(ws: Workspace, name: str) -> Plan:
             "commit your work first, or it has landed already",
         )
     _refuse_snapshots(ws, session, head)
+    config = land_config.load(cwd, ws.trunk.commit)
+    if config.require_review:  # the review gate (agentls.review.gate)
+        from agentls.review.gate import require_approval
+
+        require_approval(ws, session)
     return Plan(
         session=session,
         branch=session.branch,
@@ -150,7 +156,7 @@ def preflight(ws: Workspace, name: str) -> Plan:
         trunk_branch=ws.trunk.branch,
         trunk_worktree=trunk_wt,
         ahead=ahead,
-        config=land_config.load(cwd, ws.trunk.commit),
+        config=config,
     )
 
 
@@ -458,6 +464,7 @@ def _run(ws: Workspace, lander: _Lander, *, keep_open: bool, remove: bool) -> di
         handoff = _write_handoff(ws, name, force=True)
         return lander.result(False, message, conflicts=files, handoff=handoff)
     failed = lander.run_commands()
+    _remember_checks(ws, lander)
     if failed is not None:
         message = (
             f"{failed.summary}; {plan.trunk_branch} untouched; {plan.branch} stays rebased"
@@ -485,6 +492,17 @@ def _run(ws: Workspace, lander: _Lander, *, keep_open: bool, remove: bool) -> di
             extra["handoff"] = handoff
     lander.note("done", "done", message, 100)
     return lander.result(True, message, **extra)
+
+
+def _remember_checks(ws: Workspace, lander: _Lander) -> None:
+    """Keep the build/test results by the tree they ran on, for reviews of that tree."""
+    from agentls.review.checks import record_land_checks
+
+    try:
+        record_land_checks(ws.store, ws.git, lander.entry.rebased, lander.commands,
+                           lander.plan.session.name)  # fmt: skip
+    except Exception:  # a cache: never let it fail a land
+        logging.getLogger(__name__).warning("could not record land checks", exc_info=True)
 
 
 def _write_handoff(ws: Workspace, name: str, *, force: bool) -> str | None:

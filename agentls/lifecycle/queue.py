@@ -43,15 +43,23 @@ def plan(report: Report) -> tuple[list[str], dict[str, set[str]]]:
 
 
 def land_all(
-    ws: Workspace, *, progress: Progress | None = None, dry_run: bool = False
+    ws: Workspace,
+    *,
+    progress: Progress | None = None,
+    dry_run: bool = False,
+    approved_only: bool = False,
 ) -> dict[str, Any]:
     """Land every finished code session in planned order; a table of results.
 
     DRY_RUN changes nothing: it shows the plan and each session's dry run against
     trunk as it is now (later sessions would be rebased onto the earlier ones' result).
+    APPROVED_ONLY (always, when trunk's land settings say `require-review = true`)
+    lands only sessions whose current head a reviewer approved; the others wait.
     """
     report_progress: Progress = progress or (lambda message, percent: None)
     order, edges = plan(ws.refresh())
+    waiting = _unapproved(ws, order, approved_only)
+    order = [name for name in order if name not in waiting]
     report_progress(f"plan: {' -> '.join(order) or 'nothing to land'}", 0)
     results: list[dict[str, Any]] = []
     failed: set[str] = set()
@@ -80,10 +88,32 @@ def land_all(
              "message": outcome["message"]}
         )  # fmt: skip
     ws.refresh()
-    return {
+    result = {
         "dryRun": dry_run,
         "ok": all(r["ok"] for r in results),
         "plan": order,
         "results": results,
         "trunk": {"branch": ws.trunk.branch, "commit": ws.trunk.commit},
     }
+    if waiting:
+        result["waiting"] = [{"session": name, "reason": why} for name, why in waiting.items()]
+    return result
+
+
+def _unapproved(ws: Workspace, order: list[str], approved_only: bool) -> dict[str, str]:
+    """Sessions of ORDER that wait for a review (name -> why), when reviews gate landing."""
+    from agentls.lifecycle.config import load
+    from agentls.review.gate import approval
+
+    if not approved_only and not load(ws.repository.cwd, ws.trunk.commit).require_review:
+        return {}
+    waiting = {}
+    for name in order:
+        approved, verdict = approval(ws, ws.session(name))
+        if not approved:
+            waiting[name] = (
+                "not reviewed" if verdict is None
+                else "changed since it was approved" if verdict["verdict"] == "approved"
+                else verdict["verdict"]
+            )  # fmt: skip
+    return waiting

@@ -34,6 +34,8 @@ from agentls.files import read_regular
 from agentls.server import diagnostics, framing
 from agentls.server import encoding as encoding_
 from agentls.server.actions import COMPARE, OPEN_OTHER, code_actions
+from agentls.server.review import register as register_review
+from agentls.server.review import review_changed
 from agentls.server.settings import Settings, parse_settings
 
 log = logging.getLogger("agentls.server")
@@ -255,6 +257,7 @@ class AgentlsServer(LanguageServer):
         if status != self.last_status:
             self.last_status = status
             self.protocol.notify(SESSIONS_CHANGED, status)
+        review_changed(self, report)
 
     def _other_open_sessions_diagnostics(
         self, report: dict[str, Any]
@@ -562,6 +565,7 @@ def _lifecycle(command: str) -> Any:
 
 for _command in LIFECYCLE_COMMANDS:
     server.command(_command)(_lifecycle(_command))
+register_review(server, _lifecycle)  # agentls.review.*
 
 
 def _one_object(command: str, args: tuple[Any, ...], required: dict[str, type]) -> dict[str, Any]:
