@@ -123,8 +123,12 @@ def _land(args: argparse.Namespace) -> int:
                 )
             # A dry run has no progress to show; the plan is in the printed table.
             result = land_all(ws, progress=None if args.dry_run else progress,
-                              dry_run=args.dry_run)  # fmt: skip
+                              dry_run=args.dry_run, approved_only=args.approved)  # fmt: skip
         else:
+            if args.approved:
+                from agentls.errors import InvalidInputError
+
+                raise InvalidInputError("--approved goes with --all", "land one session by name")
             name = args.name or _this_session(ws, args)
             result = land(ws, name, dry_run=args.dry_run, keep_open=args.keep_open,
                           remove=args.remove, progress=None if args.dry_run else progress,
@@ -143,6 +147,8 @@ def _land_text(result: dict[str, Any]) -> str:
         widths = [max(len(row[i]) for row in rows) for i in range(2)]
         lines = [f"plan: {' -> '.join(result['plan']) or 'nothing to land'}"]
         lines += [f"  {a.ljust(widths[0])}  {b.ljust(widths[1])}  {c}" for a, b, c in rows]
+        lines += [f"waiting for review: {w['session']} ({w['reason']})"
+                  for w in result.get("waiting", [])]  # fmt: skip
         return "\n".join(lines)
     lines = []
     if result.get("dryRun"):
@@ -284,6 +290,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("name", nargs="?", help="default: the session of this folder")
     p.add_argument("--all", action="store_true", help="land every finished session in order")
     p.add_argument("--dry-run", action="store_true", help="show what would happen")
+    p.add_argument("--approved", action="store_true", help="with --all: approved sessions only")
     p.add_argument("--keep-open", action="store_true", help="leave a conflicted rebase open")
     p.add_argument("--remove", action="store_true", help="remove worktree + branch after landing")
     p.add_argument("--wait", type=_seconds, metavar="SECONDS", help="wait for another land's lock")
