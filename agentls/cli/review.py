@@ -135,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
             return _act(args, source, actions[0] if actions else "approve")
         if args.name:
             item = source.item(args.name)
-            _emit(args, item, lambda: text.item_text(item))
+            _emit(args, {"ok": True, "item": item}, lambda: text.item_text(item))
             return 0
         if not args.json and sys.stdin.isatty() and sys.stdout.isatty():
             from agentls.cli.review_sweep import Sweep

@@ -13,6 +13,8 @@ import shlex
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -46,21 +48,51 @@ NOTES_TEMPLATE = """
 
 
 def read_key(stream: TextIO = sys.stdin) -> str:
-    """One key press (without Enter on a terminal); 'q' at end of input."""
+    """One key press (no Enter needed inside `keys_mode`); 'q' at end of input."""
     fd = stream.fileno()
     if not os.isatty(fd):
         line = stream.readline()
         return line.strip()[:1] or ("q" if not line else "")
+    data = os.read(fd, 1)
+    return data.decode(errors="replace") if data else "q"
+
+
+@contextmanager
+def keys_mode(stream: TextIO = sys.stdin) -> Iterator[None]:
+    """Keys arrive one by one, unechoed, for the whole sweep (cbreak mode). TCSANOW keeps
+    keys typed ahead; flushing them would lose a quick reviewer's input."""
+    fd = stream.fileno()
+    if not os.isatty(fd):
+        yield
+        return
     import termios
     import tty
 
     saved = termios.tcgetattr(fd)
+    tty.setcbreak(fd, termios.TCSANOW)
     try:
-        tty.setcbreak(fd)
-        data = os.read(fd, 1)
+        yield
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-    return data.decode(errors="replace") if data else "q"
+
+
+@contextmanager
+def line_mode(stream: TextIO = sys.stdin) -> Iterator[None]:
+    """Typed lines with echo and editing, inside `keys_mode` (a note typed at the prompt)."""
+    fd = stream.fileno()
+    if not os.isatty(fd):
+        yield
+        return
+    import termios
+
+    keys = termios.tcgetattr(fd)
+    line = list(keys)
+    line[3] |= termios.ICANON | termios.ECHO
+    termios.tcsetattr(fd, termios.TCSANOW, line)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSANOW, keys)
 
 
 def pager_command() -> list[str] | None:
@@ -137,7 +169,8 @@ def ask_notes(name: str, path: str, out: TextIO) -> str | None:
             return "\n".join(lines).strip() or None
     out.write(f"What should {name} change? (one line; empty cancels): ")
     out.flush()
-    line = sys.stdin.readline()
+    with line_mode():
+        line = sys.stdin.readline()
     return line.strip() or None
 
 
@@ -154,6 +187,10 @@ class Sweep:
         print(message, file=self.out, flush=True)
 
     def run(self) -> int:
+        with keys_mode():
+            return self._run()
+
+    def _run(self) -> int:
         queue = self.source.queue()
         self.say(text.queue_text(queue))
         while True:
