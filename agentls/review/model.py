@@ -25,7 +25,7 @@ import pygit2
 from agentls.changes import NOTES_FILES, SessionState, tree_entry
 from agentls.claims import matching_claim
 from agentls.errors import AgentlsError, InvalidInputError
-from agentls.report import Collision, Report, SessionInfo
+from agentls.report import KINDS, Report, SessionInfo
 from agentls.review.checks import CheckBook, tree_of_commit
 from agentls.review.state import APPROVED, UNREVIEWED, Review, ReviewBook
 from agentls.workspace import Workspace
@@ -314,16 +314,31 @@ def sweep(ws: Workspace, report: Report, *, newest_first: bool = False) -> list[
     return candidates
 
 
-def _conflicts(report: Report, name: str, others: set[str]) -> list[dict[str, Any]]:
-    """NAME's predicted conflicts (from the report) with each session in OTHERS."""
-    by_other: dict[str, list[str]] = {}
-    for collision in report.collisions_of(name):
-        if collision.kind != "conflict":
-            continue
-        for other in collision.sessions:
-            if other != name and other in others:
-                by_other.setdefault(other, []).append(collision.path)
-    return [{"session": other, "paths": sorted(set(paths))} for other, paths in by_other.items()]
+class ReportIndex:
+    """The report's collisions by session, read once per queue (not once per item)."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.conflicts: dict[str, dict[str, set[str]]] = {}
+        self.counts: dict[str, dict[str, int]] = {}
+        for collision in report.overlaps:
+            for name in collision.sessions:
+                counts = self.counts.setdefault(name, dict.fromkeys(KINDS, 0))
+                counts[collision.kind] += 1
+                if collision.kind != "conflict":
+                    continue
+                for other in collision.sessions:
+                    if other != name:
+                        mine = self.conflicts.setdefault(name, {})
+                        mine.setdefault(other, set()).add(collision.path)
+
+    def conflicts_with(self, name: str, others: list[str]) -> list[dict[str, Any]]:
+        """NAME's predicted conflicts with each of OTHERS (in their order)."""
+        mine = self.conflicts.get(name, {})
+        return [{"session": o, "paths": sorted(mine[o])} for o in others if o in mine]
+
+    def counts_of(self, name: str) -> dict[str, int]:
+        return dict(self.counts.get(name) or dict.fromkeys(KINDS, 0))
 
 
 def _problem(code: str, message: str, **data: Any) -> dict[str, Any]:
@@ -334,11 +349,12 @@ def _problem(code: str, message: str, **data: Any) -> dict[str, Any]:
 def _landability(
     info: SessionInfo,
     state: SessionState,
-    report: Report,
+    index: ReportIndex,
     earlier: list[str],
     uncommitted: list[str],
 ) -> dict[str, Any]:
     """Can it land now (blockers), and what will happen when it does (warnings)."""
+    report = index.report
     trunk_name = report.trunk_branch
     blockers: list[dict[str, Any]] = []
     warnings: list[dict[str, Any]] = []
@@ -355,7 +371,7 @@ def _landability(
     if info.ahead == 0:
         blockers.append(_problem("nothing-to-land", f"no commits that {trunk_name} lacks"))
     trunk = next((s for s in report.sessions if s.is_trunk), None)
-    trunk_conflicts = _conflicts(report, info.name, {trunk.name}) if trunk else []
+    trunk_conflicts = index.conflicts_with(info.name, [trunk.name]) if trunk else []
     trunk_paths = trunk_conflicts[0]["paths"] if trunk_conflicts else []
     if trunk_paths:
         message = f"predicted conflict with {trunk_name} in {', '.join(trunk_paths)}"
@@ -369,7 +385,7 @@ def _landability(
                 " not predicted here; a dry-run land checks"
             )
             warnings.append(_problem("trunk-unchecked", message))
-    earlier_conflicts = _conflicts(report, info.name, set(earlier))
+    earlier_conflicts = index.conflicts_with(info.name, earlier)
     for conflict in earlier_conflicts:
         where = ", ".join(conflict["paths"])
         message = f"conflicts with {conflict['session']} (earlier in the sweep) in {where}"
@@ -400,69 +416,69 @@ def _notes(path: Path, *, text: bool) -> dict[str, Any]:
     return found
 
 
-def _summary(
-    model: ReviewModel,
-    report: Report,
-    info: SessionInfo,
-    state: SessionState,
-    position: int,
-    earlier: list[str],
-    latest: Review | None,
-    checks: CheckBook,
-    created: float | None,
-) -> tuple[dict[str, Any], list[FileChange]]:
-    files = model.files(state)
-    uncommitted = sorted(p for p in state.uncommitted if not _untracked_note(state, p))
-    changed = [f.path for f in files]
-    claims = list(info.claims)
-    outside = [p for p in changed if claims and matching_claim(claims, p) is None]
-    head_tree = tree_of_commit(model.repo, info.head)
-    summary = {
-        "session": info.name,
-        "id": info.id,
-        "position": position,
-        "branch": info.branch,
-        "path": info.path,
-        "priority": info.priority,
-        "created": created,
-        "head": info.head,
-        "base": info.base,
-        "tree": head_tree,
-        "ahead": info.ahead,
-        "behind": info.behind,
-        "dirty": bool(uncommitted),
-        "stat": stat(files),
-        "landable": _landability(info, state, report, earlier, uncommitted),
-        "collisions": report.counts(info.name),
-        "scope": {"claims": claims, "outside": outside},
-        "review": model.review_status(info, latest),
-        "checks": checks.latest(head_tree) if head_tree else None,
-        "notes": _notes(Path(info.path), text=False),
-    }
-    return summary, files
+@dataclass
+class _Context:
+    """What every item of one queue build reads: built once per build."""
+
+    ws: Workspace
+    model: ReviewModel
+    index: ReportIndex
+    latest: dict[str, Review]  # session id -> latest verdict
+    checks: CheckBook
+    created: dict[str, float]
+
+    @classmethod
+    def build(cls, ws: Workspace, report: Report, latest: dict[str, Review]) -> _Context:
+        model = model_for(ws)
+        return cls(ws, model, ReportIndex(report), latest, CheckBook(ws.store), _created(ws))
+
+    def summary(
+        self, info: SessionInfo, position: int, earlier: list[str]
+    ) -> tuple[dict[str, Any], list[FileChange]]:
+        """One session's queue entry, and its file list."""
+        state = self.ws.states[info.id]
+        files = self.model.files(state)
+        uncommitted = sorted(p for p in state.uncommitted if not _untracked_note(state, p))
+        claims = list(info.claims)
+        outside = [f.path for f in files if claims and matching_claim(claims, f.path) is None]
+        head_tree = tree_of_commit(self.model.repo, info.head)
+        summary = {
+            "session": info.name,
+            "id": info.id,
+            "position": position,
+            "branch": info.branch,
+            "path": info.path,
+            "priority": info.priority,
+            "created": self.created.get(info.id),
+            "head": info.head,
+            "base": info.base,
+            "tree": head_tree,
+            "ahead": info.ahead,
+            "behind": info.behind,
+            "dirty": bool(uncommitted),
+            "stat": stat(files),
+            "landable": _landability(info, state, self.index, earlier, uncommitted),
+            "collisions": self.index.counts_of(info.name),
+            "scope": {"claims": claims, "outside": outside},
+            "review": self.model.review_status(info, self.latest.get(info.id)),
+            "checks": self.checks.latest(head_tree) if head_tree else None,
+            "notes": _notes(Path(info.path), text=False),
+        }
+        return summary, files
 
 
-def _require(ws: Workspace, report: Report) -> dict[str, Any]:
+def _require(ws: Workspace) -> dict[str, Any]:
     on, error = model_for(ws).require_review()
     return {"requireReview": on, **({"configError": error} if error else {})}
 
 
 def build_queue(ws: Workspace, *, newest_first: bool = False) -> dict[str, Any]:
     """The review queue from the Workspace as it is (call `ws.refresh()` first when cold)."""
-    model = model_for(ws)
     report = ws.report()
     order = sweep(ws, report, newest_first=newest_first)
-    latest = ReviewBook(ws.store).latest_all()
-    checks = CheckBook(ws.store)
-    created = _created(ws)
-    items = []
-    for index, info in enumerate(order):
-        earlier = [i.name for i in order[:index]]
-        summary, _ = _summary(
-            model, report, info, ws.states[info.id], index + 1, earlier, latest.get(info.id),
-            checks, created.get(info.id),
-        )  # fmt: skip
-        items.append(summary)
+    context = _Context.build(ws, report, ReviewBook(ws.store).latest_all())
+    names = [info.name for info in order]
+    items = [context.summary(info, i + 1, names[:i])[0] for i, info in enumerate(order)]
     queued = {i.id for i in order}
     others = [
         {"session": info.name, "reason": _reviewable(info, ws.states.get(info.id))}
@@ -473,7 +489,7 @@ def build_queue(ws: Workspace, *, newest_first: bool = False) -> dict[str, Any]:
         "ok": True,
         "order": "newest-first" if newest_first else "oldest-first",
         "trunk": {"branch": report.trunk_branch, "commit": report.trunk_commit},
-        **_require(ws, report),
+        **_require(ws),
         "items": items,
         "notQueued": others,
     }
@@ -483,7 +499,6 @@ def build_item(ws: Workspace, name: str, *, newest_first: bool = False) -> dict[
     """One session's full review item: the summary plus commits, files, collisions, notes."""
     if not isinstance(name, str) or not name:
         raise InvalidInputError("which session? give its name")
-    model = model_for(ws)
     report = ws.report()
     info = report.session(name)
     if info is None:
@@ -492,31 +507,28 @@ def build_item(ws: Workspace, name: str, *, newest_first: bool = False) -> dict[
     reason = _reviewable(info, ws.states.get(info.id))
     if reason is not None:
         raise InvalidInputError(f"session {name} has nothing to review ({_REASONS[reason]})")
-    order = sweep(ws, report, newest_first=newest_first)
-    names = [i.name for i in order]
+    names = [i.name for i in sweep(ws, report, newest_first=newest_first)]
     position = names.index(name)
+    book = ReviewBook(ws.store)
+    latest = book.latest(info.id)
+    context = _Context.build(ws, report, {info.id: latest} if latest else {})
+    summary, files = context.summary(info, position + 1, names[:position])
     state = ws.states[info.id]
-    latest = ReviewBook(ws.store).latest(info.id)
-    summary, files = _summary(
-        model, report, info, state, position + 1, names[:position], latest,
-        CheckBook(ws.store), _created(ws).get(info.id),
-    )  # fmt: skip
-    collisions: list[Collision] = report.collisions_of(name)
     item = {
         **summary,
         "trunk": {"branch": report.trunk_branch, "commit": report.trunk_commit},
-        **_require(ws, report),
+        **_require(ws),
         "snapshot": state.snapshot(),
-        "commits": model.commits(info.base, info.head),
+        "commits": context.model.commits(info.base, info.head),
         "files": [f.to_json() for f in files],
-        "collisionList": [c.to_json() for c in collisions],
+        "collisionList": [c.to_json() for c in report.collisions_of(name)],
         "notes": _notes(Path(info.path), text=True),
         "sinceReview": (
-            model.since_review(state, latest)
+            context.model.since_review(state, latest)
             if latest is not None and summary["review"]["changedSinceReview"]
             else None
         ),
-        "history": [r.to_json() for r in ReviewBook(ws.store).history(info.id)],
+        "history": [r.to_json() for r in book.history(info.id)],
     }
     return {"ok": True, "item": item}
 
