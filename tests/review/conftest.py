@@ -11,6 +11,9 @@ import pytest
 from agentls.workspace import Workspace
 from tests.conftest import Repo, git, numbered
 
+# The server tests' windows, and their check that no engine outlives a test.
+from tests.server.conftest import _no_engine_left, windows  # noqa: F401
+
 
 def edit(text: str, line: int, new: str) -> str:
     lines = text.splitlines(keepends=True)

@@ -12,14 +12,7 @@ from pygls.exceptions import JsonRpcException
 from tests.conftest import Repo, git, numbered
 from tests.lifecycle.helpers import agentls
 from tests.review.conftest import edit, session
-from tests.server.conftest import (  # noqa: F401 - fixtures
-    _no_engine_left,
-    _plain,
-    deadline,
-    uri,
-    until,
-    windows,
-)
+from tests.server.conftest import _plain, deadline, until, uri
 
 REVIEW_CHANGED = "agentls/reviewChanged"
 

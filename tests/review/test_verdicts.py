@@ -294,3 +294,18 @@ def test_an_old_store_gains_the_review_tables(review_repo: Repo) -> None:
         assert build_queue(ws)["items"][0]["review"]["state"] == "unreviewed"
         record_verdict(ws, "s", "approved")
         assert _review(ws, "s")["approved"] is True
+
+
+def test_a_verdict_is_about_the_current_head_not_a_cached_one(review_repo: Repo) -> None:
+    """A Workspace refreshed before the session moved still records the real head."""
+    repo = review_repo
+    wt = session(repo, "s", {"s.txt": "s\n"})
+    with fresh(repo) as ws:
+        old = ws.session("s").head
+        repo.write(wt, "s.txt", "s, committed while the review was open\n")
+        new = repo.commit(wt, "s: more")
+        with pytest.raises(AgentlsError, match="moved while it was reviewed"):
+            record_verdict(ws, "s", "approved", head=old)
+        result = record_verdict(ws, "s", "approved", head=new)
+    assert result["head"] == new != old
+    assert reviews_table(repo)[0][1] == new
