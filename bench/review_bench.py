@@ -39,12 +39,12 @@ def _timed(function: object, *args: object, **kwargs: object) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def _edit(ws: Workspace, workload: Workload, n: int) -> str:
-    """Save an edit in one session (as an agent would); the session's name."""
+def _edit(ws: Workspace, workload: Workload, n: int, tag: str) -> str:
+    """Save a new edit (never seen before: TAG) in session 1 + N % 7; its name."""
     session = 1 + n % (len(workload.worktrees) - 1)
     target = workload.worktrees[session] / workload.own(session)
     lines = target.read_text().splitlines(keepends=True)
-    lines[6] = f"review bench edit {n}\n"
+    lines[6] = f"review bench edit {tag} {n} {time.perf_counter_ns()}\n"
     target.write_text("".join(lines))
     located = ws.locate(target)
     assert located is not None
@@ -67,9 +67,9 @@ def agentls_samples(workload: Workload, runs: int) -> dict[str, list[float]]:
             build_queue(ws)  # the previous round's edits are diffed here, untimed
             samples["queue"].append(_timed(build_queue, ws))
             samples["item"].append(_timed(build_item, ws, names[n % len(names)]))
-            edited = _edit(ws, workload, n)
+            _edit(ws, workload, n, "queue")
             samples["queue-edit"].append(_timed(build_queue, ws))
-            _edit(ws, workload, n + 1000)
+            edited = _edit(ws, workload, n + 3, "item")  # its change set is new: diffed again
             samples["item-edit"].append(_timed(build_item, ws, edited))
     return samples
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import pygit2
 
-from agentls.changes import NOTES_FILES, SessionState, tree_entry
+from agentls.changes import NOTES_FILES, Entry, SessionState, tree_entry
 from agentls.claims import matching_claim
 from agentls.errors import AgentlsError, InvalidInputError
 from agentls.report import KINDS, Report, SessionInfo
@@ -86,6 +86,7 @@ class ReviewModel:
         self.repo: pygit2.Repository = ws.git
         self._files: dict[tuple[str, str], list[Delta]] = {}
         self._patch_ids: dict[tuple[str | None, str], str | None] = {}
+        self._changes: dict[tuple[tuple[str, Entry, Entry], ...], list[FileChange]] = {}
         self._config: tuple[str, bool, str | None] | None = None  # (trunk commit, on, error)
         self._empty_tree = str(self.repo.TreeBuilder().write())
 
@@ -184,19 +185,45 @@ class ReviewModel:
     # --- one session --------------------------------------------------------------------------
 
     def files(self, state: SessionState) -> list[FileChange]:
-        """The change set, base to current (uncommitted work and unsaved buffers included)."""
-        base_tree = str(state.base_tree.id) if state.base_tree is not None else self._empty_tree
-        found = []
-        for path, status, old_path, insertions, deletions, binary in self.diff_files(
-            base_tree, state.snapshot_tree()
-        ):
-            if _untracked_note(state, path):
-                continue
-            uncommitted = path in state.uncommitted or (old_path in state.uncommitted)
-            found.append(
-                FileChange(path, status, old_path, insertions, deletions, binary, uncommitted)
-            )
+        """The change set, base to current (uncommitted work and unsaved buffers included).
+
+        Only the changed paths are diffed: their base and current entries go into two
+        small trees, whose diff (with git's rename detection) is the whole change set's
+        diff, since renames pair only deleted and added files. The session's full tree
+        is neither written nor walked, so the cost follows the change, not the repo.
+        """
+        changes = sorted(
+            (path, state.base_entry(path), state.entry(path))
+            for path in state.changed
+            if not _untracked_note(state, path)
+        )
+        key = tuple(changes)
+        found = self._changes.get(key)
+        if found is None:
+            old = self._small_tree((path, old) for path, old, _ in changes)
+            new = self._small_tree((path, new) for path, _, new in changes)
+            found = [
+                FileChange(
+                    path, status, old_path, insertions, deletions, binary,
+                    uncommitted=path in state.uncommitted or old_path in state.uncommitted,
+                )
+                for path, status, old_path, insertions, deletions, binary in self.diff_files(
+                    old, new
+                )
+            ]  # fmt: skip
+            if len(self._changes) > 512:
+                self._changes.clear()
+            self._changes[key] = found
         return found
+
+    def _small_tree(self, entries: Iterable[tuple[str, Entry]]) -> str:
+        """A tree holding just ENTRIES (None entries left out)."""
+        index = pygit2.Index()
+        for path, entry in entries:
+            if entry is not None:
+                mode = pygit2.enums.FileMode(entry[1])
+                index.add(pygit2.IndexEntry(path, pygit2.Oid(hex=entry[0]), mode))
+        return str(index.write_tree(self.repo))
 
     def review_status(self, info: SessionInfo, latest: Review | None) -> dict[str, Any]:
         """The latest verdict and whether it still holds for the session's current head."""
