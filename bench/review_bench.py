@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from agentls.review.model import build_item, build_queue
+from agentls.review.queue import build_item, build_queue
 from agentls.workspace import Workspace
 from bench.stats import row, summary
 from bench.workload import Workload, generate

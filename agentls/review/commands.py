@@ -15,7 +15,8 @@ from agentls.errors import InvalidInputError
 from agentls.report import Report
 from agentls.review.actions import record_verdict
 from agentls.review.checks import run_checks
-from agentls.review.model import build_item, build_queue, model_for, sweep
+from agentls.review.model import model_for
+from agentls.review.queue import build_item, build_queue, sweep
 from agentls.review.state import ReviewBook
 from agentls.workspace import Workspace
 

@@ -10,7 +10,7 @@ import pytest
 from agentls.errors import AgentlsError
 from agentls.lifecycle import land
 from agentls.review.checks import run_checks
-from agentls.review.model import build_item, build_queue
+from agentls.review.queue import build_item, build_queue
 from tests.conftest import Repo, git
 from tests.review.conftest import fresh, session
 

@@ -9,7 +9,7 @@ from agentls.lifecycle import land, land_all
 from agentls.lifecycle.handoff import BEGIN, END
 from agentls.review.actions import approve_and_land, record_verdict, remove_reviewed
 from agentls.review.gate import ReviewRequiredError
-from agentls.review.model import build_item, build_queue
+from agentls.review.queue import build_item, build_queue
 from agentls.review.state import ReviewBook
 from tests.conftest import Repo, git, numbered
 from tests.lifecycle.helpers import agentls, snapshot_state

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from agentls.review.model import build_item, build_queue
+from agentls.review.queue import build_item, build_queue
 from tests.conftest import Repo, git, numbered
 from tests.lifecycle.helpers import agentls
 from tests.review.conftest import edit, fresh, queue_names, session
