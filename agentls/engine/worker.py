@@ -292,7 +292,7 @@ class Worker:
 
     def _review_summary(self, report: Any) -> list[dict[str, Any]] | None:
         """Each session's review state, published with the report (agentls/reviewChanged)."""
-        from agentls.review.commands import review_summary
+        from agentls.review.summary import review_summary
 
         try:
             return review_summary(self.ws, report)

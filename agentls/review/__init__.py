@@ -5,5 +5,6 @@
 - `state`: verdicts in the shared store; `checks`: build/test results by tree id.
 - `actions`: verdicts, approve-and-land, request changes (HANDOFF.md), remove.
 - `gate`: `require-review = true` makes land refuse unapproved heads.
-- `commands`: the `agentls.review.*` commands' structured results.
+- `commands`: the `agentls.review.*` commands' structured results; `summary`: the
+  per-session review state the engine publishes (`agentls/reviewChanged`).
 """

@@ -12,12 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from agentls.errors import InvalidInputError
-from agentls.report import Report
 from agentls.review.actions import record_verdict
 from agentls.review.checks import run_checks
-from agentls.review.model import model_for
-from agentls.review.queue import build_item, build_queue, sweep
-from agentls.review.state import ReviewBook
+from agentls.review.queue import build_item, build_queue
 from agentls.workspace import Workspace
 
 Progress = Callable[[str, "int | None"], None]
@@ -43,29 +40,3 @@ def run_review(
     if verb == "runChecks":
         return run_checks(ws, args["session"], progress)
     raise InvalidInputError(f"unknown review command {command!r}")
-
-
-def review_summary(ws: Workspace, report: Report) -> list[dict[str, Any]]:
-    """Each queued session's review state: what `agentls/reviewChanged` carries.
-
-    Cheap enough for every published report: one query, and a patch id only for a
-    session whose head differs from the one reviewed (cached by base and head).
-    """
-    model = model_for(ws)
-    latest = ReviewBook(ws.store).latest_all()
-    summary = []
-    for info in sweep(ws, report):
-        status = model.review_status(info, latest.get(info.id))
-        summary.append(
-            {
-                "session": info.name,
-                "head": info.head,
-                "state": status["state"],
-                "approved": status["approved"],
-                "changedSinceReview": status["changedSinceReview"],
-                "reviewedHead": status.get("head"),
-                "reviewer": status.get("reviewer"),
-                "time": status.get("time"),
-            }
-        )
-    return summary

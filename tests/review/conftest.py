@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from agentls.engine.client import connect
+from agentls.engine.protocol import EngineError
 from agentls.workspace import Workspace
 from tests.conftest import Repo, git, numbered
 
-# The server tests' windows, and their check that no engine outlives a test.
-from tests.server.conftest import _no_engine_left, windows  # noqa: F401
+# The server tests' windows (editor windows running the real server).
+from tests.server.conftest import wait_gone, windows  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def _no_engine_outlives_a_test(tmp_path: Path) -> Iterator[None]:
+    """No engine for a repository of this test may survive it (one closing is gone)."""
+    yield
+    for common in tmp_path.glob("**/.git"):
+        if not common.is_dir() or (client := connect(common)) is None:
+            continue
+        try:
+            pid = client.call("stats", {}, timeout=10)["pid"]
+        except EngineError:  # it closed the connection: it is exiting
+            continue
+        finally:
+            client.close()
+        if not wait_gone(pid, 5):
+            os.kill(pid, signal.SIGKILL)
+            pytest.fail(f"the engine {pid} for {common} outlived its clients")
 
 
 def edit(text: str, line: int, new: str) -> str:
