@@ -42,7 +42,7 @@ CREATE INDEX IF NOT EXISTS reviews_by_session ON reviews (session_id, id);
 APPROVED, CHANGES_REQUESTED, SKIPPED = "approved", "changes-requested", "skipped"
 VERDICTS = (APPROVED, CHANGES_REQUESTED, SKIPPED)
 UNREVIEWED = "unreviewed"
-MAX_NOTES = 20_000  # characters: a review note, not a document
+MAX_NOTES = 4096  # characters: a review note, not a document (the server takes no more)
 
 
 @dataclass(frozen=True)
