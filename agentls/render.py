@@ -9,13 +9,8 @@ from typing import TextIO
 
 from agentls.advice import advice
 from agentls.report import Collision, Range, Report
+from agentls.vocabulary import KIND_LABEL
 
-KIND_LABEL = {
-    "conflict": "conflict",
-    "overlap": "overlap",
-    "ownership": "ownership",
-    "research-write": "research write",
-}
 KIND_COLOUR = {"conflict": "31", "ownership": "33", "research-write": "35", "overlap": "36"}
 
 

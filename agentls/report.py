@@ -28,6 +28,7 @@ class SessionInfo:
     locked: bool = False
     is_trunk: bool = False
     source: str | None = None
+    landed: bool = False  # landed by agentls, with no commits since
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

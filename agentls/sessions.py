@@ -29,6 +29,7 @@ class Session:
     claims: list[str]
     worktree: Worktree
     source: str | None = None
+    landed: float | None = None  # when agentls last landed it (the store's record)
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -80,6 +81,7 @@ def _session(worktree: Worktree, record: SessionRecord) -> Session:
         claims=list(record.claims),
         worktree=worktree,
         source=record.source,
+        landed=record.landed,
     )
 
 

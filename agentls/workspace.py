@@ -233,6 +233,7 @@ class Workspace:
             locked=session.worktree.locked,
             is_trunk=self._is_trunk(session),
             source=session.source,
+            landed=session.landed is not None and ahead == 0 and not self._is_trunk(session),
         )
 
 

@@ -111,9 +111,11 @@ class EngineClient:
                         continue
                     error = message.get("error")
                     if error:
+                        data = error.get("data")
                         pending.error = EngineError(
                             str(error.get("message", "engine error")),
                             int(error.get("code", -32603)),
+                            data if isinstance(data, dict) else None,
                         )
                     else:
                         pending.result = message.get("result")

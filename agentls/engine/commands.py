@@ -39,7 +39,7 @@ SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
         "keepOpen": (BOOL, False),
         "remove": (BOOL, False),
     },
-    "agentls.session.landAll": {"approvedOnly": (BOOL, False)},
+    "agentls.session.landAll": {"approvedOnly": (BOOL, False), "dryRun": (BOOL, False)},
     "agentls.session.remove": {"session": (STR, True), "force": (BOOL, False)},
     "agentls.session.restore": {"session": (STR, True), "backup": (STR, False)},
     "agentls.session.recover": {},
@@ -185,6 +185,7 @@ def run_command(ws: Any, params: dict[str, Any], progress: Progress | None = Non
     elif verb == "priority":
         result = need("set_priority")(ws, args["session"], args["priority"])
     elif verb == "handoff":
+        _refuse_trunk_checkout(ws, args["session"])
         result = need("write_handoff")(ws, args["session"])
     elif verb == "land":
         result = need("land")(
@@ -197,7 +198,10 @@ def run_command(ws: Any, params: dict[str, Any], progress: Progress | None = Non
         )
     elif verb == "landAll":
         result = need("land_all")(
-            ws, progress=report, approved_only=args.get("approvedOnly", False)
+            ws,
+            progress=report,
+            approved_only=args.get("approvedOnly", False),
+            dry_run=args.get("dryRun", False),
         )
     elif verb == "restore":
         result = need("restore_session")(ws, args["session"], args.get("backup"))
@@ -207,4 +211,55 @@ def run_command(ws: Any, params: dict[str, Any], progress: Progress | None = Non
         result = need("remove_session")(ws, args["session"], force=args.get("force", False))
     if isinstance(result, dict):
         result.setdefault("ok", True)
+        if result["ok"] is False and not isinstance(result.get("error"), dict):
+            result["error"] = failure(verb, result)
+        for row in result.get("results", []) if verb == "landAll" else []:
+            if row.get("ok") is False and not row.get("skipped") and "error" not in row:
+                row["error"] = failure("land", row)
     return result
+
+
+def failure(verb: str, result: dict[str, Any]) -> dict[str, Any]:
+    """The error object of a result with "ok": false (a land that ran and failed).
+
+    The same shape as a refusal's: {"code", "message", "data"}. A result that names
+    its own code (and data) keeps it; otherwise the code says which verb failed.
+    """
+    if verb == "landAll":
+        failed = [r["session"] for r in result.get("results", []) if not r.get("ok")]
+        skipped = [r["session"] for r in result.get("results", []) if r.get("skipped")]
+        return {
+            "code": result.get("code") or "land-all-incomplete",
+            "message": result.get("message")
+            or f"{len(failed)} of {len(result.get('results', []))} sessions did not land",
+            "data": result.get("data") or {"failed": failed, "skipped": skipped},
+        }
+    data = result.get("data")
+    if not isinstance(data, dict):
+        data = {
+            key: result[key]
+            for key in ("session", "conflicts", "backup", "handoff")
+            if result.get(key) is not None
+        }
+    default = "land-conflict" if result.get("conflicts") else "land-failed"
+    return {
+        "code": result.get("code") or default,
+        "message": str(result.get("message") or f"{verb} failed"),
+        "data": data,
+    }
+
+
+def _refuse_trunk_checkout(ws: Any, name: str) -> None:
+    """A handoff note is never written into trunk's checkout (it is nobody's session work)."""
+    from agentls.errors import AgentlsError
+    from agentls.lifecycle.common import session_named, trunk_session
+
+    target = session_named(ws, name)
+    trunk = trunk_session(ws)
+    if trunk is not None and trunk.id == target.id:
+        raise AgentlsError(
+            f"session {target.name} is trunk's checkout ({target.path}); "
+            "a handoff note is written only into a session's own worktree",
+            code="trunk-checkout",
+            data={"session": target.name, "path": str(target.path), "trunk": ws.trunk.branch},
+        )

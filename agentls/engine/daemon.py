@@ -63,9 +63,7 @@ class Connection:
 
     def reply(self, request_id: Any, result: Any, error: EngineError | None) -> None:
         if error is not None:
-            self.send(
-                encode({"id": request_id, "error": {"code": error.code, "message": error.message}})
-            )
+            self.send(encode({"id": request_id, "error": error.to_wire()}))
         else:
             self.send(encode({"id": request_id, "result": result}))
 

@@ -27,10 +27,18 @@ from agentls.errors import AgentlsError
 log = logging.getLogger(__name__)
 
 RECONCILE_AFTER = 0.3  # seconds of quiet after live updates before the full check
-# Commands that run builds and tests: they get a thread and a Workspace of their own,
-# so diagnostics keep flowing in every window while a land takes minutes.
+# Commands that run builds and tests or wait for the land lock: they get a thread and
+# a Workspace of their own, so diagnostics keep flowing in every window meanwhile.
+# New and fork stay on the analysis thread: a second Workspace discovering a worktree
+# while git is still creating it would race this one for its session id (and name),
+# and fork snapshots the source with its unsaved buffers, which only live here.
 LONG_RUNNING = frozenset(
-    {"agentls.session.land", "agentls.session.landAll", "agentls.review.runChecks"}
+    {
+        "agentls.session.land",
+        "agentls.session.landAll",
+        "agentls.session.recover",
+        "agentls.review.runChecks",
+    }
 )
 
 
@@ -317,9 +325,13 @@ class Worker:
         except EngineError as exc:
             job.reply(None, exc)
         except AgentlsError as exc:
-            job.reply(None, EngineError(str(exc), REFUSED))
+            log.info("refused %s: %s (%s)", job.method, exc.message, exc.code)
+            job.reply(None, EngineError.refusal(exc))
         except OSError as exc:  # the system said no: a name too long, no space, no access
-            job.reply(None, EngineError(f"{job.method} failed: {exc}", REFUSED))
+            message = f"{job.method} failed: {exc}"
+            data = {"method": job.method, "errno": exc.errno}
+            error = {"code": "os-error", "message": message, "data": data}
+            job.reply(None, EngineError(message, REFUSED, error))
         except Exception as exc:
             log.exception("engine request %s failed", job.method)
             job.reply(None, EngineError(f"{job.method} failed: {exc}", INTERNAL_ERROR))
@@ -362,6 +374,8 @@ class Worker:
             return result
         if method == "diff":
             return self._diff(params)
+        if method == "fileVersion":
+            return self._file_version(params)
         if method == "stats":
             return {**self.stats, "watches": self.watcher.watch_count if self.watcher else 0}
         raise EngineError(f"unknown engine method {method!r}", INVALID_PARAMS)
@@ -394,6 +408,15 @@ class Worker:
             raise EngineError("cwd must be a string and session a string or null", INVALID_PARAMS)
         _plain_strings("check", {"cwd": cwd, "session": session or "", "paths": paths})
         return check_paths(self.ws, cwd, paths, session)
+
+    def _file_version(self, params: dict[str, Any]) -> dict[str, Any]:
+        """One file as a session has it now (buffers included), at HEAD, base or a commit."""
+        from agentls.versions import file_version
+
+        session, path, at = params.get("session"), params.get("path"), params.get("at")
+        if not isinstance(session, str) or not isinstance(path, str):
+            raise EngineError("fileVersion needs session and path", INVALID_PARAMS)
+        return file_version(self.ws, session, path, at if isinstance(at, str) else "current")
 
     def _diff(self, params: dict[str, Any]) -> dict[str, Any]:
         """A unified diff of PATH between two sessions' current states (buffers included)."""

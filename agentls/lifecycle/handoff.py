@@ -24,6 +24,7 @@ from agentls.lifecycle.common import (
 from agentls.lifecycle.journal import Entry, Journal
 from agentls.report import Collision, Report
 from agentls.session_files import BEGIN, END, HANDOFF, NOTES
+from agentls.vocabulary import session_label
 from agentls.workspace import Workspace
 
 MAX_FILES = 100
@@ -37,7 +38,7 @@ def _ranges(ranges: list[Any]) -> str:
 
 def _label(report: Report, name: str) -> str:
     info = report.session(name)
-    return f"{name} ({info.branch})" if info and info.branch else name
+    return session_label(name, info.branch) if info and info.branch else name
 
 
 def _collision(collision: Collision, me: str, report: Report) -> str:

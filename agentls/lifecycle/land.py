@@ -478,7 +478,8 @@ def _run(ws: Workspace, lander: _Lander, *, keep_open: bool, remove: bool) -> di
         lander.finish(FAILED, problem)
         return lander.result(False, problem)
     ws.store.update(plan.session.id, landed=time.time())
-    message = f"landed {name}: {plan.trunk_branch} is now {lander.entry.rebased}"
+    # Short in words (the full id is in "trunk": {"new"}), like git's own messages.
+    message = f"landed {name}: {plan.trunk_branch} is now {(lander.entry.rebased or '')[:12]}"
     lander.finish(LANDED, message)
     extra: dict[str, Any] = {}
     if remove:

@@ -80,13 +80,17 @@ def land_all(
         try:
             outcome = land(ws, name, dry_run=dry_run, progress=None if dry_run else step)
         except AgentlsError as exc:
-            outcome = {"ok": False, "message": str(exc)}
+            error = {"code": exc.code, "message": exc.message, "data": exc.data}
+            outcome = {"ok": False, "message": str(exc), "error": error}
         if not outcome["ok"]:
             failed.add(name)
-        results.append(
-            {"session": name, "ok": bool(outcome["ok"]), "skipped": False,
-             "message": outcome["message"]}
-        )  # fmt: skip
+        row = {"session": name, "ok": bool(outcome["ok"]), "skipped": False,
+               "message": outcome["message"]}  # fmt: skip
+        if outcome.get("handoff"):  # a note written into that session's worktree: say where
+            row["handoff"] = outcome["handoff"]
+        if outcome.get("error"):
+            row["error"] = outcome["error"]
+        results.append(row)
     ws.refresh()
     result = {
         "dryRun": dry_run,

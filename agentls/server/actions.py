@@ -1,80 +1,112 @@
-"""Code actions offered on agentls diagnostics."""
+"""Code actions offered on agentls diagnostics, one per (command, arguments).
+
+A line may carry several diagnostics (a conflict and an ownership finding, or the
+two ranges of one conflict); each action appears once and lists every diagnostic
+it answers. An action that writes somewhere says where in its title: the handoff
+quick fix writes this session's own HANDOFF.md, never another session's worktree
+and never trunk's checkout.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
 from typing import Any
 
 from lsprotocol import types
 
 from agentls.server.diagnostics import SOURCE
+from agentls.vocabulary import lines_text, possessive
 
 OPEN_OTHER = "agentls.openOther"
 COMPARE = "agentls.compare"
+CLAIM = "agentls.session.claim"
+HANDOFF = "agentls.session.handoff"
 
 
-def _lines(ranges: list[list[int]]) -> str:
-    if not ranges:
-        return ""
-    a, b = ranges[0]
-    return f" (line {a})" if a == b else f" (lines {a}–{b})"
+def _plain(data: Any) -> Any:
+    if hasattr(data, "_asdict"):  # pygls hands unknown JSON objects over as namedtuples
+        return {k: _plain(v) for k, v in data._asdict().items()}
+    if isinstance(data, dict):
+        return {k: _plain(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_plain(v) for v in data]
+    return data
 
 
-def code_actions(params: types.CodeActionParams) -> list[types.CodeAction]:
-    """Open / compare with the other session's version, claim the file, write its handoff."""
-    found: list[types.CodeAction] = []
-    for diagnostic in params.context.diagnostics:
-        data: Any = diagnostic.data
-        if hasattr(data, "_asdict"):  # pygls hands unknown JSON objects over as namedtuples
-            data = data._asdict()
-        if diagnostic.source != SOURCE or not isinstance(data, dict):
-            continue
-        me, other, path = data.get("session"), data.get("other"), data.get("path")
-        if not isinstance(me, str) or not isinstance(path, str):
-            continue
+def _ours(diagnostic: types.Diagnostic) -> dict[str, Any] | None:
+    data = _plain(diagnostic.data)
+    if diagnostic.source != SOURCE or not isinstance(data, dict):
+        return None
+    if not isinstance(data.get("session"), str) or not isinstance(data.get("path"), str):
+        return None
+    return data
 
-        def action(
-            title: str, command: str, argument: dict[str, Any], d: types.Diagnostic = diagnostic
-        ) -> types.CodeAction:
-            return types.CodeAction(
+
+def code_actions(
+    params: types.CodeActionParams, trunk_checkouts: Collection[str] = ()
+) -> list[types.CodeAction]:
+    """Open / compare with the other session's version, claim the file, write a handoff.
+
+    TRUNK_CHECKOUTS names sessions whose worktree has trunk checked out: no handoff
+    note is written there.
+    """
+    found: dict[tuple[str, str], types.CodeAction] = {}
+
+    def offer(key: tuple[str, str], title: str, command: str, argument: dict[str, Any],
+              diagnostic: types.Diagnostic) -> None:  # fmt: skip
+        action = found.get(key)
+        if action is None:
+            found[key] = types.CodeAction(
                 title=title,
                 kind=types.CodeActionKind.QuickFix,
-                diagnostics=[d],
+                diagnostics=[diagnostic],
                 command=types.Command(title=title, command=command, arguments=[argument]),
             )
+        elif action.diagnostics is not None and diagnostic not in action.diagnostics:
+            action.diagnostics = [*action.diagnostics, diagnostic]
 
-        if isinstance(other, str) and data.get("otherPath"):
+    ours = [(d, data) for d in params.context.diagnostics if (data := _ours(d)) is not None]
+    # Diagnostics that know the other side's lines first: their "open" action says where.
+    ours.sort(key=lambda pair: not pair[1].get("otherRanges"))
+    for diagnostic, data in ours:
+        me, other, path = data["session"], data.get("other"), data["path"]
+        other_path = data.get("otherPath")
+        if isinstance(other, str) and isinstance(other_path, str):
             other_ranges = data.get("otherRanges") or []
             first = other_ranges[0] if other_ranges else [1, 1]
-            found.append(
-                action(
-                    f"agentls: open {other}'s version{_lines(other_ranges)}",
-                    OPEN_OTHER,
-                    {"path": data["otherPath"], "line": first[0], "endLine": first[1]},
-                )
+            where = f" ({lines_text([first])})" if other_ranges else ""
+            offer(
+                (OPEN_OTHER, other_path),
+                f"agentls: open {possessive(other)} version{where}",
+                OPEN_OTHER,
+                {"path": other_path, "line": first[0], "endLine": first[1]},
+                diagnostic,
             )
-            found.append(
-                action(
-                    f"agentls: compare with {other}'s version",
-                    COMPARE,
-                    {"path": path, "session": me, "other": other},
-                )
+            argument = {"path": path, "session": me, "other": other}
+            offer(
+                (COMPARE, json.dumps(argument, sort_keys=True)),
+                f"agentls: compare with {possessive(other)} version",
+                COMPARE,
+                argument,
+                diagnostic,
             )
         if data.get("kind") != "research-write":
-            found.append(
-                action(
-                    f"agentls: claim {path} for {me}",
-                    "agentls.session.claim",
-                    {"session": me, "globs": [path]},
-                )
+            argument = {"session": me, "globs": [path]}
+            offer(
+                (CLAIM, json.dumps(argument, sort_keys=True)),
+                f"agentls: claim {path} for {me}",
+                CLAIM,
+                argument,
+                diagnostic,
             )
-        if isinstance(other, str):
-            # This session's own HANDOFF.md (what it intends, where it collides): a quick
-            # fix never writes into another session's worktree or trunk's checkout.
-            found.append(
-                action(
-                    f"agentls: write {me}'s handoff (HANDOFF.md) about {other}",
-                    "agentls.session.handoff",
-                    {"session": me},
-                )
+        if isinstance(other, str) and me not in trunk_checkouts:
+            # This session's own notes (what it intends, where it collides).
+            offer(
+                (HANDOFF, me),
+                f"agentls: write {possessive(me)} handoff note (HANDOFF.md in this worktree)",
+                HANDOFF,
+                {"session": me},
+                diagnostic,
             )
-    return found
+    return list(found.values())

@@ -1,12 +1,15 @@
 """From a report (the engine's JSON) to this window's diagnostics and status summary.
 
-One diagnostic per collision this window's session takes part in, on the file in
-its own worktree; the range is this side's lines; relatedInformation points at the
-other session's copy of the file. Pure functions: easy to test, cheap to rerun.
+One diagnostic per range on this window's session's side of each collision it takes
+part in (a conflict on lines 3 and 5 is two diagnostics), on the file in its own
+worktree; a collision without lines on this side (a deletion, a binary) gets one on
+line 1. relatedInformation points at the other side's ranges in the other session's
+worktree. Pure functions: easy to test, cheap to rerun.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,9 +19,12 @@ from pygls import uris
 
 from agentls.claims import glob_matches
 from agentls.files import read_regular
+from agentls.report import KINDS
 from agentls.server.settings import Settings
+from agentls.vocabulary import VIA_TRUNK, lines_text, session_label
 
 SOURCE = "agentls"
+TRUNK_SEVERITY_KEY = "trunk-conflict"  # the severity setting of conflicts via trunk
 LineLengths = Callable[[Path], "list[int] | None"]
 
 
@@ -36,67 +42,98 @@ def self_session(report: dict[str, Any] | None, folder: Path | None) -> dict[str
     return best
 
 
-def _lines_text(ranges: list[list[int]]) -> str:
-    if not ranges:
-        return ""
-    parts = [f"{a}" if a == b else f"{a}–{b}" for a, b in ranges]
-    word = "line" if len(ranges) == 1 and ranges[0][0] == ranges[0][1] else "lines"
-    return f" at {word} {', '.join(parts)}"
-
-
-def _who(session: dict[str, Any] | None, name: str) -> str:
-    branch = (session or {}).get("branch") or "detached HEAD"
-    return f"session {name} ({branch})"
-
-
 def message(
-    code: str,
-    other: str,
+    kind: str,
+    via: str | None,
+    other: str | None,
     other_info: dict[str, Any] | None,
     other_ranges: list[list[int]],
     detail: list[str],
     trunk: str,
 ) -> str:
-    """What happened and what it means, naming the other session."""
-    who = _who(other_info, other)
-    where = _lines_text(other_ranges)
+    """What happened and what it means, naming the other side as the user knows it."""
+    at = f" at {lines_text(other_ranges)}" if other_ranges else ""
     kinds = [k for k in detail if k != "contents"]
     extra = f" ({', '.join(kinds)})" if kinds else ""
-    if code == "conflict":
-        return f"conflicts with {who}{where}{extra}; merging would stop here"
-    if code == "trunk-conflict":
-        return (
-            f"conflicts with {trunk} (already on trunk, {who}){where}{extra}; "
-            f"rebase onto {trunk} before landing"
-        )
-    if code == "overlap":
-        return f"also changed by {who}{where}; git merges it cleanly, but review both changes"
-    if code == "ownership":
+    info = other_info or {}
+    if info.get("is_trunk"):
+        who = f"{trunk} (already on trunk)"
+    else:
+        who = f"session {session_label(other or '?', info.get('branch'))}"
+    if kind == "conflict":
+        if via == VIA_TRUNK and not info.get("is_trunk"):
+            return (
+                f"conflicts with {who}{at}{extra} through work already on trunk ({trunk}); "
+                f"rebase onto {trunk} before landing"
+            )
+        if info.get("is_trunk"):
+            return f"conflicts with {who}{at}{extra}; rebase onto {trunk} before landing"
+        return f"conflicts with {who}{at}{extra}; merging would stop here"
+    if kind == "overlap":
+        return f"also changed by {who}{at}; git merges it cleanly, but review both changes"
+    if kind == "ownership":
         glob = detail[0] if detail else "this path"
         return f"{glob} is claimed by {who}; ask them to release it or hand the change over"
-    return "this is a research session (a read-only fork): this change is not meant to land"
-
-
-def _range(ranges: list[list[int]], lengths: list[int] | None) -> types.Range:
-    """1-based inclusive lines -> an LSP range covering whole lines (0-based)."""
-    if not ranges:
-        return types.Range(types.Position(0, 0), types.Position(0, 0))
-    start, end = ranges[0][0], ranges[0][1]
-    if lengths is None:  # text unknown: up to the start of the next line
-        return types.Range(types.Position(max(start - 1, 0), 0), types.Position(end, 0))
-    end_char = 0
-    if 0 < end <= len(lengths):
-        end_char = lengths[end - 1]
-    elif lengths:  # past the end (a deletion at EOF)
-        end, end_char = len(lengths), lengths[-1]
-    return types.Range(
-        types.Position(max(start - 1, 0), 0), types.Position(max(end - 1, 0), end_char)
+    return (
+        "this is a research session (a read-only fork): this change is not meant to land; "
+        "put findings in HANDOFF.md"
     )
+
+
+def lsp_range(lines: list[int] | None, lengths: list[int] | None) -> types.Range:
+    """1-based inclusive [start, end] -> an LSP range covering those whole lines.
+
+    None (no lines on this side) is the start of line 1. Without the text, the range
+    runs to the start of the next line; with it, to the end of the last line (clamped
+    to the text, so lines deleted since still show at its end).
+    """
+    if not lines:
+        return types.Range(types.Position(0, 0), types.Position(0, 0))
+    start, end = lines[0], lines[1]
+    if lengths is None:
+        return types.Range(types.Position(max(start - 1, 0), 0), types.Position(end, 0))
+    last = len(lengths)
+    start, end = min(max(start, 1), last), min(max(end, 1), last)
+    end = max(start, end)
+    return types.Range(types.Position(start - 1, 0), types.Position(end - 1, lengths[end - 1]))
 
 
 def line_lengths(text: str) -> list[int]:
     """Each line's length in UTF-16 code units (LSP's default position encoding)."""
     return [len(line.encode("utf-16-le")) // 2 for line in text.split("\n")]
+
+
+def _related(
+    other: str,
+    other_info: dict[str, Any],
+    other_path: str,
+    theirs: list[list[int]],
+    me: dict[str, Any],
+) -> list[types.DiagnosticRelatedInformation]:
+    """The other side's ranges, labelled with its session and worktree."""
+    worktree = os.path.relpath(other_info["path"], me["path"])
+    uri = uris.from_fs_path(other_path) or other_path
+    return [
+        types.DiagnosticRelatedInformation(
+            location=types.Location(uri=uri, range=lsp_range(r, None)),
+            message=f"{other} ({worktree})" + (f" {lines_text([r])}" if r else ""),
+        )
+        for r in (theirs or [None])  # type: ignore[list-item]
+    ]
+
+
+def collision_via(collision: dict[str, Any], other_info: dict[str, Any] | None) -> str | None:
+    """ "trunk" for a conflict that comes from work already on trunk, else None.
+
+    The analysis labels such pairs itself (`via`); a conflict with the session
+    checked out on trunk is landed work by definition.
+    """
+    via = collision.get("via")
+    if isinstance(via, str) and via:
+        return via
+    if collision.get("kind") == "conflict" and (other_info or {}).get("is_trunk"):
+        return VIA_TRUNK
+    return None
 
 
 def build(
@@ -110,6 +147,7 @@ def build(
     trunk = (report.get("trunk") or {}).get("branch") or "trunk"
     name = me["name"]
     found: dict[Path, list[types.Diagnostic]] = {}
+    known_lengths: dict[Path, list[int] | None] = {}
     for collision in report.get("overlaps", []):
         sessions = collision.get("sessions", [])
         if name not in sessions:
@@ -119,65 +157,93 @@ def build(
             continue  # the owner is told nothing: the writer is the one to act
         if any(glob_matches(g, rel) for g in settings.ignore):
             continue
-        other = next((s for s in sessions if s != name), name)
-        other_info = by_name.get(other)
-        code = kind
-        if kind == "conflict" and other_info is not None and other_info.get("is_trunk"):
-            code = "trunk-conflict"
-        severity = settings.level(code)
+        other = next((s for s in sessions if s != name), None)
+        other_info = by_name.get(other) if other is not None else None
+        via = collision_via(collision, other_info)
+        setting = TRUNK_SEVERITY_KEY if via == VIA_TRUNK and kind == "conflict" else kind
+        severity = settings.level(setting)
         if severity is None:
             continue
         ranges = collision.get("ranges", {})
-        own, theirs = ranges.get(name, []), ranges.get(other, []) if other != name else []
+        own = ranges.get(name, [])
+        theirs = ranges.get(other, []) if other is not None else []
+        detail = collision.get("detail", [])
         file = Path(me["path"]) / rel
-        related = []
-        other_path = None
-        if other != name and other_info is not None:
-            other_path = str(Path(other_info["path"]) / rel)
-            for r in theirs or [[1, 1]]:
-                related.append(
-                    types.DiagnosticRelatedInformation(
-                        location=types.Location(
-                            uri=uris.from_fs_path(other_path) or other_path,
-                            range=_range([r], None),
-                        ),
-                        message=f"{other}'s version",
-                    )
-                )
-        found.setdefault(file, []).append(
-            types.Diagnostic(
-                range=_range(own, lengths(file)),
-                message=message(
-                    code, other, other_info, theirs, collision.get("detail", []), trunk
-                ),
-                severity=severity,
-                code=code,
-                source=SOURCE,
-                related_information=related or None,
-                data={
-                    "kind": code,
-                    "path": rel,
-                    "session": name,
-                    "other": other if other != name else None,
-                    "otherPath": other_path,
-                    "ranges": own,
-                    "otherRanges": theirs,
-                    "detail": collision.get("detail", []),
-                },
-            )
+        other_path = str(Path(other_info["path"]) / rel) if other_info is not None else None
+        related = (
+            _related(other, other_info, other_path, theirs, me)
+            if other is not None and other_info is not None and other_path is not None
+            else None
         )
+        data: dict[str, Any] = {
+            "kind": kind,
+            "path": rel,
+            "session": name,
+            "other": other,
+            "otherPath": other_path,
+            "ranges": own,
+            "otherRanges": theirs,
+            "detail": detail,
+        }
+        if via is not None:
+            data["via"] = via
+        text = message(kind, via, other, other_info, theirs, detail, trunk)
+        if file not in known_lengths:
+            known_lengths[file] = lengths(file)
+        for lines in own or [None]:
+            found.setdefault(file, []).append(
+                types.Diagnostic(
+                    range=lsp_range(lines, known_lengths[file]),
+                    message=text,
+                    severity=severity,
+                    code=kind,
+                    source=SOURCE,
+                    related_information=related,
+                    data={**data, "range": lines},
+                )
+            )
     return found
+
+
+def fit_to_text(items: list[types.Diagnostic], lengths: list[int]) -> list[types.Diagnostic] | None:
+    """ITEMS with their ranges recomputed for the text now in the editor; None if unchanged.
+
+    An edit that changes no collision leaves the report as it was, so the squiggle
+    would keep ending where the line used to end.
+    """
+    fitted, changed = [], False
+    for item in items:
+        data = item.data if isinstance(item.data, dict) else None
+        lines = data.get("range") if data is not None and item.source == SOURCE else None
+        if lines is None:
+            fitted.append(item)
+            continue
+        new = lsp_range(lines, lengths)
+        if new != item.range:
+            changed = True
+            item = types.Diagnostic(
+                range=new,
+                message=item.message,
+                severity=item.severity,
+                code=item.code,
+                source=item.source,
+                related_information=item.related_information,
+                data=item.data,
+            )
+        fitted.append(item)
+    return fitted if changed else None
 
 
 def sessions_changed(report: dict[str, Any], me: dict[str, Any] | None) -> dict[str, Any]:
     """The `agentls/sessionsChanged` payload: sessions and collision counts."""
     overlaps = report.get("overlaps", [])
-    counts = {"conflict": 0, "overlap": 0, "ownership": 0, "research-write": 0}
-    per_session: dict[str, int] = {}
+    counts = dict.fromkeys(KINDS, 0)
+    per_session: dict[str, dict[str, int]] = {}
     for collision in overlaps:
         counts[collision["kind"]] = counts.get(collision["kind"], 0) + 1
         for name in collision.get("sessions", []):
-            per_session[name] = per_session.get(name, 0) + 1
+            own = per_session.setdefault(name, dict.fromkeys(KINDS, 0))
+            own[collision["kind"]] = own.get(collision["kind"], 0) + 1
     return {
         "self": me["name"] if me else None,
         "sessions": [
@@ -190,10 +256,13 @@ def sessions_changed(report: dict[str, Any], me: dict[str, Any] | None) -> dict[
                 "behind": s.get("behind", 0),
                 "changed": len(s.get("changed", [])),
                 "dirty": s.get("dirty", False),
-                "collisions": per_session.get(s["name"], 0),
+                "claims": list(s.get("claims", [])),
+                "collisions": sum(per_session.get(s["name"], {}).values()),
+                "counts": per_session.get(s["name"], dict.fromkeys(KINDS, 0)),
                 "path": s.get("path"),
                 "missing": s.get("missing", False),
                 "is_trunk": s.get("is_trunk", False),
+                "landed": s.get("landed", False),
             }
             for s in report.get("sessions", [])
         ],

@@ -17,6 +17,7 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
 from agentls.engine.commands import REVIEW_COMMANDS, ArgumentError, validate
+from agentls.server.protocol import Invocation
 
 log = logging.getLogger("agentls.server")
 
@@ -36,18 +37,20 @@ def register(server: LanguageServer, lifecycle: Callable[[str], Handler]) -> Non
 
 
 def _verdict(record: Handler, land: Handler) -> Handler:
-    async def handler(ls: Any, *args: Any) -> Any:
+    async def handler(ls: Any, call: Invocation) -> Any:
         try:
-            params = validate(VERDICT, list(args))
+            params = validate(VERDICT, call.arguments)
         except ArgumentError as exc:
             raise JsonRpcInvalidParams(str(exc)) from exc
         wants_land = params.pop("land", False)
         if wants_land and params.get("verdict") != "approved":
             raise JsonRpcInvalidParams(f"{VERDICT}: land goes with the verdict 'approved' only")
-        result = await record(ls, params)
+        result = await record(ls, Invocation(VERDICT, [params]))
         if wants_land and isinstance(result, dict) and result.get("ok"):
             try:
-                result["land"] = await land(ls, {"session": result["session"]})
+                # A land answers with an operation id; it ends with agentls/operationFinished.
+                session = {"session": result["session"]}
+                result["land"] = await land(ls, Invocation(LAND, [session], call.work_done_token))
             except JsonRpcException as exc:  # refused (dirty, conflict...): the verdict stands
                 data = getattr(exc, "data", None)
                 result["land"] = {

@@ -11,29 +11,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import sys
-import tempfile
 import threading
-import uuid
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from lsprotocol import types
 from pygls import uris
-from pygls.exceptions import FeatureRequestError, JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import FeatureRequestError
 from pygls.lsp.server import LanguageServer
 
 from agentls import __version__, files
 from agentls.engine.client import EngineClient
-from agentls.engine.commands import LIFECYCLE_COMMANDS, ArgumentError, validate
-from agentls.engine.protocol import REFUSED, EngineError
+from agentls.engine.protocol import EngineError
 from agentls.errors import AgentlsError
 from agentls.files import read_regular
-from agentls.server import diagnostics, framing
+from agentls.server import commands, diagnostics, framing
 from agentls.server import encoding as encoding_
-from agentls.server.actions import COMPARE, OPEN_OTHER, code_actions
+from agentls.server.actions import code_actions
+from agentls.server.capabilities import ClientFeatures
+from agentls.server.operations import Operations
+from agentls.server.protocol import AgentlsProtocol
+from agentls.server.refusals import (
+    ENGINE_UNAVAILABLE,
+    NOT_A_REPOSITORY,
+    QuietRefusals,
+    from_engine,
+    refusal,
+)
 from agentls.server.review import register as register_review
 from agentls.server.review import review_changed
 from agentls.server.settings import Settings, parse_settings
@@ -52,6 +58,7 @@ class AgentlsServer(LanguageServer):
             "agentls",
             __version__,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=AgentlsProtocol,
         )
         self.settings = Settings()
         self.folder: Path | None = None
@@ -68,8 +75,8 @@ class AgentlsServer(LanguageServer):
         self.last_status: dict[str, Any] | None = None
         self.stopping = False
         self.reconnects = 0
-        self.supports_progress = False
-        self.supports_configuration = False
+        self.client_features = ClientFeatures()
+        self.operations = Operations(self)
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # --- transport ------------------------------------------------------------------------
@@ -207,8 +214,10 @@ class AgentlsServer(LanguageServer):
 
     def require_engine(self) -> EngineClient:
         if self.engine is None:
-            reason = self.idle_reason or "not attached to the agentls engine yet; try again"
-            raise JsonRpcException(reason, code=REFUSED)
+            if self.idle_reason is not None:
+                folder = str(self.folder) if self.folder else None
+                raise refusal(NOT_A_REPOSITORY, self.idle_reason, {"folder": folder})
+            raise refusal(ENGINE_UNAVAILABLE, "not attached to the agentls engine yet; try again")
         return self.engine
 
     async def engine_call(self, method: str, params: dict[str, Any], **kw: Any) -> Any:
@@ -216,7 +225,7 @@ class AgentlsServer(LanguageServer):
         try:
             return await asyncio.to_thread(engine.call, method, params, **kw)
         except EngineError as exc:
-            raise JsonRpcException(exc.message, code=exc.code) from exc
+            raise from_engine(exc) from exc
 
     # --- reports -> diagnostics -----------------------------------------------------------
 
@@ -280,6 +289,22 @@ class AgentlsServer(LanguageServer):
                     found[path] = items
         return found
 
+    def fit_to_buffer(self, uri: str) -> None:
+        """Re-end this file's ranges at its lines as the editor has them now.
+
+        An edit that changes no collision changes no report, so nothing else would.
+        """
+        items = self.published.get(uri)
+        if not items:
+            return
+        text = self.workspace.get_text_document(uri).source
+        fitted = diagnostics.fit_to_text(items, diagnostics.line_lengths(text))
+        if fitted is not None:
+            self.published[uri] = fitted
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=fitted)
+            )
+
     def republish(self) -> None:
         if self.report is not None:
             self.published_force()
@@ -307,7 +332,7 @@ class AgentlsServer(LanguageServer):
         self.republish()
 
     async def pull_configuration(self) -> None:
-        if not self.supports_configuration:
+        if not self.client_features.configuration:
             return
         try:
             result = await asyncio.wait_for(
@@ -355,9 +380,7 @@ server = AgentlsServer()
 @server.feature(types.INITIALIZE)
 def initialize(ls: AgentlsServer, params: types.InitializeParams) -> None:
     ls.folder = _root(params)
-    caps = params.capabilities
-    ls.supports_progress = bool(caps.window and caps.window.work_done_progress)
-    ls.supports_configuration = bool(caps.workspace and caps.workspace.configuration)
+    ls.client_features = ClientFeatures.from_initialize(params)
     if params.initialization_options is not None:
         settings, problems = parse_settings(params.initialization_options)
         ls.settings = settings
@@ -461,6 +484,7 @@ def did_change(ls: AgentlsServer, params: types.DidChangeTextDocumentParams) -> 
     except (OSError, ValueError):  # ValueError: a NUL in the path
         same_size = False
     _buffer_text(ls, path, text, _read_bytes(path) if same_size else None)
+    ls.fit_to_buffer(params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
@@ -486,166 +510,21 @@ def did_close(ls: AgentlsServer, params: types.DidCloseTextDocumentParams) -> No
     types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
 )
 def code_action(ls: AgentlsServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-    return code_actions(params)
+    trunk_checkouts = {
+        s["name"] for s in (ls.report or {}).get("sessions", []) if s.get("is_trunk")
+    }
+    return code_actions(params, trunk_checkouts)
 
 
-# --- commands -------------------------------------------------------------------------------
-
-
-def _args(command: str, args: tuple[Any, ...]) -> dict[str, Any]:
-    try:
-        return validate(command, list(args))
-    except ArgumentError as exc:
-        raise JsonRpcInvalidParams(str(exc)) from exc
-
-
-def _sessions_result(ls: AgentlsServer) -> dict[str, Any]:
-    result: dict[str, Any] = {"self": ls.me["name"] if ls.me else None, "report": ls.report}
-    if ls.idle_reason:
-        result["error"] = ls.idle_reason
-    return result
-
-
-@server.command("agentls.sessions")
-def cmd_sessions(ls: AgentlsServer, *args: Any) -> dict[str, Any]:
-    _args("agentls.sessions", args)
-    return _sessions_result(ls)
-
-
-@server.command("agentls.refresh")
-async def cmd_refresh(ls: AgentlsServer, *args: Any) -> dict[str, Any]:
-    _args("agentls.refresh", args)
-    if ls.engine is None:
-        return _sessions_result(ls)
-    report = await ls.engine_call("refresh", {})
-    ls.apply_report(report)
-    return _sessions_result(ls)
-
-
-def _lifecycle(command: str) -> Any:
-    async def handler(ls: AgentlsServer, *args: Any) -> Any:
-        params = _args(command, args)
-        ls.require_engine()
-        token: str | None = None
-        on_progress = None
-        if command.endswith(("land", "landAll")) and ls.supports_progress:
-            token = f"agentls-{uuid.uuid4().hex}"
-            try:
-                await asyncio.wait_for(ls.work_done_progress.create_async(token), timeout=5)
-                ls.work_done_progress.begin(
-                    token, types.WorkDoneProgressBegin(title=f"agentls: {command.split('.')[-1]}")
-                )
-            except Exception:
-                token = None
-        if token is not None:
-            loop = asyncio.get_running_loop()
-
-            def on_progress(value: dict[str, Any]) -> None:
-                report = types.WorkDoneProgressReport(
-                    message=str(value.get("message") or ""),
-                    percentage=value.get("percent")
-                    if isinstance(value.get("percent"), int)
-                    else None,
-                )
-                loop.call_soon_threadsafe(ls.work_done_progress.report, token, report)
-
-        try:
-            return await ls.engine_call(
-                "command",
-                {"command": command, "arguments": params},
-                timeout=None,
-                on_progress=on_progress,
-            )
-        finally:
-            if token is not None:
-                ls.work_done_progress.end(token, types.WorkDoneProgressEnd())
-
-    return handler
-
-
-for _command in LIFECYCLE_COMMANDS:
-    server.command(_command)(_lifecycle(_command))
-register_review(server, _lifecycle)  # agentls.review.*
-
-
-def _one_object(command: str, args: tuple[Any, ...], required: dict[str, type]) -> dict[str, Any]:
-    if len(args) != 1 or not isinstance(args[0], dict):
-        raise JsonRpcInvalidParams(f"{command} takes exactly one argument object")
-    params = args[0]
-    for key, kind in required.items():
-        if not isinstance(params.get(key), kind) or isinstance(params.get(key), bool):
-            raise JsonRpcInvalidParams(f"{command}: {key!r} must be a {kind.__name__}")
-    return params
-
-
-@server.command(OPEN_OTHER)
-async def cmd_open_other(ls: AgentlsServer, *args: Any) -> dict[str, Any]:
-    """Show another session's copy of a file at its lines."""
-    params = _one_object(OPEN_OTHER, args, {"path": str})
-    raw_line, raw_end = params.get("line"), params.get("endLine")
-    line = max(raw_line if isinstance(raw_line, int) else 1, 1)
-    end = max(raw_end if isinstance(raw_end, int) else line, line)
-    uri = uris.from_fs_path(params["path"]) or params["path"]
-    selection = types.Range(types.Position(line - 1, 0), types.Position(end, 0))
-    result = await ls.window_show_document_async(
-        types.ShowDocumentParams(uri=uri, take_focus=True, selection=selection)
-    )
-    return {"ok": bool(result and result.success), "uri": uri}
-
-
-@server.command(COMPARE)
-async def cmd_compare(ls: AgentlsServer, *args: Any) -> dict[str, Any]:
-    """Write the diff between this session's and another's version, and show it."""
-    params = _one_object(COMPARE, args, {"path": str, "session": str, "other": str})
-    result = await ls.engine_call(
-        "diff", {"path": params["path"], "session": params["session"], "other": params["other"]}
-    )
-    assert ls.common_dir is not None
-    try:
-        target = _write_compare(
-            ls.common_dir,
-            f"{params['session']}..{params['other']}--{params['path']}",
-            result["diff"] or "(no differences)\n",
-        )
-    except (OSError, AgentlsError) as exc:
-        raise JsonRpcException(f"cannot write the comparison: {exc}", code=REFUSED) from exc
-    shown = await ls.window_show_document_async(
-        types.ShowDocumentParams(uri=uris.from_fs_path(str(target)) or str(target), take_focus=True)
-    )
-    return {"ok": bool(shown and shown.success), "path": str(target), "diff": result["diff"]}
-
-
-def _write_compare(common_dir: Path, label: str, text: str) -> Path:
-    """Write TEXT to `<common>/agentls/tmp/compare/LABEL.diff` without following any link.
-
-    The folders are made (or checked) private and not symlinks; the file is written
-    to a fresh temporary file and renamed over the target, so a symlink planted at
-    the target is replaced, never written through.
-    """
-    from agentls.engine.guard import make_private_dir
-
-    folder = common_dir / "agentls"
-    for part in ("tmp", "compare"):
-        folder = folder / part
-        make_private_dir(folder)
-    name = label.replace("/", "__").replace("\0", "_")  # one file name, never a path
-    name = name.encode("utf-8", "replace").decode("utf-8")[:180] + ".diff"
-    target = folder / name
-    fd, temp = tempfile.mkstemp(prefix=".compare-", suffix=".diff", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as out:
-            out.write(text)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return target
+commands.register(server)
+register_review(server, commands.lifecycle)  # agentls.review.*
 
 
 def serve(host: str | None = None, port: int | None = None, *, verbose: bool = False) -> None:
     """Run the language server on stdio (or TCP for debugging). Logs go to stderr only."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("agentls: %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(QuietRefusals())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)

@@ -22,6 +22,7 @@ from pytest_lsp import LanguageClient, make_test_lsp_client
 from agentls.engine.client import connect
 
 SESSIONS_CHANGED = "agentls/sessionsChanged"
+OPERATION_FINISHED = "agentls/operationFinished"
 DIAGNOSTICS = types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS
 T = TypeVar("T")
 
@@ -102,10 +103,16 @@ class Window:
         self.client = client
         self.folder = folder
         self.status: list[dict[str, Any]] = []
+        self.finished: dict[str, dict[str, Any]] = {}  # operation id -> its end
 
         @client.feature(SESSIONS_CHANGED)
         def sessions_changed(params: Any) -> None:
             self.status.append(_plain(params))
+
+        @client.feature(OPERATION_FINISHED)
+        def operation_finished(params: Any) -> None:
+            end = _plain(params)
+            self.finished[end["operation"]] = end
 
     @property
     def pid(self) -> int:
@@ -116,6 +123,25 @@ class Window:
         return await self.client.workspace_execute_command_async(
             types.ExecuteCommandParams(command=name, arguments=list(arguments))
         )
+
+    async def finish(self, answer: dict[str, Any], timeout: float = 60.0) -> dict[str, Any]:
+        """The `agentls/operationFinished` params of the operation ANSWER started."""
+        operation = answer["operation"]
+        return await until(  # type: ignore[no-any-return]
+            self.client,
+            OPERATION_FINISHED,
+            lambda: self.finished.get(operation),
+            f"operation {operation} to finish",
+            timeout,
+        )
+
+    async def run(self, name: str, *arguments: Any, timeout: float = 60.0) -> Any:
+        """Run a command to its end: an operation's result, or the command's own answer."""
+        answer = await self.command(name, *arguments)
+        if isinstance(answer, dict) and "operation" in answer:
+            end = await self.finish(answer, timeout)
+            return end["result"] if end["result"] is not None else end
+        return answer
 
     async def wait_status(self, predicate: Callable[[dict[str, Any]], bool], what: str) -> dict:
         def check() -> dict[str, Any] | None:
@@ -170,6 +196,16 @@ def _fix_code_action_hook(client: LanguageClient) -> None:
     converter.register_structure_hook(Union[types.Command, types.CodeAction], hook)  # noqa: UP007
 
 
+# What VS Code and Neovim 0.11 advertise, as far as agentls cares.
+EDITOR_CAPABILITIES = types.ClientCapabilities(
+    window=types.WindowClientCapabilities(
+        work_done_progress=True,
+        show_document=types.ShowDocumentClientCapabilities(support=True),
+    ),
+    workspace=types.WorkspaceClientCapabilities(configuration=True),
+)
+
+
 def server_env() -> dict[str, str]:
     env = dict(os.environ)
     env["AGENTLS_ENGINE_GRACE"] = "0.5"  # engines of finished tests go away fast
@@ -178,7 +214,11 @@ def server_env() -> dict[str, str]:
 
 
 async def open_window(
-    folder: Path, *, options: dict[str, Any] | None = None, configuration: Any = None
+    folder: Path,
+    *,
+    options: dict[str, Any] | None = None,
+    configuration: Any = None,
+    capabilities: types.ClientCapabilities | None = None,
 ) -> Window:
     client = make_test_lsp_client()
     _fix_code_action_hook(client)
@@ -190,10 +230,7 @@ async def open_window(
     )
     await client.initialize_session(
         types.InitializeParams(
-            capabilities=types.ClientCapabilities(
-                window=types.WindowClientCapabilities(work_done_progress=True),
-                workspace=types.WorkspaceClientCapabilities(configuration=True),
-            ),
+            capabilities=capabilities or EDITOR_CAPABILITIES,
             root_uri=uri(folder),
             workspace_folders=[types.WorkspaceFolder(uri=uri(folder), name=folder.name)],
             initialization_options=options,

@@ -51,7 +51,8 @@ async def test_saved_then_unsaved_conflicts_reach_the_other_window(repo: Repo, w
     assert diag.severity == types.DiagnosticSeverity.Warning
     assert (diag.range.start.line, diag.range.end.line) == (9, 9)  # B's line 10, 0-based
     assert diag.range.end.character == len("b's line ten")
-    assert "session a (a)" in diag.message and "lines 10–11" in diag.message
+    # A session on a branch of its own name is named once ("session a", not "a (a)").
+    assert "conflicts with session a at lines 10–11;" in diag.message, diag.message
     assert diag.related_information
     related = diag.related_information[0]
     assert related.location.uri == uri(a / "f.txt")
@@ -89,7 +90,7 @@ async def test_saved_then_unsaved_conflicts_reach_the_other_window(repo: Repo, w
     assert any("open a's version" in t for t in titles), titles
     assert any("compare with a's version" in t for t in titles), titles
     assert any("claim f.txt for b" in t for t in titles), titles
-    assert any("write b's handoff (HANDOFF.md) about a" in t for t in titles), titles
+    assert any("write b's handoff note (HANDOFF.md in this worktree)" in t for t in titles), titles
     compare = next(x for x in actions if isinstance(x, types.CodeAction) and "compare" in x.title)
     assert compare.command is not None
     result = await win_b.command(compare.command.command, *compare.command.arguments or [])
@@ -169,11 +170,15 @@ async def test_trunk_conflict_and_settings(repo: Repo, windows) -> None:
     found = await wait_diagnostics(
         win_b.client,
         b / "f.txt",
-        lambda ds: any(d.code == "trunk-conflict" for d in ds),
-        "trunk conflict",
+        lambda ds: any(d.code == "conflict" and d.data.get("via") == "trunk" for d in ds),
+        "conflict via trunk",
     )
+    # One vocabulary: the code is the kind (as in the report and the Sessions view);
+    # "via trunk" is a label with its own severity setting.
     assert found[0].severity == types.DiagnosticSeverity.Error
-    assert "rebase onto main" in found[0].message
+    assert found[0].data["kind"] == "conflict"
+    assert found[0].message.startswith("conflicts with main (already on trunk) at line 7;")
+    assert "rebase onto main" in found[0].message and "session main" not in found[0].message
     status = await win_b.wait_status(lambda s: s["counts"]["conflict"] >= 1, "counts")
     assert status["total"] >= 2  # both files collide; g.txt is only hidden in the editor
     assert agentls_diagnostics(win_b.client, b / "g.txt") == []

@@ -146,7 +146,7 @@ async def test_cli_rename_and_claim_reach_open_windows(repo: Repo, windows) -> N
     repo.write(a, "f.txt", numbered(20).replace("line 5\n", "a five\n"))
     repo.write(b, "f.txt", numbered(20).replace("line 5\n", "b five\n"))
     await wait_diagnostics(
-        other.client, b / "f.txt", lambda ds: any("session a (a)" in d.message for d in ds), "a"
+        other.client, b / "f.txt", lambda ds: any("session a at" in d.message for d in ds), "a"
     )
     cli(a, "rename", "a", "alpha")
     await window.wait_status(lambda s: s["self"] == "alpha", "the new name in a's window")

@@ -25,16 +25,17 @@ async def test_diagnostics_keep_flowing_while_a_session_lands(repo: Repo, window
     win_b = await windows(b)
     await win_b.wait_status(lambda s: len(s["sessions"]) == 4, "B sees four sessions")
 
-    land = asyncio.ensure_future(win_a.command("agentls.session.land", {"session": "c"}))
+    answer = await win_a.command("agentls.session.land", {"session": "c"})
+    assert answer["ok"] is True and answer["operation"], answer
     await asyncio.sleep(1)  # the land is now inside its slow test command
-    assert not land.done()
+    assert answer["operation"] not in win_a.finished
     started = time.monotonic()
     repo.write(b, "f.txt", edit_line(numbered(40), 10, "b's ten"))
     repo.write(a, "f.txt", edit_line(numbered(40), 10, "a's ten"))
     await wait_diagnostics(win_b.client, b / "f.txt", conflicts_with("a"), "conflict during land")
     assert time.monotonic() - started < SLOW_TEST_SECONDS - 2, "diagnostics waited for the land"
-    assert not land.done()
+    assert answer["operation"] not in win_a.finished
 
-    result = await land
-    assert result["ok"] is True, result
+    end = await win_a.finish(answer)
+    assert end["ok"] is True and end["result"]["ok"] is True, end
     assert git(repo.main, "rev-parse", "main") == landed_head

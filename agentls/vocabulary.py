@@ -1,0 +1,44 @@
+"""The words every front end uses for sessions and collisions (CLI, server, editors).
+
+Collision kinds are `conflict`, `overlap`, `ownership` and `research-write` (the
+report's `kind`, the diagnostic's `code`); a conflict that comes from work already
+on trunk keeps its kind and is labelled `via: "trunk"`. docs/concepts.md lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+KIND_LABEL = {
+    "conflict": "conflict",
+    "overlap": "overlap",
+    "ownership": "ownership",
+    "research-write": "research write",
+}
+VIA_TRUNK = "trunk"
+
+
+def possessive(name: str) -> str:
+    """ "billing's", "payments'"."""
+    return f"{name}'" if name.endswith(("s", "S")) else f"{name}'s"
+
+
+def session_label(name: str, branch: str | None) -> str:
+    """ "billing", or "billing (feat/billing)" when the branch says something more."""
+    if branch is None:
+        return f"{name} (detached HEAD)"
+    return name if branch == name else f"{name} ({branch})"
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """ "1 collision", "2 collisions"."""
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def lines_text(ranges: Sequence[Sequence[int]]) -> str:
+    """ "line 7", "lines 3–5, 9" for 1-based inclusive ranges; "" for none."""
+    if not ranges:
+        return ""
+    parts = [f"{a}" if a == b else f"{a}–{b}" for a, b in ranges]
+    word = "line" if len(ranges) == 1 and ranges[0][0] == ranges[0][1] else "lines"
+    return f"{word} {', '.join(parts)}"
