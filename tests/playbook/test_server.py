@@ -25,10 +25,11 @@ class LanguageServer:
         self.ran: list[tuple[str, dict[str, Any]]] = []
 
     async def run(self, command: str, arguments: dict[str, Any] | None = None) -> Any:
+        """COMMAND's result; land, land-all, new and fork finish as operations."""
         self.ran.append((command, arguments or {}))
         if arguments is None:
-            return await self.window.command(command)
-        return await self.window.command(command, arguments)
+            return await self.window.run(command, timeout=240)
+        return await self.window.run(command, arguments, timeout=240)
 
     async def new(self, name: str, claims: list[str], agent: str | None) -> dict[str, Any]:
         arguments: dict[str, Any] = {"name": name, "claims": claims}

@@ -17,6 +17,7 @@ import pytest
 import pytest_asyncio
 from lsprotocol import types
 from pygls import uris
+from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient, make_test_lsp_client
 
 from agentls.engine.client import connect
@@ -136,11 +137,15 @@ class Window:
         )
 
     async def run(self, name: str, *arguments: Any, timeout: float = 60.0) -> Any:
-        """Run a command to its end: an operation's result, or the command's own answer."""
+        """Run a command to its end: an operation's result (a refused one raises, as a
+        synchronous command would), or the command's own answer."""
         answer = await self.command(name, *arguments)
         if isinstance(answer, dict) and "operation" in answer:
             end = await self.finish(answer, timeout)
-            return end["result"] if end["result"] is not None else end
+            if end["result"] is None:
+                error = end["error"]
+                raise JsonRpcException(error["message"], code=-32001, data=error)
+            return end["result"]
         return answer
 
     async def wait_status(self, predicate: Callable[[dict[str, Any]], bool], what: str) -> dict:

@@ -61,7 +61,7 @@ async def test_one_diagnostic_per_range_and_each_action_once(repo: Repo, windows
         "agentls: open payments' version (line 3)",
         "agentls: compare with payments' version",
         "agentls: claim f.txt for mine",
-        "agentls: write a handoff note into payments' worktree",
+        "agentls: write mine's handoff note (HANDOFF.md in this worktree)",
     ], titles
     assert len(actions[0].diagnostics or []) == 4  # each action answers every diagnostic
     status = window.status[-1]
@@ -87,9 +87,19 @@ async def test_no_handoff_into_trunks_checkout_and_research_writes_point_nowhere
         window.client, a / "f.txt", lambda ds: len(ds) == 1, "a conflict via trunk"
     )
     assert found[0].data["via"] == "trunk" and found[0].code == "conflict"
-    titles = [x.title for x in await _actions(window, a / "f.txt", found)]
-    assert not [t for t in titles if "handoff" in t], titles
-    assert "agentls: open main's version (line 4)" in titles
+    actions = await _actions(window, a / "f.txt", found)
+    assert "agentls: open main's version (line 4)" in [x.title for x in actions]
+    (handoff,) = [x for x in actions if "handoff" in x.title]
+    assert handoff.command is not None and list(handoff.command.arguments or []) == [
+        {"session": "a"}
+    ]
+    # In trunk's own window the same conflict offers no handoff at all.
+    trunk_window = await windows(repo.main)
+    mirror = await wait_diagnostics(
+        trunk_window.client, repo.main / "f.txt", lambda ds: len(ds) == 1, "trunk's side"
+    )
+    titles = [x.title for x in await _actions(trunk_window, repo.main / "f.txt", mirror)]
+    assert titles and not [t for t in titles if "handoff" in t], titles
 
     fork = await window.run("agentls.session.fork", {"name": "probe", "from": "a"})
     probe = Path(fork["session"]["path"])
