@@ -18,6 +18,15 @@ import { getSettings, SECTION } from './settings';
 import { SessionsChanged } from '../model';
 
 export const SESSIONS_CHANGED = 'agentls/sessionsChanged';
+/** How a long operation (land, land all, new, fork) ended; see docs/server.md. */
+export const OPERATION_FINISHED = 'agentls/operationFinished';
+
+interface OperationFinished {
+  operation: string;
+  ok: boolean;
+  result: unknown;
+  error: { code: string; message: string; data: Record<string, unknown> } | null;
+}
 
 /** A refusal or bad-argument error from a server command, with the server's message. */
 export class CommandError extends Error {
@@ -41,6 +50,9 @@ export class AgentlsServer implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<SessionsChanged>();
   private readonly stateChanged = new vscode.EventEmitter<boolean>();
   private lastCommand: ServerCommand | undefined;
+  /** Operations that ended before anyone waited for them, and those being waited for. */
+  private readonly ended = new Map<string, OperationFinished>();
+  private readonly waiting = new Map<string, (end: OperationFinished) => void>();
   /** The latest `agentls/sessionsChanged` params (undefined before the first). */
   last: SessionsChanged | undefined;
 
@@ -98,7 +110,8 @@ export class AgentlsServer implements vscode.Disposable {
       documentSelector: [{ scheme: 'file' }],
       outputChannel: log.logChannel(),
       revealOutputChannelOn: RevealOutputChannelOn.Never,
-      initializationOptions: settings.options,
+      // `operations`: this client handles agentls/operationFinished itself.
+      initializationOptions: { ...settings.options, operations: true },
       synchronize: { configurationSection: SECTION },
       workspaceFolder: folder,
       initializationFailedHandler: (err) => {
@@ -111,6 +124,15 @@ export class AgentlsServer implements vscode.Disposable {
     client.onNotification(SESSIONS_CHANGED, (params: SessionsChanged) => {
       this.last = params;
       this.changed.fire(params);
+    });
+    client.onNotification(OPERATION_FINISHED, (end: OperationFinished) => {
+      const waiter = this.waiting.get(end.operation);
+      if (waiter) {
+        this.waiting.delete(end.operation);
+        waiter(end);
+      } else {
+        this.ended.set(end.operation, end);
+      }
     });
     this.client = client;
     try {
@@ -179,12 +201,24 @@ export class AgentlsServer implements vscode.Disposable {
       }
     }
     try {
-      return (await client.sendRequest(
+      const answer = await client.sendRequest(
         ExecuteCommandRequest.type,
         { command, arguments: [argument], workDoneToken },
         token,
-      )) as T;
+      );
+      if (answer && typeof answer === 'object' && typeof (answer as { operation?: unknown }).operation === 'string') {
+        // A long operation answers at once; its result comes with operationFinished.
+        const end = await this.finished((answer as { operation: string }).operation);
+        if (end.result === null || end.result === undefined) {
+          throw new CommandError(end.error?.message ?? `${command} failed`, -32001);
+        }
+        return end.result as T;
+      }
+      return answer as T;
     } catch (err) {
+      if (err instanceof CommandError) {
+        throw err;
+      }
       if (err instanceof ResponseError) {
         throw new CommandError(err.message, err.code);
       }
@@ -192,6 +226,15 @@ export class AgentlsServer implements vscode.Disposable {
     } finally {
       subscriptions.forEach((d) => d.dispose());
     }
+  }
+
+  private finished(operation: string): Promise<OperationFinished> {
+    const early = this.ended.get(operation);
+    if (early) {
+      this.ended.delete(operation);
+      return Promise.resolve(early);
+    }
+    return new Promise((resolve) => this.waiting.set(operation, resolve));
   }
 
   private async reportMissing(tried: string[]): Promise<void> {
