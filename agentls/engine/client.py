@@ -149,7 +149,9 @@ class EngineClient:
         with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)
         self._sock.close()
-        self.closed.set()
+        # Fail what is still waiting (a land in flight): its caller's thread must end,
+        # or the process exiting would wait for it forever.
+        self._closed()
 
 
 def connect(

@@ -10,7 +10,7 @@ worktree. Pure functions: easy to test, cheap to rerun.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from agentls.vocabulary import VIA_TRUNK, lines_text, session_label
 
 SOURCE = "agentls"
 TRUNK_SEVERITY_KEY = "trunk-conflict"  # the severity setting of conflicts via trunk
-LineLengths = Callable[[Path], "list[int] | None"]
+LineLengths = Callable[[Path], "Sequence[int] | None"]
 
 
 def self_session(report: dict[str, Any] | None, folder: Path | None) -> dict[str, Any] | None:
@@ -80,7 +80,7 @@ def message(
     )
 
 
-def lsp_range(lines: list[int] | None, lengths: list[int] | None) -> types.Range:
+def lsp_range(lines: list[int] | None, lengths: Sequence[int] | None) -> types.Range:
     """1-based inclusive [start, end] -> an LSP range covering those whole lines.
 
     None (no lines on this side) is the start of line 1. Without the text, the range
@@ -98,9 +98,26 @@ def lsp_range(lines: list[int] | None, lengths: list[int] | None) -> types.Range
     return types.Range(types.Position(start - 1, 0), types.Position(end - 1, lengths[end - 1]))
 
 
-def line_lengths(text: str) -> list[int]:
-    """Each line's length in UTF-16 code units (LSP's default position encoding)."""
-    return [len(line.encode("utf-16-le")) // 2 for line in text.split("\n")]
+class TextLines(Sequence[int]):
+    """Each line's length in UTF-16 code units (LSP's default position encoding).
+
+    Measured only for the lines asked: a diagnostic needs its last line's length, and
+    an edit in a large file must not measure every line again.
+    """
+
+    def __init__(self, text: str) -> None:
+        self._lines = text.split("\n")
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def __getitem__(self, index: int) -> int:  # type: ignore[override]
+        line = self._lines[index]
+        return len(line) if line.isascii() else len(line.encode("utf-16-le")) // 2
+
+
+def line_lengths(text: str) -> TextLines:
+    return TextLines(text)
 
 
 def _related(
@@ -147,7 +164,7 @@ def build(
     trunk = (report.get("trunk") or {}).get("branch") or "trunk"
     name = me["name"]
     found: dict[Path, list[types.Diagnostic]] = {}
-    known_lengths: dict[Path, list[int] | None] = {}
+    known_lengths: dict[Path, Sequence[int] | None] = {}
     for collision in report.get("overlaps", []):
         sessions = collision.get("sessions", [])
         if name not in sessions:
@@ -205,7 +222,9 @@ def build(
     return found
 
 
-def fit_to_text(items: list[types.Diagnostic], lengths: list[int]) -> list[types.Diagnostic] | None:
+def fit_to_text(
+    items: list[types.Diagnostic], lengths: Sequence[int]
+) -> list[types.Diagnostic] | None:
     """ITEMS with their ranges recomputed for the text now in the editor; None if unchanged.
 
     An edit that changes no collision leaves the report as it was, so the squiggle
@@ -271,7 +290,7 @@ def sessions_changed(report: dict[str, Any], me: dict[str, Any] | None) -> dict[
     }
 
 
-def read_line_lengths(path: Path) -> list[int] | None:
+def read_line_lengths(path: Path) -> Sequence[int] | None:
     try:  # a regular file only: a FIFO would never finish reading
         data = read_regular(path, limit=8 * 1024 * 1024)
     except OSError:

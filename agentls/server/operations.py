@@ -193,6 +193,9 @@ class Operations:
                 self._reporter(op),
             )
         except EngineError as exc:
+            if self.ls.stopping:  # the window is closing: nobody is left to tell
+                log.debug("operation %s abandoned at shutdown", op.id)
+                return
             error = engine_error_object(exc)
             log.info("operation %s refused: %s (%s)", op.id, error["message"], error["code"])
         except Exception as exc:  # a bug: still end the operation, and say so
@@ -251,6 +254,8 @@ class Operations:
         return report
 
     def _finish(self, op: Operation, result: Any, error: dict[str, Any] | None) -> None:
+        if self.ls.stopping:
+            return  # after shutdown the client reads nothing more (and stderr may be unread)
         ok = error is None
         text = summary(op.command, op.title, result, error)
         log.info("operation %s finished (%s): %s", op.id, "ok" if ok else error, text)

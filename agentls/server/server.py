@@ -13,7 +13,7 @@ import contextlib
 import logging
 import sys
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -229,7 +229,7 @@ class AgentlsServer(LanguageServer):
 
     # --- reports -> diagnostics -----------------------------------------------------------
 
-    def _lengths(self, path: Path) -> list[int] | None:
+    def _lengths(self, path: Path) -> Sequence[int] | None:
         uri = self.open_paths.get(path)
         if uri is not None:
             document = self.workspace.get_text_document(uri)

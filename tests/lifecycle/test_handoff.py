@@ -43,7 +43,7 @@ def test_handoff_content_and_idempotence(pair: Repo) -> None:
         "Distance to trunk: 0 ahead, 0 behind",
         "- `app.txt`",
         "- `auth/token.py`",
-        "conflict `app.txt` with auth (auth): here L1, there L1",
+        "conflict `app.txt` with auth: here L1, there L1",
         "ownership `auth/token.py`",
         "never landed",
         "Read HANDOFF.md and continue. You are session billing on branch billing.",
@@ -119,13 +119,9 @@ def test_ownership_lines_say_who_owns_and_who_writes(pair: Repo) -> None:
     owner = (pair.root / "repo-auth" / "HANDOFF.md").read_text()
     writer = (pair.root / "repo-billing" / "HANDOFF.md").read_text()
     assert (
-        "- ownership `auth/token.py`: billing (billing) changes L1 of a file you claim (`auth/**`)"
-        in owner
+        "- ownership `auth/token.py`: billing changes L1 of a file you claim (`auth/**`)" in owner
     )
-    assert (
-        "- ownership `auth/token.py`: you change L1 of a file auth (auth) claims (`auth/**`)"
-        in writer
-    )
+    assert "- ownership `auth/token.py`: you change L1 of a file auth claims (`auth/**`)" in writer
     # billing's work is uncommitted; auth's is committed.
     assert "- `auth/token.py` (uncommitted)" in writer and "- `app.txt` (uncommitted)" in writer
     assert "- `app.txt`\n" in owner

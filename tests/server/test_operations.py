@@ -195,3 +195,45 @@ async def test_land_dry_run_answers_with_the_plan(repo: Repo, windows) -> None:
     await wait_diagnostics(
         window.client, lander / "f.txt", lambda ds: len(ds) == 1, "a conflict via trunk"
     )
+
+
+def test_closing_the_engine_connection_ends_a_call_in_flight(repo: Repo) -> None:
+    """A window closing during a land: the call waiting for it must end at once, or the
+    server's exit would wait for that thread (and a client, for the server) forever."""
+    import threading
+
+    from agentls.engine.protocol import EngineError
+    from tests.server.test_engine_cli import running_engine
+
+    _slow_land_repo(repo, 30)
+    with running_engine(repo.main) as (_engine, client):
+        outcome: list[object] = []
+        reading = threading.Event()
+        release = threading.Event()
+
+        def progress(value: dict[str, object]) -> None:
+            # Hold the connection's reader (as a busy listener would) until after close().
+            reading.set()
+            release.wait(10)
+
+        def land() -> None:
+            try:
+                outcome.append(
+                    client.call(
+                        "command",
+                        {"command": "agentls.session.land", "arguments": {"session": "c"}},
+                        timeout=None,
+                        on_progress=progress,
+                    )
+                )
+            except EngineError as exc:
+                outcome.append(exc)
+
+        thread = threading.Thread(target=land, daemon=True)
+        thread.start()
+        assert reading.wait(20), "no progress from the land"
+        client.close()
+        release.set()
+        thread.join(5)
+        assert not thread.is_alive(), "the call kept waiting after close()"
+        assert isinstance(outcome[0], EngineError)
