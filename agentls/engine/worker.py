@@ -348,7 +348,16 @@ class Worker:
             try:
                 return run_command(own, job.params, job.progress)
             finally:
-                self.put(Job(kind="admin"))  # the analysis thread refreshes and publishes
+                self._refresh_before_answering()
+
+    def _refresh_before_answering(self, timeout: float = 60.0) -> None:
+        """Have the analysis thread refresh (and watch what was created) before the
+        answer goes out: whoever asked writes into a new worktree at once, and a write
+        made before its folder is watched would be missed."""
+        done = threading.Event()
+        self.put(Job(kind="call", method="refresh", reply=lambda result, error: done.set()))
+        if not done.wait(timeout):
+            log.warning("the refresh after a long command took over %s s", timeout)
 
     def _dispatch(self, job: Job) -> Any:
         method, params = job.method, job.params
