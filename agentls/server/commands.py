@@ -91,6 +91,10 @@ async def cmd_lifecycle(ls: AgentlsServer, call: Invocation) -> Any:
     params = arguments(call)
     engine = ls.require_engine()
     if operations.is_long(call.command, params):
+        try:
+            operations.precheck(call.command, params)
+        except AgentlsError as exc:
+            raise refusal(exc.code, exc.message, exc.data) from exc
         return ls.operations.start(engine, call.command, params, call.work_done_token)
     return await ls.engine_call(
         "command", {"command": call.command, "arguments": params}, timeout=None

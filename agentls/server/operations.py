@@ -45,6 +45,17 @@ def is_long(command: str, arguments: dict[str, Any]) -> bool:
     return command in LONG_COMMANDS and not arguments.get("dryRun")
 
 
+def precheck(command: str, arguments: dict[str, Any]) -> None:
+    """Refuse at once, as the request's answer, what needs no repository to refuse: a
+    malformed session name. Raises AgentlsError."""
+    from agentls.names import validate_name
+
+    if command in (NEW, FORK):
+        validate_name(arguments.get("name"))
+    if command == FORK and arguments.get("from") is not None:
+        validate_name(arguments["from"])
+
+
 def title(command: str, arguments: dict[str, Any]) -> str:
     if command == LAND:
         return f"Landing {arguments.get('session')}"

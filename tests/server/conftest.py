@@ -21,6 +21,7 @@ from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient, make_test_lsp_client
 
 from agentls.engine.client import connect
+from agentls.engine.protocol import EngineError
 
 SESSIONS_CHANGED = "agentls/sessionsChanged"
 OPERATION_FINISHED = "agentls/operationFinished"
@@ -266,13 +267,20 @@ async def windows() -> AsyncIterator[Callable[..., Awaitable[Window]]]:
 
 
 def engine_stats(common_dir: Path) -> dict[str, Any] | None:
-    client = connect(common_dir)
-    if client is None:
-        return None
-    try:
-        return client.call("stats", {}, timeout=10)  # type: ignore[no-any-return]
-    finally:
-        client.close()
+    """The running engine's stats; None when none runs (or it is on its way out)."""
+    end = time.monotonic() + 5
+    while True:
+        client = connect(common_dir)
+        if client is None:
+            return None
+        try:
+            return client.call("stats", {}, timeout=10)  # type: ignore[no-any-return]
+        except EngineError:
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.1)  # it closed the connection while exiting: look again
+        finally:
+            client.close()
 
 
 def pid_alive(pid: int) -> bool:

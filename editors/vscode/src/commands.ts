@@ -13,6 +13,7 @@ import {
   nameProblem,
   parseGlobs,
   pickOrder,
+  plural,
   SessionSummary,
 } from './model';
 import { SessionsModel } from './sessionsModel';
@@ -89,7 +90,7 @@ class Commands {
       candidates.map((s) => ({
         label: s.name,
         description: `${s.branch ?? '(detached)'}${s.name === this.model.self ? ' · this window' : ''}`,
-        detail: `${s.role} · p${s.priority} · ↑${s.ahead} ↓${s.behind} · ${s.changed} changed · ${s.collisions} collisions`,
+        detail: `${s.role} · p${s.priority} · ↑${s.ahead} ↓${s.behind} · ${s.changed} changed · ${plural(s.collisions, 'collision')}`,
       })),
       { title: `AgentLS: ${title}`, placeHolder: 'Session', matchOnDescription: true },
     );
@@ -307,11 +308,11 @@ class Commands {
     const picked = await vscode.window.showQuickPick(
       collisions.map((c) => ({
         label: `$(${icons[c.kind] ?? 'warning'}) ${c.path}`,
-        description: `${c.kind} with ${c.other}`,
+        description: c.alone ? c.kind : `${c.kind} with ${c.other}`,
         detail: c.otherRanges.length ? `their lines ${formatRanges(c.otherRanges)}` : c.detail.join(', '),
         collision: c,
       })),
-      { title: `AgentLS: ${collisions.length} collisions`, placeHolder: 'Open the other side', matchOnDescription: true },
+      { title: `AgentLS: ${plural(collisions.length, 'collision')}`, placeHolder: 'Open the other side', matchOnDescription: true },
     );
     if (picked) {
       await openCollision(picked.collision);

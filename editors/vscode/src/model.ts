@@ -70,6 +70,8 @@ export interface CollisionView {
   kind: CollisionKind;
   path: string;
   other: string;
+  /** No other side (a research write): `other` is the session itself. */
+  alone: boolean;
   /** Absolute path of the file in the other session's worktree. */
   otherFile: string;
   /** 1-based inclusive line ranges on the other side (may be empty: whole file). */
@@ -86,12 +88,14 @@ export function collisionsOf(report: Report, name: string): CollisionView[] {
     if (!c.sessions.includes(name)) {
       continue;
     }
-    const other = c.sessions.find((s) => s !== name) ?? name;
+    const found = c.sessions.find((s) => s !== name);
+    const other = found ?? name;
     const otherSession = byName.get(other);
     views.push({
       kind: c.kind,
       path: c.path,
       other,
+      alone: found === undefined,
       otherFile: otherSession ? path.join(otherSession.path, c.path) : c.path,
       otherRanges: c.ranges[other] ?? [],
       ownRanges: c.ranges[name] ?? [],
@@ -108,9 +112,14 @@ export function formatRanges(ranges: [number, number][]): string {
   return ranges.map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`)).join(', ');
 }
 
-/** Tree label of a collision: "conflict: src/x.py ↔ billing". */
+/** Tree label of a collision: "conflict: src/x.py ↔ billing" ("research-write: x.py" alone). */
 export function collisionLabel(c: CollisionView): string {
-  return `${c.kind}: ${c.path} ↔ ${c.other}`;
+  return c.alone ? `${c.kind}: ${c.path}` : `${c.kind}: ${c.path} ↔ ${c.other}`;
+}
+
+/** "1 collision", "2 collisions". */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
 }
 
 /** Tree description of a collision: the other side's lines and git's conflict kinds. */

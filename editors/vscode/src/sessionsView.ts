@@ -7,6 +7,7 @@ import {
   collisionLabel,
   collisionsOf,
   formatRanges,
+  plural,
   roleIcon,
   sessionDescription,
   SessionSummary,
@@ -59,7 +60,7 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
       item.iconPath = new vscode.ThemeIcon(roleIcon(s, isSelf));
       item.contextValue = s.role === 'research' ? 'session.research' : s.role === 'trunk' ? 'session.trunk' : 'session.code';
       item.tooltip = new vscode.MarkdownString(
-        `**${s.name}** — ${s.role}\n\n${s.path}\n\n${sessionDescription(s)} · ${s.collisions} collisions`,
+        `**${s.name}** — ${s.role}\n\n${s.path}\n\n${sessionDescription(s)} · ${plural(s.collisions, 'collision')}`,
       );
       item.resourceUri = vscode.Uri.file(s.path);
       return item;
@@ -71,7 +72,9 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
     item.iconPath = new vscode.ThemeIcon(c.kind === 'conflict' ? 'error' : c.kind === 'overlap' ? 'info' : 'warning');
     item.contextValue = `collision.${c.kind}`;
     const lines = formatRanges(c.otherRanges);
-    item.tooltip = `${c.kind} with ${c.other} in ${c.path}${lines ? ` (their lines ${lines})` : ''}`;
+    item.tooltip = c.alone
+      ? `${c.kind} in ${c.path}`
+      : `${c.kind} with ${c.other} in ${c.path}${lines ? ` (their lines ${lines})` : ''}`;
     item.command = { command: OPEN_COLLISION, title: 'Open other side', arguments: [c] };
     return item;
   }

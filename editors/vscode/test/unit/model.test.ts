@@ -3,12 +3,14 @@ import { describe, it } from 'node:test';
 import {
   allCollisions,
   collisionDescription,
+  collisionLabel,
   collisionsOf,
   formatRanges,
   landMessage,
   nameProblem,
   parseGlobs,
   pickOrder,
+  plural,
   Report,
   SessionsChanged,
   sessionDescription,
@@ -60,6 +62,25 @@ describe('collisionsOf', () => {
 
   it('describes the other side lines and git conflict kinds', () => {
     assert.equal(collisionDescription(collisionsOf(report, 'auth')[0]), 'lines 40–52 there · content');
+  });
+
+  it('labels a research write as the fork\'s own finding, not "↔ itself"', () => {
+    const fork: Report = {
+      ...report,
+      overlaps: [{ kind: 'research-write', path: 'notes.py', sessions: ['probe'], ranges: { probe: [[1, 2]] }, detail: [] }],
+    };
+    const [view] = collisionsOf(fork, 'probe');
+    assert.equal(view.alone, true);
+    assert.equal(collisionLabel(view), 'research-write: notes.py');
+    assert.equal(collisionLabel(collisionsOf(report, 'auth')[0]), 'conflict: auth/login.py ↔ hotfix');
+  });
+});
+
+describe('plural', () => {
+  it('says "1 collision" and "2 collisions"', () => {
+    assert.equal(plural(1, 'collision'), '1 collision');
+    assert.equal(plural(2, 'collision'), '2 collisions');
+    assert.equal(plural(0, 'collision'), '0 collisions');
   });
 });
 
