@@ -351,9 +351,8 @@ class Worker:
                 self._refresh_before_answering()
 
     def _refresh_before_answering(self, timeout: float = 60.0) -> None:
-        """Have the analysis thread refresh (and watch what was created) before the
-        answer goes out: whoever asked writes into a new worktree at once, and a write
-        made before its folder is watched would be missed."""
+        """Have the analysis thread refresh before the answer goes out, so whoever asked
+        finds the engine's picture (and its next report) already past the land."""
         done = threading.Event()
         self.put(Job(kind="call", method="refresh", reply=lambda result, error: done.set()))
         if not done.wait(timeout):
