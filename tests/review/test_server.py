@@ -88,11 +88,14 @@ async def test_queue_item_verdicts_and_review_changed(review_repo: Repo, windows
         lambda s: (_state(s, "b") or {}).get("state") == "changes-requested", "b's request"
     )
 
-    # Approve and land in one go: the approval, then land's own result.
+    # Approve and land in one go: the approval, then land's own answer (an operation
+    # that ends with agentls/operationFinished).
     result = await window.command(
         "agentls.review.verdict", {"session": "a", "verdict": "approved", "land": True}
     )
-    assert result["ok"] is True and result["land"]["ok"] is True, result
+    assert result["ok"] is True and result["land"]["operation"], result
+    end = await window.finish(result["land"])
+    assert end["ok"] is True and end["result"]["ok"] is True, end
     assert git(repo.main, "rev-parse", "main") == new_head
 
 
