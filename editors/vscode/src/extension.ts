@@ -1,9 +1,13 @@
-// Entry point: wires the server, the sessions model, the view, the status bar and commands.
+// Entry point: wires the server, the sessions model, the view, the status items, the
+// `agentls:` versions and the commands.
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import * as log from './common/logging';
 import { AgentlsServer } from './common/server';
 import { needsRestart } from './common/settings';
+import { SetupReporter } from './common/setup';
+import { describeRefusal } from './refusals';
+import { VersionProvider } from './diff';
 import { SessionsModel } from './sessionsModel';
 import { SessionsTree, VIEW_ID } from './sessionsView';
 import { StatusBar } from './statusBar';
@@ -21,7 +25,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     tree,
     vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true }),
     new StatusBar(server, model),
+    new SetupReporter(server),
+    new VersionProvider(server, model),
     ...registerCommands(server, model),
+    // An operation started elsewhere (another extension, a code action of an older
+    // client) that nobody here waited for: say how it ended.
+    server.onUnclaimedOperation((end) => {
+      void model.fetchReport();
+      const title = end.title ?? end.command ?? 'an operation';
+      if (end.ok) {
+        void vscode.window.showInformationMessage(`AgentLS: ${title}: done.`);
+      } else {
+        void vscode.window.showWarningMessage(`AgentLS: ${title}: ${describeRefusal(end.error ?? (end.result as object) ?? {}).text}`);
+      }
+    }),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (needsRestart(event)) {
         log.info('server settings changed; restarting the server');
@@ -30,6 +47,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
     // Trusting the workspace makes restricted settings (agentls.server.path) take effect.
     vscode.workspace.onDidGrantWorkspaceTrust(() => void server?.restart()),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => void server?.restart()),
   );
   await server.start();
 }

@@ -1,11 +1,11 @@
-// The shapes the server sends (see docs: agentls.sessions, agentls/sessionsChanged) and
-// the pure functions that turn them into labels. No `vscode` import: unit-tested in node.
+// The shapes the server sends (docs/server.md: agentls.sessions, agentls/sessionsChanged)
+// and the pure functions that turn them into labels. No `vscode` import: unit-tested in node.
 import * as path from 'path';
 
 export type CollisionKind = 'conflict' | 'overlap' | 'ownership' | 'research-write';
 export const COLLISION_KINDS: readonly CollisionKind[] = ['conflict', 'overlap', 'ownership', 'research-write'];
 
-/** One session as `agentls/sessionsChanged` summarises it. */
+/** One session as `agentls/sessionsChanged` summarises it (older servers send fewer fields). */
 export interface SessionSummary {
   name: string;
   branch: string | null;
@@ -17,6 +17,11 @@ export interface SessionSummary {
   dirty: boolean;
   collisions: number;
   path: string;
+  claims?: string[];
+  counts?: Partial<Record<CollisionKind, number>>;
+  missing?: boolean;
+  is_trunk?: boolean;
+  landed?: boolean;
 }
 
 /** Params of the `agentls/sessionsChanged` notification. */
@@ -43,6 +48,7 @@ export interface ReportSession {
   behind: number;
   missing: boolean;
   is_trunk: boolean;
+  landed?: boolean;
 }
 
 export interface ReportCollision {
@@ -51,6 +57,7 @@ export interface ReportCollision {
   sessions: string[];
   ranges: Record<string, [number, number][]>;
   detail: string[];
+  via?: string;
 }
 
 export interface Report {
@@ -59,25 +66,28 @@ export interface Report {
   overlaps: ReportCollision[];
 }
 
-/** Result of `agentls.sessions` / `agentls.refresh`. */
+/** Result of `agentls.sessions` / `agentls.refresh` (`report` null when the server idles). */
 export interface SessionsResult {
   self: string | null;
-  report: Report;
+  report: Report | null;
+  error?: string;
 }
 
 /** A collision seen from one session: where the other side's lines are. */
 export interface CollisionView {
   kind: CollisionKind;
   path: string;
+  /** The session this collision is seen from. */
+  session: string;
   other: string;
-  /** No other side (a research write): `other` is the session itself. */
-  alone: boolean;
   /** Absolute path of the file in the other session's worktree. */
   otherFile: string;
   /** 1-based inclusive line ranges on the other side (may be empty: whole file). */
   otherRanges: [number, number][];
   ownRanges: [number, number][];
   detail: string[];
+  /** "trunk" when the conflict comes from work already on trunk. */
+  via?: string;
 }
 
 /** Collisions that involve NAME, each pointing at the other session's file and lines. */
@@ -88,18 +98,18 @@ export function collisionsOf(report: Report, name: string): CollisionView[] {
     if (!c.sessions.includes(name)) {
       continue;
     }
-    const found = c.sessions.find((s) => s !== name);
-    const other = found ?? name;
+    const other = c.sessions.find((s) => s !== name) ?? name;
     const otherSession = byName.get(other);
     views.push({
       kind: c.kind,
       path: c.path,
+      session: name,
       other,
-      alone: found === undefined,
       otherFile: otherSession ? path.join(otherSession.path, c.path) : c.path,
       otherRanges: c.ranges[other] ?? [],
       ownRanges: c.ranges[name] ?? [],
       detail: c.detail ?? [],
+      via: c.via ?? (otherSession?.is_trunk && c.kind === 'conflict' ? 'trunk' : undefined),
     });
   }
   // Conflicts first: they are the ones that stop a merge.
@@ -112,47 +122,146 @@ export function formatRanges(ranges: [number, number][]): string {
   return ranges.map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`)).join(', ');
 }
 
-/** Tree label of a collision: "conflict: src/x.py ↔ billing" ("research-write: x.py" alone). */
-export function collisionLabel(c: CollisionView): string {
-  return c.alone ? `${c.kind}: ${c.path}` : `${c.kind}: ${c.path} ↔ ${c.other}`;
-}
-
-/** "1 collision", "2 collisions". */
-export function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`;
-}
-
-/** Tree description of a collision: the other side's lines and git's conflict kinds. */
-export function collisionDescription(c: CollisionView): string {
-  const parts: string[] = [];
-  const lines = formatRanges(c.otherRanges);
-  if (lines) {
-    parts.push(`lines ${lines} there`);
+/** "line 5" / "lines 5–6, 9"; "" when there are none. */
+export function linesText(ranges: [number, number][]): string {
+  if (ranges.length === 0) {
+    return '';
   }
-  if (c.detail.length) {
-    parts.push(c.detail.join(', '));
+  const one = ranges.length === 1 && ranges[0][0] === ranges[0][1];
+  return `${one ? 'line' : 'lines'} ${formatRanges(ranges)}`;
+}
+
+/** The kind as every front end says it: "conflict", "conflict (already on trunk)". */
+export function kindText(c: { kind: CollisionKind; via?: string }): string {
+  return c.via === 'trunk' ? `${c.kind} (already on trunk)` : c.kind;
+}
+
+/** Tree label of a collision: the file's name (the folder is in the description). */
+export function collisionLabel(c: CollisionView): string {
+  return path.posix.basename(c.path);
+}
+
+/** Tree description of a collision: "conflict · feat-billing 5–6 · app". */
+export function collisionDescription(c: CollisionView): string {
+  const lines = formatRanges(c.otherRanges);
+  const parts = [kindText(c), lines ? `${c.other} ${lines}` : c.other];
+  const dir = path.posix.dirname(c.path);
+  if (dir && dir !== '.') {
+    parts.push(dir);
   }
   return parts.join(' · ');
 }
 
-/** Tree description of a session: "feat/auth · p1 · ↑2 ↓0 · 3 changed". */
-export function sessionDescription(s: SessionSummary): string {
-  const parts = [s.branch ?? '(detached)', `p${s.priority}`, `↑${s.ahead} ↓${s.behind}`, `${s.changed} changed`];
+/** Tree tooltip of a collision (plain text, several lines). */
+export function collisionTooltip(c: CollisionView): string {
+  const mine = linesText(c.ownRanges);
+  const theirs = linesText(c.otherRanges);
+  const lines = [`${kindText(c)} with ${c.other} in ${c.path}`];
+  if (mine) {
+    lines.push(`${c.session}: ${mine}`);
+  }
+  if (theirs) {
+    lines.push(`${c.other}: ${theirs}`);
+  }
+  if (c.detail.length) {
+    lines.push(`git: ${c.detail.join(', ')}`);
+  }
+  lines.push('Click to compare the two versions.');
+  return lines.join('\n');
+}
+
+/** "1 collision", "3 collisions". */
+export function countText(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+/**
+ * Tree description of a session, short enough for the default sidebar width:
+ * "this window · ↑2 ↓1 · 3 changed". The rest is in the tooltip.
+ */
+export function sessionDescription(s: SessionSummary, isSelf: boolean): string {
+  const parts: string[] = [];
+  if (isSelf) {
+    parts.push('this window');
+  }
+  if (s.missing) {
+    parts.push('folder gone');
+  } else if (s.landed) {
+    parts.push('landed');
+  } else if (s.role !== 'trunk' && (s.ahead || s.behind)) {
+    parts.push(`↑${s.ahead} ↓${s.behind}`);
+  }
+  if (s.changed) {
+    parts.push(`${s.changed} changed`);
+  }
   if (s.dirty) {
     parts.push('dirty');
   }
   return parts.join(' · ');
 }
 
-/** Codicon id for a session's role. */
-export function roleIcon(s: { role: string }, isSelf: boolean): string {
+/** Tree tooltip of a session (Markdown, every fact). */
+export function sessionTooltip(s: SessionSummary, isSelf: boolean, trunkBranch?: string): string {
+  const role = s.role === 'trunk' ? `trunk${trunkBranch ? ` (${trunkBranch})` : ''}` : s.role === 'research' ? 'research fork (read-only)' : 'code session';
+  const lines = [`**${s.name}**${isSelf ? ' — this window' : ''}`, '', `${role} · branch ${s.branch ?? '(detached)'} · priority ${s.priority}`];
+  lines.push('', `Folder: ${s.path}${s.missing ? ' (gone)' : ''}`);
+  if (s.role !== 'trunk') {
+    lines.push('', `${s.ahead} ahead, ${s.behind} behind trunk · ${countText(s.changed, 'changed file')}${s.dirty ? ' · uncommitted changes' : ''}${s.landed ? ' · landed' : ''}`);
+  }
+  const claims = s.claims ?? [];
+  lines.push('', claims.length ? `Claims: ${claims.join(', ')}` : 'Claims: none');
+  const counts = s.counts ?? {};
+  const byKind = COLLISION_KINDS.filter((k) => (counts[k] ?? 0) > 0).map((k) => `${counts[k]} ${k}`);
+  lines.push('', `${countText(s.collisions, 'collision')}${byKind.length ? ` (${byKind.join(', ')})` : ''}`);
+  return lines.join('\n');
+}
+
+/** Codicon id for a session. */
+export function sessionIcon(s: SessionSummary, isSelf: boolean): string {
+  if (s.missing) {
+    return 'warning';
+  }
   if (s.role === 'research') {
     return 'telescope';
   }
   if (s.role === 'trunk') {
     return 'git-commit';
   }
+  if (s.landed) {
+    return 'pass';
+  }
   return isSelf ? 'account' : 'git-branch';
+}
+
+/**
+ * The tree item's contextValue: words the menus' `when` clauses match with regexes,
+ * e.g. "agentls-session role-code self claims landable".
+ */
+export function sessionContext(s: SessionSummary, isSelf: boolean, restorable: boolean): string {
+  const words = ['agentls-session', `role-${s.role}`];
+  words.push(isSelf ? 'self' : 'other');
+  words.push(s.missing ? 'missing' : 'present');
+  if ((s.claims ?? []).length) {
+    words.push('claims');
+  }
+  if (canLand(s)) {
+    words.push('landable');
+  }
+  if (s.landed) {
+    words.push('landed');
+  }
+  if (s.role !== 'trunk') {
+    words.push('removable');
+  }
+  if (restorable) {
+    words.push('restorable');
+  }
+  return words.join(' ');
+}
+
+/** A session land applies to: a code session with commits trunk lacks, not trunk itself. */
+export function canLand(s: SessionSummary): boolean {
+  return s.role === 'code' && !s.is_trunk && !s.missing && !s.landed && s.ahead > 0;
 }
 
 export interface StatusView {
@@ -162,27 +271,28 @@ export interface StatusView {
   warning: boolean;
 }
 
-/** What the status bar item shows, from the last notification (undefined: none yet). */
-export function statusView(state: SessionsChanged | undefined, serverRunning: boolean, report?: Report): StatusView {
-  if (!serverRunning) {
-    return { text: '$(debug-disconnect) agentls', tooltip: 'AgentLS server is not running', warning: false };
-  }
+/** What the status bar item shows once the server reported (undefined state: waiting). */
+export function statusView(state: SessionsChanged | undefined, report?: Report): StatusView {
   if (!state) {
-    return { text: '$(sync~spin) agentls', tooltip: 'AgentLS: waiting for the server', warning: false };
+    return { text: '$(sync~spin) AgentLS', tooltip: 'AgentLS: waiting for the first report', warning: false };
   }
   const me = state.self ? state.sessions.find((s) => s.name === state.self) : undefined;
   const name = state.self ?? 'no session';
   const mine = me ? me.collisions : state.total;
-  // Warn about conflicts of THIS session (from the report when there is one); the
-  // notification only counts kinds for the whole repository.
-  const conflicts = report && state.self
-    ? collisionsOf(report, state.self).filter((c) => c.kind === 'conflict').length
-    : mine > 0 ? (state.counts.conflict ?? 0) : 0;
+  // Warn about conflicts of THIS session (from the report when there is one); older
+  // notifications only count kinds for the whole repository.
+  const conflicts =
+    me?.counts?.conflict ??
+    (report && state.self
+      ? collisionsOf(report, state.self).filter((c) => c.kind === 'conflict').length
+      : mine > 0
+        ? (state.counts.conflict ?? 0)
+        : 0);
   const icon = conflicts > 0 ? '$(warning)' : mine > 0 ? '$(info)' : '$(check)';
-  const text = `${icon} ${name} · ${mine} ${mine === 1 ? 'collision' : 'collisions'}`;
+  const text = `${icon} ${name} · ${countText(mine, 'collision')}`;
   const counts = COLLISION_KINDS.map((k) => `${k}: ${state.counts[k] ?? 0}`).join(', ');
   const tooltip =
-    `AgentLS — this window: ${name}\n${state.sessions.length} sessions; ${state.total} collisions in the ` +
+    `AgentLS — this window: ${name}\n${countText(state.sessions.length, 'session')}; ${countText(state.total, 'collision')} in the ` +
     `repository (${counts}).\nClick to open the Sessions view.`;
   return { text, tooltip, warning: conflicts > 0 };
 }
@@ -195,6 +305,19 @@ export function nameProblem(name: string): string | undefined {
     return "1-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit";
   }
   return undefined;
+}
+
+/** The priority typed in an input box, or why it is not one. */
+export function parsePriority(text: string): { ok: true; value: number } | { ok: false; problem: string } {
+  const t = text.trim();
+  if (!/^-?\d+$/.test(t)) {
+    return { ok: false, problem: 'a whole number; lower lands first' };
+  }
+  const value = Number(t);
+  if (Math.abs(value) > 1_000_000) {
+    return { ok: false, problem: 'from -1000000 to 1000000' };
+  }
+  return { ok: true, value };
 }
 
 /** Claims typed as "auth/**, docs/*.md" -> ["auth/**", "docs/*.md"] (deduplicated, in order). */
@@ -217,46 +340,35 @@ export function pickOrder<T extends { name: string; priority: number }>(sessions
   );
 }
 
-/** A readable one-line message for a land result: the server's, else one built from the trunk move. */
-export function landMessage(result: LandResult): string {
-  if (result.message) {
-    return result.message;
-  }
-  if (!result.ok) {
-    return `could not land ${result.session}`;
-  }
-  const moved = result.trunk && result.trunk.old !== result.trunk.new;
-  return `landed ${result.session}${moved ? ` (trunk ${short(result.trunk?.old)} → ${short(result.trunk?.new)})` : ''}`;
-}
-
-export interface LandResult {
-  ok: boolean;
-  session: string;
-  steps?: unknown[];
-  message?: string;
-  trunk?: { old?: string | null; new?: string | null };
-  handoff?: string;
-  output?: string;
-}
-
-function short(commit: string | null | undefined): string {
-  return commit ? commit.slice(0, 8) : '?';
-}
-
 /** Session summaries derived from a full report (used before the first notification). */
 export function summariesFromReport(report: Report): SessionSummary[] {
-  return report.sessions.map((s) => ({
-    name: s.name,
-    branch: s.branch,
-    role: s.is_trunk ? 'trunk' : s.role,
-    priority: s.priority,
-    ahead: s.ahead,
-    behind: s.behind,
-    changed: s.changed.length,
-    dirty: s.dirty,
-    collisions: report.overlaps.filter((c) => c.sessions.includes(s.name)).length,
-    path: s.path,
-  }));
+  return report.sessions.map((s) => {
+    const counts: Partial<Record<CollisionKind, number>> = {};
+    let collisions = 0;
+    for (const c of report.overlaps) {
+      if (c.sessions.includes(s.name)) {
+        counts[c.kind] = (counts[c.kind] ?? 0) + 1;
+        collisions += 1;
+      }
+    }
+    return {
+      name: s.name,
+      branch: s.branch,
+      role: s.is_trunk ? 'trunk' : s.role,
+      priority: s.priority,
+      ahead: s.ahead,
+      behind: s.behind,
+      changed: s.changed.length,
+      dirty: s.dirty,
+      collisions,
+      path: s.path,
+      claims: s.claims,
+      counts,
+      missing: s.missing,
+      is_trunk: s.is_trunk,
+      landed: s.landed,
+    };
+  });
 }
 
 /**
@@ -283,10 +395,47 @@ export function allCollisions(report: Report, self: string | null): CollisionVie
 
 /**
  * The sessions to show: the notification's summaries (fresher) when there are any, else
- * the report's; the trunk session gets role "trunk" (the notification does not mark it).
+ * the report's; facts an older notification lacks (claims, trunk, landed, counts) come
+ * from the report.
  */
 export function sessionList(summary: SessionsChanged | undefined, report: Report | undefined): SessionSummary[] {
-  const sessions = summary?.sessions ?? (report ? summariesFromReport(report) : []);
-  const trunk = report?.sessions.find((s) => s.is_trunk)?.name;
-  return sessions.map((s) => (s.name === trunk && s.role !== 'trunk' ? { ...s, role: 'trunk' } : s));
+  const fromReport = report ? summariesFromReport(report) : [];
+  if (!summary) {
+    return fromReport;
+  }
+  const byName = new Map(fromReport.map((s) => [s.name, s]));
+  return summary.sessions.map((s) => {
+    const r = byName.get(s.name);
+    const isTrunk = s.is_trunk ?? r?.is_trunk ?? false;
+    return {
+      ...s,
+      role: isTrunk ? 'trunk' : s.role,
+      claims: s.claims ?? r?.claims ?? [],
+      counts: s.counts ?? r?.counts,
+      missing: s.missing ?? r?.missing,
+      is_trunk: isTrunk,
+      landed: s.landed ?? r?.landed,
+    };
+  });
+}
+
+/**
+ * A related-information label that names the other worktree, as the Problems panel
+ * shows only the file's name: "feat-billing's version" -> "feat-billing's version
+ * (../shop-billing)". Labels that already name it (newer servers) are kept.
+ */
+export function relatedLabel(message: string, relatedFile: string, relPath: string | undefined, ownRoot: string | undefined): string {
+  if (!relPath || !ownRoot) {
+    return message;
+  }
+  const suffix = `/${relPath.replace(/^\/+/, '')}`;
+  if (!relatedFile.endsWith(suffix)) {
+    return message;
+  }
+  const otherRoot = relatedFile.slice(0, relatedFile.length - suffix.length);
+  const folder = path.relative(ownRoot, otherRoot) || '.';
+  if (message.includes(folder) || message.includes(path.basename(otherRoot))) {
+    return message;
+  }
+  return `${message} (${folder})`;
 }

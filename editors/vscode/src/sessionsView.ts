@@ -1,25 +1,41 @@
-// The Sessions tree: one node per session (role icon, branch, priority, ahead/behind,
-// changed count), its collisions as children that open the other side's lines.
+// The Sessions tree: one node per session (short label and description; every fact in
+// the tooltip), its collisions and claims as children, and removed sessions that can
+// be brought back. Clicking a session opens its worktree (in a new window; this
+// window's own is revealed in the Explorer); clicking a collision compares the two
+// versions in VS Code's diff editor.
 import * as vscode from 'vscode';
 import {
   CollisionView,
   collisionDescription,
   collisionLabel,
   collisionsOf,
-  formatRanges,
-  plural,
-  roleIcon,
+  collisionTooltip,
+  sessionContext,
   sessionDescription,
+  sessionIcon,
+  sessionTooltip,
   SessionSummary,
 } from './model';
-import { SessionsModel } from './sessionsModel';
+import { backupLabel } from './refusals';
+import { RemovedSession, SessionsModel } from './sessionsModel';
 
 export const VIEW_ID = 'agentls.sessions';
-export const OPEN_COLLISION = 'agentls.palette.openCollision';
+export const OPEN_SESSION = 'agentls.palette.openSession';
+export const COMPARE_COLLISION = 'agentls.palette.compareCollision';
 
 export type SessionNode = { type: 'session'; session: SessionSummary };
 export type CollisionNode = { type: 'collision'; session: string; collision: CollisionView };
-export type Node = SessionNode | CollisionNode;
+export type ClaimNode = { type: 'claim'; session: string; glob: string };
+export type RemovedGroupNode = { type: 'removed-group'; removed: RemovedSession[] };
+export type RemovedNode = { type: 'removed'; removed: RemovedSession };
+export type Node = SessionNode | CollisionNode | ClaimNode | RemovedGroupNode | RemovedNode;
+
+const KIND_ICONS: Record<string, [string, string]> = {
+  conflict: ['error', 'list.errorForeground'],
+  overlap: ['info', 'list.warningForeground'],
+  ownership: ['lock', 'list.warningForeground'],
+  'research-write': ['telescope', 'list.warningForeground'],
+};
 
 export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<Node | undefined>();
@@ -32,50 +48,83 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
 
   getChildren(node?: Node): Node[] {
     if (!node) {
-      return this.model
+      const sessions: Node[] = this.model
         .sessions()
-        .sort((a, b) => a.priority - b.priority || a.name.localeCompare(b.name))
+        .sort((a, b) => Number(b.role === 'trunk') - Number(a.role === 'trunk') || a.priority - b.priority || a.name.localeCompare(b.name))
         .map((session) => ({ type: 'session', session }));
+      const removed = this.model.removed();
+      return removed.length ? [...sessions, { type: 'removed-group', removed }] : sessions;
     }
-    if (node.type === 'session' && this.model.report) {
-      return collisionsOf(this.model.report, node.session.name).map((collision) => ({
-        type: 'collision',
-        session: node.session.name,
-        collision,
-      }));
+    switch (node.type) {
+      case 'session': {
+        const collisions: Node[] = this.model.report
+          ? collisionsOf(this.model.report, node.session.name).map((collision) => ({ type: 'collision', session: node.session.name, collision }))
+          : [];
+        const claims: Node[] = (node.session.claims ?? []).map((glob) => ({ type: 'claim', session: node.session.name, glob }));
+        return [...collisions, ...claims];
+      }
+      case 'removed-group':
+        return node.removed.map((removed) => ({ type: 'removed', removed }));
+      default:
+        return [];
     }
-    return [];
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
-    if (node.type === 'session') {
-      const s = node.session;
-      const isSelf = s.name === this.model.self;
-      const item = new vscode.TreeItem(
-        isSelf ? `${s.name} (this window)` : s.name,
-        s.collisions > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
-      );
-      item.id = `session:${s.name}`;
-      item.description = sessionDescription(s);
-      item.iconPath = new vscode.ThemeIcon(roleIcon(s, isSelf));
-      item.contextValue = s.role === 'research' ? 'session.research' : s.role === 'trunk' ? 'session.trunk' : 'session.code';
-      item.tooltip = new vscode.MarkdownString(
-        `**${s.name}** — ${s.role}\n\n${s.path}\n\n${sessionDescription(s)} · ${plural(s.collisions, 'collision')}`,
-      );
-      item.resourceUri = vscode.Uri.file(s.path);
-      return item;
+    switch (node.type) {
+      case 'session':
+        return this.sessionItem(node.session);
+      case 'collision':
+        return collisionItem(node);
+      case 'claim': {
+        const item = new vscode.TreeItem(node.glob, vscode.TreeItemCollapsibleState.None);
+        item.id = `claim:${node.session}:${node.glob}`;
+        item.description = 'claimed';
+        item.iconPath = new vscode.ThemeIcon('lock');
+        item.contextValue = 'agentls-claim';
+        item.tooltip = `${node.session} claims ${node.glob}: a change there by another session is an ownership collision.`;
+        return item;
+      }
+      case 'removed-group': {
+        const item = new vscode.TreeItem('Removed sessions', vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = 'removed-group';
+        item.description = `${node.removed.length}`;
+        item.iconPath = new vscode.ThemeIcon('archive');
+        item.tooltip = 'Sessions that were removed; their work is kept in backup refs and can be brought back.';
+        item.contextValue = 'agentls-removed-group';
+        return item;
+      }
+      case 'removed': {
+        const latest = node.removed.backups[node.removed.backups.length - 1];
+        const item = new vscode.TreeItem(node.removed.name, vscode.TreeItemCollapsibleState.None);
+        item.id = `removed:${node.removed.name}`;
+        item.description = latest ? `backup ${backupLabel(latest.ref)}` : '';
+        item.iconPath = new vscode.ThemeIcon('history');
+        item.contextValue = 'agentls-removed';
+        item.tooltip = `${node.removed.name} was removed; ${node.removed.backups.length} backup(s) keep its work.\nBring it back to make it a session again.`;
+        return item;
+      }
     }
-    const c = node.collision;
-    const item = new vscode.TreeItem(collisionLabel(c), vscode.TreeItemCollapsibleState.None);
-    item.id = `collision:${node.session}:${c.kind}:${c.path}:${c.other}`;
-    item.description = collisionDescription(c);
-    item.iconPath = new vscode.ThemeIcon(c.kind === 'conflict' ? 'error' : c.kind === 'overlap' ? 'info' : 'warning');
-    item.contextValue = `collision.${c.kind}`;
-    const lines = formatRanges(c.otherRanges);
-    item.tooltip = c.alone
-      ? `${c.kind} in ${c.path}`
-      : `${c.kind} with ${c.other} in ${c.path}${lines ? ` (their lines ${lines})` : ''}`;
-    item.command = { command: OPEN_COLLISION, title: 'Open other side', arguments: [c] };
+  }
+
+  private sessionItem(s: SessionSummary): vscode.TreeItem {
+    const isSelf = s.name === this.model.self;
+    const hasChildren = (this.model.report ? collisionsOf(this.model.report, s.name).length : s.collisions) > 0 || (s.claims ?? []).length > 0;
+    const colliding = s.collisions > 0;
+    const item = new vscode.TreeItem(
+      s.name,
+      colliding ? vscode.TreeItemCollapsibleState.Expanded : hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+    );
+    // The id changes when collisions appear, so VS Code expands the node again then.
+    item.id = `session:${s.name}:${colliding ? 'colliding' : 'clear'}`;
+    item.description = sessionDescription(s, isSelf);
+    item.iconPath = new vscode.ThemeIcon(sessionIcon(s, isSelf), s.collisions > 0 ? new vscode.ThemeColor('list.warningForeground') : undefined);
+    item.contextValue = sessionContext(s, isSelf, this.model.backups.has(s.name));
+    const tooltip = new vscode.MarkdownString(
+      sessionTooltip(s, isSelf, this.model.trunkBranch) + `\n\n*Click: ${isSelf ? 'reveal in the Explorer' : 'open in a new window'}*`,
+    );
+    item.tooltip = tooltip;
+    item.command = { command: OPEN_SESSION, title: isSelf ? 'Reveal' : 'Open in New Window', arguments: [{ type: 'session', session: s }] };
     return item;
   }
 
@@ -85,10 +134,15 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
   }
 }
 
-/** Open the other session's file at its first colliding range. */
-export async function openCollision(c: CollisionView): Promise<void> {
-  const [start, end] = c.otherRanges[0] ?? [1, 1];
-  const range = new vscode.Range(Math.max(start - 1, 0), 0, Math.max(end - 1, 0), Number.MAX_SAFE_INTEGER);
-  const document = await vscode.workspace.openTextDocument(vscode.Uri.file(c.otherFile));
-  await vscode.window.showTextDocument(document, { selection: range, preview: true });
+function collisionItem(node: CollisionNode): vscode.TreeItem {
+  const c = node.collision;
+  const item = new vscode.TreeItem(collisionLabel(c), vscode.TreeItemCollapsibleState.None);
+  item.id = `collision:${node.session}:${c.kind}:${c.path}:${c.other}`;
+  item.description = collisionDescription(c);
+  const [icon, color] = KIND_ICONS[c.kind] ?? ['warning', 'list.warningForeground'];
+  item.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
+  item.contextValue = `agentls-collision kind-${c.kind}`;
+  item.tooltip = collisionTooltip(c);
+  item.command = { command: COMPARE_COLLISION, title: 'Compare', arguments: [node] };
+  return item;
 }

@@ -17,6 +17,11 @@ interface PythonApi {
   };
 }
 
+/** Whether the Python extension is installed (it may not be active yet). */
+export function pythonExtensionInstalled(): boolean {
+  return vscode.extensions.getExtension(PYTHON_EXTENSION) !== undefined;
+}
+
 /** The selected interpreter as a command array, or undefined when none is known. */
 export async function selectedInterpreter(resource?: vscode.Uri): Promise<string[] | undefined> {
   const extension = vscode.extensions.getExtension<PythonApi>(PYTHON_EXTENSION);

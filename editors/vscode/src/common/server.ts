@@ -1,6 +1,15 @@
 // Starts, stops and talks to the agentls language server (one per window).
+//
+// States: starting -> running; inactive (the folder is not in a git repository: quiet,
+// no server); failed (a broken set-up or a server that keeps stopping: the problem is
+// kept so the status items and the Sessions view can offer its fix). The language
+// client never restarts a server that died while starting and never shows its own
+// toasts ("Pending response rejected…"); the extension words every problem itself.
+import { ChildProcess, spawn } from 'child_process';
 import * as vscode from 'vscode';
 import {
+  CloseAction,
+  ErrorAction,
   ExecuteCommandRequest,
   LanguageClient,
   LanguageClientOptions,
@@ -9,30 +18,26 @@ import {
   ServerOptions,
   State,
   WorkDoneProgress,
-  WorkDoneProgressCancelNotification,
 } from 'vscode-languageclient/node';
-import { discoverServer, isExecutableFile, ServerCommand } from './discovery';
-import * as log from './logging';
-import { canImportAgentls, selectedInterpreter } from './python';
-import { getSettings, SECTION } from './settings';
 import { SessionsChanged } from '../model';
+import { discoverServer, fileExists, isExecutableFile, ServerCommand } from './discovery';
+import { repositoryOf } from './git';
+import * as log from './logging';
+import { isOperationFinished, isOperationStarted, OPERATION_FINISHED, OperationFinished, Operations } from './operations';
+import { exitText, lastWords, SetupProblem, settingScope } from './problems';
+import { canImportAgentls, pythonExtensionInstalled, selectedInterpreter } from './python';
+import { getSettings, SECTION } from './settings';
 
 export const SESSIONS_CHANGED = 'agentls/sessionsChanged';
-/** How a long operation (land, land all, new, fork) ended; see docs/server.md. */
-export const OPERATION_FINISHED = 'agentls/operationFinished';
 
-interface OperationFinished {
-  operation: string;
-  ok: boolean;
-  result: unknown;
-  error: { code: string; message: string; data: Record<string, unknown> } | null;
-}
-
-/** A refusal or bad-argument error from a server command, with the server's message. */
+/** A refusal or failure of a server command: the server's message and its error object. */
 export class CommandError extends Error {
   constructor(
     message: string,
+    /** The JSON-RPC error code (-32001 refused, -32602 bad arguments), if any. */
     readonly code: number | undefined,
+    /** The error object's container (`{code, message, data}` or a JSON-RPC error's data). */
+    readonly data?: unknown,
   ) {
     super(message);
   }
@@ -43,33 +48,75 @@ export interface Progress {
   percentage?: number;
 }
 
+export interface ExecuteOptions {
+  token?: vscode.CancellationToken;
+  /** `$/progress` of this command (and of the operation it starts). */
+  onProgress?: (progress: Progress) => void;
+  /** The server answered with an operation id: the work runs in the background. */
+  onStarted?: (title: string | undefined) => void;
+}
+
+export type ServerState =
+  | { kind: 'starting' }
+  | { kind: 'running'; command: ServerCommand }
+  | { kind: 'inactive'; reason: string }
+  | { kind: 'failed'; problem: SetupProblem }
+  | { kind: 'stopped' };
+
+/** At most this many stops of a running server within RESTART_WINDOW are restarted. */
+const MAX_RESTARTS = 3;
+const RESTART_WINDOW = 3 * 60_000;
+/** Keep this much of the server's stderr, to say why it stopped. */
+const STDERR_KEEP = 8 * 1024;
+
+/** The language client, without its own notifications: the extension words problems itself. */
+class QuietLanguageClient extends LanguageClient {
+  override error(message: string, data?: unknown, _showNotification?: boolean | 'force'): void {
+    super.error(message, data, false);
+  }
+}
+
 /** Owns the LanguageClient; other parts subscribe to its events and call `execute`. */
 export class AgentlsServer implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private starting: Promise<void> | undefined;
+  private child: ChildProcess | undefined;
+  private stderr = '';
+  private exit: { code: number | null; signal: string | null } | undefined;
+  private spawnError: Error | undefined;
+  private stops: number[] = [];
+  private gitWatcher: vscode.FileSystemWatcher | undefined;
   private readonly changed = new vscode.EventEmitter<SessionsChanged>();
-  private readonly stateChanged = new vscode.EventEmitter<boolean>();
-  private lastCommand: ServerCommand | undefined;
-  /** Operations that ended before anyone waited for them, and those being waited for. */
-  private readonly ended = new Map<string, OperationFinished>();
-  private readonly waiting = new Map<string, (end: OperationFinished) => void>();
+  private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
+  private readonly finishedEmitter = new vscode.EventEmitter<OperationFinished>();
+  private readonly operations = new Operations();
+  private current: ServerState = { kind: 'stopped' };
+  private disposed = false;
   /** The latest `agentls/sessionsChanged` params (undefined before the first). */
   last: SessionsChanged | undefined;
 
   /** Fires with every `agentls/sessionsChanged` notification. */
   readonly onSessionsChanged = this.changed.event;
-  /** Fires true when the server is running, false when it stopped. */
-  readonly onRunningChanged = this.stateChanged.event;
+  /** Fires when the state changes. */
+  readonly onStateChanged = this.stateEmitter.event;
+  /** Fires with the end of an operation nobody in this window waited for. */
+  readonly onUnclaimedOperation = this.finishedEmitter.event;
+
+  get state(): ServerState {
+    return this.current;
+  }
 
   get running(): boolean {
     return this.client?.state === State.Running;
   }
 
-  get command(): ServerCommand | undefined {
-    return this.lastCommand;
+  private setState(state: ServerState): void {
+    this.current = state;
+    void vscode.commands.executeCommand('setContext', 'agentls.state', state.kind);
+    this.stateEmitter.fire(state);
   }
 
-  /** Discover and start the server; on failure tell the user how to fix it (never silently). */
+  /** Discover and start the server; on failure keep the problem (never silently). */
   start(): Promise<void> {
     if (!this.starting) {
       this.starting = this.doStart().finally(() => {
@@ -80,32 +127,50 @@ export class AgentlsServer implements vscode.Disposable {
   }
 
   private async doStart(): Promise<void> {
+    this.setState({ kind: 'starting' });
     const folder = vscode.workspace.workspaceFolders?.[0];
-    const settings = getSettings(folder?.uri);
+    if (!folder || folder.uri.scheme !== 'file') {
+      this.setState({ kind: 'inactive', reason: 'no folder is open' });
+      return;
+    }
+    // agentls applies inside git worktrees only: elsewhere stay quiet (no server, no
+    // warning), and start when the folder becomes a repository.
+    const repository = await repositoryOf(folder.uri.fsPath);
+    if (!repository.ok) {
+      log.info(`not starting the server: ${folder.uri.fsPath}: ${repository.detail}`);
+      if (repository.reason === 'no-git') {
+        this.setState({ kind: 'failed', problem: { kind: 'no-git' } });
+      } else {
+        this.watchForRepository(folder);
+        this.setState({ kind: 'inactive', reason: `${folder.name} is not inside a git repository` });
+      }
+      return;
+    }
+
+    const settings = getSettings(folder.uri);
+    const scope = settingScope(vscode.workspace.getConfiguration(SECTION, folder.uri).inspect('server.path'));
     const found = await discoverServer(
       {
         serverPath: settings.serverPath,
-        interpreter: settings.serverPath.length ? undefined : await selectedInterpreter(folder?.uri),
+        serverPathScope: scope,
+        interpreter: settings.serverPath.length ? undefined : await selectedInterpreter(folder.uri),
+        pythonExtension: pythonExtensionInstalled(),
         pathEnv: process.env.PATH ?? '',
       },
-      { isExecutable: isExecutableFile, canImportAgentls },
+      { isExecutable: isExecutableFile, exists: fileExists, canImportAgentls },
     );
     for (const reason of found.tried) {
       log.info(`server discovery: ${reason}`);
     }
     if (!found.ok) {
-      await this.reportMissing(found.tried);
+      this.setState({ kind: 'failed', problem: found.problem });
       return;
     }
     const server = found.server;
-    this.lastCommand = server;
     log.info(`starting ${[server.command, ...server.args].join(' ')} (from ${server.source})`);
 
-    const serverOptions: ServerOptions = {
-      command: server.command,
-      args: server.args,
-      options: { cwd: folder?.uri.fsPath, env: { ...process.env, PYTHONUNBUFFERED: '1' } },
-    };
+    const cwd = folder.uri.fsPath;
+    const serverOptions: ServerOptions = () => Promise.resolve(this.spawnServer(server, cwd));
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: 'file' }],
       outputChannel: log.logChannel(),
@@ -118,73 +183,198 @@ export class AgentlsServer implements vscode.Disposable {
         log.error(`server initialisation failed: ${String(err)}`);
         return false;
       },
+      errorHandler: {
+        error: (_error, _message, count) => ({ action: count && count <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown, handled: true }),
+        closed: () => this.closed(server, scope),
+      },
+      middleware: this.middleware,
     };
-    const client = new LanguageClient('agentls', 'AgentLS', serverOptions, clientOptions);
-    client.onDidChangeState((event) => this.stateChanged.fire(event.newState === State.Running));
+    const client = new QuietLanguageClient('agentls', 'AgentLS', serverOptions, clientOptions);
+    client.onDidChangeState((event) => {
+      if (event.newState === State.Running) {
+        this.setState({ kind: 'running', command: server });
+      } else if (event.newState === State.Starting && this.current.kind !== 'failed') {
+        this.setState({ kind: 'starting' });
+      } else if (event.newState === State.Stopped && this.client === client && !this.starting && this.current.kind === 'starting') {
+        // A restart after a crash died while starting: say why instead of waiting forever.
+        this.client = undefined;
+        this.setState({ kind: 'failed', problem: this.stoppedProblem(server, scope, 'start') });
+      }
+    });
     client.onNotification(SESSIONS_CHANGED, (params: SessionsChanged) => {
       this.last = params;
       this.changed.fire(params);
     });
-    client.onNotification(OPERATION_FINISHED, (end: OperationFinished) => {
-      const waiter = this.waiting.get(end.operation);
-      if (waiter) {
-        this.waiting.delete(end.operation);
-        waiter(end);
-      } else {
-        this.ended.set(end.operation, end);
+    client.onNotification(OPERATION_FINISHED, (params: unknown) => {
+      if (isOperationFinished(params) && !this.operations.finished(params)) {
+        // The request's answer may still be on its way: give it a moment to claim this.
+        setTimeout(() => {
+          const end = this.operations.unclaimed(params.operation);
+          if (end) {
+            this.finishedEmitter.fire(end);
+          }
+        }, 1000);
       }
     });
     this.client = client;
+    this.stops = [];
     try {
       await client.start();
     } catch (err) {
       log.error(`could not start ${server.command}: ${String(err)}`);
       this.client = undefined;
-      await this.reportFailed(server, err);
+      this.setState({ kind: 'failed', problem: this.stoppedProblem(server, scope, 'start') });
+      return;
     }
+    void this.checkIdle(client);
+  }
+
+  /** Code actions and commands routed through the extension (set by the commands layer). */
+  middleware: LanguageClientOptions['middleware'] = {};
+
+  private spawnServer(server: ServerCommand, cwd: string): ChildProcess {
+    this.stderr = '';
+    this.exit = undefined;
+    this.spawnError = undefined;
+    const child = spawn(server.command, server.args, { cwd, env: { ...process.env, PYTHONUNBUFFERED: '1' }, stdio: 'pipe' });
+    child.stderr?.on('data', (chunk: Buffer | string) => {
+      this.stderr = (this.stderr + chunk.toString()).slice(-STDERR_KEEP);
+    });
+    child.on('error', (err) => {
+      this.spawnError = err;
+      log.error(`${server.command}: ${err.message}`);
+    });
+    child.on('exit', (code, signal) => {
+      this.exit = { code, signal };
+      log.info(`server process ended (${exitText(code, signal)})`);
+    });
+    this.child = child;
+    return child;
+  }
+
+  /** Why the server stopped, from its exit and the last line it wrote. */
+  private stoppedProblem(server: ServerCommand, scope: ReturnType<typeof settingScope>, during: 'start' | 'run'): SetupProblem {
+    return {
+      kind: 'crashed',
+      command: [server.command, ...server.args].join(' '),
+      source: server.source,
+      fromSetting: server.fromSetting,
+      scope,
+      during,
+      exit: this.spawnError ? this.spawnError.message : exitText(this.exit?.code, this.exit?.signal),
+      lastWords: lastWords(this.stderr),
+      stops: this.stops.length,
+    };
+  }
+
+  /** The connection closed without a stop: restart a few times, never a server that died starting. */
+  private closed(server: ServerCommand, scope: ReturnType<typeof settingScope>): { action: CloseAction; handled: boolean } {
+    if (this.current.kind !== 'running') {
+      // Died while starting: start() fails and says why; restarting would only repeat it.
+      return { action: CloseAction.DoNotRestart, handled: true };
+    }
+    const now = Date.now();
+    this.stops = [...this.stops.filter((t) => now - t < RESTART_WINDOW), now];
+    this.operations.failAll(new CommandError('the AgentLS server stopped before the operation ended', undefined));
+    if (this.stops.length <= MAX_RESTARTS) {
+      log.warn(`the server stopped (${exitText(this.exit?.code, this.exit?.signal)}: ${lastWords(this.stderr)}); restarting it`);
+      this.setState({ kind: 'starting' });
+      return { action: CloseAction.Restart, handled: true };
+    }
+    this.client = undefined;
+    this.setState({ kind: 'failed', problem: this.stoppedProblem(server, scope, 'run') });
+    return { action: CloseAction.DoNotRestart, handled: true };
+  }
+
+  /** A server that idles (no report: no commits yet, an unusual layout) is inactive, not "waiting". */
+  private async checkIdle(client: LanguageClient): Promise<void> {
+    await new Promise((r) => setTimeout(r, 3000));
+    if (this.client !== client || this.last || this.current.kind !== 'running') {
+      return;
+    }
+    try {
+      const answer = (await client.sendRequest(ExecuteCommandRequest.type, { command: 'agentls.sessions', arguments: [{}] })) as {
+        report?: unknown;
+        error?: string;
+      };
+      if (this.client === client && !this.last && answer && answer.report === null) {
+        log.info(`the server idles: ${answer.error ?? 'no report'}`);
+        await this.stop();
+        this.setState({ kind: 'inactive', reason: answer.error ?? 'the server has nothing to report here' });
+      }
+    } catch (err) {
+      log.warn(`agentls.sessions: ${String(err)}`);
+    }
+  }
+
+  /** Start once `.git` appears in FOLDER (git init, a clone finishing). */
+  private watchForRepository(folder: vscode.WorkspaceFolder): void {
+    if (this.gitWatcher) {
+      return;
+    }
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '.git'), false, true, true);
+    watcher.onDidCreate(() => {
+      this.gitWatcher = undefined;
+      watcher.dispose();
+      log.info('.git appeared; starting the server');
+      void this.restart();
+    });
+    this.gitWatcher = watcher;
   }
 
   /** Stop the server (if running) and forget its state. */
   async stop(): Promise<void> {
     const client = this.client;
+    const child = this.child;
     this.client = undefined;
+    this.child = undefined;
     this.last = undefined;
+    this.operations.failAll(new CommandError('the AgentLS server stopped before the operation ended', undefined));
     if (client) {
       try {
         await client.stop(5000);
       } catch (err) {
         log.warn(`stopping the server: ${String(err)}`);
       }
-      this.stateChanged.fire(false);
+    }
+    if (child && child.exitCode === null && child.signalCode === null) {
+      // It should have exited after `exit`; do not leave it behind.
+      setTimeout(() => {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGTERM');
+        }
+      }, 2000);
+    }
+    if (!this.disposed) {
+      this.setState({ kind: 'stopped' });
     }
   }
 
   async restart(): Promise<void> {
+    if (this.starting) {
+      await this.starting;
+    }
     await this.stop();
     await this.start();
   }
 
   /**
-   * Run a server command (`workspace/executeCommand`) with ONE object argument.
-   * With ON_PROGRESS, sends a workDoneToken and reports `$/progress`; cancelling TOKEN
-   * cancels the request and the server-side work.
+   * Run a server command (`workspace/executeCommand`) with ONE object argument. A long
+   * operation (the server answers with an operation id) is waited for to its end:
+   * the result is what the command returns either way. `$/progress` goes to ON_PROGRESS.
    */
-  async execute<T>(
-    command: string,
-    argument: object,
-    token?: vscode.CancellationToken,
-    onProgress?: (progress: Progress) => void,
-  ): Promise<T> {
+  async execute<T>(command: string, argument: object, options: ExecuteOptions = {}): Promise<T> {
     if (this.starting) {
       await this.starting;
     }
     const client = this.client;
     if (!client || client.state !== State.Running) {
-      throw new CommandError('the AgentLS server is not running (see AgentLS: Show Logs)', undefined);
+      throw new CommandError(this.notRunningText(), undefined);
     }
-    const workDoneToken = onProgress ? `agentls-${Date.now()}-${Math.random().toString(36).slice(2)}` : undefined;
+    const workDoneToken = options.onProgress ? `agentls-${Date.now()}-${Math.random().toString(36).slice(2)}` : undefined;
     const subscriptions: vscode.Disposable[] = [];
-    if (workDoneToken && onProgress) {
+    if (workDoneToken && options.onProgress) {
+      const onProgress = options.onProgress;
       subscriptions.push(
         client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
           if (value.kind !== 'end') {
@@ -192,81 +382,54 @@ export class AgentlsServer implements vscode.Disposable {
           }
         }),
       );
-      if (token) {
-        subscriptions.push(
-          token.onCancellationRequested(() => {
-            void client.sendNotification(WorkDoneProgressCancelNotification.type, { token: workDoneToken });
-          }),
-        );
-      }
     }
     try {
-      const answer = await client.sendRequest(
-        ExecuteCommandRequest.type,
-        { command, arguments: [argument], workDoneToken },
-        token,
-      );
-      if (answer && typeof answer === 'object' && typeof (answer as { operation?: unknown }).operation === 'string') {
-        // A long operation answers at once; its result comes with operationFinished.
-        const end = await this.finished((answer as { operation: string }).operation);
-        if (end.result === null || end.result === undefined) {
-          throw new CommandError(end.error?.message ?? `${command} failed`, -32001);
+      let answer: unknown;
+      try {
+        answer = await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [argument], workDoneToken }, options.token);
+      } catch (err) {
+        if (err instanceof ResponseError) {
+          throw new CommandError(err.message, err.code, err.data === undefined ? undefined : { data: err.data });
         }
-        return end.result as T;
+        throw new CommandError(err instanceof Error ? err.message : String(err), undefined);
       }
-      return answer as T;
-    } catch (err) {
-      if (err instanceof CommandError) {
-        throw err;
+      if (!isOperationStarted(answer)) {
+        return answer as T;
       }
-      if (err instanceof ResponseError) {
-        throw new CommandError(err.message, err.code);
+      // A long operation answers at once; its result comes with operationFinished.
+      options.onStarted?.(answer.title);
+      const end = await this.operations.wait(answer.operation);
+      if (end.result !== null && end.result !== undefined) {
+        const result = end.result as Record<string, unknown>;
+        if (end.ok === false && result.error === undefined && end.error) {
+          result.error = end.error;
+        }
+        return result as T;
       }
-      throw new CommandError(err instanceof Error ? err.message : String(err), undefined);
+      const message = (end.error as { message?: string } | null)?.message ?? `${answer.title ?? command} failed`;
+      throw new CommandError(message, -32001, { error: end.error });
     } finally {
       subscriptions.forEach((d) => d.dispose());
     }
   }
 
-  private finished(operation: string): Promise<OperationFinished> {
-    const early = this.ended.get(operation);
-    if (early) {
-      this.ended.delete(operation);
-      return Promise.resolve(early);
-    }
-    return new Promise((resolve) => this.waiting.set(operation, resolve));
-  }
-
-  private async reportMissing(tried: string[]): Promise<void> {
-    const message =
-      'AgentLS: no language server found. Install it with `pip install agentls` (in the Python ' +
-      'environment VS Code uses) or set `agentls.server.path`.';
-    log.error(`${message} Tried: ${tried.join('; ')}`);
-    void this.offerFixes(message);
-  }
-
-  private async reportFailed(server: ServerCommand, err: unknown): Promise<void> {
-    const message = `AgentLS: the language server (${server.command}, from ${server.source}) failed to start: ${String(err)}`;
-    void this.offerFixes(message);
-  }
-
-  private async offerFixes(message: string): Promise<void> {
-    const choice = await vscode.window.showErrorMessage(message, 'Install', 'Show Logs', 'Open Settings');
-    if (choice === 'Install') {
-      // Typed, not run: the user sees which Python gets the package before pressing Enter.
-      const terminal = vscode.window.createTerminal('AgentLS install');
-      terminal.show();
-      terminal.sendText('python3 -m pip install agentls', false);
-    } else if (choice === 'Show Logs') {
-      log.showLogs();
-    } else if (choice === 'Open Settings') {
-      await vscode.commands.executeCommand('workbench.action.openSettings', 'agentls.server.path');
+  private notRunningText(): string {
+    switch (this.current.kind) {
+      case 'inactive':
+        return `AgentLS is not active here: ${this.current.reason}`;
+      case 'failed':
+        return 'the AgentLS server is not running (see the AgentLS status item for why)';
+      default:
+        return 'the AgentLS server is not running (AgentLS: Restart Server starts it)';
     }
   }
 
   dispose(): void {
+    this.disposed = true;
+    this.gitWatcher?.dispose();
     void this.stop();
     this.changed.dispose();
-    this.stateChanged.dispose();
+    this.stateEmitter.dispose();
+    this.finishedEmitter.dispose();
   }
 }

@@ -3,14 +3,18 @@ import { describe, it } from 'node:test';
 import {
   allCollisions,
   collisionDescription,
-  collisionLabel,
   collisionsOf,
+  collisionLabel,
+  collisionTooltip,
   formatRanges,
-  landMessage,
+  kindText,
   nameProblem,
+  parsePriority,
+  relatedLabel,
+  sessionContext,
+  sessionTooltip,
   parseGlobs,
   pickOrder,
-  plural,
   Report,
   SessionsChanged,
   sessionDescription,
@@ -60,28 +64,6 @@ describe('collisionsOf', () => {
     assert.deepEqual(collisionsOf(report, 'shop'), []);
   });
 
-  it('describes the other side lines and git conflict kinds', () => {
-    assert.equal(collisionDescription(collisionsOf(report, 'auth')[0]), 'lines 40–52 there · content');
-  });
-
-  it('labels a research write as the fork\'s own finding, not "↔ itself"', () => {
-    const fork: Report = {
-      ...report,
-      overlaps: [{ kind: 'research-write', path: 'notes.py', sessions: ['probe'], ranges: { probe: [[1, 2]] }, detail: [] }],
-    };
-    const [view] = collisionsOf(fork, 'probe');
-    assert.equal(view.alone, true);
-    assert.equal(collisionLabel(view), 'research-write: notes.py');
-    assert.equal(collisionLabel(collisionsOf(report, 'auth')[0]), 'conflict: auth/login.py ↔ hotfix');
-  });
-});
-
-describe('plural', () => {
-  it('says "1 collision" and "2 collisions"', () => {
-    assert.equal(plural(1, 'collision'), '1 collision');
-    assert.equal(plural(2, 'collision'), '2 collisions');
-    assert.equal(plural(0, 'collision'), '0 collisions');
-  });
 });
 
 describe('allCollisions', () => {
@@ -111,29 +93,30 @@ describe('statusView', () => {
   };
 
   it('shows this window session and its collision count, warning on conflicts', () => {
-    const view = statusView(changed, true);
+    const view = statusView(changed);
     assert.match(view.text, /auth · 2 collisions$/);
     assert.equal(view.warning, true);
     assert.match(view.tooltip, /4 sessions; 2 collisions/);
   });
 
   it('uses the singular and no warning without conflicts', () => {
-    const view = statusView({ ...changed, self: 'billing', counts: { overlap: 1 }, total: 1 }, true);
+    const view = statusView({ ...changed, self: 'billing', sessions: changed.sessions.map((x) => ({ ...x, counts: undefined })), counts: { overlap: 1 }, total: 1 });
     assert.match(view.text, /billing · 1 collision$/);
     assert.equal(view.warning, false);
   });
 
   it('warns only about conflicts of this window session, from the report', () => {
-    assert.equal(statusView(changed, true, report).warning, true, 'auth has the conflict');
-    const billing = statusView({ ...changed, self: 'billing' }, true, report);
+    assert.equal(statusView(changed, report).warning, true, 'auth has the conflict');
+    const billing = statusView({ ...changed, self: 'billing' }, report);
     assert.equal(billing.warning, false, 'billing only overlaps, although the repository has a conflict');
-    const trunk = statusView({ ...changed, self: 'shop' }, true);
+    const trunk = statusView({ ...changed, self: 'shop' });
     assert.equal(trunk.warning, false, 'no collisions of its own');
+    const older = { ...changed, sessions: changed.sessions.map((x) => ({ ...x, counts: undefined })) };
+    assert.equal(statusView({ ...older, self: 'billing' }, report).warning, false, 'counted from the report without per-session counts');
   });
 
-  it('says when the server is not running or has not reported', () => {
-    assert.match(statusView(undefined, false).tooltip, /not running/);
-    assert.match(statusView(undefined, true).tooltip, /waiting/);
+  it('says when the server has not reported yet', () => {
+    assert.match(statusView(undefined).tooltip, /waiting/);
   });
 });
 
@@ -144,7 +127,78 @@ describe('summariesFromReport', () => {
     assert.equal(byName.auth.collisions, 2);
     assert.equal(byName.billing.collisions, 1);
     assert.equal(byName.shop.role, 'trunk');
-    assert.equal(sessionDescription(byName.auth), 'feat/auth · p1 · ↑0 ↓0 · 2 changed');
+    assert.deepEqual(byName.auth.counts, { conflict: 1, overlap: 1 });
+  });
+});
+
+describe('session labels', () => {
+  const auth = { ...summariesFromReport(report)[1], ahead: 2, behind: 1, dirty: true, claims: ['auth/**'] };
+
+  it('keep the description short for the default sidebar width; the tooltip has every fact', () => {
+    assert.equal(sessionDescription(auth, true), 'this window · ↑2 ↓1 · 2 changed · dirty');
+    assert.equal(sessionDescription({ ...auth, ahead: 0, behind: 0, dirty: false, changed: 0 }, false), '');
+    assert.equal(sessionDescription({ ...auth, landed: true }, false), 'landed · 2 changed · dirty');
+    assert.equal(sessionDescription({ ...auth, missing: true }, false), 'folder gone · 2 changed · dirty');
+    const longest = sessionDescription({ ...auth, ahead: 123, behind: 45, changed: 678 }, true);
+    assert.ok(longest.length <= 45, longest);
+    const tip = sessionTooltip(auth, true, 'main');
+    for (const fact of ['**auth** — this window', 'branch feat/auth', 'priority 1', '/r/shop-auth', '2 ahead, 1 behind', 'Claims: auth/**', '2 collisions (1 conflict, 1 overlap)']) {
+      assert.ok(tip.includes(fact), `${fact} in ${tip}`);
+    }
+    assert.match(sessionTooltip({ ...auth, claims: [] }, false), /Claims: none/);
+  });
+
+  it('give the menus words to match', () => {
+    assert.equal(sessionContext(auth, true, true), 'agentls-session role-code self present claims landable removable restorable');
+    const trunk = summariesFromReport(report)[0];
+    assert.equal(sessionContext(trunk, false, false), 'agentls-session role-trunk other present');
+    assert.match(sessionContext({ ...auth, landed: true, missing: true }, false, false), /\bother missing\b.*\blanded\b/);
+    assert.doesNotMatch(sessionContext({ ...auth, landed: true }, false, false), /landable/);
+  });
+});
+
+describe('collision labels', () => {
+  it('put the file name first and the rest in the description and tooltip', () => {
+    const [conflict] = collisionsOf(report, 'auth');
+    assert.equal(collisionLabel(conflict), 'login.py');
+    assert.equal(collisionDescription(conflict), 'conflict · hotfix 40–52 · auth');
+    const tip = collisionTooltip(conflict);
+    assert.match(tip, /conflict with hotfix in auth\/login.py/);
+    assert.match(tip, /auth: lines 4–8/);
+    assert.match(tip, /hotfix: lines 40–52/);
+    assert.match(tip, /git: content/);
+  });
+
+  it('say when a conflict is already on trunk', () => {
+    assert.equal(kindText({ kind: 'conflict', via: 'trunk' }), 'conflict (already on trunk)');
+    const withTrunk: Report = {
+      ...report,
+      overlaps: [{ kind: 'conflict', path: 'x.py', sessions: ['auth', 'shop'], ranges: {}, detail: [] }],
+    };
+    assert.equal(collisionsOf(withTrunk, 'auth')[0].via, 'trunk', 'the other side is the trunk session');
+    assert.equal(collisionDescription(collisionsOf(withTrunk, 'auth')[0]), 'conflict (already on trunk) · shop');
+  });
+});
+
+describe('relatedLabel', () => {
+  it("names the other worktree when the server's label does not", () => {
+    assert.equal(relatedLabel("billing's version", '/r/shop-billing/app/config.py', 'app/config.py', '/r/shop-auth'), "billing's version (../shop-billing)");
+    assert.equal(
+      relatedLabel('billing (../shop-billing) lines 40–52', '/r/shop-billing/app/config.py', 'app/config.py', '/r/shop-auth'),
+      'billing (../shop-billing) lines 40–52',
+    );
+    assert.equal(relatedLabel('x', '/elsewhere/file.py', 'app/config.py', '/r/shop-auth'), 'x', 'not the same file: left alone');
+    assert.equal(relatedLabel('x', '/r/b/app/config.py', 'app/config.py', undefined), 'x');
+  });
+});
+
+describe('parsePriority', () => {
+  it('takes whole numbers in range', () => {
+    assert.deepEqual(parsePriority(' 3 '), { ok: true, value: 3 });
+    assert.deepEqual(parsePriority('-2'), { ok: true, value: -2 });
+    for (const bad of ['', '1.5', 'x', '2000000']) {
+      assert.equal(parsePriority(bad).ok, false, bad);
+    }
   });
 });
 
@@ -176,14 +230,6 @@ describe('pickOrder', () => {
   });
 });
 
-describe('landMessage', () => {
-  it("uses the server's message, else mentions the trunk move", () => {
-    const trunk = { old: '1234567890', new: 'abcdef1234' };
-    assert.equal(landMessage({ ok: true, session: 'auth', message: 'landed auth; main is now abcdef12', trunk }), 'landed auth; main is now abcdef12');
-    assert.equal(landMessage({ ok: true, session: 'auth', trunk }), 'landed auth (trunk 12345678 → abcdef12)');
-    assert.equal(landMessage({ ok: false, session: 'auth' }), 'could not land auth');
-  });
-});
 
 describe('sessionList', () => {
   it('prefers the notification and marks the trunk session from the report', () => {
@@ -198,5 +244,20 @@ describe('sessionList', () => {
     assert.equal(list.find((s) => s.name === 'auth')?.role, 'code');
     assert.deepEqual(sessionList(undefined, undefined), []);
     assert.equal(sessionList(undefined, report).length, 4);
+  });
+
+  it('takes claims and trunk from the report when an older notification lacks them', () => {
+    const withClaims: Report = { ...report, sessions: report.sessions.map((x) => (x.name === 'auth' ? { ...x, claims: ['auth/**'] } : x)) };
+    const older: SessionsChanged = {
+      self: 'auth',
+      sessions: summariesFromReport(withClaims).map(({ claims: _c, is_trunk: _t, counts: _n, ...rest }) => ({ ...rest, role: 'code' })),
+      counts: {},
+      total: 0,
+    };
+    const list = sessionList(older, withClaims);
+    assert.deepEqual(list.find((x) => x.name === 'auth')?.claims, ['auth/**']);
+    assert.equal(list.find((x) => x.name === 'shop')?.is_trunk, true);
+    const newer = { ...older, sessions: older.sessions.map((x) => ({ ...x, claims: x.name === 'auth' ? ['new/**'] : [] })) };
+    assert.deepEqual(sessionList(newer, withClaims).find((x) => x.name === 'auth')?.claims, ['new/**'], 'the notification is fresher');
   });
 });
