@@ -140,13 +140,21 @@ export function landPlanView(dry: LandDryRun, ctx: PlanContext): PlanView {
   return { message: `Land ${session} onto ${trunk}?`, detail: lines.join('\n'), confirm: 'Land', conflicts };
 }
 
-/** A dry run's message without its "dry run: " prefix. */
-function dryMessage(message: string): string {
-  return plainText(message.replace(/^dry run:\s*/, ''));
+/** A dry run's message without its "dry run: " prefix and the session's name it starts with. */
+function dryMessage(message: string, session: string): string {
+  const text = message.replace(/^dry run:\s*/, '');
+  return plainText(text.startsWith(`${session} `) ? text.slice(session.length + 1) : text);
 }
 
-/** The modal for Land All, from `landAll {dryRun: true}` (or the same shape built from each session's dry run). */
-export function landAllPlanView(dry: LandAllResult, trunkBranch: string): PlanView | undefined {
+/** A conflict the report predicts between two sessions: [one, other, path]. */
+export type ConflictPair = [string, string, string];
+
+/**
+ * The modal for Land All, from `landAll {dryRun: true}` (or the same shape built from
+ * each session's dry run). Each dry run is against trunk as it is now, so conflicts
+ * between the planned sessions (from the report) are said too: the later one stops.
+ */
+export function landAllPlanView(dry: LandAllResult, trunkBranch: string, conflicts: ConflictPair[] = []): PlanView | undefined {
   const order = dry.plan ?? dry.results.map((r) => r.session);
   if (order.length === 0) {
     return undefined;
@@ -156,10 +164,19 @@ export function landAllPlanView(dry: LandAllResult, trunkBranch: string): PlanVi
   order.forEach((name, i) => {
     const row = bySession.get(name);
     const mark = !row ? '·' : row.ok ? '✓' : '✗';
-    const why = row ? (row.ok ? dryMessage(row.message) : describeRefusal(row.error ?? {}, dryMessage(row.message)).text) : '';
+    const why = row ? (row.ok ? dryMessage(row.message, name) : describeRefusal(row.error ?? {}, dryMessage(row.message, name)).text) : '';
     lines.push(`${i + 1}. ${mark} ${name}${why ? ` — ${why}` : ''}`);
   });
-  const conflicts = dry.results.filter((r) => !r.ok).map((r) => r.session);
+  const failing = dry.results.filter((r) => !r.ok).map((r) => r.session);
+  const seen = new Set<string>();
+  for (const [a, b, file] of conflicts) {
+    const [first, second] = order.indexOf(a) < order.indexOf(b) ? [a, b] : [b, a];
+    const key = `${first}\n${second}`;
+    if (order.includes(a) && order.includes(b) && !seen.has(key)) {
+      seen.add(key);
+      lines.push(`${second} conflicts with ${first} in ${file}: once ${first} lands, ${second} stops there.`);
+    }
+  }
   lines.push('');
   lines.push(
     `Each is rebased onto ${trunkBranch} as the one before left it, checked, and ${trunkBranch} fast-forwards; ` +
@@ -167,8 +184,8 @@ export function landAllPlanView(dry: LandAllResult, trunkBranch: string): PlanVi
   );
   const message =
     `Land ${plural(order.length, 'session')} onto ${trunkBranch} in this order?` +
-    (conflicts.length ? ` (${listText(conflicts)} would not land as things stand)` : '');
-  return { message, detail: lines.join('\n'), confirm: 'Land All', conflicts };
+    (failing.length ? ` (${listText(failing)} would not land as things stand)` : '');
+  return { message, detail: lines.join('\n'), confirm: 'Land All', conflicts: failing };
 }
 
 /** The one-line outcome of a land that ran. */
@@ -182,7 +199,8 @@ export function landOutcome(result: LandResult, trunkBranch: string): string {
   if (result.error) {
     return describeRefusal(result.error, result.message).text;
   }
-  return `Landing ${result.session} failed: ${plainText(stripLanded(result.message ?? 'see the output'))}. ${trunkBranch} did not move.`;
+  const why = plainText(stripLanded(result.message ?? ''));
+  return why ? `Landing ${result.session} failed: ${why}` : `Landing ${result.session} failed; ${trunkBranch} did not move.`;
 }
 
 /** "landed api: landed api: …" from some servers: one prefix is enough. */

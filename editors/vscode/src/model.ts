@@ -141,15 +141,9 @@ export function collisionLabel(c: CollisionView): string {
   return path.posix.basename(c.path);
 }
 
-/** Tree description of a collision: "conflict · feat-billing 5–6 · app". */
+/** Tree description of a collision: "conflict · feat-billing" (lines and folder in the tooltip). */
 export function collisionDescription(c: CollisionView): string {
-  const lines = formatRanges(c.otherRanges);
-  const parts = [kindText(c), lines ? `${c.other} ${lines}` : c.other];
-  const dir = path.posix.dirname(c.path);
-  if (dir && dir !== '.') {
-    parts.push(dir);
-  }
-  return parts.join(' · ');
+  return `${kindText(c)} · ${c.other}`;
 }
 
 /** Tree tooltip of a collision (plain text, several lines). */
@@ -175,21 +169,24 @@ export function countText(count: number, one: string, many = `${one}s`): string 
   return `${count} ${count === 1 ? one : many}`;
 }
 
+/** "↑2 ↓1", "↑2", "↓1"; "" when level with trunk. */
+export function aheadBehind(ahead: number, behind: number): string {
+  return [ahead ? `↑${ahead}` : '', behind ? `↓${behind}` : ''].filter(Boolean).join(' ');
+}
+
 /**
  * Tree description of a session, short enough for the default sidebar width:
- * "this window · ↑2 ↓1 · 3 changed". The rest is in the tooltip.
+ * "↑2 ↓1 · 3 changed". This window's session is highlighted instead of spelled out;
+ * every fact is in the tooltip.
  */
-export function sessionDescription(s: SessionSummary, isSelf: boolean): string {
+export function sessionDescription(s: SessionSummary): string {
   const parts: string[] = [];
-  if (isSelf) {
-    parts.push('this window');
-  }
   if (s.missing) {
     parts.push('folder gone');
   } else if (s.landed) {
     parts.push('landed');
   } else if (s.role !== 'trunk' && (s.ahead || s.behind)) {
-    parts.push(`↑${s.ahead} ↓${s.behind}`);
+    parts.push(aheadBehind(s.ahead, s.behind));
   }
   if (s.changed) {
     parts.push(`${s.changed} changed`);

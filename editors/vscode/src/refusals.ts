@@ -91,6 +91,16 @@ export function backupLabel(ref: string): string {
   return ref.split('/').pop() || ref;
 }
 
+/**
+ * An older server's message is "what happened; what to run": the second half is CLI
+ * advice (flags, backticked commands) that means nothing in an editor. Keep the rest.
+ */
+export function withoutCliAdvice(message: string): string {
+  const parts = message.split('; ');
+  const kept = parts.filter((p) => !/(^|\s)--[a-z][a-z-]*|`(agentls|git) [^`]*`/.test(p));
+  return kept.length ? kept.join('; ') : parts[0];
+}
+
 type Wording = (data: Record<string, unknown>, message: string) => [string, RefusalAction[]] | undefined;
 
 /** An old server without codes: a few refusals recognised by their words, to offer the button. */
@@ -325,5 +335,5 @@ export function describeRefusal(error: unknown, fallbackMessage?: string): Refus
   }
   const message =
     fallbackMessage ?? (isObject(error) && typeof error.message === 'string' ? error.message : error instanceof Error ? error.message : String(error));
-  return { text: plainText(message), actions: legacyActions(message), data: {} };
+  return { text: plainText(withoutCliAdvice(message)), actions: legacyActions(message), data: {} };
 }

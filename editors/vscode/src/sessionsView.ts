@@ -112,12 +112,13 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
     const hasChildren = (this.model.report ? collisionsOf(this.model.report, s.name).length : s.collisions) > 0 || (s.claims ?? []).length > 0;
     const colliding = s.collisions > 0;
     const item = new vscode.TreeItem(
-      s.name,
+      // This window's session: highlighted rather than a longer label.
+      isSelf ? { label: s.name, highlights: [[0, s.name.length]] } : s.name,
       colliding ? vscode.TreeItemCollapsibleState.Expanded : hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
     );
     // The id changes when collisions appear, so VS Code expands the node again then.
     item.id = `session:${s.name}:${colliding ? 'colliding' : 'clear'}`;
-    item.description = sessionDescription(s, isSelf);
+    item.description = sessionDescription(s);
     item.iconPath = new vscode.ThemeIcon(sessionIcon(s, isSelf), s.collisions > 0 ? new vscode.ThemeColor('list.warningForeground') : undefined);
     item.contextValue = sessionContext(s, isSelf, this.model.backups.has(s.name));
     const tooltip = new vscode.MarkdownString(

@@ -7,6 +7,7 @@ import * as log from '../common/logging';
 import { CommandError } from '../common/server';
 import {
   branchMoved,
+  ConflictPair,
   LandAllResult,
   landAllOutcome,
   landAllPlanView,
@@ -121,7 +122,10 @@ export class LandCommands {
       // An older server without landAll's dry run: each candidate's own dry run, in priority order.
       dry = await this.planFromDryRuns();
     }
-    const view = landAllPlanView(dry, this.model.trunkBranch);
+    const conflicts: ConflictPair[] = (this.model.report?.overlaps ?? [])
+      .filter((c) => c.kind === 'conflict' && c.sessions.length === 2)
+      .map((c) => [c.sessions[0], c.sessions[1], c.path]);
+    const view = landAllPlanView(dry, this.model.trunkBranch, conflicts);
     if (!view) {
       void vscode.window.showInformationMessage('AgentLS: nothing to land: no session has commits trunk lacks.');
       return;

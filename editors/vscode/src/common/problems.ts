@@ -17,13 +17,16 @@ export interface SettingInspect {
 const isSet = (value: unknown): boolean =>
   value !== undefined && value !== null && !(Array.isArray(value) && value.length === 0) && value !== '';
 
-/** The scope whose value wins (folder over workspace over user); undefined when unset. */
-export function settingScope(inspect: SettingInspect | undefined): SettingScope | undefined {
+/**
+ * The scope whose value wins (folder over workspace over user); undefined when unset.
+ * With one folder open (MULTI_ROOT false) its settings are what VS Code calls Workspace.
+ */
+export function settingScope(inspect: SettingInspect | undefined, multiRoot = false): SettingScope | undefined {
   if (!inspect) {
     return undefined;
   }
   if (isSet(inspect.workspaceFolderValue)) {
-    return 'folder';
+    return multiRoot ? 'folder' : 'workspace';
   }
   if (isSet(inspect.workspaceValue)) {
     return 'workspace';

@@ -148,7 +148,10 @@ export class AgentlsServer implements vscode.Disposable {
     }
 
     const settings = getSettings(folder.uri);
-    const scope = settingScope(vscode.workspace.getConfiguration(SECTION, folder.uri).inspect('server.path'));
+    const scope = settingScope(
+      vscode.workspace.getConfiguration(SECTION, folder.uri).inspect('server.path'),
+      vscode.workspace.workspaceFile !== undefined,
+    );
     const found = await discoverServer(
       {
         serverPath: settings.serverPath,

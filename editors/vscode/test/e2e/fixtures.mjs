@@ -1,6 +1,6 @@
 // Real things for the end-to-end test: a generated git repository with worktrees, a
 // code-server with the built .vsix installed, and Debian's Chromium driven by playwright-core.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -33,6 +33,10 @@ const CONFIG = Array.from({ length: 12 }, (_, i) => `SETTING_${i + 1} = ${i + 1}
  * shop-auth/     feat/auth     edits app/config.py lines 5-6 (committed)
  * shop-billing/  feat/billing  edits the same lines differently (committed) -> conflict with auth
  * shop-docs/     feat/docs     edits docs/notes.md only (committed, clean) -> independent, landable
+ * shop-broken/   feat/broken   adds BROKEN, which the land's test refuses -> a land that fails
+ *                              after its rebase (once trunk moved), so Restore has work to undo
+ * Beside it, folders for the broken set-ups: a wrong server path, a Python without
+ * agentls, a server that dies while starting, a folder outside git.
  */
 export function makeRepository(root) {
   const main = path.join(root, 'shop');
@@ -43,7 +47,7 @@ export function makeRepository(root) {
   write(main, 'docs/notes.md', '# Notes\n\nNothing yet.\n');
   write(main, 'README.md', '# shop\n');
   // The land check is a real command run by agentls on trunk's behalf.
-  write(main, '.agentls.toml', '[land]\ntest = "test -f docs/notes.md"\n');
+  write(main, '.agentls.toml', '[land]\ntest = "test -f docs/notes.md && test ! -f BROKEN"\n');
   git(main, 'add', '-A');
   git(main, 'commit', '-q', '-m', 'initial');
 
@@ -64,12 +68,90 @@ export function makeRepository(root) {
   write(docs, 'docs/notes.md', '# Notes\n\nLanding works from the palette.\n');
   git(docs, 'commit', '-q', '-am', 'docs: notes');
 
-  // A folder whose workspace settings point at a server that does not exist.
-  const broken = path.join(root, 'broken');
-  fs.mkdirSync(path.join(broken, '.vscode'), { recursive: true });
-  git(broken, 'init', '-q', '-b', 'main');
-  write(broken, '.vscode/settings.json', JSON.stringify({ 'agentls.server.path': ['/nonexistent/agentls', 'serve'] }));
-  return { main, auth, billing, docs, broken };
+  const brokenSession = worktree('broken', 'feat/broken');
+  write(brokenSession, 'BROKEN', 'the land test refuses this file\n');
+  git(brokenSession, 'add', '-A');
+  git(brokenSession, 'commit', '-q', '-m', 'broken: a file the tests refuse');
+
+  // Repositories whose workspace settings configure a server that cannot run.
+  const repoWith = (name, serverPath) => {
+    const dir = path.join(root, name);
+    fs.mkdirSync(path.join(dir, '.vscode'), { recursive: true });
+    git(dir, 'init', '-q', '-b', 'main');
+    write(dir, 'README.md', `# ${name}\n`);
+    git(dir, 'add', 'README.md');
+    git(dir, 'commit', '-q', '-m', 'initial');
+    write(dir, '.vscode/settings.json', JSON.stringify({ 'agentls.server.path': serverPath }, null, 2));
+    return dir;
+  };
+  const broken = repoWith('broken', ['/nonexistent/agentls', 'serve']);
+  const python = pythonWithoutAgentls();
+  const nopython = repoWith('nopython', [...python, '-m', 'agentls', 'serve']);
+  // A server that dies while starting, as a broken install does; it counts its starts.
+  const crashScript = path.join(root, 'crash-server.sh');
+  fs.writeFileSync(
+    crashScript,
+    '#!/bin/sh\necho start >> "$0.starts"\necho "Traceback (most recent call last):" >&2\n' +
+      'echo "ModuleNotFoundError: No module named \'pygls\'" >&2\nexit 1\n',
+  );
+  fs.chmodSync(crashScript, 0o755);
+  const crashing = repoWith('crashing', [crashScript, 'serve']);
+  // A folder outside any git repository.
+  const plain = path.join(root, 'plain');
+  write(plain, 'notes.txt', 'not a repository\n');
+  return { root, main, auth, billing, docs, brokenSession, broken, nopython, python, crashing, crashScript, plain };
+}
+
+/** A Python command that cannot import agentls: the system's, isolated from user site-packages. */
+export function pythonWithoutAgentls() {
+  for (const candidate of [['/usr/bin/python3', '-I'], ['/usr/bin/python3', '-I', '-S']]) {
+    try {
+      execFileSync(candidate[0], [...candidate.slice(1), '-c', 'import agentls'], { stdio: 'ignore' });
+    } catch {
+      return candidate;
+    }
+  }
+  throw new Error('every python3 here imports agentls; the test needs one that does not');
+}
+
+/** The agentls CLI (the venv's, next to the server the workbench runs). */
+export function agentls(cwd, ...args) {
+  const proc = agentlsWith({}, cwd, ...args);
+  if (proc.status !== 0) {
+    throw new Error(`agentls ${args.join(' ')} exited ${proc.status}: ${proc.stderr}`);
+  }
+  return proc.stdout.trim();
+}
+
+/** The CLI with extra environment; returns {status, signal, stdout, stderr} (never throws). */
+export function agentlsWith(extraEnv, cwd, ...args) {
+  const [server] = JSON.parse(process.env.AGENTLS_SERVER);
+  const proc = spawnSync(server, args, { cwd, env: { ...GIT_ENV, ...extraEnv }, encoding: 'utf8', timeout: 120_000 });
+  if (proc.error) {
+    throw proc.error;
+  }
+  return proc;
+}
+
+/** `agentls status --json` sessions by name. */
+export function statusSessions(cwd) {
+  const report = JSON.parse(agentls(cwd, 'status', '--json'));
+  return Object.fromEntries(report.sessions.map((s) => [s.name, s]));
+}
+
+/** git worktree list as {path: branch-or-null}. */
+export function worktrees(cwd) {
+  const found = {};
+  let current;
+  for (const line of git(cwd, 'worktree', 'list', '--porcelain').split('\n')) {
+    if (line.startsWith('worktree ')) {
+      current = line.slice('worktree '.length);
+      found[current] = null;
+    } else if (line.startsWith('branch ') && current) {
+      found[current] = line.slice('branch refs/heads/'.length);
+    }
+  }
+  return found;
 }
 
 /** A free TCP port on 127.0.0.1. */

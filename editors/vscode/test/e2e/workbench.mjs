@@ -51,12 +51,26 @@ export async function pickItem(page, title, label) {
   await page.keyboard.press('Enter');
 }
 
-/** In an open input box titled TITLE, replace the value with TEXT and accept it. */
+/**
+ * In an open input box titled TITLE, replace the value with TEXT and accept it. The
+ * widget is reused between input boxes: the value is checked before Enter, since a box
+ * that is still being set up may reset what was typed.
+ */
 export async function answerInput(page, title, text) {
-  await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ timeout: 15_000 });
-  await quickInputBox(page).fill(text);
+  const exact = new RegExp(`^AgentLS: ${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+  await page.locator('.quick-input-widget .quick-input-title', { hasText: exact }).waitFor({ timeout: 15_000 });
+  for (let attempt = 0; ; attempt++) {
+    await quickInputBox(page).fill(text);
+    await new Promise((r) => setTimeout(r, 100));
+    if ((await quickInputBox(page).inputValue()) === text) {
+      break;
+    }
+    if (attempt > 20) {
+      throw new Error(`could not type "${text}" into "${title}"`);
+    }
+  }
   await page.keyboard.press('Enter');
-  await quickInput(page).waitFor({ state: 'hidden', timeout: 10_000 });
+  await page.locator('.quick-input-widget .quick-input-title', { hasText: exact }).waitFor({ state: 'hidden', timeout: 10_000 });
 }
 
 export function statusBar(page) {
@@ -66,4 +80,82 @@ export function statusBar(page) {
 /** The text of every notification toast currently shown. */
 export async function notifications(page) {
   return page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts();
+}
+
+/** A toast whose text matches TEXT. */
+export function toast(page, text) {
+  return page.locator('.notifications-toasts .notification-list-item', { hasText: text }).first();
+}
+
+/** Wait for a toast matching TEXT and return its text. */
+export async function waitForToast(page, text, timeout = 30_000) {
+  const item = toast(page, text);
+  await item.waitFor({ timeout });
+  return item.locator('.notification-list-item-message').innerText();
+}
+
+/** Press BUTTON on the toast matching TEXT. */
+export async function clickToastButton(page, text, button) {
+  const item = toast(page, text);
+  await item.waitFor({ timeout: 30_000 });
+  await item.getByRole('button', { name: button, exact: true }).click();
+}
+
+/** Close every toast (so the next assertion sees only new ones). */
+export async function clearToasts(page) {
+  await runCommand(page, 'Notifications: Clear All Notifications');
+}
+
+/** The open modal dialog (VS Code's own in the browser). */
+export function dialog(page) {
+  return page.locator('.monaco-dialog-box');
+}
+
+/** Wait for a modal whose text matches TEXT; returns its message and detail. */
+export async function waitForDialog(page, text, timeout = 30_000) {
+  const box = page.locator('.monaco-dialog-box', { hasText: text });
+  await box.waitFor({ timeout });
+  const message = await box.locator('.dialog-message-text').innerText();
+  const detail = (await box.locator('.dialog-message-detail').count()) ? await box.locator('.dialog-message-detail').innerText() : '';
+  return { message, detail };
+}
+
+/** Press BUTTON in the open modal. */
+export async function clickDialogButton(page, button) {
+  const box = dialog(page);
+  await box.locator('.dialog-buttons .monaco-button', { hasText: new RegExp(`^${button.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }).first().click();
+  await box.waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+/** The Sessions view and its rows. */
+export function sessionsView(page) {
+  return page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Sessions' }) });
+}
+
+export function sessionRows(page) {
+  return sessionsView(page).locator('.monaco-list-row');
+}
+
+/** The row whose label is exactly LABEL. */
+export function rowLabelled(page, label) {
+  return sessionRows(page).filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
+}
+
+/** Open the Sessions view (the activity bar's AgentLS). */
+export async function openSessionsView(page) {
+  await runCommand(page, 'AgentLS: Focus on Sessions View');
+  await sessionsView(page).waitFor({ timeout: 15_000 });
+}
+
+/** Right-click ROW and choose ITEM from its context menu. */
+export async function contextMenu(page, row, item) {
+  await row.click({ button: 'right' });
+  const menu = page.locator('.context-view .monaco-menu');
+  await menu.waitFor({ timeout: 10_000 });
+  await menu.locator('.action-item', { hasText: item }).first().click();
+}
+
+/** Whether an element's text is cut off (an ellipsis): its content is wider than its box. */
+export function truncated(locator) {
+  return locator.evaluate((el) => el.scrollWidth > el.clientWidth + 1);
 }

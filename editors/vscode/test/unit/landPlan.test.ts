@@ -85,11 +85,14 @@ describe('landAllPlanView', () => {
         ],
       },
       'main',
+      [['billing', 'docs', 'app/x.py'], ['docs', 'billing', 'app/x.py'], ['billing', 'other', 'y']],
     );
     assert.ok(view);
     assert.match(view.message, /^Land 2 sessions onto main in this order\? \(billing would not land as things stand\)$/);
-    assert.match(view.detail, /^1\. ✓ docs — docs would land 1 commit\(s\) cleanly$/m);
-    assert.match(view.detail, /^2\. ✗ billing — billing would conflict on app\/config.py$/m);
+    assert.match(view.detail, /^1\. ✓ docs — would land 1 commit\(s\) cleanly$/m);
+    assert.match(view.detail, /^2\. ✗ billing — would conflict on app\/config.py$/m);
+    assert.match(view.detail, /^billing conflicts with docs in app\/x.py: once docs lands, billing stops there\.$/m);
+    assert.equal(view.detail.match(/conflicts with/g)?.length, 1, 'each pair once; sessions outside the plan left out');
     assert.equal(view.confirm, 'Land All');
     assert.equal(landAllPlanView({ ok: true, plan: [], results: [] }, 'main'), undefined);
   });
@@ -101,7 +104,8 @@ describe('outcomes', () => {
       landOutcome({ ok: true, session: 'docs', trunk: { old: '1234567890abcdef', new: 'abcdef1234567890' } }, 'main'),
       'Landed docs: main moved from 1234567890ab to abcdef123456.',
     );
-    assert.equal(landOutcome({ ok: false, session: 'docs', message: 'landed docs: landed docs: tests failed' }, 'main'), 'Landing docs failed: tests failed. main did not move.');
+    assert.equal(landOutcome({ ok: false, session: 'docs', message: 'landed docs: landed docs: tests failed' }, 'main'), 'Landing docs failed: tests failed');
+    assert.equal(landOutcome({ ok: false, session: 'docs' }, 'main'), 'Landing docs failed; main did not move.');
     const worded = landOutcome(
       { ok: false, session: 'docs', error: { code: 'command-failed', message: 'm', data: { session: 'docs', kind: 'test', command: 'pytest', exit_code: 2, trunk: 'main' } } },
       'main',

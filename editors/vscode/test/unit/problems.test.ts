@@ -14,7 +14,8 @@ import {
 describe('settingScope', () => {
   it('is where the winning value lives: folder over workspace over user', () => {
     assert.equal(settingScope({ globalValue: ['a'], workspaceValue: ['b'] }), 'workspace');
-    assert.equal(settingScope({ globalValue: ['a'], workspaceValue: [], workspaceFolderValue: ['c'] }), 'folder');
+    assert.equal(settingScope({ globalValue: ['a'], workspaceValue: [], workspaceFolderValue: ['c'] }, true), 'folder');
+    assert.equal(settingScope({ workspaceValue: ['c'], workspaceFolderValue: ['c'] }), 'workspace', 'one folder open: its settings are the workspace settings');
     assert.equal(settingScope({ globalValue: ['a'] }), 'user');
     assert.equal(settingScope({ globalValue: [] }), undefined);
     assert.equal(settingScope(undefined), undefined);

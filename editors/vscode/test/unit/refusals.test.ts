@@ -99,9 +99,15 @@ describe('describeRefusal', () => {
     );
     assert.equal(claim.code, undefined);
     assert.deepEqual(claim.actions, ['claim-anyway']);
+    assert.equal(claim.text, "cannot claim: 'auth/**' overlaps auth's claim 'auth/**'", 'the CLI advice is dropped');
+    assert.equal(
+      describeRefusal({ message: "a session named 'docs' already exists; pick another name, or rename the existing one with `agentls rename docs NEW`" }).text,
+      "a session named 'docs' already exists",
+    );
     const remove = describeRefusal(new Error('session x has 1 commit(s) not on main; land it first, or pass --force (a backup ref keeps the work)'));
     assert.deepEqual(remove.actions, ['remove-anyway']);
     assert.equal(plainText('rename it with `agentls rename docs NEW`'), 'rename it with “agentls rename docs NEW”');
     assert.doesNotMatch(describeRefusal({ message: 'see `agentls status`' }).text, /`/);
+    assert.equal(describeRefusal({ message: 'nothing to land: x has no commits; commit your work first' }).text, 'nothing to land: x has no commits; commit your work first');
   });
 });
