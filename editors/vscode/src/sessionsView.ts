@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import {
   CollisionView,
   collisionDescription,
+  collisionKey,
   collisionLabel,
   collisionsOf,
   collisionTooltip,
@@ -138,7 +139,7 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
 function collisionItem(node: CollisionNode): vscode.TreeItem {
   const c = node.collision;
   const item = new vscode.TreeItem(collisionLabel(c), vscode.TreeItemCollapsibleState.None);
-  item.id = `collision:${node.session}:${c.kind}:${c.path}:${c.other}`;
+  item.id = `collision:${collisionKey(c)}`;
   item.description = collisionDescription(c);
   const [icon, color] = KIND_ICONS[c.kind] ?? ['warning', 'list.warningForeground'];
   item.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));

@@ -103,13 +103,17 @@ export class SessionCommands {
   }
 
   async fork(arg?: SessionArg): Promise<void> {
-    const from = this.ui.sessionOf(arg);
-    const name = (await this.ui.askName(from ? `Fork Research Session from ${from}` : 'Fork Research Session'))?.trim();
+    // The source is explicit: the server's own default is the folder it was started in.
+    const from = this.ui.sessionOf(arg) ?? this.model.self ?? (await this.ui.pickSession(undefined, 'Fork Research Session from', (s) => !s.missing));
+    if (!from) {
+      return;
+    }
+    const name = (await this.ui.askName(`Fork Research Session from ${from}`))?.trim();
     if (!name) {
       return;
     }
     const created = await this.ui.run('fork', () =>
-      this.ui.withProgress<CreatedSession>(`Forking ${from ?? 'this session'} as ${name}`, 'agentls.session.fork', from ? { name, from } : { name }),
+      this.ui.withProgress<CreatedSession>(`Forking ${from} as ${name}`, 'agentls.session.fork', { name, from }),
     );
     if (created) {
       await this.afterCreate(created);

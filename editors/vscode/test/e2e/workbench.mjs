@@ -147,15 +147,44 @@ export async function openSessionsView(page) {
   await sessionsView(page).waitFor({ timeout: 15_000 });
 }
 
-/** Right-click ROW and choose ITEM from its context menu. */
+/**
+ * Right-click ROW and choose ITEM from its context menu. The tree re-renders as the
+ * server reports, which can swallow a click: the menu must close, else it is retried.
+ */
 export async function contextMenu(page, row, item) {
-  await row.click({ button: 'right' });
   const menu = page.locator('.context-view .monaco-menu');
-  await menu.waitFor({ timeout: 10_000 });
-  await menu.locator('.action-item', { hasText: item }).first().click();
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (!(await menu.isVisible())) {
+      await row.click({ button: 'right' });
+      await menu.waitFor({ timeout: 10_000 });
+    }
+    const entry = menu.locator('.action-item', { hasText: item }).first();
+    await entry.hover();
+    await entry.click();
+    try {
+      await menu.waitFor({ state: 'hidden', timeout: 2_000 });
+      await page.mouse.move(700, 700);
+      return;
+    } catch {
+      // still open: the click landed during a re-render
+    }
+  }
+  throw new Error(`the context menu item "${item}" did not run`);
 }
 
 /** Whether an element's text is cut off (an ellipsis): its content is wider than its box. */
 export function truncated(locator) {
   return locator.evaluate((el) => el.scrollWidth > el.clientWidth + 1);
+}
+
+/** Expand a tree ROW (its twistie; again if a re-render swallowed the click). */
+export async function expand(row) {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if ((await row.getAttribute('aria-expanded')) === 'true') {
+      return;
+    }
+    await row.locator('.monaco-tl-twistie').click();
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error('the row did not expand');
 }

@@ -16,6 +16,7 @@ import {
   clickDialogButton,
   clickToastButton,
   contextMenu,
+  expand,
   launchBrowser,
   notifications,
   openWorkbench,
@@ -330,20 +331,22 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
   });
 
   it('a session that gains a collision expands in the tree', async () => {
-    const ledger = rowLabelled(page, 'ledger');
-    await ledger.waitFor({ timeout: 30_000 });
-    assert.notEqual(await ledger.getAttribute('aria-expanded'), 'true', 'nothing to show yet');
-    const file = path.join(repo.root, 'shop-ledger', 'app', 'config.py');
+    const payments = rowLabelled(page, 'payments');
+    await payments.waitFor({ timeout: 30_000 });
+    assert.equal(await payments.getAttribute('aria-expanded'), 'false', 'only its claim to show: collapsed');
+    const file = path.join(repo.root, 'shop-payments', 'app', 'config.py');
     const original = fs.readFileSync(file, 'utf8');
-    fs.writeFileSync(file, original.replace('SETTING_1 = 1\n', 'SETTING_1 = 100  # ledger\n'));
-    await waitFor('the ledger row to expand', async () => (await rowLabelled(page, 'ledger').getAttribute('aria-expanded')) === 'true', 30_000);
+    fs.writeFileSync(file, original.replace('SETTING_1 = 1\n', 'SETTING_1 = 100  # payments\n'));
+    await waitFor('the payments row to expand', async () => (await rowLabelled(page, 'payments').getAttribute('aria-expanded')) === 'true', 30_000);
+    await page.mouse.move(700, 700);
     await shot('sessions-view');
     fs.writeFileSync(file, original);
+    await waitFor('the collision to go', async () => (await sessionRows(page).filter({ hasText: 'changed by payments' }).count()) === 0, 30_000);
   });
 
   it('forks a research session', async () => {
     await runCommand(page, 'AgentLS: Fork Research Session');
-    await answerInput(page, 'Fork Research Session', 'probe');
+    await answerInput(page, 'Fork Research Session from login-work', 'probe');
     await waitForDialog(page, 'created research fork probe', 90_000);
     await page.keyboard.press('Escape');
     await waitFor('the CLI to see the fork', () => statusSessions(repo.main).probe?.role === 'research');
@@ -443,7 +446,7 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
     // Removed sessions are listed; bring it back from there.
     const group = rowLabelled(page, 'Removed sessions');
     await group.waitFor({ timeout: 30_000 });
-    await group.click();
+    await expand(group);
     const removed = rowLabelled(page, 'payments');
     await removed.waitFor({ timeout: 15_000 });
     await shot('removed-sessions');

@@ -4,6 +4,7 @@ import {
   allCollisions,
   collisionDescription,
   collisionsOf,
+  collisionKey,
   collisionLabel,
   collisionTooltip,
   formatRanges,
@@ -168,6 +169,20 @@ describe('collision labels', () => {
     assert.match(tip, /auth: lines 4–8/);
     assert.match(tip, /hotfix: lines 40–52/);
     assert.match(tip, /git: content/);
+  });
+
+  it('say which way an ownership finding goes, and keep one key per finding', () => {
+    const owned: Report = {
+      ...report,
+      overlaps: [
+        { kind: 'ownership', path: 'app/config.py', sessions: ['auth', 'billing'], ranges: {}, detail: ['app/**'] },
+        { kind: 'ownership', path: 'app/config.py', sessions: ['billing', 'auth'], ranges: {}, detail: ['app/config.py'] },
+      ],
+    };
+    const views = collisionsOf(owned, 'auth');
+    assert.deepEqual(views.map(collisionDescription).sort(), ['ownership · changed by billing', 'ownership · claimed by billing']);
+    assert.equal(new Set(views.map(collisionKey)).size, 2, 'two findings, two tree ids');
+    assert.match(collisionTooltip(views.find((v) => v.side === 'writer')!), /auth changed app\/config.py, which billing claims \(app\/\*\*\)/);
   });
 
   it('say when a conflict is already on trunk', () => {
