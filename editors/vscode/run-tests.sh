@@ -29,7 +29,8 @@ echo "== vscode: code-server (cached in ${AGENTLS_CACHE:-$HOME/.cache/agentls})"
 code_server="$(scripts/ensure-code-server.sh)"
 cache="${AGENTLS_CACHE:-$HOME/.cache/agentls}"
 
-server="$root/.venv/bin/agentls"
+# AGENTLS_E2E_SERVER: another agentls executable to test against (e.g. another branch's venv).
+server="${AGENTLS_E2E_SERVER:-$root/.venv/bin/agentls}"
 if ! "$server" serve --help >/dev/null 2>&1; then
   echo "vscode e2e: '$server serve' does not work yet; the end-to-end test needs it" >&2
   exit 1

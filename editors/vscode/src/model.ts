@@ -80,6 +80,8 @@ export interface CollisionView {
   /** The session this collision is seen from. */
   session: string;
   other: string;
+  /** No other side (a research write): `other` is the session itself. */
+  alone: boolean;
   /** Absolute path of the file in the other session's worktree. */
   otherFile: string;
   /** 1-based inclusive line ranges on the other side (may be empty: whole file). */
@@ -100,13 +102,15 @@ export function collisionsOf(report: Report, name: string): CollisionView[] {
     if (!c.sessions.includes(name)) {
       continue;
     }
-    const other = c.sessions.find((s) => s !== name) ?? name;
+    const found = c.sessions.find((s) => s !== name);
+    const other = found ?? name;
     const otherSession = byName.get(other);
     views.push({
       kind: c.kind,
       path: c.path,
       session: name,
       other,
+      alone: found === undefined,
       otherFile: otherSession ? path.join(otherSession.path, c.path) : c.path,
       otherRanges: c.ranges[other] ?? [],
       ownRanges: c.ranges[name] ?? [],
@@ -150,6 +154,9 @@ export function collisionLabel(c: CollisionView): string {
  * which way ("claimed by billing", "changed by billing"). Lines and folder are in the tooltip.
  */
 export function collisionDescription(c: CollisionView): string {
+  if (c.alone) {
+    return kindText(c);
+  }
   if (c.side === 'writer') {
     return `${kindText(c)} · claimed by ${c.other}`;
   }
@@ -168,6 +175,9 @@ export function collisionKey(c: CollisionView): string {
 export function collisionTooltip(c: CollisionView): string {
   const mine = linesText(c.ownRanges);
   const theirs = linesText(c.otherRanges);
+  if (c.alone) {
+    return `${c.session} wrote ${c.path}, but it is a read-only research fork: findings go in HANDOFF.md.\nClick to open the file.`;
+  }
   const lines =
     c.side === 'writer'
       ? [`${c.session} changed ${c.path}, which ${c.other} claims (${c.detail.join(', ')})`]

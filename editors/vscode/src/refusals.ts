@@ -103,16 +103,22 @@ export function withoutCliAdvice(message: string): string {
 
 type Wording = (data: Record<string, unknown>, message: string) => [string, RefusalAction[]] | undefined;
 
-/** An old server without codes: a few refusals recognised by their words, to offer the button. */
+/**
+ * A server without specific codes (none, or only the generic "refused" /
+ * "invalid-input"): the few refusals that have a button, recognised by their words.
+ */
 function legacyActions(message: string): RefusalAction[] {
   if (/^cannot claim: .*overlaps .*'s claim/.test(message)) {
     return ['claim-anyway'];
   }
-  if (/pass --force \(a backup ref keeps the work\)/.test(message)) {
+  if (/^session \S+ has .*(commit\(s\) not on|uncommitted work|in progress)/.test(message)) {
     return ['remove-anyway'];
   }
   return [];
 }
+
+/** Codes that say only "refused": the message is all there is to go on. */
+const GENERIC_CODES = new Set(['refused', 'invalid-input']);
 
 const WORDS: Record<string, Wording> = {
   'claim-taken': (data) => {
@@ -331,7 +337,7 @@ export function describeRefusal(error: unknown, fallbackMessage?: string): Refus
         // A data shape this version does not know: the neutral message says it.
       }
     }
-    return { text: neutral, code: object.code, actions: [], data: object.data };
+    return { text: neutral, code: object.code, actions: GENERIC_CODES.has(object.code) ? legacyActions(object.message) : [], data: object.data };
   }
   const message =
     fallbackMessage ?? (isObject(error) && typeof error.message === 'string' ? error.message : error instanceof Error ? error.message : String(error));

@@ -143,8 +143,8 @@ function collisionItem(node: CollisionNode): vscode.TreeItem {
   item.description = collisionDescription(c);
   const [icon, color] = KIND_ICONS[c.kind] ?? ['warning', 'list.warningForeground'];
   item.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
-  item.contextValue = `agentls-collision kind-${c.kind}`;
+  item.contextValue = `agentls-collision kind-${c.kind}${c.alone ? ' alone' : ' paired'}`;
   item.tooltip = collisionTooltip(c);
-  item.command = { command: COMPARE_COLLISION, title: 'Compare', arguments: [node] };
+  item.command = { command: COMPARE_COLLISION, title: c.alone ? 'Open' : 'Compare', arguments: [node] };
   return item;
 }

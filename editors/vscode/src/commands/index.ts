@@ -3,6 +3,7 @@
 // through workspace/executeCommand. The server's own code-action commands (compare,
 // open, claim, handoff) are routed here too, so they open native diffs and word
 // refusals the same way.
+import * as path from 'path';
 import * as vscode from 'vscode';
 import type { Middleware } from 'vscode-languageclient/node';
 import * as log from '../common/logging';
@@ -101,12 +102,20 @@ async function compareNode(model: SessionsModel, arg: CollisionNode | undefined)
     return;
   }
   const c = arg.collision;
+  if (c.alone) {
+    // A research write has nothing to compare with: the file itself.
+    const own = model.session(c.session);
+    if (own) {
+      await openFileAt(path.join(own.path, c.path), c.ownRanges[0]?.[0], c.ownRanges[0]?.[1]);
+    }
+    return;
+  }
   await compareVersions(model, { path: c.path, session: c.session, other: c.other }, c.ownRanges[0]?.[0] ?? c.otherRanges[0]?.[0]);
 }
 
 /** A collision's other side: that worktree's file at its lines. */
 async function openOtherSide(arg: CollisionNode | undefined): Promise<void> {
-  if (arg && arg.type === 'collision') {
+  if (arg && arg.type === 'collision' && !arg.collision.alone) {
     const [start, end] = arg.collision.otherRanges[0] ?? [1, 1];
     await openFileAt(arg.collision.otherFile, start, end);
   }
@@ -128,7 +137,7 @@ async function showOverlaps(ui: Ui): Promise<void> {
   const picked = await vscode.window.showQuickPick(
     collisions.map((c) => ({
       label: `$(${icons[c.kind] ?? 'warning'}) ${c.path}`,
-      description: `${kindText(c)}: ${c.session} ↔ ${c.other}`,
+      description: c.alone ? `${kindText(c)}: ${c.session}` : `${kindText(c)}: ${c.session} ↔ ${c.other}`,
       detail: c.otherRanges.length ? `${c.other}'s lines ${formatRanges(c.otherRanges)}` : c.detail.join(', '),
       collision: c,
     })),

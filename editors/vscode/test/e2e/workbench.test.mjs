@@ -513,7 +513,9 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
     await nopython.locator('.terminal-tab, .single-terminal-tab, .tabs-list .monaco-list-row', { hasText: 'AgentLS: install' }).first().waitFor({ timeout: 20_000 });
     await waitFor(
       'the install command typed in the terminal',
-      async () => (await nopython.locator('.xterm-rows').allInnerTexts()).join('\n').includes(`${python} -m pip install agentls`),
+      // The terminal wraps long lines: compare without whitespace.
+      async () =>
+        (await nopython.locator('.xterm-rows').allInnerTexts()).join('').replace(/\s+/g, '').includes(`${python} -m pip install agentls`.replace(/\s+/g, '')),
       20_000,
     );
     await nopython.context().close();

@@ -185,6 +185,18 @@ describe('collision labels', () => {
     assert.match(collisionTooltip(views.find((v) => v.side === 'writer')!), /auth changed app\/config.py, which billing claims \(app\/\*\*\)/);
   });
 
+  it('label a research write without an other side', () => {
+    const research: Report = {
+      ...report,
+      overlaps: [{ kind: 'research-write', path: 'src/x.py', sessions: ['hotfix'], ranges: { hotfix: [[2, 3]] }, detail: [] }],
+    };
+    const [write] = collisionsOf(research, 'hotfix');
+    assert.equal(write.alone, true);
+    assert.equal(collisionDescription(write), 'research-write');
+    assert.match(collisionTooltip(write), /read-only research fork/);
+    assert.equal(collisionsOf(report, 'auth')[0].alone, false);
+  });
+
   it('say when a conflict is already on trunk', () => {
     assert.equal(kindText({ kind: 'conflict', via: 'trunk' }), 'conflict (already on trunk)');
     const withTrunk: Report = {

@@ -93,6 +93,14 @@ describe('describeRefusal', () => {
     assert.equal(errorObject('text'), undefined);
   });
 
+  it('offers the button a generic code\'s words call for (a server between versions)', () => {
+    const claim = describeRefusal(jsonRpc('invalid-input', {}, "cannot claim: 'app/**' overlaps login-work's claim 'app/**'"));
+    assert.deepEqual([claim.code, claim.actions], ['invalid-input', ['claim-anyway']]);
+    const remove = describeRefusal(jsonRpc('refused', {}, 'session payments has 1 commit(s) not on main'));
+    assert.deepEqual(remove.actions, ['remove-anyway']);
+    assert.deepEqual(describeRefusal(jsonRpc('invalid-input', {}, 'bad name')).actions, []);
+  });
+
   it('shows an older server message as is, backticks turned into quotes, with the button its words call for', () => {
     const claim = describeRefusal(
       { message: "cannot claim: 'auth/**' overlaps auth's claim 'auth/**'; agree on module boundaries, release the other claim, or pass --force to share it" },
