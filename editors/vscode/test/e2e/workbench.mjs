@@ -23,12 +23,16 @@ export async function openWorkbench(browser, url, folder) {
 }
 
 const quickInput = (page) => page.locator('.quick-input-widget');
+/** The quick input once it takes input (it is inert while it closes). */
+const liveQuickInput = (page) => page.locator('.quick-input-widget:not([inert]):not(.quick-input-widget-closing)');
 const quickInputBox = (page) => page.locator('.quick-input-widget .quick-input-box input');
 
 /** Run a command from the palette by its title, e.g. "AgentLS: Rename Session". */
 export async function runCommand(page, title) {
+  // A quick input still closing would swallow the palette: wait until none is.
+  await page.locator('.quick-input-widget.quick-input-widget-closing').waitFor({ state: 'detached', timeout: 10_000 }).catch(() => {});
   await page.keyboard.press('F1');
-  await quickInput(page).waitFor({ state: 'visible', timeout: 10_000 });
+  await liveQuickInput(page).waitFor({ state: 'visible', timeout: 10_000 });
   await quickInputBox(page).fill(`>${title}`);
   const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
   await row.waitFor({ state: 'visible', timeout: 15_000 });
@@ -39,7 +43,7 @@ export async function runCommand(page, title) {
 
 /** In an open quick pick titled TITLE, choose the row whose label is LABEL. */
 export async function pickItem(page, title, label) {
-  await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ timeout: 15_000 });
+  await liveQuickInput(page).locator('.quick-input-title', { hasText: title }).waitFor({ timeout: 15_000 });
   await quickInputBox(page).fill(label);
   const row = page.locator('.quick-input-widget .monaco-list-row.focused .label-name', { hasText: new RegExp(`^${label}$`) });
   try {
@@ -58,7 +62,7 @@ export async function pickItem(page, title, label) {
  */
 export async function answerInput(page, title, text) {
   const exact = new RegExp(`^AgentLS: ${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
-  await page.locator('.quick-input-widget .quick-input-title', { hasText: exact }).waitFor({ timeout: 15_000 });
+  await liveQuickInput(page).locator('.quick-input-title', { hasText: exact }).waitFor({ timeout: 15_000 });
   for (let attempt = 0; ; attempt++) {
     await quickInputBox(page).fill(text);
     await new Promise((r) => setTimeout(r, 100));

@@ -39,7 +39,12 @@ const env = (name) => {
 };
 
 const output = path.resolve(process.env.AGENTLS_TEST_OUTPUT ?? 'test-output/vscode');
-fs.mkdirSync(output, { recursive: true });
+fs.mkdirSync(path.join(output, 'docs'), { recursive: true });
+
+/** A small picture of one part of the workbench, for docs/ (copied from test-output/vscode/docs by hand). */
+async function docShot(name, locator) {
+  await locator.screenshot({ path: path.join(output, 'docs', `${name}.png`) });
+}
 
 /** User (and Machine) settings for the test workbench: our server, no distractions. */
 function workbenchSettings() {
@@ -60,6 +65,10 @@ function workbenchSettings() {
     'chat.disableAIFeatures': true,
     'git.autoRepositoryDetection': false,
     'git.enabled': false,
+    // The DOM renderer keeps the terminal's text readable by the test.
+    'terminal.integrated.gpuAcceleration': 'off',
+    // No animations: a closing quick input is inert for a moment, which races the test.
+    'workbench.reduceMotion': 'on',
   };
 }
 
@@ -207,6 +216,12 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
       const row = rowLabelled(page, name);
       assert.equal(await truncated(row.locator('.monaco-icon-label-container')), false, `${name}'s row is not cut off: ${await row.innerText()}`);
     }
+    // Clicking another session opens its worktree in a new window (here: a new tab).
+    const popup = page.context().waitForEvent('page', { timeout: 20_000 });
+    await rowLabelled(page, 'feat-docs').click();
+    const opened = await popup;
+    await waitFor('the new window to open feat-docs\'s worktree', () => decodeURIComponent(opened.url()).includes('shop-docs'), 20_000);
+    await opened.close();
     // The collision child: the file, the kind, the other side's lines.
     const collision = sessionRows(page).filter({ hasText: 'conflict · feat-billing' }).first();
     await collision.waitFor({ timeout: 30_000 });
@@ -217,7 +232,9 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
     await page.locator('.tabs-container .tab.active', { hasText: 'config.py (feat-billing ↔ login-work)' }).waitFor({ timeout: 10_000 });
     await diff.locator('.editor.original', { hasText: '500  # billing' }).waitFor({ timeout: 15_000 });
     await diff.locator('.editor.modified', { hasText: '50  # auth' }).waitFor({ timeout: 15_000 });
+    await page.mouse.move(700, 700);
     await shot('compare');
+    await docShot('compare', page.locator('.part.editor'));
   });
 
   it('"compare" from the quick fix opens the native diff too, and writes no .diff file', async () => {
@@ -231,9 +248,20 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
     await page.keyboard.press('Control+G');
     await page.locator('.quick-input-widget .quick-input-box input').fill(':5');
     await page.keyboard.press('Enter');
-    await page.keyboard.press('Control+.');
     const action = page.locator('.action-widget .monaco-list-row', { hasText: /compare with feat-billing/ }).first();
-    await action.waitFor({ timeout: 20_000 });
+    // The quick fixes come from the server: ask again until they are there.
+    await waitFor(
+      'the "compare" quick fix',
+      async () => {
+        if (!(await action.isVisible())) {
+          await page.keyboard.press('Escape');
+          await page.keyboard.press('Control+.');
+          await action.waitFor({ timeout: 3_000 }).catch(() => {});
+        }
+        return action.isVisible();
+      },
+      30_000,
+    );
     const titles = await page.locator('.action-widget .monaco-list-row').allInnerTexts();
     assert.equal(new Set(titles).size, titles.length, `no quick fix offered twice: ${titles.join(' | ')}`);
     await action.click();
@@ -295,6 +323,7 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
     const asked = await waitForDialog(page, 'login-work');
     noCliWords(asked.message);
     await shot('new-session-claim-taken');
+    await docShot('new-session-claim-taken', page.locator('.monaco-dialog-box'));
     await clickDialogButton(page, 'Edit Claims');
     // The name and the claims come back as typed.
     await page.locator('.quick-input-widget .quick-input-title', { hasText: 'New Session' }).waitFor({ timeout: 10_000 });
@@ -340,6 +369,7 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
     await waitFor('the payments row to expand', async () => (await rowLabelled(page, 'payments').getAttribute('aria-expanded')) === 'true', 30_000);
     await page.mouse.move(700, 700);
     await shot('sessions-view');
+    await docShot('sessions-view', page.locator('.part.sidebar'));
     fs.writeFileSync(file, original);
     await waitFor('the collision to go', async () => (await sessionRows(page).filter({ hasText: 'changed by payments' }).count()) === 0, 30_000);
   });
@@ -365,6 +395,7 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
     assert.match(plan.detail, new RegExp(`main fast-forwards to ${docsHead.slice(0, 7)}`));
     noCliWords(plan.detail);
     await shot('land-plan');
+    await docShot('land-plan', page.locator('.monaco-dialog-box'));
     assert.equal(trunk(repo), before, 'asking changes nothing');
     await clickDialogButton(page, 'Land');
     await waitFor('main to move after landing docs', () => trunk(repo) !== before, 90_000);
@@ -403,6 +434,7 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
     assert.deepEqual([...order].sort((a, b) => a - b), order, 'in priority order');
     assert.doesNotMatch(plan.detail, /feat-docs|payments|ledger|probe/, 'only sessions with commits to land');
     await shot('land-all-plan');
+    await docShot('land-all-plan', page.locator('.monaco-dialog-box'));
     assert.equal(trunk(repo), before, 'asking changes nothing');
     await clickDialogButton(page, 'Land All');
     const text = await waitForToast(page, /Landed login-work/, 180_000);
@@ -484,6 +516,7 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
     assert.equal(await item.getByRole('button', { name: /Install/ }).count(), 0, 'installing would not fix a wrong path');
     await statusBar(broken).getByText('AgentLS').first().waitFor({ timeout: 10_000 });
     await shot('broken-path', broken);
+    await docShot('broken-path', item);
     await item.getByRole('button', { name: 'Open Settings' }).click();
     const settings = broken.locator('.settings-editor');
     await settings.waitFor({ timeout: 20_000 });
@@ -495,6 +528,15 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
       .first()
       .waitFor({ timeout: 15_000 });
     await shot('broken-path-settings', broken);
+    // The language status item (the "{}" of an open file) says it too, as Python's and ruff's do.
+    await broken.keyboard.press('Control+P');
+    await broken.locator('.quick-input-widget .quick-input-box input').fill('README.md');
+    await broken.locator('.quick-input-widget .monaco-list-row.focused', { hasText: 'README.md' }).waitFor({ timeout: 15_000 });
+    await broken.keyboard.press('Enter');
+    await broken.locator('[id="status.languageStatus"]').click();
+    await broken.locator('.hover-contents, .monaco-hover', { hasText: 'AgentLS: server path is wrong' }).first().waitFor({ timeout: 15_000 });
+    await shot('language-status', broken);
+    await broken.keyboard.press('Escape');
     // Fixed where it was wrong: the server starts, the error state goes.
     fs.writeFileSync(path.join(repo.broken, '.vscode', 'settings.json'), JSON.stringify({ 'agentls.server.path': JSON.parse(env('AGENTLS_SERVER')) }));
     await statusBar(broken).getByText(/ · \d+ collisions?/).waitFor({ timeout: 60_000 });
