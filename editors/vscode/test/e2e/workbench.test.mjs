@@ -278,6 +278,9 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
     await waitFor('the CLI to see the claim', () => statusSessions(repo.main)['login-work'].claims.includes('app/**'));
     // The claim is in the tree, under its session.
     await rowLabelled(page, 'app/**').waitFor({ timeout: 15_000 });
+    await sessionRows(page).filter({ hasText: 'ownership · claimed by login-work' }).first().waitFor({ timeout: 15_000 });
+    await page.mouse.move(700, 700);
+    await docShot('sessions-view', page.locator('.part.sidebar'));
 
     await runCommand(page, 'AgentLS: Claim Files');
     await pickItem(page, 'Claim Files', 'feat-billing');
@@ -369,7 +372,6 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
     await waitFor('the payments row to expand', async () => (await rowLabelled(page, 'payments').getAttribute('aria-expanded')) === 'true', 30_000);
     await page.mouse.move(700, 700);
     await shot('sessions-view');
-    await docShot('sessions-view', page.locator('.part.sidebar'));
     fs.writeFileSync(file, original);
     await waitFor('the collision to go', async () => (await sessionRows(page).filter({ hasText: 'changed by payments' }).count()) === 0, 30_000);
   });
@@ -529,6 +531,7 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
       .waitFor({ timeout: 15_000 });
     await shot('broken-path-settings', broken);
     // The language status item (the "{}" of an open file) says it too, as Python's and ruff's do.
+    await runCommand(broken, 'View: Close All Editors');
     await broken.keyboard.press('Control+P');
     await broken.locator('.quick-input-widget .quick-input-box input').fill('README.md');
     await broken.locator('.quick-input-widget .monaco-list-row.focused', { hasText: 'README.md' }).waitFor({ timeout: 15_000 });
