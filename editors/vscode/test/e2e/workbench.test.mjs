@@ -385,6 +385,24 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
     assert.ok(fs.existsSync(path.join(repo.root, 'shop-probe')));
   });
 
+  it('Start Agent names a program that is not on PATH instead of typing it into a terminal', async () => {
+    const scopes = ['User', 'Machine'].map((scope) => path.join(dir, 'code-server', 'user-data', scope, 'settings.json'));
+    const saved = scopes.map((file) => fs.readFileSync(file, 'utf8'));
+    try {
+      for (const file of scopes) {
+        fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), 'agentls.agentCommand': 'no-such-agent --go' }));
+      }
+      // Wait until the workbench has read the new setting.
+      await new Promise((r) => setTimeout(r, 1500));
+      await contextMenu(page, rowLabelled(page, 'ledger'), 'Start Agent in Terminal');
+      const text = await waitForToast(page, 'no-such-agent', 20_000);
+      assert.match(text, /no-such-agent \(from agentls\.agentCommand\) is not on PATH/);
+      await toast(page, 'no-such-agent').getByRole('button', { name: 'Open Settings' }).waitFor({ timeout: 5_000 });
+    } finally {
+      scopes.forEach((file, i) => fs.writeFileSync(file, saved[i]));
+    }
+  });
+
   it('Land shows the plan first (commits, checks, trunk\'s new tip), then lands', async () => {
     const before = trunk(repo);
     const docsHead = head(repo.docs);
@@ -519,7 +537,18 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
     await statusBar(broken).getByText('AgentLS').first().waitFor({ timeout: 10_000 });
     await shot('broken-path', broken);
     await docShot('broken-path', item);
-    await item.getByRole('button', { name: 'Open Settings' }).click();
+    // The language status item (the "{}" of an open file) says it too, as Python's and ruff's do.
+    await broken.keyboard.press('Control+P');
+    await broken.locator('.quick-input-widget .quick-input-box input').fill('README.md');
+    await broken.locator('.quick-input-widget .monaco-list-row.focused', { hasText: 'README.md' }).waitFor({ timeout: 15_000 });
+    await broken.keyboard.press('Enter');
+    await broken.locator('[id="status.languageStatus"]').click();
+    await broken.locator('.hover-contents, .monaco-hover', { hasText: 'AgentLS: server path is wrong' }).first().waitFor({ timeout: 15_000 });
+    await shot('language-status', broken);
+    await broken.keyboard.press('Escape');
+    // The status bar's error item shows the problem and its fix again.
+    await statusBar(broken).getByText('AgentLS', { exact: true }).click();
+    await clickToastButton(broken, 'agentls.server.path', 'Open Settings');
     const settings = broken.locator('.settings-editor');
     await settings.waitFor({ timeout: 20_000 });
     await broken.locator('.settings-tabs-widget .action-label.checked', { hasText: 'Workspace' }).waitFor({ timeout: 10_000 });
@@ -530,16 +559,6 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
       .first()
       .waitFor({ timeout: 15_000 });
     await shot('broken-path-settings', broken);
-    // The language status item (the "{}" of an open file) says it too, as Python's and ruff's do.
-    await runCommand(broken, 'View: Close All Editors');
-    await broken.keyboard.press('Control+P');
-    await broken.locator('.quick-input-widget .quick-input-box input').fill('README.md');
-    await broken.locator('.quick-input-widget .monaco-list-row.focused', { hasText: 'README.md' }).waitFor({ timeout: 15_000 });
-    await broken.keyboard.press('Enter');
-    await broken.locator('[id="status.languageStatus"]').click();
-    await broken.locator('.hover-contents, .monaco-hover', { hasText: 'AgentLS: server path is wrong' }).first().waitFor({ timeout: 15_000 });
-    await shot('language-status', broken);
-    await broken.keyboard.press('Escape');
     // Fixed where it was wrong: the server starts, the error state goes.
     fs.writeFileSync(path.join(repo.broken, '.vscode', 'settings.json'), JSON.stringify({ 'agentls.server.path': JSON.parse(env('AGENTLS_SERVER')) }));
     await statusBar(broken).getByText(/ · \d+ collisions?/).waitFor({ timeout: 60_000 });
