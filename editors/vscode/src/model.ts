@@ -150,18 +150,19 @@ export function collisionLabel(c: CollisionView): string {
 }
 
 /**
- * Tree description of a collision: "conflict · feat-billing"; an ownership finding says
- * which way ("claimed by billing", "changed by billing"). Lines and folder are in the tooltip.
+ * Tree description of a collision: "conflict · feat-billing". An ownership finding (a
+ * lock icon) says which way instead, to fit the sidebar: "claimed by billing" (this
+ * session changed billing's claim), "changed by billing". Lines are in the tooltip.
  */
 export function collisionDescription(c: CollisionView): string {
   if (c.alone) {
     return kindText(c);
   }
   if (c.side === 'writer') {
-    return `${kindText(c)} · claimed by ${c.other}`;
+    return `claimed by ${c.other}`;
   }
   if (c.side === 'owner') {
-    return `${kindText(c)} · changed by ${c.other}`;
+    return `changed by ${c.other}`;
   }
   return `${kindText(c)} · ${c.other}`;
 }
@@ -180,9 +181,9 @@ export function collisionTooltip(c: CollisionView): string {
   }
   const lines =
     c.side === 'writer'
-      ? [`${c.session} changed ${c.path}, which ${c.other} claims (${c.detail.join(', ')})`]
+      ? [`ownership: ${c.session} changed ${c.path}, which ${c.other} claims (${c.detail.join(', ')})`]
       : c.side === 'owner'
-        ? [`${c.other} changed ${c.path}, which ${c.session} claims (${c.detail.join(', ')})`]
+        ? [`ownership: ${c.other} changed ${c.path}, which ${c.session} claims (${c.detail.join(', ')})`]
         : [`${kindText(c)} with ${c.other} in ${c.path}`];
   if (mine) {
     lines.push(`${c.session}: ${mine}`);

@@ -41,9 +41,15 @@ const env = (name) => {
 const output = path.resolve(process.env.AGENTLS_TEST_OUTPUT ?? 'test-output/vscode');
 fs.mkdirSync(path.join(output, 'docs'), { recursive: true });
 
-/** A small picture of one part of the workbench, for docs/ (copied from test-output/vscode/docs by hand). */
-async function docShot(name, locator) {
-  await locator.screenshot({ path: path.join(output, 'docs', `${name}.png`) });
+/** A small picture of one part of the workbench (its top MAX_HEIGHT pixels), for docs/ (copied from test-output/vscode/docs by hand). */
+async function docShot(name, locator, maxHeight) {
+  const file = path.join(output, 'docs', `${name}.png`);
+  const box = maxHeight ? await locator.boundingBox() : null;
+  if (box) {
+    await locator.page().screenshot({ path: file, clip: { ...box, height: Math.min(box.height, maxHeight) } });
+  } else {
+    await locator.screenshot({ path: file });
+  }
 }
 
 /** User (and Machine) settings for the test workbench: our server, no distractions. */
@@ -278,9 +284,9 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
     await waitFor('the CLI to see the claim', () => statusSessions(repo.main)['login-work'].claims.includes('app/**'));
     // The claim is in the tree, under its session.
     await rowLabelled(page, 'app/**').waitFor({ timeout: 15_000 });
-    await sessionRows(page).filter({ hasText: 'ownership · claimed by login-work' }).first().waitFor({ timeout: 15_000 });
+    await sessionRows(page).filter({ hasText: 'claimed by login-work' }).first().waitFor({ timeout: 15_000 });
     await page.mouse.move(700, 700);
-    await docShot('sessions-view', page.locator('.part.sidebar'));
+    await docShot('sessions-view', page.locator('.part.sidebar'), 300);
 
     await runCommand(page, 'AgentLS: Claim Files');
     await pickItem(page, 'Claim Files', 'feat-billing');
@@ -373,7 +379,7 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
     await page.mouse.move(700, 700);
     await shot('sessions-view');
     fs.writeFileSync(file, original);
-    await waitFor('the collision to go', async () => (await sessionRows(page).filter({ hasText: 'changed by payments' }).count()) === 0, 30_000);
+    await waitFor('the collision to go', async () => (await sessionRows(page).filter({ hasText: 'overlap · payments' }).count()) === 0, 30_000);
   });
 
   it('forks a research session', async () => {

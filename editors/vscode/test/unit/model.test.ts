@@ -180,9 +180,9 @@ describe('collision labels', () => {
       ],
     };
     const views = collisionsOf(owned, 'auth');
-    assert.deepEqual(views.map(collisionDescription).sort(), ['ownership · changed by billing', 'ownership · claimed by billing']);
+    assert.deepEqual(views.map(collisionDescription).sort(), ['changed by billing', 'claimed by billing']);
     assert.equal(new Set(views.map(collisionKey)).size, 2, 'two findings, two tree ids');
-    assert.match(collisionTooltip(views.find((v) => v.side === 'writer')!), /auth changed app\/config.py, which billing claims \(app\/\*\*\)/);
+    assert.match(collisionTooltip(views.find((v) => v.side === 'writer')!), /^ownership: auth changed app\/config.py, which billing claims \(app\/\*\*\)/);
   });
 
   it('label a research write without an other side', () => {
