@@ -101,6 +101,11 @@ export function withoutCliAdvice(message: string): string {
   return kept.length ? kept.join('; ') : parts[0];
 }
 
+/** "test “x” failed (exit 1) in 0.0s" from "test “x” failed (exit 1) in 0.0s; main untouched; …". */
+function firstClause(message: string): string {
+  return message.split('; ')[0].replace(/[.\s]+$/, '');
+}
+
 type Wording = (data: Record<string, unknown>, message: string) => [string, RefusalAction[]] | undefined;
 
 /**
@@ -224,7 +229,8 @@ const WORDS: Record<string, Wording> = {
     if (!session) {
       return undefined;
     }
-    const files = strings(data.files);
+    // The registry's data names them "files"; a server before it, "conflicts".
+    const files = strings(data.files).length ? strings(data.files) : strings(data.conflicts);
     const trunk = str(data.trunk) ?? 'trunk';
     const where = files.length ? ` in ${listText(files)}` : '';
     if (data.predicted === true) {
@@ -232,6 +238,9 @@ const WORDS: Record<string, Wording> = {
     }
     return [`Landing ${session} stopped on conflicts with ${trunk}${where}; ${trunk} did not move.`, ['write-handoff', 'restore-branch']];
   },
+  // A land that ran and failed without a code of its own: what happened is the message's first clause.
+  'land-failed': (data, message) =>
+    str(data.session) ? [`Landing ${data.session} failed: ${firstClause(message)}.`, ['show-output', 'restore-branch']] : undefined,
   'rebase-failed': (data) =>
     str(data.session)
       ? [`Rebasing ${data.session} onto ${str(data.trunk) ?? 'trunk'} failed; trunk did not move.`, ['show-output', 'restore-branch']]

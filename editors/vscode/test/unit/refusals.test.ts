@@ -39,6 +39,7 @@ const SAMPLES: Record<string, Record<string, unknown>> = {
   'engine-unavailable': {},
   'internal-error': {},
   'land-all-incomplete': { failed: ['auth'], skipped: ['docs'] },
+  'land-failed': { session: 'broken', backup: 'refs/agentls/backup/broken/1' },
 };
 
 const jsonRpc = (code: string, data: Record<string, unknown>, message = `neutral ${code}`) => ({
@@ -66,6 +67,14 @@ describe('describeRefusal', () => {
     assert.deepEqual(actions('session-removed'), ['bring-back']);
     assert.deepEqual(actions('command-failed'), ['show-output', 'restore-branch']);
     assert.deepEqual(actions('nothing-to-land'), []);
+  });
+
+  it('says why a land failed in one clause, and names the conflicting files in either data shape', () => {
+    const failed = describeRefusal(
+      jsonRpc('land-failed', { session: 'broken' }, 'test “pytest” failed (exit 1) in 0.3s; main untouched; feat/broken stays rebased (old head at refs/agentls/backup/broken/1)'),
+    );
+    assert.equal(failed.text, 'Landing broken failed: test “pytest” failed (exit 1) in 0.3s.');
+    assert.match(describeRefusal(jsonRpc('land-conflict', { session: 'a', conflicts: ['x.py'] })).text, /conflicts with trunk in x\.py|with trunk in x\.py/);
   });
 
   it('names the owner of a claim, in both the registry and the contract shapes', () => {
