@@ -15,7 +15,7 @@ vim.api.nvim_create_user_command('AgentLS', function(opts)
 end, {
   nargs = '*',
   bang = true,
-  desc = 'agentls: sessions, new, fork, rename, claim, release, priority, handoff, land, land-all, remove, restore, recover, open, cd, overlaps, refresh, restart, log',
+  desc = 'agentls: sessions, review, new, fork, rename, claim, release, priority, handoff, land, land-all, remove, restore, recover, open, cd, overlaps, refresh, restart, log',
   complete = function(arglead, cmdline)
     return require('agentls').complete(arglead, cmdline)
   end,
@@ -33,6 +33,22 @@ for _, action in ipairs({
   vim.keymap.set('n', '<Plug>(agentls-' .. action .. ')', function()
     require('agentls.view').act((action:gsub('%-', '_')))
   end, { silent = true, desc = 'agentls: ' .. action })
+end
+
+-- The review sweep (:AgentLS review): <Plug>(agentls-review) opens it; in the
+-- review buffer the others act on the session under the cursor, in a review diff
+-- tab on its session, elsewhere (the verbs) on the current buffer's session.
+vim.keymap.set('n', '<Plug>(agentls-review)', function()
+  require('agentls.review').act('open')
+end, { silent = true, desc = 'agentls: review' })
+for _, action in ipairs({
+  'toggle', 'open-item', 'diff', 'approve', 'approve-land', 'request-changes', 'skip',
+  'remove', 'run-checks', 'next-session', 'previous-session', 'next-file', 'previous-file',
+  'refresh', 'help', 'close',
+}) do
+  vim.keymap.set('n', '<Plug>(agentls-review-' .. action .. ')', function()
+    require('agentls.review').act((action:gsub('%-', '_')))
+  end, { silent = true, desc = 'agentls review: ' .. action })
 end
 
 -- `:help agentls` works right after install: write doc/tags once when no plugin

@@ -118,6 +118,9 @@ M.applies = {
   open = function(s)
     return s.missing ~= true
   end,
+  review = function(s)
+    return not is_trunk(s) and s.role ~= 'research' and s.missing ~= true
+  end,
 }
 
 --- Sessions a verb applies to, from the stored state.
@@ -487,6 +490,9 @@ local function show_land_result(session, result)
   end
   ui.scratch('land-output', lines)
 end
+
+--- Tells how a land ended (also after a review's approve-and-land).
+M.show_land_result = show_land_result
 
 --- Lands a session. `confirm`: ask first, showing the dry run's plan.
 function M.land(ctx, name, confirm)

@@ -104,6 +104,13 @@ M.handlers = {
     end
     return vim.NIL
   end,
+  ['agentls/reviewChanged'] = function(_, params, ctx)
+    if type(params) == 'table' then
+      require('agentls.review.state').update(ctx.client_id, params.sessions)
+      pcall(vim.api.nvim_exec_autocmds, 'User', { pattern = 'AgentlsReviewChanged', modeline = false })
+    end
+    return vim.NIL
+  end,
   ['agentls/operationFinished'] = function(err, params, ctx)
     return require('agentls.operations').finished(err, params, ctx)
   end,
@@ -140,6 +147,7 @@ local function on_exit(_, _, client_id)
     end
   end
   sessions.forget(client_id)
+  require('agentls.review.state').forget(client_id)
   require('agentls.operations').forget(client_id)
 end
 
@@ -264,7 +272,10 @@ function M.execute(client, command, argument, callback)
   end
   local params = { command = command, arguments = { argument } }
   local long = LONG[command] and not (type(argument) == 'table' and argument.dryRun)
-  if long then
+  -- These report progress too (a review's approve-and-land lands; checks build
+  -- and test), but answer with their own result.
+  local progress = long or command == 'agentls.review.runChecks' or (command == 'agentls.review.verdict' and argument.land == true)
+  if progress then
     next_token = next_token + 1
     params.workDoneToken = string.format('agentls-nvim-%d-%d', vim.fn.getpid(), next_token)
   end

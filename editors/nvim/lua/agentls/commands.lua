@@ -74,6 +74,13 @@ M.subcommands.refresh = {
   end,
 }
 
+M.subcommands.review = {
+  complete = 'review',
+  run = function(ctx)
+    require('agentls.review').open(ctx.client, ctx.args[1])
+  end,
+}
+
 M.subcommands.overlaps = {
   run = function(ctx)
     local answer, err = actions.load(ctx)
@@ -382,7 +389,7 @@ function M.run(fargs, bang)
     ctx.client = repo and client_mod.for_common_dir(repo.common_dir) or nil
     return sub.run(ctx)
   end
-  local client, err = require('agentls.view').client_for(bufnr)
+  local client, err = require('agentls.view').client_for(bufnr) or require('agentls.review').client_for(bufnr)
   if not client then
     client, err = client_mod.resolve(bufnr)
   end

@@ -41,6 +41,29 @@ M.defaults = {
     help = 'g?',
     close = 'q',
   },
+  -- The review sweep (:AgentLS review): "oldest-first" (the playbook's cascade:
+  -- priority, then age) or "newest-first".
+  review_order = 'oldest-first',
+  -- Keys of the review buffer, each mapped to <Plug>(agentls-review-NAME). The
+  -- diff tabs map next_file, previous_file, close and the verdicts too.
+  review_mappings = {
+    toggle = { '=', '<Tab>' },
+    open_item = '<CR>',
+    diff = 'd',
+    approve = 'a',
+    approve_land = 'l',
+    request_changes = 'c',
+    skip = 's',
+    remove = 'X',
+    run_checks = 'r',
+    next_session = ']]',
+    previous_session = '[[',
+    next_file = ']f',
+    previous_file = '[f',
+    refresh = '<C-r>',
+    help = 'g?',
+    close = 'q',
+  },
   settings = {
     severity = {
       conflict = 'warning',
@@ -69,6 +92,8 @@ local function problems(opts)
     progress = 'boolean',
     open_new = 'any',
     mappings = 'table',
+    review_order = 'string',
+    review_mappings = 'table',
     settings = 'table',
   }
   for name, value in pairs(opts) do
@@ -84,14 +109,19 @@ local function problems(opts)
   if open_new ~= nil and open_new ~= false and open_new ~= 'ask' and open_new ~= 'tab' and open_new ~= 'tcd' then
     return string.format('open_new: expected "ask", "tab", "tcd" or false, got %s', vim.inspect(open_new))
   end
-  for action, key in pairs(opts.mappings or {}) do
-    if M.defaults.mappings[action] == nil then
-      return string.format('mappings: unknown action %q (known: %s)', tostring(action), table.concat(M.actions(), ', '))
+  for _, option in ipairs({ 'mappings', 'review_mappings' }) do
+    for action, key in pairs(opts[option] or {}) do
+      if M.defaults[option][action] == nil then
+        return string.format('%s: unknown action %q (known: %s)', option, tostring(action), table.concat(M.actions(option), ', '))
+      end
+      local ok = key == false or type(key) == 'string' or (type(key) == 'table' and #key > 0)
+      if not ok then
+        return string.format('%s.%s: expected a key, a list of keys or false', option, action)
+      end
     end
-    local ok = key == false or type(key) == 'string' or (type(key) == 'table' and #key > 0)
-    if not ok then
-      return string.format('mappings.%s: expected a key, a list of keys or false', action)
-    end
+  end
+  if opts.review_order ~= nil and opts.review_order ~= 'oldest-first' and opts.review_order ~= 'newest-first' then
+    return string.format('review_order: expected "oldest-first" or "newest-first", got %s', vim.inspect(opts.review_order))
   end
   if opts.cmd ~= nil and (#opts.cmd == 0 or type(opts.cmd[1]) ~= 'string') then
     return 'cmd: expected a list of strings such as { "agentls", "serve" }'
@@ -115,9 +145,10 @@ local function problems(opts)
   return nil
 end
 
---- Names of the sessions buffer's actions, sorted.
-function M.actions()
-  local names = vim.tbl_keys(M.defaults.mappings)
+--- Names of the sessions buffer's actions (or the review buffer's, with
+--- "review_mappings"), sorted.
+function M.actions(option)
+  local names = vim.tbl_keys(M.defaults[option or 'mappings'])
   table.sort(names)
   return names
 end
@@ -131,8 +162,10 @@ function M.set(opts)
     error('agentls.setup: ' .. problem, 0)
   end
   local mappings = vim.tbl_extend('force', vim.deepcopy(M.defaults.mappings), opts.mappings or {})
+  local review_mappings = vim.tbl_extend('force', vim.deepcopy(M.defaults.review_mappings), opts.review_mappings or {})
   M.options = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts)
   M.options.mappings = mappings -- a list of keys replaces the default list
+  M.options.review_mappings = review_mappings
   M.configured = true
   return M.options
 end

@@ -1,4 +1,4 @@
--- Highlight groups of the sessions buffer. Each is a `default` link, so a
+-- Highlight groups of the sessions and review buffers. Each is a `default` link, so a
 -- colorscheme or `:highlight AgentlsConflict ...` in the user's config wins.
 local M = {}
 
@@ -28,6 +28,22 @@ M.groups = {
   AgentlsOverlap = 'DiagnosticInfo',
   AgentlsOwnership = 'DiagnosticWarn',
   AgentlsResearchWrite = 'DiagnosticWarn',
+  -- The review sweep (:AgentLS review) and review states in the sessions buffer.
+  AgentlsApproved = 'String',
+  AgentlsChangesRequested = 'WarningMsg',
+  AgentlsChangedSinceReview = 'DiagnosticWarn',
+  AgentlsSkipped = 'Comment',
+  AgentlsUnreviewed = 'Comment',
+  AgentlsLandable = 'String',
+  AgentlsBlocked = 'WarningMsg',
+  AgentlsChecksPassed = 'String',
+  AgentlsChecksFailed = 'ErrorMsg',
+  AgentlsOutsideClaims = 'WarningMsg',
+  AgentlsCommit = 'Constant',
+  AgentlsFileStatus = 'Type',
+  AgentlsInsertions = 'String',
+  AgentlsDeletions = 'WarningMsg',
+  AgentlsUncommitted = 'WarningMsg',
 }
 
 --- The group of a collision kind ("research-write" -> AgentlsResearchWrite).

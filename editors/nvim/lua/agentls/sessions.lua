@@ -64,6 +64,9 @@ function M.update_from_report(client_id, answer)
     table.insert(sessions, entry)
   end
   M.update(client_id, { self = answer.self, sessions = sessions, counts = counts, total = total }, report)
+  if type(report.review) == 'table' then
+    require('agentls.review.state').update(client_id, report.review)
+  end
 end
 
 function M.get(client_id)

@@ -8,6 +8,9 @@ local actions = require('agentls.actions')
 local client_mod = require('agentls.client')
 local config = require('agentls.config')
 local highlights = require('agentls.highlights')
+local render = require('agentls.render')
+local review_state = require('agentls.review.state')
+local review_text = require('agentls.review.text')
 local sessions = require('agentls.sessions')
 local ui = require('agentls.ui')
 
@@ -52,30 +55,8 @@ end
 
 -- --- rendering ----------------------------------------------------------------------
 
---- Lines are built from segments { text, group? }; the renderer joins them and
---- places the highlights.
-local function builder()
-  local b = { lines = {}, marks = {}, items = {} }
-  function b.add(segments, item)
-    local text, col = '', 0
-    for _, segment in ipairs(segments) do
-      local piece = segment[1] or ''
-      if segment[2] and piece ~= '' then
-        table.insert(b.marks, { #b.lines, col, col + #piece, segment[2] })
-      end
-      text = text .. piece
-      col = col + #piece
-    end
-    table.insert(b.lines, text)
-    b.items[#b.lines] = item
-  end
-  return b
-end
-
-local function pad(text, width)
-  text = tostring(text)
-  return text .. string.rep(' ', math.max(width - vim.fn.strdisplaywidth(text), 0))
-end
+local builder = render.builder
+local pad = render.pad
 
 local function kind_counts(collisions)
   local counts, order = {}, {}
@@ -104,7 +85,17 @@ local function ranges_text(ranges)
   return table.concat(parts, ', ')
 end
 
-local function session_row(b, session, widths, state, collisions)
+--- The session's review state, when it has a verdict: "✓ approved", "changes
+--- requested", "changed since review", "skipped" (not reviewed: nothing).
+local function review_segment(review)
+  if not review or review.state == nil or review.state == 'unreviewed' then
+    return nil
+  end
+  local label, group = review_text.state(review)
+  return { label .. '  ', group }
+end
+
+local function session_row(b, session, widths, state, collisions, review)
   local is_self = session.name == state.self
   local segments = {
     { is_self and '* ' or '  ', 'AgentlsSelf' },
@@ -130,6 +121,10 @@ local function session_row(b, session, widths, state, collisions)
   end
   if session.landed then
     table.insert(segments, { 'landed  ', 'AgentlsLanded' })
+  end
+  local reviewed = review_segment(review)
+  if reviewed then
+    table.insert(segments, reviewed)
   end
   local counts, order = kind_counts(collisions)
   if #order == 0 then
@@ -260,7 +255,7 @@ function M.build(client_id, view)
     section(b, title, #members, hint)
     for _, session in ipairs(members) do
       local collisions = sessions.collisions_of(client_id, session.name)
-      session_row(b, session, widths, state, collisions)
+      session_row(b, session, widths, state, collisions, review_state.get(client_id, session.name))
       if view.expanded[session.name] then
         session_details(b, session, collisions)
       end
@@ -317,34 +312,9 @@ function M.render(bufnr)
     local ok, _, removed = pcall(actions.restorable, { client = client })
     view.removed = ok and removed or {}
   end
-  local windows = vim.fn.win_findbuf(bufnr)
-  local keep = {}
-  for _, win in ipairs(windows) do
-    local line = vim.api.nvim_win_get_cursor(win)[1]
-    keep[win] = { key = item_key(view.items[line]), line = line }
-  end
   local b = M.build(view.client_id, view)
-  vim.bo[bufnr].modifiable = true
-  vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, b.lines)
-  vim.bo[bufnr].modifiable = false
-  vim.bo[bufnr].modified = false
-  vim.api.nvim_buf_clear_namespace(bufnr, NS, 0, -1)
-  for _, mark in ipairs(b.marks) do
-    vim.api.nvim_buf_add_highlight(bufnr, NS, mark[4], mark[1], mark[2], mark[3])
-  end
+  render.draw(bufnr, NS, b, view.items, item_key)
   view.items = b.items
-  for win, place in pairs(keep) do
-    local target = math.min(place.line, #b.lines)
-    if place.key then
-      for line, item in pairs(b.items) do
-        if item_key(item) == place.key then
-          target = line
-          break
-        end
-      end
-    end
-    pcall(vim.api.nvim_win_set_cursor, win, { target, 0 })
-  end
 end
 
 --- Asks the server for the full report, then redraws (also after a sessionsChanged).
@@ -431,6 +401,16 @@ function M.open(client)
         callback = on_sessions_changed,
         desc = 'agentls: refresh the sessions buffer',
       })
+      vim.api.nvim_create_autocmd('User', {
+        group = group,
+        pattern = 'AgentlsReviewChanged',
+        callback = function()
+          for view_buf in pairs(views) do
+            M.render(view_buf) -- the review states are already here: no request
+          end
+        end,
+        desc = 'agentls: review states in the sessions buffer',
+      })
     end
   end
   views[bufnr].client_id = client.id
@@ -441,13 +421,7 @@ function M.open(client)
   else
     vim.api.nvim_set_current_win(win)
   end
-  vim.wo.number = false
-  vim.wo.relativenumber = false
-  vim.wo.wrap = false
-  vim.wo.cursorline = true
-  vim.wo.signcolumn = 'no'
-  vim.wo.foldcolumn = '0'
-  vim.wo.list = false
+  render.list_window()
   local state = sessions.get(client.id)
   if not state or not state.report then
     actions.load({ client = client })
