@@ -115,6 +115,11 @@ H.run('review buffer: the queue, sections, a diff tab against git', function()
   H.assert(not vim.bo[left].modifiable and not vim.bo[right].modifiable, 'both sides are read-only')
   H.assert(vim.wo[wins[1]].statusline:find('alpha: app.txt @ base ' .. base:sub(1, 8), 1, true), 'left label: ' .. vim.wo[wins[1]].statusline)
   H.assert(vim.wo[wins[2]].statusline:find('file 1/2', 1, true), 'right label: ' .. vim.wo[wins[2]].statusline)
+  -- Read through agentls.fileVersion when the server has it (its label says the
+  -- text is unsaved), else from git (the item's snapshot of the current state).
+  local via_server = require('agentls.client').advertised(client, 'agentls.fileVersion')
+  local expected_label = via_server and 'alpha: app.txt (unsaved)' or 'alpha: app.txt (current)'
+  H.assert(vim.wo[wins[2]].statusline:find(expected_label, 1, true), 'right label: ' .. vim.wo[wins[2]].statusline)
   local capture = { '--- left: ' .. vim.wo[wins[1]].statusline }
   vim.list_extend(capture, lines_of(left))
   table.insert(capture, '--- right: ' .. vim.wo[wins[2]].statusline)

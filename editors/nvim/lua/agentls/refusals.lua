@@ -203,6 +203,27 @@ words['detached-head'] = function(data)
   return string.format('%s is not on a branch; check out a branch in %s first', data.session, tostring(data.path))
 end
 
+words['review-stale'] = function(data)
+  return string.format(
+    '%s moved while you reviewed it (it is at %s now, not %s); look at the new commits (:AgentLS review), then decide again',
+    tostring(data.session),
+    tostring(data.current or '?'):sub(1, 8),
+    tostring(data.reviewed or '?'):sub(1, 8)
+  )
+end
+
+words['review-required'] = function(data)
+  local review = type(data.review) == 'table' and data.review or nil
+  local why = review and present(review.verdict) and ('its latest review is ' .. tostring(review.verdict):gsub('%-', ' ')) or 'it has not been reviewed'
+  return string.format(
+    'land requires an approval (require-review is on): %s at %s is not approved, %s; approve it in :AgentLS review %s',
+    tostring(data.session),
+    tostring(data.head or '?'):sub(1, 8),
+    why,
+    tostring(data.session)
+  )
+end
+
 words['not-a-repository'] = function(data)
   return string.format('%s is not inside a git repository', tostring(data.folder))
 end

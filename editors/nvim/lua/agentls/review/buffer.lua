@@ -200,8 +200,8 @@ local function section(b, view, summary)
     end
   end
   local landable = type(item.landable) == 'table' and item.landable or {}
-  local landable_text, landable_group = text.landable(landable, trunk)
-  detail(b, name, 'landable', { { landable.now == true and 'landable now' or landable_text, landable_group } })
+  local _, landable_group = text.landable(landable, trunk)
+  detail(b, name, 'landable', { { landable.now == true and 'landable now' or 'not now', landable_group } })
   for _, blocker in ipairs(type(landable.blockers) == 'table' and landable.blockers or {}) do
     b.add({ { '      ' .. tostring(blocker.message), 'AgentlsBlocked' } }, { kind = 'session', name = name })
   end
@@ -689,6 +689,10 @@ end
 --- The target of a verb: the session under the cursor and the head shown for it.
 local function target_of(bufnr, entry)
   local item = M.item(bufnr, entry.name)
+  local queue = views[bufnr].queue or {}
+  if item and item.requireReview == nil then
+    item = vim.tbl_extend('keep', { requireReview = queue.requireReview, trunk = queue.trunk }, item)
+  end
   return { session = entry.name, head = item and item.head or nil, item = item }
 end
 

@@ -89,21 +89,28 @@ end
 --- dry run's sentence. With require-review on, a dry run of a head that is not
 --- approved yet is refused (`review-required`): then what the review item says.
 local function plan(ctx, target, callback)
+  local item = target.item
+  local function from_item()
+    local trunk = type(item.trunk) == 'table' and item.trunk.branch or 'trunk'
+    local line = string.format('%s lands %s onto %s', target.session, text.plural(tonumber(item.ahead) or 0, 'commit'), tostring(trunk))
+    local landable = type(item.landable) == 'table' and item.landable or {}
+    for _, warning in ipairs(type(landable.warnings) == 'table' and landable.warnings or {}) do
+      line = line .. '; ' .. tostring(warning.message)
+    end
+    return callback(line)
+  end
+  local review = item and type(item.review) == 'table' and item.review or {}
+  if item and item.requireReview == true and review.approved ~= true then
+    return from_item() -- the dry run would be refused until the approval is recorded
+  end
   local argument = { session = target.session, dryRun = true }
   client_mod.execute(ctx.client, 'agentls.session.land', argument, function(err, result)
     if not err and type(result) == 'table' and result.ok ~= false then
       return callback(present(result.message) and tostring(result.message) or ('land ' .. target.session))
     end
     local refused = err or result
-    if refusals.code(refused) == 'review-required' and target.item then
-      local item = target.item
-      local trunk = type(item.trunk) == 'table' and item.trunk.branch or 'trunk'
-      local line = string.format('%s lands %s onto %s', target.session, text.plural(tonumber(item.ahead) or 0, 'commit'), tostring(trunk))
-      local landable = type(item.landable) == 'table' and item.landable or {}
-      for _, warning in ipairs(type(landable.warnings) == 'table' and landable.warnings or {}) do
-        line = line .. '; ' .. tostring(warning.message)
-      end
-      return callback(line)
+    if refusals.code(refused) == 'review-required' and item then
+      return from_item()
     end
     actions.fail(refused, 'land ' .. target.session)
   end)
@@ -126,6 +133,9 @@ function M.approve_land(ctx, target, done)
           return actions.fail(err)
         end
         result = type(result) == 'table' and result or {}
+        if present(result.verdict) then
+          ui.notify(verdict_message(result))
+        end
         local function landed(land_err, land)
           if land_err then
             actions.fail(land_err, 'land ' .. session)
