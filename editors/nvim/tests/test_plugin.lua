@@ -112,6 +112,46 @@ H.run('plugin loads lazily, checks options, builds views', function()
     H.assert(next(vim.fn.maparg(plug, 'n', false, true)) ~= nil, plug .. ' is not defined')
   end
   H.assert(next(vim.fn.maparg('<Plug>(agentls-sessions)', 'n', false, true)) ~= nil, '<Plug>(agentls-sessions)')
+  -- ...and every action of the review buffer (and opening it).
+  for _, name in ipairs(require('agentls.review').plug_names()) do
+    local plug = '<Plug>(agentls-' .. name .. ')'
+    H.assert(next(vim.fn.maparg(plug, 'n', false, true)) ~= nil, plug .. ' is not defined')
+  end
+  ok, err = pcall(require('agentls').setup, { review_mappings = { aprove = 'a' } })
+  H.assert(not ok and tostring(err):find('review_mappings: unknown action "aprove"', 1, true), 'review_mappings error: ' .. tostring(err))
+  ok, err = pcall(require('agentls').setup, { review_order = 'random' })
+  H.assert(not ok and tostring(err):find('review_order: expected "oldest-first" or "newest-first"', 1, true), 'review_order error: ' .. tostring(err))
+
+  -- Review states: worded one way everywhere; a verdict on an older head is
+  -- "changed since review" whatever it was. The sessions buffer shows them from
+  -- the report's `review` list (what agentls/reviewChanged also carries).
+  local words = require('agentls.review.text')
+  H.eq('✓ approved', (words.state({ state = 'approved', approved = true, changedSinceReview = false })), 'approved')
+  H.eq('changed since review', (words.state({ state = 'approved', approved = false, changedSinceReview = true })), 'approved, then moved')
+  H.eq('changes requested', (words.state({ state = 'changes-requested', changedSinceReview = false })), 'changes requested')
+  H.eq('not reviewed', (words.state({ state = 'unreviewed', changedSinceReview = false })), 'unreviewed')
+  H.eq('blocked: uncommitted work, conflicts with main', (words.landable({ now = false, blockers = { { code = 'uncommitted' }, { code = 'trunk-conflict' } } }, 'main')), 'blockers')
+  sessions.update_from_report(98, {
+    self = 'a',
+    report = {
+      trunk = { branch = 'main', commit = '0123456789abcdef' },
+      sessions = {
+        { name = 'a', path = '/w/a', branch = 'a', changed = { 'x' }, ahead = 1, behind = 0, claims = {} },
+        { name = 'b', path = '/w/b', branch = 'b', changed = { 'y' }, ahead = 1, behind = 0, claims = {} },
+        { name = 'c', path = '/w/c', branch = 'c', changed = { 'z' }, ahead = 1, behind = 0, claims = {} },
+      },
+      overlaps = {},
+      review = {
+        { session = 'a', state = 'approved', approved = true, changedSinceReview = false },
+        { session = 'b', state = 'changes-requested', approved = false, changedSinceReview = true },
+        { session = 'c', state = 'unreviewed', approved = false, changedSinceReview = false },
+      },
+    },
+  })
+  local built = table.concat(require('agentls.view').build(98).lines, '\n')
+  H.assert(built:find('\n. a .*✓ approved'), 'a approved in the sessions buffer:\n' .. built)
+  H.assert(built:find('\n  b .*changed since review'), 'b changed since review:\n' .. built)
+  H.assert(not built:find('\n  c [^\n]*review'), 'nothing for an unreviewed session:\n' .. built)
 
   -- Highlight groups are default links: a user's own definition wins.
   vim.cmd('highlight AgentlsConflict guifg=#123456')
@@ -121,7 +161,7 @@ H.run('plugin loads lazily, checks options, builds views', function()
 
   -- Completion of subcommands.
   H.eq({ 'land', 'land-all' }, require('agentls').complete('la', 'AgentLS la'), 'completion of "la"')
-  H.eq({ 'recover', 'refresh', 'release', 'remove', 'rename', 'restart', 'restore' }, require('agentls').complete('re', 'AgentLS re'), 'completion of "re"')
+  H.eq({ 'recover', 'refresh', 'release', 'remove', 'rename', 'restart', 'restore', 'review' }, require('agentls').complete('re', 'AgentLS re'), 'completion of "re"')
 
   -- A buffer outside any repository gets no client; an unknown subcommand is refused.
   require('agentls').setup({ cmd = { H.server, 'serve' } })

@@ -142,6 +142,11 @@ H.run('review buffer: the queue, sections, a diff tab against git', function()
   H.wait_for('app.txt again', 20000, function()
     return vim.t.agentls_review and vim.t.agentls_review.path == 'app.txt'
   end, H.describe)
+  -- The verdicts work from the diff tab too: s skips alpha at the head shown.
+  H.press('s')
+  H.wait_message('skipped alpha at ' .. commit:sub(1, 8))
+  H.eq('skipped', vim.fn.json_decode(H.cli(fx.repo, 'review', 'alpha', '--json')).item.review.state, "alpha's review per the CLI")
+  H.eq(diff_tab, vim.api.nvim_get_current_tabpage(), 'still in the diff tab')
   local tabs = #vim.api.nvim_list_tabpages()
   H.press('q')
   H.eq(tabs - 1, #vim.api.nvim_list_tabpages(), 'q closes the diff tab')

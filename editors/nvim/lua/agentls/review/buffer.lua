@@ -345,6 +345,11 @@ function M.refresh(bufnr, done)
   if not client then
     return
   end
+  if client.initialized and client.server_capabilities and not client_mod.advertised(client, 'agentls.review.queue') then
+    view.error = 'this agentls server has no review commands (it predates the review sweep): update agentls, then :AgentLS restart'
+    M.render(bufnr)
+    return done and done()
+  end
   view.generation = view.generation + 1
   local generation = view.generation
   local function current()

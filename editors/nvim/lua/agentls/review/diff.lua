@@ -278,6 +278,7 @@ function M.open(client, spec, index, done)
     tab = vim.api.nvim_get_current_tabpage()
     local left = vim.api.nvim_get_current_win()
     vim.cmd('rightbelow vsplit')
+    vim.cmd('wincmd =')
     local right = vim.api.nvim_get_current_win()
     state = { client_id = client.id, spec = spec, index = index, left = left, right = right, from = from, generation = 0 }
     tabs[tab] = state
