@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Screen captures of the sessions buffer and the compare view, as a terminal shows
-# them (Neovim in tmux, 120x30, with colours), for the docs and for review:
-#   editors/nvim/tests/capture.sh        -> test-output/nvim/{sessions,compare}-screen.{ansi,txt}
+# Screen captures of the sessions buffer, the compare view, the review buffer and
+# a review diff tab, as a terminal shows them (Neovim in tmux, 120x30, with
+# colours), for the docs and for review:
+#   editors/nvim/tests/capture.sh
+#     -> test-output/nvim/{sessions,compare,review,review-diff}-screen.{ansi,txt}
 # Environment: NVIM (default nvim), AGENTLS (default the checkout's .venv/bin/agentls).
 # Not part of the test suite: the headless tests check the same buffers.
 set -euo pipefail
@@ -77,4 +79,16 @@ keys "q" ":lua require('agentls.diff').open(require('agentls.client').clients()[
 wait_for "agentls://beta/app.txt" 20
 sleep 0.5
 capture compare-screen
+keys ":tabclose" Enter
+
+# The review sweep: alpha's diff tab at app.txt (base left, current right).
+keys ":AgentLS review" Enter
+wait_for "Queue (" 20
+wait_for "files (" 20
+capture review-screen
+keys "gg" ":call search('^      M  app.txt')" Enter
+keys Enter
+wait_for "file 1/" 20
+sleep 0.5
+capture review-diff-screen
 keys ":qall!" Enter
