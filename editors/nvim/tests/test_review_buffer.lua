@@ -165,4 +165,14 @@ H.run('review buffer: the queue, sections, a diff tab against git', function()
   -- g? lists the keys.
   H.press('g?')
   H.assert(H.text(view):find('l +approve and land now'), 'help lists the keys:\n' .. H.text(view))
+
+  -- review_order = 'newest-first' reverses the sweep (the server's order).
+  H.setup({ review_order = 'newest-first' })
+  H.press('<C-r>')
+  H.wait_for('the queue newest first', 20000, function()
+    local now = H.text(view)
+    return now:find('newest first', 1, true) and now:find('\n  1%. beta ') and now:find('\n  2%. alpha ')
+  end, function()
+    return H.text(view)
+  end)
 end)

@@ -105,6 +105,16 @@ H.run('review verdicts: request changes, skip, approve, changed since review, re
     return H.text(sessions_view)
   end)
   H.capture('review-sessions-buffer', vim.api.nvim_buf_get_lines(sessions_view, 0, -1, false))
+  -- V on beta's row: the review, at beta's section.
+  H.cursor_to('^  beta ')
+  H.press('V')
+  H.eq(view, vim.api.nvim_get_current_buf(), 'V goes to the review buffer')
+  H.wait_for("the cursor on beta's section", 10000, function()
+    return vim.api.nvim_get_current_line():find('^2%. beta ') ~= nil
+  end, function()
+    return vim.api.nvim_get_current_line()
+  end)
+  vim.cmd('AgentLS')
   vim.cmd('close')
 
   -- beta commits again: "changed since review" in both buffers, without a keypress.

@@ -35,6 +35,7 @@ M.defaults = {
     fork = 'f',
     tab = 'O',
     tcd = 'D',
+    review = 'V',
     refresh = '<C-r>',
     next_session = ']]',
     previous_session = '[[',

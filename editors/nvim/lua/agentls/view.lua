@@ -38,6 +38,7 @@ local HELP = {
   { 'fork', 'fork the session as a research session' },
   { 'tab', 'open the session\'s worktree in a new tab (:tcd there)' },
   { 'tcd', ':tcd this tab to the session\'s worktree' },
+  { 'review', 'review the session (:AgentLS review, at its section)' },
   { 'refresh', 're-read every worktree' },
   { 'next_session', 'next session' },
   { 'previous_session', 'previous session' },
@@ -545,6 +546,9 @@ local in_view = {
   tcd = function(ctx, item)
     actions.open(ctx, item and item.name, 'tcd')
   end,
+  review = function(ctx, item)
+    require('agentls.review').open(ctx.client, item and item.kind ~= 'removed' and item.name or nil)
+  end,
   refresh = function(ctx, _, bufnr)
     client_mod.execute(ctx.client, 'agentls.refresh', {}, function(err, answer)
       if err then
@@ -601,6 +605,9 @@ local elsewhere = {
   end,
   sessions = function(ctx)
     M.open(ctx.client)
+  end,
+  review = function(ctx)
+    require('agentls.review').open(ctx.client)
   end,
 }
 

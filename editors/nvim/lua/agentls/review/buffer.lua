@@ -26,7 +26,7 @@ local views = {}
 
 local HELP = {
   { 'toggle', 'show or hide the session\'s details' },
-  { 'open_item', 'on a file: its diff in a tab; a commit: git show; a note: open it; a queue row: go to the session' },
+  { 'open_item', 'on a file or a collision: its diff in a tab; a commit: git show; a note: open it; a queue row: the session' },
   { 'diff', 'the session\'s diff in a tab (from the file under the cursor)' },
   { 'approve', 'approve the session at the head shown' },
   { 'approve_land', 'approve and land now (asks first, showing the plan)' },
@@ -719,6 +719,15 @@ local in_view = {
     end
     if entry.kind == 'note' then
       return open_note(bufnr, entry)
+    end
+    if entry.kind == 'collision' then
+      -- The colliding file's diff, when this session changed it.
+      local item = views[bufnr].items[entry.name] or {}
+      for index, file in ipairs(type(item.files) == 'table' and item.files or {}) do
+        if file.path == entry.path then
+          return open_diff(ctx, bufnr, { name = entry.name, index = index }, false)
+        end
+      end
     end
     if entry.kind == 'queue' then
       local line = header_line(bufnr, entry.name)

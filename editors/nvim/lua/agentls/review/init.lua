@@ -43,7 +43,10 @@ function M.act(action)
   local bufnr = vim.api.nvim_get_current_buf()
   local buffer = require('agentls.review.buffer')
   if action == 'open' then
-    local client = require('agentls.view').client_for(bufnr) or buffer.client_for(bufnr)
+    if require('agentls.view').client_for(bufnr) then
+      return require('agentls.view').act('review') -- at the session under the cursor
+    end
+    local client = buffer.client_for(bufnr)
     local err
     if not client then
       client, err = require('agentls.client').resolve(bufnr)
