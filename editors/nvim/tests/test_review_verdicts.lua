@@ -117,7 +117,13 @@ H.run('review verdicts: request changes, skip, approve, changed since review, re
   vim.cmd('AgentLS')
   vim.cmd('close')
 
-  -- beta commits again: "changed since review" in both buffers, without a keypress.
+  -- beta commits again: "changed since review" in both buffers, without a keypress
+  -- (once the refresh of entering the review buffer is done, only a notification
+  -- can bring it).
+  local buffer = require('agentls.review.buffer')
+  H.wait_for('the review buffer to settle', 10000, function()
+    return buffer.idle(view)
+  end)
   local reviewed = H.git(fx.beta, 'rev-parse', 'HEAD')
   H.write(fx.beta .. '/billing.txt', { 'beta billing', 'and a second line' })
   H.git(fx.beta, 'commit', '-qam', 'beta: billing, second line')

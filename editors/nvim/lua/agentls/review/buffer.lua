@@ -355,6 +355,16 @@ function M.refresh(bufnr, done)
   local function current()
     return views[bufnr] == view and view.generation == generation
   end
+  view.reading = generation
+  local user_done = done
+  done = function()
+    if view.reading == generation then
+      view.reading = nil
+    end
+    if user_done then
+      user_done()
+    end
+  end
   local order = { newestFirst = newest_first() }
   client_mod.execute(client, 'agentls.review.queue', order, function(err, queue)
     if not current() then
@@ -363,7 +373,7 @@ function M.refresh(bufnr, done)
     if err or type(queue) ~= 'table' or queue.ok == false then
       view.error = (ui.describe_error(err or queue))
       M.render(bufnr)
-      return done and done()
+      return done()
     end
     view.error = nil
     local first = view.queue == nil
@@ -376,7 +386,7 @@ function M.refresh(bufnr, done)
     if waiting == 0 then
       view.items, view.errors = fresh, errors
       M.render(bufnr)
-      return done and done()
+      return done()
     end
     for _, summary in ipairs(items) do
       local argument = { session = summary.session, newestFirst = order.newestFirst }
@@ -393,9 +403,7 @@ function M.refresh(bufnr, done)
         if waiting == 0 then
           view.items, view.errors = fresh, errors
           M.render(bufnr)
-          if done then
-            done()
-          end
+          done()
         end
       end)
     end
@@ -555,6 +563,13 @@ end
 function M.entry(bufnr, line)
   local view = views[bufnr]
   return view and view.lines[line or vim.api.nvim_win_get_cursor(0)[1]] or nil
+end
+
+--- Whether a review buffer has nothing to read pending (tests: a change seen
+--- after this came through a notification, not a refresh already on its way).
+function M.idle(bufnr)
+  local view = views[bufnr]
+  return view ~= nil and not pending_refresh[bufnr] and view.reading == nil
 end
 
 --- What a review buffer holds (tests): { queue, items, errors }.
