@@ -152,6 +152,27 @@ H.run('review buffer: the queue, sections, a diff tab against git', function()
   H.eq(tabs - 1, #vim.api.nvim_list_tabpages(), 'q closes the diff tab')
   H.eq(review_tab, vim.api.nvim_get_current_tabpage(), 'back in the review tab')
 
+  -- A server without agentls.fileVersion (older than the editor contract): the
+  -- same two versions, read with git (the base, and the item's snapshot of the
+  -- current state, which holds the unsaved text the server has).
+  local provider = client.server_capabilities.executeCommandProvider
+  local advertised = provider.commands
+  provider.commands = vim.tbl_filter(function(name)
+    return name ~= 'agentls.fileVersion'
+  end, advertised)
+  H.cursor_to('^      M  app%.txt')
+  H.press('<CR>')
+  H.wait_for('the diff tab of app.txt read with git', 20000, function()
+    return vim.t.agentls_review and vim.t.agentls_review.path == 'app.txt' and vim.api.nvim_get_current_tabpage() ~= review_tab
+  end, H.describe)
+  wins = vim.api.nvim_tabpage_list_wins(0)
+  H.eq(git_lines(fx.alpha, base, 'app.txt'), lines_of(vim.api.nvim_win_get_buf(wins[1])), 'left from git: app.txt at the merge-base')
+  H.eq(current, lines_of(vim.api.nvim_win_get_buf(wins[2])), 'right from the snapshot: uncommitted and unsaved text included')
+  H.assert(vim.wo[wins[2]].statusline:find('alpha: app.txt (current)', 1, true), 'right label: ' .. vim.wo[wins[2]].statusline)
+  provider.commands = advertised
+  H.press('q')
+  H.eq(review_tab, vim.api.nvim_get_current_tabpage(), 'back in the review tab')
+
   -- ]] / [[ move between the sessions' sections; = folds one.
   H.cursor_to('^1%. alpha ')
   H.press(']]')
