@@ -1,7 +1,7 @@
 -- A missing server command must not look like a crash: Neovim started with a
 -- UI on a file in a git worktree and `cmd` pointing nowhere stays in Normal
 -- mode (no hit-enter prompt), and says once, in one line, what is wrong and
--- where to look. A child Neovim (--embed, with a UI attached) is the user here.
+-- where to look. A child Neovim with its own terminal UI is the user here.
 local H = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h') .. '/helpers.lua')
 
 H.run('missing server binary: quiet start, one warning', function()
@@ -13,9 +13,16 @@ H.run('missing server binary: quiet start, one warning', function()
     'vim.o.swapfile = false',
     "require('agentls').setup({ cmd = { '/nonexistent/bin/agentls', 'serve' } })",
   }, init)
-  local child = vim.fn.jobstart({ vim.v.progpath, '--embed', '-i', 'NONE', '-n', '-u', init, fx.alpha .. '/app.txt' }, { rpc = true })
-  H.assert(child > 0, 'could not start the child Neovim')
-  vim.rpcrequest(child, 'nvim_ui_attach', 80, 24, { rgb = true })
+  -- The child runs its own TUI in a pseudo-terminal and the test talks to it
+  -- over a socket: attaching a UI over RPC would route redraw events to this
+  -- Neovim, which answers each with an error event the child answers in turn.
+  local socket = vim.fn.tempname() .. '.sock'
+  local job = vim.fn.jobstart({ vim.v.progpath, '--listen', socket, '-i', 'NONE', '-n', '-u', init, fx.alpha .. '/app.txt' },
+    { pty = true, width = 80, height = 24, on_stdout = function() end })
+  H.assert(job > 0, 'could not start the child Neovim')
+  H.assert(vim.wait(5000, function() return vim.loop.fs_stat(socket) ~= nil end, 20), 'the child never listened on ' .. socket)
+  local child = vim.fn.sockconnect('pipe', socket, { rpc = true })
+  H.assert(child > 0, 'could not connect to the child Neovim')
 
   -- Let it start, load the file, try to attach and show the deferred warning; a
   -- hit-enter prompt (mode "r", blocking) fails at once (:messages would hang).
@@ -42,5 +49,5 @@ H.run('missing server binary: quiet start, one warning', function()
   H.eq(1, count, 'warnings after opening another file')
   H.eq('n', vim.rpcrequest(child, 'nvim_get_mode').mode, 'still in Normal mode')
   pcall(vim.rpcrequest, child, 'nvim_command', 'qall!')
-  vim.fn.jobstop(child)
+  vim.fn.jobstop(job)
 end)
