@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-python test-editors test-nvim test-vscode vsix bench lint system-deps clean
+.PHONY: demo test test-python test-editors test-nvim test-vscode vsix bench lint system-deps clean torture
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || { echo "agentls needs Python >= 3.10"; exit 2; }
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-# Builds an example repository with four sessions and shows what agentls sees.
+# Builds an example repository of parallel sessions, lands one, shows what agentls sees.
 demo: $(STAMP)
 	$(BIN)/agentls demo --dir $(CURDIR)/build/demo
 
@@ -44,6 +44,11 @@ test-vscode: $(STAMP) system-deps
 
 vsix: system-deps
 	bash editors/vscode/build-vsix.sh
+
+# The kill campaign at full size: 2,000 random lifecycle sequences SIGKILLed anywhere,
+# then recovered and checked (`make test` runs 200 shorter ones). TORTURE_SEED=N varies it.
+torture: $(STAMP)
+	$(BIN)/python -m tests.lifecycle.torture --sequences 2000 --steps 5 --workers 2
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -20,7 +20,9 @@ SHARED_CONFIG = {
 
 def session_count_verdict(count: int) -> str:
     """The playbook's verdict on COUNT code sessions (research forks don't count)."""
-    if count <= 1:
+    if count <= 0:
+        return "no code sessions yet: add a worktree with `agentls new NAME`"
+    if count == 1:
         return "1 code session: the baseline, work is serialised"
     if count <= 3:
         return f"{count} code sessions: the sweet spot for most engineers"
@@ -36,8 +38,10 @@ def is_shared_config(path: str) -> bool:
 
 def advice(report: Report) -> list[str]:
     """Readable advice lines derived from the playbook."""
-    active = [s for s in report.sessions if not s.missing and s.role == "code" and not s.is_trunk]
-    lines = [session_count_verdict(len(active) + 1)]
+    # Every worktree writing code counts, trunk's checkout included (it is where work
+    # is serialised when there is nothing else); a bare repository may have none.
+    active = [s for s in report.sessions if not s.missing and s.role == "code"]
+    lines = [session_count_verdict(len(active))]
     editors: dict[str, set[str]] = defaultdict(set)
     for session in report.sessions:
         if session.is_trunk:

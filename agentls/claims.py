@@ -17,21 +17,16 @@ from agentls.errors import InvalidInputError
 def validate_glob(glob: object) -> str:
     """Return GLOB normalised (no leading './', no trailing '/'), or refuse it."""
     if not isinstance(glob, str) or not glob.strip():
-        raise InvalidInputError("empty claim glob", "give a path glob such as 'auth/**'")
+        raise InvalidInputError.refuse("invalid-glob", glob=None, reason="empty")
     text = glob.strip()
     if text.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", text):
-        raise InvalidInputError(
-            f"claim glob {glob!r} is absolute", "use a path relative to the repository root"
-        )
+        raise InvalidInputError.refuse("invalid-glob", glob=glob, reason="absolute")
     text = text.removeprefix("./").rstrip("/")
     parts = text.split("/")
     if any(part == ".." for part in parts) or "\0" in text or "\\" in text:
-        raise InvalidInputError(
-            f"claim glob {glob!r} leaves the repository",
-            "use a path inside the repository, without '..' or backslashes",
-        )
+        raise InvalidInputError.refuse("invalid-glob", glob=glob, reason="outside")
     if not text or any(part == "" for part in parts):
-        raise InvalidInputError(f"claim glob {glob!r} is malformed", "e.g. 'auth/**'")
+        raise InvalidInputError.refuse("invalid-glob", glob=glob, reason="malformed")
     return text
 
 

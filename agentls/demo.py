@@ -1,10 +1,13 @@
-"""`agentls demo`: a realistic example repository with four sessions, built offline.
+"""`agentls demo`: a realistic example repository with five sessions, built offline.
 
 shop/          primary checkout on main (trunk); a fix landed after the others branched
 shop-auth/     "auth" (feat/auth) owns auth/**: committed + staged + untracked work
 shop-billing/  "billing" (feat/billing) owns billing/**: committed + unstaged, shared config
 shop-hotfix/   "hotfix" (fix/timeout) strays into auth/ and conflicts with auth
 shop-research/ "research": a read-only fork of auth that writes a brief and one stray file
+shop-docs/     "docs" (docs/readme): finished, independent work that `agentls demo` lands
+               (and removes) to show a land that succeeds; then it tries billing, which
+               is refused because its work is not committed yet
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ FILES = {
     "pyproject.toml": (
         '[project]\nname = "shop"\nversion = "1.0.0"\ndependencies = [\n'
         '    "flask>=3",\n    "sqlalchemy>=2",\n]\n\n[tool.agentls.land]\n'
-        'test = "python -m unittest discover -s tests -q"\n'
+        'test = "python3 -m unittest discover -s tests -q"\n'
     ),
     "app/__init__.py": "",
     "app/config.py": (
@@ -102,10 +105,7 @@ def _prepare(root: Path | None) -> Path:
     root = root.resolve()
     if root.exists() and any(root.iterdir()):
         if not (root / MARKER).exists():
-            raise AgentlsError(
-                f"{root} exists and is not an agentls demo folder",
-                "pass an empty or new folder with --dir",
-            )
+            raise AgentlsError.refuse("demo-folder-foreign", path=str(root))
         shutil.rmtree(root)  # an earlier demo: rebuild it from scratch
     root.mkdir(parents=True, exist_ok=True)
     return root
@@ -133,6 +133,11 @@ def build_demo(root: Path | None = None) -> Path:
     auth = worktree("auth", "feat/auth")
     billing = worktree("billing", "feat/billing")
     hotfix = worktree("hotfix", "fix/timeout")
+    docs = worktree("docs", "docs/readme")
+
+    # docs: one finished commit nobody else touches; the demo lands it.
+    _edit(docs, "README.md", "A tiny web shop", "A tiny web shop (Flask + SQLAlchemy)")
+    _git(docs, "commit", "-q", "-am", "docs: say what the shop is built with")
 
     # auth: committed work, a staged change and an untracked test file.
     _edit(
@@ -189,7 +194,9 @@ def build_demo(root: Path | None = None) -> Path:
     _git(hotfix, "commit", "-q", "-am", "fix: session timeout off-by-one")
 
     # main: a fix landed on trunk after everyone branched; it collides with billing.
+    # It updates the test with the rate, so trunk's own tests pass and lands can succeed.
     _edit(main, "app/config.py", "TAX_RATE = 0.19\n", "TAX_RATE = 0.20\n")
+    _edit(main, "tests/test_shop.py", "23.8", "24.0")
     _git(main, "commit", "-q", "-am", "config: new tax rate")
 
     # research: a read-only fork of auth's current state (uncommitted work included).
@@ -213,6 +220,7 @@ def build_demo(root: Path | None = None) -> Path:
             billing: ("billing", "code", 2, ["billing/**"]),
             hotfix: ("hotfix", "code", 3, []),
             research: ("research", "research", 4, []),
+            docs: ("docs", "code", 5, []),
         }
         for session in discover_sessions(repository, store):
             name, role, priority, claims = plan[session.path]
@@ -224,3 +232,25 @@ def build_demo(root: Path | None = None) -> Path:
         store.close()
     os.utime(main)
     return main
+
+
+def play_demo(primary: Path) -> list[tuple[str, bool, str]]:
+    """What a user does next, for real: land `docs` (it succeeds, and is removed), then
+    try `billing` (refused: its work is not committed). (action, succeeded, what it said)."""
+    from agentls.lifecycle import land
+    from agentls.workspace import Workspace
+
+    played: list[tuple[str, bool, str]] = []
+    with Workspace(primary) as workspace:
+        for name, remove in (("docs", True), ("billing", False)):
+            action = f"agentls land {name}" + (" --remove" if remove else "")
+            try:
+                result = land(workspace, name, remove=remove)
+            except AgentlsError as exc:
+                played.append((action, False, str(exc)))
+                continue
+            said = result["message"]
+            if result.get("removed"):
+                said += f"; removed its worktree (backup at {result['removed']['backup']})"
+            played.append((action, bool(result["ok"]), said))
+    return played

@@ -16,7 +16,7 @@ def validate_name(name: object) -> str:
     """Return NAME when it is a valid session name, else raise InvalidInputError."""
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or ".." in name:
         shown = repr(name) if isinstance(name, str) else type(name).__name__
-        raise InvalidInputError(f"invalid session name {shown}", f"use {NAME_RULE}")
+        raise InvalidInputError.refuse("invalid-name", name=shown, rule=NAME_RULE)
     return name
 
 
@@ -36,7 +36,6 @@ def validate_branch(branch: object, cwd: Path) -> str:
         or branch.startswith("-")
         or not git_ok(["check-ref-format", "--branch", branch], cwd)
     ):
-        raise InvalidInputError(
-            f"invalid branch name {branch!r}", "see `git help check-ref-format` for the rules"
-        )
+        shown = branch if isinstance(branch, str) else repr(branch)
+        raise InvalidInputError.refuse("invalid-branch", branch=shown)
     return branch

@@ -50,13 +50,24 @@ def collision_line(collision: Collision) -> str:
     return "  ".join(cell for cell in collision_cells(collision) if cell)
 
 
-def render_status(report: Report, stream: TextIO = sys.stdout) -> None:
+def pair_label(collision: Collision) -> str:
+    """'auth ↔ hotfix' for a shared path; 'hotfix → auth' (writer → owner) for ownership."""
+    arrow = " → " if collision.kind == "ownership" else " ↔ "
+    return arrow.join(collision.sessions)
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def render_status(report: Report, stream: TextIO | None = None) -> None:
+    stream = sys.stdout if stream is None else stream
     style = Style(stream)
     out: list[str] = []
     out.append(
         style("agentls", "1")
         + f"  trunk {report.trunk_branch} @ {report.trunk_commit[:8]}"
-        + f"  ({len(report.sessions)} sessions)"
+        + f"  ({plural(len(report.sessions), 'session')})"
     )
     out.append("")
     out.append(style("Sessions", "1") + " (cascade order: land left to right, top to bottom)")
@@ -87,13 +98,12 @@ def render_status(report: Report, stream: TextIO = sys.stdout) -> None:
         counts = report.counts()
         summary = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n)
         out.append(style("Collisions", "1") + f" ({summary})")
-        groups: dict[tuple[str, ...], list[Collision]] = defaultdict(list)
+        # One group per pair label: ownership (writer → owner) is directed, the rest not.
+        groups: dict[str, list[Collision]] = defaultdict(list)
         for collision in report.overlaps:
-            groups[tuple(collision.sessions)].append(collision)
-        for names, collisions in groups.items():
-            kinds = {c.kind for c in collisions}
-            arrow = " → " if kinds == {"ownership"} else " ↔ "
-            out.append("  " + style(arrow.join(names), "1"))
+            groups[pair_label(collision)].append(collision)
+        for label, collisions in groups.items():
+            out.append("  " + style(label, "1"))
             table = _table([collision_cells(c) for c in collisions], "    ")
             for collision, line in zip(collisions, table, strict=True):
                 label = KIND_LABEL[collision.kind]

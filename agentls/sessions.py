@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -97,17 +98,46 @@ def discover_sessions(repo: Repository, store: Store) -> list[Session]:
         )
         sessions.append(_session(worktree, record))
     sessions.sort(key=lambda s: (s.priority, s.name))
+    _forget_ghosts(repo, store, {s.id for s in sessions})
     return sessions
+
+
+def _forget_ghosts(repo: Repository, store: Store, live: set[str]) -> None:
+    """Drop store rows of worktrees git no longer has (a plain `git worktree remove`, or a
+    `remove` killed half-way): otherwise their names stay taken by sessions nobody can
+    see, rename or remove. Backups stay under refs/agentls/backup/<name>/ for restore.
+
+    Rows are read before the worktrees' id files: a worktree being created right now
+    writes its id file before its row, so its row is never mistaken for a ghost.
+    """
+    ghosts = [record.id for record in store.all() if record.id not in live]
+    if not ghosts:
+        return
+    on_disk = _ids_on_disk(repo)
+    for session_id in ghosts:
+        if session_id.startswith("path:"):
+            if not Path(session_id.removeprefix("path:")).is_dir():
+                store.delete(session_id)
+        elif session_id not in on_disk:
+            store.delete(session_id)
+
+
+def _ids_on_disk(repo: Repository) -> set[str]:
+    admins = [repo.common_dir]
+    with contextlib.suppress(OSError):
+        admins += list((repo.common_dir / "worktrees").iterdir())
+    found = set()
+    for admin in admins:
+        with contextlib.suppress(OSError):
+            found.add((admin / SESSION_ID_FILE).read_text().strip())
+    return found
 
 
 def find_session(sessions: list[Session], name: str) -> Session:
     for session in sessions:
         if session.name == name:
             return session
-    known = ", ".join(s.name for s in sessions) or "none"
-    raise InvalidInputError(
-        f"no session named {name!r}", f"known sessions: {known} (see `agentls status`)"
-    )
+    raise InvalidInputError.refuse("session-not-found", name=name, known=[s.name for s in sessions])
 
 
 def session_at(sessions: list[Session], folder: Path) -> Session | None:

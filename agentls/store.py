@@ -149,10 +149,7 @@ class Store:
         validate_name(new_name)
         holder = self.by_name(new_name)
         if holder is not None and holder.id != session_id:
-            raise InvalidInputError(
-                f"the name {new_name!r} is already used by another session",
-                "pick another name, or rename that session first",
-            )
+            raise InvalidInputError.refuse("name-taken", name=new_name, renaming=True)
         self._db.execute("UPDATE sessions SET name = ? WHERE id = ?", (new_name, session_id))
 
     def update(self, session_id: str, **fields: object) -> None:
@@ -162,7 +159,7 @@ class Store:
         if unknown:
             raise ValueError(f"cannot update {sorted(unknown)}")
         if "role" in fields and fields["role"] not in ROLES:
-            raise InvalidInputError(f"invalid role {fields['role']!r}", "use 'code' or 'research'")
+            raise InvalidInputError.refuse("invalid-role", role=str(fields["role"]))
         values = {k: json.dumps(v) if k == "claims" else v for k, v in fields.items()}
         assignments = ", ".join(f"{key} = ?" for key in values)
         self._db.execute(

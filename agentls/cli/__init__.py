@@ -2,14 +2,22 @@
 
 Imports of heavy stacks (pygls, mcp) happen inside the verb handlers, so fast
 paths such as `agentls hook` stay fast.
+
+Output never changes an outcome: stdout and stderr are wrapped so that a closed
+pipe (`agentls land s1 | head -1`) or a vanished terminal only silences what is
+left to print, and the command still finishes and exits with its own code.
+Refusals are one line on stderr (exit 2); with `--json` they are also the document
+`{"ok": false, "error": {"code", "message", "hint", "data"}}` on stdout.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
+import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TextIO
 
 from agentls import __version__
 from agentls.errors import AgentlsError
@@ -27,13 +35,71 @@ AREAS = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+class SafeStream:
+    """A text stream whose write errors (EPIPE, EIO) never reach the command.
+
+    After the first failure the rest is dropped, and the file descriptor is pointed
+    at /dev/null so Python's own flush at exit stays quiet too.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.broken = False
+
+    def write(self, text: str) -> int:
+        if not self.broken:
+            try:
+                return self._stream.write(text)
+            except (OSError, ValueError):
+                self._break()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                self._stream.flush()
+            except (OSError, ValueError):
+                self._break()
+
+    def _break(self) -> None:
+        self.broken = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _guard_output() -> None:
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, SafeStream):
+            setattr(sys, name, SafeStream(stream))
+
+
+def print_error(error: AgentlsError, as_json: bool) -> None:
+    """One line on stderr; with --json also the error document on stdout."""
+    print(f"agentls: {error}", file=sys.stderr)
+    if as_json:
+        print(json.dumps({"ok": False, "error": error.to_json()}, indent=2, sort_keys=True))
+
+
+def build_parser(words: Sequence[str] = ()) -> argparse.ArgumentParser:
     import argparse
+
+    as_json = "--json" in words
 
     class _Parser(argparse.ArgumentParser):
         def error(self, message: str) -> None:  # type: ignore[override]
             self.print_usage(sys.stderr)
+            usage = AgentlsError.refuse("usage", problem=message, usage=self.format_usage().strip())
             print(f"agentls: error: {message}", file=sys.stderr)
+            if as_json:
+                print(json.dumps({"ok": False, "error": usage.to_json()}, indent=2, sort_keys=True))
             raise SystemExit(2)
 
     parser = _Parser(
@@ -63,8 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return code
     import logging  # not on the hook's fast path above
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    _guard_output()
+    parser = build_parser(words)
+    args = parser.parse_args(words)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         stream=sys.stderr,
@@ -76,9 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except AgentlsError as exc:
-        print(f"agentls: {exc}", file=sys.stderr)
+        print_error(exc, bool(getattr(args, "json", False)))
         return exc.exit_code
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return 0
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP during a lifecycle verb
+        return 128 + int(getattr(exc, "signum", 2))

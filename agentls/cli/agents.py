@@ -20,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     check = subparsers.add_parser(
         "check",
         help="before writing files: which other sessions changed or claim them",
-        description="Exit 0 when every file is clear, 1 when any is contested, 2 on errors.",
+        description="Before writing files: say which other sessions changed or claim them."
+        " Exit 0 when every file is clear, 1 when any is contested, 2 on errors.",
     )
     check.add_argument("paths", nargs="+", metavar="PATH", help="files about to be written")
     check.add_argument("--session", help="the writing session (default: the one holding each file)")
@@ -30,19 +31,42 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     hook = subparsers.add_parser(
         "hook",
         help="an agent's pre-write hook: reads its payload on stdin, answers in its format",
+        description="Run by an agent before it writes a file: reads the agent's hook payload"
+        " on stdin and answers in that agent's format (installed by `agentls hooks install`).",
     )
-    hook.add_argument("agent", choices=AGENT_NAMES)
+    hook.add_argument("agent", choices=AGENT_NAMES, help="which agent's payload format")
     hook.set_defaults(run=run_hook)
 
-    hooks = subparsers.add_parser("hooks", help="install agentls's hook into an agent's config")
+    hooks = subparsers.add_parser(
+        "hooks",
+        help="install agentls's hook into an agent's config",
+        description="Manage agentls's pre-write hook in an agent's project configuration.",
+    )
+    hooks.set_defaults(run=lambda args: _usage_of(hooks))
     hooks_verbs = hooks.add_subparsers(dest="hooks_command", metavar="VERB")
-    install = hooks_verbs.add_parser("install", help="merge the hook into the project config")
-    install.add_argument("agent", choices=AGENT_NAMES)
+    install = hooks_verbs.add_parser(
+        "install",
+        help="merge the hook into the project config",
+        description="Merge agentls's hook into the agent's configuration in this worktree"
+        " (or remove it again with --uninstall); other settings are kept.",
+    )
+    install.add_argument("agent", choices=AGENT_NAMES, help="the agent to set up")
     install.add_argument("--uninstall", action="store_true", help="remove it again")
     install.set_defaults(run=run_install)
 
-    mcp = subparsers.add_parser("mcp", help="an MCP server (stdio) with agentls's tools")
+    mcp = subparsers.add_parser(
+        "mcp",
+        help="an MCP server (stdio) with agentls's tools",
+        description="Serve agentls's tools (status, check_files, claim, release, handoff,"
+        " sessions) to an agent over MCP on stdio.",
+    )
     mcp.set_defaults(run=run_mcp)
+
+
+def _usage_of(parser: argparse.ArgumentParser) -> int:
+    """A verb group run without its verb (`agentls hooks`): its own help, not the top's."""
+    parser.print_help(sys.stderr)
+    return 2
 
 
 def run_hook(args: argparse.Namespace) -> int:

@@ -3,13 +3,53 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 Handler = Callable[[Any, argparse.Namespace], dict[str, Any]]
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised like Ctrl-C so every cleanup on the way out runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _interruptible(as_json: bool) -> Iterator[None]:
+    """While a verb changes things, SIGTERM/SIGHUP unwind it like Ctrl-C does (the land
+    lock is released, a running build/test process group is stopped, the journal says
+    where it stopped) instead of killing the process on the spot."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise Interrupted(signum)
+
+    previous = {}
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(ValueError):  # ValueError: not the main thread
+            previous[signum] = signal.signal(signum, stop)
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        if not isinstance(exc, Interrupted):
+            exc.signum = signal.SIGINT  # type: ignore[attr-defined]
+        from agentls.cli import print_error
+        from agentls.errors import AgentlsError
+
+        name = signal.Signals(exc.signum).name  # type: ignore[attr-defined]
+        print_error(AgentlsError.refuse("interrupted", signal=name), as_json)
+        raise
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _workspace(args: argparse.Namespace) -> Any:
@@ -36,9 +76,7 @@ def _this_session(ws: Any, args: argparse.Namespace) -> str:
 
     found = session_at(discover_sessions(ws.repository, ws.store), Path(args.directory))
     if found is None:
-        raise InvalidInputError(
-            "which session? give a NAME", "this folder is not inside a session's worktree"
-        )
+        raise InvalidInputError.refuse("no-session-here", folder=str(Path(args.directory)))
     return found.name
 
 
@@ -52,7 +90,7 @@ def _emit(args: argparse.Namespace, result: dict[str, Any], text: Callable[[], s
 
 def _verb(handler: Handler, text: Callable[[dict[str, Any]], str]) -> Callable[..., int]:
     def run(args: argparse.Namespace) -> int:
-        with _workspace(args) as ws:
+        with _interruptible(args.json), _workspace(args) as ws:
             result = handler(ws, args)
         return _emit(args, result, lambda: text(result))
 
@@ -112,14 +150,15 @@ def _land(args: argparse.Namespace) -> int:
         prefix = f"[{percent:3d}%] " if percent is not None else "       "
         print(prefix + message, file=stream, flush=True)
 
-    with _workspace(args) as ws:
+    with _interruptible(args.json), _workspace(args) as ws:
         if args.all:
             if args.name or args.keep_open or args.remove:
                 from agentls.errors import InvalidInputError
 
-                raise InvalidInputError(
-                    "land --all takes no session name, --keep-open or --remove",
-                    "land one session by name for those",
+                raise InvalidInputError.refuse(
+                    "invalid-argument",
+                    problem="land --all takes no session name, --keep-open or --remove",
+                    hint="land one session by name for those",
                 )
             # A dry run has no progress to show; the plan is in the printed table.
             result = land_all(ws, progress=None if args.dry_run else progress,
@@ -128,7 +167,10 @@ def _land(args: argparse.Namespace) -> int:
             if args.approved:
                 from agentls.errors import InvalidInputError
 
-                raise InvalidInputError("--approved goes with --all", "land one session by name")
+                raise InvalidInputError.refuse(
+                    "invalid-argument", problem="--approved goes with --all",
+                    hint="land one session by name",
+                )  # fmt: skip
             name = args.name or _this_session(ws, args)
             result = land(ws, name, dry_run=args.dry_run, keep_open=args.keep_open,
                           remove=args.remove, progress=None if args.dry_run else progress,
@@ -157,15 +199,67 @@ def _land_text(result: dict[str, Any]) -> str:
         lines.append(f"recovered: {line}")
     failed = not result["ok"] and not result.get("dryRun")
     lines.append(("land failed: " if failed else "") + result["message"])
+    error = result.get("error") or {}
+    if failed and error.get("hint"):
+        lines.append(f"next: {error['hint']}")
     if result.get("handoff"):
         lines.append(f"wrote {result['handoff']}")
     removed = result.get("removed")
     if removed:
-        lines.append(
-            f"removed session {removed['session']} ({removed['path']})"
-            + (f"; backup at {removed['backup']}" if removed.get("backup") else "")
-        )
+        lines.append(_removed_text(removed))
     return "\n".join(lines)
+
+
+def _removed_text(r: dict[str, Any]) -> str:
+    lines = [
+        f"removed session {r['session']} ({r['path']})"
+        + (f"; backup at {r['backup']}" if r.get("backup") else "")
+    ]
+    ignored = r.get("ignored") or {}
+    if ignored.get("kept"):
+        lines.append(
+            f"kept {len(ignored['kept'])} git-ignored file(s) ({', '.join(ignored['kept'][:5])})"
+            f" at {ignored['keptAt']}"
+        )
+    if ignored.get("deleted"):
+        lines.append(f"deleted git-ignored {', '.join(ignored['deleted'][:5])}")
+    return "\n".join(lines)
+
+
+def _rename_text(r: dict[str, Any]) -> str:
+    if r["old"] == r["name"]:
+        return f"session {r['name']} already has that name; nothing changed"
+    moved = f" (moved {len(r['backups'])} backup ref(s) along)" if r.get("backups") else ""
+    return f"renamed {r['old']} to {r['name']}{moved}"
+
+
+def _release_text(r: dict[str, Any]) -> str:
+    released = r.get("released") or []
+    first = (
+        f"{r['session']} released {', '.join(released)}"
+        if released
+        else f"{r['session']} held no claims; nothing released"
+    )
+    return f"{first}; it claims {', '.join(r['claims']) or 'nothing'} now"
+
+
+def _restore_text(r: dict[str, Any]) -> str:
+    if not r.get("changed", True):
+        return f"{r['branch']} is already at {r['new'][:12]} ({r['backup']}); nothing changed"
+    return (
+        f"{r['branch']} is back at {r['new'][:12]} ({r['backup']})"
+        + ("; its uncommitted files are back as changes" if r.get("uncommitted") else "")
+        + (f"; previous head kept at {r['saved']}" if r["saved"] else "")
+    )
+
+
+def _recover(ws: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """Exit 1 while a land is left that recovery could not settle (it says why)."""
+    from agentls import lifecycle as lc
+
+    recovered = lc.recover(ws)
+    left = [e.name for e in lc.unfinished(ws)]
+    return {"ok": not left, "recovered": recovered, "unfinished": left}
 
 
 def _verbs() -> dict[str, tuple[Handler, Callable[[dict[str, Any]], str]]]:
@@ -179,13 +273,7 @@ def _verbs() -> dict[str, tuple[Handler, Callable[[dict[str, Any]], str]]]:
                 f"{r['session']['source']} at {r['session']['path']}"
             ),
         ),
-        "rename": (
-            lambda ws, a: lc.rename_session(ws, a.old, a.new),
-            lambda r: (
-                f"renamed {r['old']} to {r['name']}"
-                + (f" (moved {len(r['backups'])} backup ref(s) along)" if r.get("backups") else "")
-            ),
-        ),
+        "rename": (lambda ws, a: lc.rename_session(ws, a.old, a.new), _rename_text),
         "claim": (
             lambda ws, a: lc.claim(ws, a.name, a.globs, force=a.force),
             lambda r: (
@@ -193,10 +281,7 @@ def _verbs() -> dict[str, tuple[Handler, Callable[[dict[str, Any]], str]]]:
                 + "".join(f"\nshared: {s}" for s in r["shared"])
             ),
         ),
-        "release": (
-            lambda ws, a: lc.release(ws, a.name, a.globs or None),
-            lambda r: f"{r['session']} claims {', '.join(r['claims']) or 'nothing'}",
-        ),
+        "release": (lambda ws, a: lc.release(ws, a.name, a.globs or None), _release_text),
         "priority": (
             lambda ws, a: lc.set_priority(ws, a.name, a.priority),
             lambda r: f"{r['session']} has priority {r['priority']}",
@@ -209,25 +294,9 @@ def _verbs() -> dict[str, tuple[Handler, Callable[[dict[str, Any]], str]]]:
                 + (" (tracked: the change is yours to commit)" if r.get("tracked") else "")
             ),
         ),
-        "remove": (
-            lambda ws, a: lc.remove_session(ws, a.name, force=a.force),
-            lambda r: (
-                f"removed session {r['session']} ({r['path']})"
-                + (f"; backup at {r['backup']}" if r["backup"] else "")
-            ),
-        ),
-        "restore": (
-            lambda ws, a: lc.restore_session(ws, a.name, a.backup),
-            lambda r: (
-                f"{r['branch']} is back at {r['new'][:12]} ({r['backup']})"
-                + ("; its uncommitted files are back as changes" if r.get("uncommitted") else "")
-                + (f"; previous head kept at {r['saved']}" if r["saved"] else "")
-            ),
-        ),
-        "recover": (
-            lambda ws, a: {"ok": True, "recovered": lc.recover(ws)},
-            lambda r: "\n".join(r["recovered"]) or "nothing to recover",
-        ),
+        "remove": (lambda ws, a: lc.remove_session(ws, a.name, force=a.force), _removed_text),
+        "restore": (lambda ws, a: lc.restore_session(ws, a.name, a.backup), _restore_text),
+        "recover": (_recover, lambda r: "\n".join(r["recovered"]) or "nothing to recover"),
     }
 
 
@@ -239,16 +308,27 @@ def _lazy(verb: str) -> Callable[[argparse.Namespace], int]:
     return run
 
 
+NAME_HELP = "the session's name (see `agentls status`)"
+HERE_HELP = "the session's name (default: the session whose worktree holds this folder)"
+
+
 def register(subparsers: Any) -> None:
     """Add the lifecycle verbs to the `agentls` command line."""
 
-    def add(name: str, help_text: str) -> argparse.ArgumentParser:
-        parser: argparse.ArgumentParser = subparsers.add_parser(name, help=help_text)
+    def add(name: str, help_text: str, description: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = subparsers.add_parser(
+            name, help=help_text, description=description
+        )
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
         return parser
 
-    p = add("new", "create a worktree + branch and register it as a session")
-    p.add_argument("name")
+    p = add(
+        "new",
+        "create a worktree + branch and register it as a session",
+        "Create a git worktree on a new branch next to the repository and register it as a"
+        " code session. Nothing is created when any check fails.",
+    )
+    p.add_argument("name", help="the new session's name (letters, digits, '.', '_', '-')")
     p.add_argument("--branch", help="branch to create (default: NAME)")
     p.add_argument("--from", dest="start", metavar="REF", help="start point (default: trunk)")
     p.add_argument("--dir", help="worktree folder (default: ../<repo>-<NAME>)")
@@ -256,38 +336,69 @@ def register(subparsers: Any) -> None:
     p.add_argument("--agent", metavar="CMD", help="start this agent command in the new worktree")
     p.set_defaults(run=_verb(_new, _new_text))
 
-    p = add("fork", "create a research fork of a session (uncommitted work included)")
-    p.add_argument("name")
+    p = add(
+        "fork",
+        "create a research fork of a session (uncommitted work included)",
+        "Create a read-only research session: a detached worktree at a snapshot of another"
+        " session, uncommitted work included. Forks answer questions and are never landed.",
+    )
+    p.add_argument("name", help="the fork's name")
     p.add_argument("--from", dest="source", metavar="SESSION", help="default: this worktree's")
     p.set_defaults(run=_lazy("fork"))
 
-    p = add("rename", "rename a session")
-    p.add_argument("old")
-    p.add_argument("new")
+    p = add(
+        "rename",
+        "rename a session",
+        "Rename a session everywhere at once (its backups move along).",
+    )
+    p.add_argument("old", help="the session's current name")
+    p.add_argument("new", help="its new name")
     p.set_defaults(run=_lazy("rename"))
 
-    p = add("claim", "claim paths (globs) for a session")
-    p.add_argument("name")
-    p.add_argument("globs", nargs="+", metavar="GLOB")
+    p = add(
+        "claim",
+        "claim paths (globs) for a session",
+        "Give a session ownership of paths; writes into them by other sessions are reported.",
+    )
+    p.add_argument("name", help=NAME_HELP)
+    p.add_argument("globs", nargs="+", metavar="GLOB", help="path globs, e.g. 'auth/**'")
     p.add_argument("--force", action="store_true", help="share a path another session claims")
     p.set_defaults(run=_lazy("claim"))
 
-    p = add("release", "release a session's claims (all when no GLOB)")
-    p.add_argument("name")
-    p.add_argument("globs", nargs="*", metavar="GLOB")
+    p = add(
+        "release",
+        "release a session's claims (all when no GLOB)",
+        "Drop some or all of a session's claims.",
+    )
+    p.add_argument("name", help=NAME_HELP)
+    p.add_argument("globs", nargs="*", metavar="GLOB", help="claims to drop (default: all)")
     p.set_defaults(run=_lazy("release"))
 
-    p = add("priority", "set a session's cascade priority (lower lands first)")
-    p.add_argument("name")
-    p.add_argument("priority")
+    p = add(
+        "priority",
+        "set a session's cascade priority (lower lands first)",
+        "Set a session's place in the cascade: lower numbers are shown first and land first.",
+    )
+    p.add_argument("name", help=NAME_HELP)
+    p.add_argument("priority", help="a whole number from -1000000 to 1000000")
     p.set_defaults(run=_lazy("priority"))
 
-    p = add("handoff", "write HANDOFF.md in a session's worktree")
-    p.add_argument("name", nargs="?", help="default: the session of this folder")
+    p = add(
+        "handoff",
+        "write HANDOFF.md in a session's worktree",
+        "Write or refresh the agentls section of HANDOFF.md in a session's worktree, with a"
+        " resume prompt for the next agent.",
+    )
+    p.add_argument("name", nargs="?", help=HERE_HELP)
     p.set_defaults(run=_lazy("handoff"))
 
-    p = add("land", "rebase onto trunk, build + test, fast-forward trunk")
-    p.add_argument("name", nargs="?", help="default: the session of this folder")
+    p = add(
+        "land",
+        "rebase onto trunk, build + test, fast-forward trunk",
+        "Land a finished session: rebase its branch onto trunk, run the configured build and"
+        " test commands, then fast-forward trunk. Exit 0 landed, 1 the land failed, 2 refused.",
+    )
+    p.add_argument("name", nargs="?", help=HERE_HELP)
     p.add_argument("--all", action="store_true", help="land every finished session in order")
     p.add_argument("--dry-run", action="store_true", help="show what would happen")
     p.add_argument("--approved", action="store_true", help="with --all: approved sessions only")
@@ -296,15 +407,29 @@ def register(subparsers: Any) -> None:
     p.add_argument("--wait", type=_seconds, metavar="SECONDS", help="wait for another land's lock")
     p.set_defaults(run=_land)
 
-    p = add("remove", "remove a session's worktree, branch and registration")
-    p.add_argument("name")
+    p = add(
+        "remove",
+        "remove a session's worktree, branch and registration",
+        "Remove a session's worktree, branch and registration. Its work is kept under"
+        " refs/agentls/backup/<name>/, and small git-ignored files are copied aside.",
+    )
+    p.add_argument("name", help=NAME_HELP)
     p.add_argument("--force", action="store_true", help="even with unlanded or uncommitted work")
     p.set_defaults(run=_lazy("remove"))
 
-    p = add("restore", "put a session's branch back to a backup ref")
-    p.add_argument("name")
+    p = add(
+        "restore",
+        "put a session's branch back to a backup ref",
+        "Put a session's branch back to one of its backups; the current head is kept first.",
+    )
+    p.add_argument("name", help=NAME_HELP)
     p.add_argument("backup", nargs="?", help="backup ref or its timestamp (default: latest)")
     p.set_defaults(run=_lazy("restore"))
 
-    p = add("recover", "finish or undo an interrupted land")
+    p = add(
+        "recover",
+        "finish or undo an interrupted land",
+        "Finish or undo lands a killed process left half-done, and remove lock files that"
+        " killed git processes left behind.",
+    )
     p.set_defaults(run=_lazy("recover"))

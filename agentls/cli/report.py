@@ -15,13 +15,21 @@ if TYPE_CHECKING:
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     status = subparsers.add_parser(
-        "status", help="sessions, collisions and advice for this repository"
+        "status",
+        help="sessions, collisions and advice for this repository",
+        description="Show every session (worktree) of this repository in cascade order, where"
+        " their work collides, and the playbook's advice.",
     )
     status.add_argument("--json", action="store_true", help="print the report as JSON")
     status.add_argument("--trunk", help="compare against this branch instead of the trunk")
     status.set_defaults(run=run_status)
 
-    overlaps = subparsers.add_parser("overlaps", help="collisions between sessions")
+    overlaps = subparsers.add_parser(
+        "overlaps",
+        help="collisions between sessions",
+        description="List where sessions' work collides: predicted conflicts (git's own"
+        " merge), overlaps, ownership and research writes.",
+    )
     overlaps.add_argument("--json", action="store_true", help="print the report as JSON")
     overlaps.add_argument(
         "--exit-code", action="store_true", help="exit 1 when any conflict is predicted"
@@ -29,7 +37,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     overlaps.add_argument("--trunk", help="compare against this branch instead of the trunk")
     overlaps.set_defaults(run=run_overlaps)
 
-    demo = subparsers.add_parser("demo", help="build an example repository and show its status")
+    demo = subparsers.add_parser(
+        "demo",
+        help="build an example repository and show its status",
+        description="Build an example repository with five sessions offline, land one of"
+        " them, and show what agentls sees.",
+    )
     demo.add_argument("--dir", type=Path, help="where to build it (default: a new temp folder)")
     demo.set_defaults(run=run_demo)
 
@@ -81,7 +94,7 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_overlaps(args: argparse.Namespace) -> int:
-    from agentls.render import collision_line
+    from agentls.render import collision_line, pair_label
 
     report = _report(args)
     if args.json:
@@ -91,20 +104,29 @@ def run_overlaps(args: argparse.Namespace) -> int:
         print("no collisions")
     else:
         for collision in report.overlaps:
-            print(" ↔ ".join(collision.sessions) + ": " + collision_line(collision))
+            print(pair_label(collision) + ": " + collision_line(collision))
     conflicted = any(c.kind == "conflict" for c in report.overlaps)
     return 1 if args.exit_code and conflicted else 0
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from agentls.demo import build_demo
+    from agentls.demo import build_demo, play_demo
     from agentls.render import render_status
     from agentls.workspace import Workspace
 
     primary = build_demo(args.dir)
     with Workspace(primary) as workspace:
+        before = workspace.refresh()
+    names = ", ".join(s.name for s in before.sessions if not s.is_trunk)
+    print(
+        f"Built a demo repository under {primary.parent} with {len(before.sessions)} sessions:"
+        f" the main checkout on trunk, and {names}.\n"
+    )
+    for action, succeeded, said in play_demo(primary):
+        print(f"$ {action}\n  {'' if succeeded else 'refused: '}{said}\n")
+    with Workspace(primary) as workspace:
         report = workspace.refresh()
-    print(f"Built a demo repository with four sessions under {primary.parent}\n")
+    print("What agentls sees now:\n")
     render_status(report)
     # `make demo` runs agentls from .venv/bin, which is usually not on PATH.
     command = "agentls" if shutil.which("agentls") else str(Path(sys.argv[0]).absolute())

@@ -12,12 +12,18 @@ from agentls.errors import AgentlsError, InvalidInputError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    serve = subparsers.add_parser("serve", help="run the language server (stdio)")
+    serve = subparsers.add_parser(
+        "serve",
+        help="run the language server (stdio)",
+        description="Run agentls's language server on stdio, as editors start it.",
+    )
     serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead (debugging)")
     serve.set_defaults(run=run_serve)
 
     engine = subparsers.add_parser(
-        "engine", help="the shared analysis engine one repository's servers attach to"
+        "engine",
+        help="the shared analysis engine one repository's servers attach to",
+        description="Run, inspect or stop the shared analysis engine of a repository.",
     )
     engine.add_argument("--repository", type=Path, help="git common dir (default: from -C)")
     engine.add_argument("--detach", action="store_true", help="fork into the background")
@@ -34,7 +40,9 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.tcp:
         host, _, port_text = args.tcp.rpartition(":")
         if not host or not port_text.isdigit():
-            raise InvalidInputError(f"--tcp wants HOST:PORT, got {args.tcp!r}")
+            raise InvalidInputError.refuse(
+                "invalid-argument", problem=f"--tcp wants HOST:PORT, got {args.tcp!r}"
+            )
         port = int(port_text)
     serve(host=host, port=port, verbose=args.verbose)
     return 0

@@ -38,7 +38,12 @@ class MergeResult:
         kinds = []
         for message in self.messages:
             if path in message.paths and message.kind.startswith("CONFLICT"):
-                kinds.append(message.kind.removeprefix("CONFLICT (").rstrip(")"))
+                kind = message.kind.removeprefix("CONFLICT (").rstrip(")")
+                # git's machine-readable type is "contents" for add/add too; its words say which.
+                said = re.match(r"CONFLICT \(([^)]+)\)", message.text)
+                kinds.append(
+                    said[1] if kind == "contents" and said and said[1] == "add/add" else kind
+                )
         return kinds
 
 

@@ -63,17 +63,14 @@ def require_git() -> None:
     version = git_version()
     if version[:2] < MIN_GIT:
         have = ".".join(map(str, version))
-        raise AgentlsError(
-            f"git {have} is too old: agentls needs git 2.38 or newer (merge-tree --write-tree)",
-            "upgrade git",
-        )
+        raise AgentlsError.refuse("git-too-old", version=have, needed="2.38")
 
 
 def find_repository(path: str | Path) -> Repository:
     """The repository containing PATH (any folder inside any worktree, or a bare repo)."""
     folder = Path(path).resolve()
     if not folder.is_dir():
-        raise NotARepositoryError(f"not a folder: {folder}", "pass a folder inside a git worktree")
+        raise NotARepositoryError.refuse("not-a-folder", folder=str(folder))
     require_git()
     proc = run_git_bytes(
         ["rev-parse", "--path-format=absolute", "--git-common-dir", "--is-bare-repository"],
@@ -81,10 +78,7 @@ def find_repository(path: str | Path) -> Repository:
         check=False,
     )
     if proc.returncode != 0:
-        raise NotARepositoryError(
-            f"not inside a git repository: {folder}",
-            "run agentls from a folder inside a worktree of your repository",
-        )
+        raise NotARepositoryError.refuse("not-a-repository", folder=str(folder))
     common, bare = proc.stdout.decode().splitlines()[:2]
     toplevel: Path | None = None
     if bare != "true":
@@ -157,11 +151,9 @@ def resolve_trunk(repo: Repository, override: str | None = None) -> Trunk:
     if explicit:
         found = _find_branch(repo, explicit)
         if found is None:
-            raise AgentlsError(
-                f"trunk branch {explicit!r} (from settings or `git config agentls.trunk`)"
-                " does not exist",
-                "create it, or point agentls at another with `git config agentls.trunk <branch>`",
-            )
+            if _unborn_branch(repo) == explicit:
+                raise AgentlsError.refuse("trunk-unborn", branch=explicit)
+            raise AgentlsError.refuse("trunk-not-found", branch=explicit)
         return found
     origin = run_git(
         ["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"], cwd=repo.cwd, check=False
@@ -173,10 +165,18 @@ def resolve_trunk(repo: Repository, override: str | None = None) -> Trunk:
         found = _find_branch(repo, name)
         if found is not None:
             return found
-    raise AgentlsError(
-        "no trunk branch: none of agentls.trunk, origin/HEAD, main or master exists",
-        "set it with `git config agentls.trunk <branch>`",
-    )
+    unborn = _unborn_branch(repo)
+    if unborn is not None and unborn in candidates:
+        raise AgentlsError.refuse("trunk-unborn", branch=unborn)
+    raise AgentlsError.refuse("no-trunk", candidates=["origin/HEAD", "main", "master"])
+
+
+def _unborn_branch(repo: Repository) -> str | None:
+    """The branch HEAD names when it has no commit yet (a repository without commits)."""
+    head = run_git(["symbolic-ref", "--quiet", "HEAD"], cwd=repo.cwd, check=False)
+    if not head.startswith("refs/heads/") or rev_parse(repo.cwd, head) is not None:
+        return None
+    return head.removeprefix("refs/heads/")
 
 
 def _find_branch(repo: Repository, name: str) -> Trunk | None:

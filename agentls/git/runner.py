@@ -88,11 +88,14 @@ def run_git_bytes(
         )
     except FileNotFoundError as exc:  # git missing, or cwd gone
         if not Path(cwd).exists():
-            raise GitError(f"folder does not exist: {cwd}") from exc
-        raise GitError("git is not installed", "install git 2.38 or newer") from exc
+            raise GitError.refuse("folder-gone", folder=str(cwd)) from exc
+        raise GitError.refuse("git-missing", needed="2.38") from exc
     if check and proc.returncode != 0:
         detail = proc.stderr.decode(errors="replace").strip() or f"exit code {proc.returncode}"
-        raise GitError(f"git {' '.join(args[:3])} failed in {cwd}: {detail}")
+        raise GitError.refuse(
+            "git-failed", command=" ".join(args[:3]), cwd=str(cwd), detail=detail,
+            exit_code=proc.returncode,
+        )  # fmt: skip
     return proc
 
 

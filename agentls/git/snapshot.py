@@ -9,8 +9,10 @@ pygit2 index that later edits update one file at a time.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pygit2
@@ -23,11 +25,55 @@ from agentls.git.runner import run_git_bytes
 SNAPSHOT_SIGNATURE = pygit2.Signature("agentls", "agentls@localhost", 0, 0)
 SNAPSHOT_MESSAGE = "agentls snapshot\n"
 
+# Temporary indexes carry their process id, so those of a killed process can be told
+# apart from a live one's and removed; git's own lock beside one ends in `.lock`.
+SCRATCH_PATTERN = re.compile(r"snapshot-(?:(?P<pid>\d+)-)?[^/]*\.index(?:\.lock)?")
+UNOWNED_SCRATCH_AGE = 3600.0  # seconds: files named before the pid was part of the name
+_cleaned: set[Path] = set()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_scratch(scratch_dir: Path) -> list[Path]:
+    """Remove temporary indexes left by agentls processes that are gone (killed)."""
+    removed: list[Path] = []
+    try:
+        entries = list(scratch_dir.iterdir())
+    except OSError:
+        return removed
+    for path in entries:
+        match = SCRATCH_PATTERN.fullmatch(path.name)
+        if match is None or path.is_symlink() or not path.is_file():
+            continue
+        pid = match["pid"]
+        if pid is not None and (int(pid) == os.getpid() or _alive(int(pid))):
+            continue
+        try:
+            if pid is None and time.time() - path.stat().st_mtime < UNOWNED_SCRATCH_AGE:
+                continue
+            path.unlink()
+        except OSError:
+            continue
+        removed.append(path)
+    return removed
+
 
 def index_worktree(worktree: Path, gitdir: Path, scratch_dir: Path) -> pygit2.Index:
     """An in-memory index of WORKTREE as it is now: tracked, staged, unstaged, untracked."""
     scratch_dir.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(prefix="snapshot-", suffix=".index", dir=scratch_dir)
+    if scratch_dir not in _cleaned:  # once per process: what killed ones left behind
+        _cleaned.add(scratch_dir)
+        clean_scratch(scratch_dir)
+    prefix = f"snapshot-{os.getpid()}-"
+    fd, temp_name = tempfile.mkstemp(prefix=prefix, suffix=".index", dir=scratch_dir)
     os.close(fd)
     temp = Path(temp_name)
     try:

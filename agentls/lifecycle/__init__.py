@@ -10,7 +10,7 @@ from agentls.lifecycle.handoff import write_handoff
 from agentls.lifecycle.land import land
 from agentls.lifecycle.metadata import claim, release, rename_session, set_priority
 from agentls.lifecycle.queue import land_all
-from agentls.lifecycle.recovery import pending, recover
+from agentls.lifecycle.recovery import pending, recover, unfinished
 from agentls.lifecycle.remove import remove_session, restore_session
 
 __all__ = [
@@ -26,5 +26,6 @@ __all__ = [
     "rename_session",
     "restore_session",
     "set_priority",
+    "unfinished",
     "write_handoff",
 ]

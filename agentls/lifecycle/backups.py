@@ -141,10 +141,7 @@ def real_work(ws: Workspace, commit: str, keepsake: Keepsake | None) -> RealWork
         return RealWork(head=fork_head, tip=commit)
     head = without_snapshots(ws.git, commit)
     if head is None:
-        raise AgentlsError(
-            f"backup {commit[:12]} holds only uncommitted files of a branch with no commit",
-            f"read them with `git show {commit}` and commit them in a new session",
-        )
+        raise AgentlsError.refuse("backup-without-commit", commit=commit)
     return RealWork(head=head, tip=commit)
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 OUTPUT_TAIL = 200  # lines of output kept for the result and HANDOFF.md
+STOP_GRACE = 3.0  # seconds an interrupted command gets after SIGTERM, before SIGKILL
 
 Progress = Callable[[str, "int | None"], None]
 
@@ -28,11 +29,42 @@ class CommandResult:
     output: str  # the last OUTPUT_TAIL lines
 
     @property
-    def summary(self) -> str:
+    def outcome(self) -> str:
+        """'`pytest -q` passed in 3.1s' (the kind is said by whoever shows it)."""
         if self.exit_code is None:
-            return f"{self.kind} `{self.command}` timed out after {self.seconds:.0f}s"
+            return f"`{self.command}` timed out after {self.seconds:.0f}s"
         state = "passed" if self.ok else f"failed (exit {self.exit_code})"
-        return f"{self.kind} `{self.command}` {state} in {self.seconds:.1f}s"
+        return f"`{self.command}` {state} in {self.seconds:.1f}s"
+
+    @property
+    def summary(self) -> str:
+        return f"{self.kind} {self.outcome}"
+
+
+def _stop_group(proc: subprocess.Popen[bytes], grace: float) -> None:
+    """Stop PROC's whole process group: SIGTERM, GRACE seconds, then SIGKILL."""
+    try:
+        if grace > 0:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            deadline = time.monotonic() + grace
+            while time.monotonic() < deadline and _group_alive(proc.pid):
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=0.05)
+    finally:  # even when a second Ctrl-C cuts the grace short
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def run_command(
@@ -73,9 +105,12 @@ def run_command(
         code: int | None = proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         code = None
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        _stop_group(proc, grace=0.0)
+    except BaseException:
+        # Ctrl-C, SIGTERM, a crash of ours: the command runs in its own process group
+        # (so a terminal's Ctrl-C reaches only us); stop all of it, then go on failing.
+        _stop_group(proc, grace=STOP_GRACE)
+        raise
     reader.join(timeout=5)
     return CommandResult(
         kind=kind,

@@ -3,37 +3,56 @@
 from __future__ import annotations
 
 import datetime
+import os
+import signal
 from pathlib import Path
 
 from agentls.errors import AgentlsError, InvalidInputError
-from agentls.git.runner import git_ok, gitpython_repo, run_git, run_git_bytes
+from agentls.git.runner import git_ok, run_git, run_git_bytes
 from agentls.names import validate_name
 from agentls.session_files import ALWAYS_EXCLUDED
 from agentls.sessions import Session
 from agentls.workspace import Workspace
 
 BACKUP_PREFIX = "refs/agentls/backup"
+# Tests set this to a step name to SIGKILL the process right there (crash tests).
+KILL_ENV = "AGENTLS_TEST_KILL_AT"
 ZERO = "0" * 40
 
 
-def session_named(ws: Workspace, name: object) -> Session:
-    """The session called NAME (after validating the name), from a fresh view of the worktrees."""
+def kill_point(step: str) -> None:
+    """Crash tests: die here, as a power cut would, when KILL_ENV names STEP."""
+    if os.environ.get(KILL_ENV) == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def session_named(ws: Workspace, name: object, *, fresh: bool = False) -> Session:
+    """The session called NAME (after validating the name); FRESH: refresh the workspace
+    first (one full refresh, which a caller about to change things needs anyway)."""
     validate_name(name)
     assert isinstance(name, str)
-    if not ws.sessions:
+    refreshed = fresh or not ws.sessions
+    if refreshed:
         ws.refresh()
     try:
         return ws.session(name)
     except InvalidInputError:
-        ws.refresh()  # it may have been created by another process a moment ago
+        if not refreshed:
+            ws.refresh()  # it may have been created by another process a moment ago
+    try:
         return ws.session(name)
+    except InvalidInputError:
+        known = backups(ws.repository.cwd, name)
+        if not known:
+            raise
+        # It was removed: say so, and how to bring it back.
+        raise InvalidInputError.refuse("session-removed", name=name, backup=known[-1][0]) from None
 
 
 def require_present(session: Session, action: str) -> None:
     if session.missing:
-        raise AgentlsError(
-            f"cannot {action} session {session.name}: its folder {session.path} is gone",
-            f"restore the folder, or run `agentls remove {session.name}`",
+        raise AgentlsError.refuse(
+            "session-folder-gone", session=session.name, path=str(session.path), action=action
         )
 
 
@@ -43,19 +62,18 @@ def dirty_paths(worktree: Path) -> list[str]:
     Untracked session files (notes, agentls's hook files) are never the user's work,
     even in a repository whose info/exclude does not list them yet.
     """
-    repo = gitpython_repo(worktree)  # hooks and fsmonitor off
-    try:
-        # GitPython answers the common question; porcelain lists the paths for the message.
-        if not repo.is_dirty(index=True, working_tree=True, untracked_files=True):
-            return []
-        out = repo.git.status("--porcelain", "-z", "--untracked-files=all")
-    finally:
-        repo.close()
+    # One `git status` (GIT_OPTIONAL_LOCKS=0: it never writes the index; hooks and
+    # fsmonitor off); a folder that vanished meanwhile is a GitError (one line), never
+    # a library traceback.
+    out = run_git(["status", "--porcelain", "-z", "--untracked-files=all"], cwd=worktree)
     paths = []
-    for record in out.split("\0"):
+    records = iter(out.split("\0"))
+    for record in records:
         if len(record) < 4:
             continue
         status, path = record[:2], record[3:]
+        if status[0] in "RC":
+            next(records, None)  # a rename's source path follows as its own record
         if status == "??" and path in ALWAYS_EXCLUDED:
             continue
         paths.append(path)
@@ -93,7 +111,7 @@ def backup_ref(cwd: Path, name: str, commit: str) -> str:
     ref, n = base, 2
     while not git_ok(["update-ref", "-m", "agentls backup", ref, commit, ZERO], cwd):
         if n > 50:
-            raise AgentlsError(f"cannot create backup ref {base}", "check the repository")
+            raise AgentlsError.refuse("backup-failed", ref=base)
         ref, n = f"{base}-{n}", n + 1
     return ref
 
@@ -116,6 +134,23 @@ def branch_commit(cwd: Path, branch: str) -> str | None:
         ["rev-parse", "--verify", "--quiet", f"refs/heads/{branch}^{{commit}}"], cwd, check=False
     )
     return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+
+def branch_clash(cwd: Path, branch: str) -> str | None:
+    """An existing branch that keeps BRANCH from being created: `feat` vs `feat/cli`.
+
+    git stores branches as files under refs/heads/, so a branch and a folder of
+    branches cannot share a name (either way round).
+    """
+    parts = branch.split("/")
+    for depth in range(1, len(parts)):  # `feat/cli/x` is blocked by a branch `feat/cli`
+        prefix = "/".join(parts[:depth])
+        if branch_commit(cwd, prefix) is not None:
+            return prefix
+    below = run_git(
+        ["for-each-ref", "--count=1", "--format=%(refname)", f"refs/heads/{branch}/"], cwd
+    )
+    return below.removeprefix("refs/heads/") or None
 
 
 def trunk_session(ws: Workspace) -> Session | None:

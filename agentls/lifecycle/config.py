@@ -46,31 +46,41 @@ def _commands(value: Any, key: str, source: str) -> list[str]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise AgentlsError(
-            f"{source}: land.{key} must be a command string or a list of them",
-            'e.g. test = "pytest -q"',
-        )
+        raise AgentlsError.refuse(
+            "invalid-config", source=source, key=key,
+            problem=f"land.{key} must be a command string or a list of them",
+            hint='e.g. test = "pytest -q"',
+        )  # fmt: skip
     return list(value)
 
 
 def parse(table: dict[str, Any], source: str) -> LandConfig:
     """A LandConfig from one TOML table, refusing unknown keys and wrong types."""
     if not isinstance(table, dict):
-        raise AgentlsError(f"{source}: the land settings must be a table")
+        raise AgentlsError.refuse(
+            "invalid-config", source=source, key=None, problem="the land settings must be a table"
+        )
     unknown = set(table) - {"build", "test", "timeout", "lock_wait", "require-review"}
     if unknown:
-        raise AgentlsError(
-            f"{source}: unknown land setting(s) {', '.join(sorted(unknown))}",
-            "known: build, test, timeout, lock_wait, require-review",
-        )
+        raise AgentlsError.refuse(
+            "invalid-config", source=source, key=sorted(unknown)[0],
+            problem=f"unknown land setting(s) {', '.join(sorted(unknown))}",
+            hint="known: build, test, timeout, lock_wait, require-review",
+        )  # fmt: skip
     require_review = table.get("require-review", False)
     if not isinstance(require_review, bool):
-        raise AgentlsError(f"{source}: land.require-review must be true or false")
+        raise AgentlsError.refuse(
+            "invalid-config", source=source, key="require-review",
+            problem="land.require-review must be true or false",
+        )  # fmt: skip
     numbers = {}
     for key, default in (("timeout", DEFAULT_TIMEOUT), ("lock_wait", 0.0)):
         value = table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise AgentlsError(f"{source}: land.{key} must be a number of seconds >= 0")
+            raise AgentlsError.refuse(
+                "invalid-config", source=source, key=key,
+                problem=f"land.{key} must be a number of seconds >= 0",
+            )  # fmt: skip
         numbers[key] = float(value)
     return LandConfig(
         build=_commands(table.get("build"), "build", source),
@@ -91,7 +101,10 @@ def load(cwd: Path, commit: str) -> LandConfig:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise AgentlsError(f"{path} on trunk is not valid TOML: {exc}") from exc
+            raise AgentlsError.refuse(
+                "invalid-config", source=f"{path} on trunk", key=None,
+                problem=f"not valid TOML: {exc}",
+            ) from exc  # fmt: skip
         table, label = None, f"{path} [tool.agentls.land]"
         if path == ".agentls.toml" and "land" in data:
             table, label = data["land"], f"{path} [land]"

@@ -15,11 +15,14 @@ from agentls.git.runner import run_git
 from agentls.lifecycle import backups
 from agentls.lifecycle.common import (
     BACKUP_PREFIX,
+    branch_clash,
     branch_commit,
     git_dir,
+    is_ancestor,
     require_present,
     session_brief,
 )
+from agentls.lifecycle.common import backups as backup_refs
 from agentls.lifecycle.launch import AgentPlan, plan_agent, start_agent
 from agentls.names import validate_branch, validate_name
 from agentls.sessions import SESSION_ID_FILE, Session, session_id_for
@@ -39,53 +42,63 @@ def _check_folder(ws: Workspace, folder: str | Path | None, name: str) -> Path:
     if folder is None:
         path = _default_folder(ws, name)
     else:
-        if not isinstance(folder, (str, Path)) or not str(folder).strip():
-            raise InvalidInputError("the folder must be a non-empty path")
+        if not isinstance(folder, (str, Path)) or not str(folder).strip() or "\0" in str(folder):
+            raise InvalidInputError.refuse("invalid-folder", path=str(folder), reason="empty")
         path = Path(folder).expanduser()
         if not path.is_absolute():
             path = (ws.repository.toplevel or ws.repository.common_dir.parent) / path
-    path = path.resolve()
-    if path.exists() or path.is_symlink():
-        raise InvalidInputError(
-            f"folder {path} already exists", "choose another with --dir, or remove it first"
-        )
+    try:
+        path = path.resolve()
+        exists = path.exists() or path.is_symlink()
+    except (OSError, RuntimeError) as exc:  # too long, a name too long, a symlink loop
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InvalidInputError.refuse(
+            "invalid-folder", path=str(path), reason="unusable", detail=detail.lower()
+        ) from None
+    if exists:
+        raise InvalidInputError.refuse("invalid-folder", path=str(path), reason="exists")
     for session in ws.sessions:
         if path == session.path or session.path in path.parents:
-            raise InvalidInputError(
-                f"folder {path} is inside session {session.name}'s worktree {session.path}",
-                "put the new worktree outside every other worktree, e.g. next to the repository",
-            )
+            raise InvalidInputError.refuse(
+                "invalid-folder", path=str(path), reason="inside-worktree",
+                session=session.name, worktree=str(session.path),
+            )  # fmt: skip
     common = ws.repository.common_dir
     if path == common or common in path.parents:
-        raise InvalidInputError(f"folder {path} is inside the git directory {common}")
+        raise InvalidInputError.refuse(
+            "invalid-folder", path=str(path), reason="inside-git-dir", git_dir=str(common)
+        )
     return path
 
 
 def _check_name_free(ws: Workspace, name: str) -> None:
     holder = ws.store.by_name(name)
     if holder is not None:
-        raise InvalidInputError(
-            f"a session named {name!r} already exists",
-            f"pick another name, or rename the existing one with `agentls rename {name} NEW`",
-        )
+        raise InvalidInputError.refuse("name-taken", name=name)
+
+
+def _left_by_removal(ws: Workspace, name: str, branch: str, head: str, start: str | None) -> bool:
+    """BRANCH is what a `remove NAME` killed half-way left: checked out nowhere, and START
+    (one of NAME's backups, as `restore` suggests) holds its head. Reusing it loses nothing."""
+    if start is None or any(s.branch == branch for s in ws.sessions):
+        return False
+    known = {commit for _, commit in backup_refs(ws.repository.cwd, name)}
+    return start in known and is_ancestor(ws.repository.cwd, head, start)
 
 
 def _check_claims(ws: Workspace, claims: Iterable[str]) -> list[str]:
     if isinstance(claims, str):
-        raise InvalidInputError("claims must be a list of globs", "e.g. ['auth/**']")
+        raise InvalidInputError.refuse("invalid-glob", glob=None, reason="list")
     checked = list(dict.fromkeys(validate_glob(g) for g in claims))
     clashes = [
-        f"{glob!r} overlaps {other.name}'s claim {theirs!r}"
+        {"glob": glob, "owner": other.name, "theirs": theirs}
         for glob in checked
         for other in ws.sessions
         for theirs in other.claims
         if globs_intersect(glob, theirs)
     ]
     if clashes:
-        raise InvalidInputError(
-            "cannot claim: " + "; ".join(clashes),
-            "claim a different module, or release the other session's claim first",
-        )
+        raise InvalidInputError.refuse("claim-taken", clashes=clashes, can_force=False)
     return checked
 
 
@@ -144,37 +157,42 @@ def new_session(
     _check_name_free(ws, name)
     cwd = ws.repository.cwd
     start_commit = ws.trunk.commit
+    found: str | None = None
     keepsake: backups.Keepsake | None = None
     work: backups.RealWork | None = None
     if start is not None:
         if not isinstance(start, str) or not start or start.startswith("-"):
-            raise InvalidInputError(f"invalid start point {start!r}")
+            raise InvalidInputError.refuse("invalid-start", start=str(start))
         found = rev_parse(cwd, start)
         if found is None:
-            raise InvalidInputError(f"start point {start!r} is not a commit", "e.g. --from main")
+            raise InvalidInputError.refuse("invalid-start", start=start, missing=True)
         if start.startswith(f"{BACKUP_PREFIX}/"):
             keepsake = backups.kept(ws.store, start)
         work = backups.real_work(ws, found, keepsake)
         start_commit = work.head
     research = keepsake is not None and keepsake.role == "research"
     if research and branch is not None:
-        raise InvalidInputError(
-            f"{start} is a research fork's backup: it comes back detached, without a branch",
-            "leave out --branch",
+        raise InvalidInputError.refuse(
+            "invalid-argument",
+            problem=f"{start} is a research fork's backup: it comes back detached,"
+            " without a branch",
+            hint="leave out --branch",
         )
+    existing: str | None = None
     if not research:
         wanted = branch
         if wanted is None and keepsake is not None and keepsake.branch:
             wanted = keepsake.branch  # its old branch name, when nothing took it meanwhile
-            if branch_commit(cwd, wanted) is not None:
+            taken = branch_commit(cwd, wanted)
+            if taken is not None and not _left_by_removal(ws, name, wanted, taken, found):
                 wanted = None
         branch = validate_branch(wanted if wanted is not None else name, cwd)
-        if branch_commit(cwd, branch) is not None:
-            raise InvalidInputError(
-                f"branch {branch!r} already exists",
-                "pass another with --branch, or open the existing branch with "
-                f"`git worktree add <folder> {branch}` (agentls picks it up as a session)",
-            )
+        existing = branch_commit(cwd, branch)
+        if existing is not None and not _left_by_removal(ws, name, branch, existing, found):
+            raise InvalidInputError.refuse("branch-exists", branch=branch)
+        clash = branch_clash(cwd, branch)
+        if clash is not None:
+            raise InvalidInputError.refuse("branch-clash", branch=branch, existing=clash)
     path = _check_folder(ws, folder, name)
     checked_claims = _check_claims(ws, claims)
     kept_claims, held = _free_claims(ws, keepsake.claims if keepsake else [], checked_claims)
@@ -185,7 +203,9 @@ def new_session(
         run_git(["worktree", "add", "--detach", "--", str(path), start_commit], cwd=cwd)
     else:
         assert branch is not None
-        run_git(["worktree", "add", "-b", branch, "--", str(path), start_commit], cwd=cwd)
+        # -B only for a branch a killed `remove` left behind (see _left_by_removal).
+        create = "-b" if existing is None else "-B"
+        run_git(["worktree", "add", create, branch, "--", str(path), start_commit], cwd=cwd)
     source = keepsake.source if research and keepsake is not None else None
     session = _register(ws, path, name, role="research" if research else "code", source=source)
     all_claims = list(dict.fromkeys([*kept_claims, *checked_claims]))
@@ -225,9 +245,7 @@ def fork_session(ws: Workspace, name: str, *, source: str | None = None) -> dict
         here = ws.repository.toplevel
         found = session_at(ws.sessions, here) if here else None
         if found is None:
-            raise InvalidInputError(
-                "no source session to fork", "run it inside a worktree, or pass --from SESSION"
-            )
+            raise InvalidInputError.refuse("no-source-session")
         origin = found
     else:
         validate_name(source)
@@ -240,7 +258,7 @@ def fork_session(ws: Workspace, name: str, *, source: str | None = None) -> dict
         ws.reload(origin.id)  # read before git ignored them
         state = ws.states.get(origin.id)
     if state is None:
-        raise InvalidInputError(f"session {origin.name} has no readable state to fork")
+        raise InvalidInputError.refuse("source-unreadable", session=origin.name)
     snapshot = state.snapshot()  # what the source sees now, unsaved buffers included
     path = _check_folder(ws, None, name)
     run_git(["worktree", "add", "--detach", "--", str(path), snapshot], cwd=ws.repository.cwd)

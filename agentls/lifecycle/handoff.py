@@ -104,7 +104,9 @@ def render(ws: Workspace, name: str) -> str:
     report = ws.report()
     info = report.session(name)
     if info is None:
-        raise AgentlsError(f"no session named {name!r}")
+        raise AgentlsError.refuse(
+            "session-not-found", name=name, known=[s.name for s in report.sessions]
+        )
     journal = Journal(ws.store)
     last = journal.last(info.id)
     changed = [p for p in info.changed if p not in NOTES]
@@ -252,10 +254,7 @@ def splice(existing: bytes | None, section: str) -> bytes:
         separator = b"" if existing == b"" else (b"\n" if existing.endswith(b"\n") else b"\n\n")
         return existing + separator + block + b"\n"
     if begin == -1 or end == -1 or end < begin:
-        raise AgentlsError(
-            f"{HANDOFF} has a broken agentls section (a marker missing or out of order)",
-            f"fix or delete the lines {BEGIN} / {END} and run handoff again",
-        )
+        raise AgentlsError.refuse("broken-handoff", file=HANDOFF, begin=BEGIN, end=END)
     return existing[:begin] + block + existing[end + len(END) :]
 
 
@@ -270,9 +269,8 @@ def read_note(path: Path) -> bytes | None:
     except FileNotFoundError:
         return None
     except UnreadableFile as exc:
-        raise AgentlsError(
-            f"{exc}: agentls will not use it as {path.name}",
-            f"replace {path} with a regular file (or delete it) and try again",
+        raise AgentlsError.refuse(
+            "unreadable-note", path=str(path), file=path.name, detail=str(exc)
         ) from exc
 
 

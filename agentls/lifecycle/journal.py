@@ -12,6 +12,7 @@ import fcntl
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -188,9 +189,15 @@ class Holder:
     session: str
     acquired: float
 
+    @property
+    def since(self) -> str:
+        return time.strftime("%H:%M:%S", time.localtime(self.acquired))
+
     def describe(self) -> str:
-        since = time.strftime("%H:%M:%S", time.localtime(self.acquired))
-        return f"session {self.session} (pid {self.pid}, since {since})"
+        return f"session {self.session} (pid {self.pid}, since {self.since})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"pid": self.pid, "session": self.session, "since": self.since}
 
 
 class LandLock:
@@ -218,23 +225,30 @@ class LandLock:
             os.close(fd)  # closing drops our probe lock
         return None
 
-    def acquire(self, session: str, wait: float = 0.0) -> None:
-        """Take the lock or raise AgentlsError naming who holds it (after WAIT seconds)."""
+    def acquire(
+        self, session: str, wait: float = 0.0, on_wait: Callable[[str], None] | None = None
+    ) -> None:
+        """Take the lock or raise AgentlsError naming who holds it (after WAIT seconds).
+
+        ON_WAIT is told who holds it, once, when it is taken and WAIT is more than 0.
+        """
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         deadline = time.monotonic() + wait
+        told = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                holder = self.holder()
                 if time.monotonic() >= deadline:
                     os.close(fd)
-                    holder = self.holder()
-                    who = holder.describe() if holder else "another process"
-                    raise AgentlsError(
-                        f"another land is running: {who} holds the land lock",
-                        "wait for it to finish (or pass --wait SECONDS) and try again",
+                    raise AgentlsError.refuse(
+                        "lock-held", holder=holder.to_json() if holder else None
                     ) from None
+                if on_wait is not None and not told:
+                    on_wait(holder.describe() if holder else "another process")
+                    told = True
                 time.sleep(0.1)
         self._fd = fd
         previous = self.holder()

@@ -10,24 +10,27 @@ journaled so an interrupted land is finished or undone by the next one
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from agentls.errors import AgentlsError, GitError, InvalidInputError
+from agentls.git.merge import conflict_path
 from agentls.git.runner import run_git, run_git_bytes
 from agentls.git.snapshot import snapshots_in
 from agentls.lifecycle import config as land_config
 from agentls.lifecycle.commands import CommandResult, run_command
 from agentls.lifecycle.common import (
+    KILL_ENV,
     backup_ref,
     branch_commit,
     dirty_paths,
     is_ancestor,
+    kill_point,
     operation_in_progress,
     require_present,
     session_named,
@@ -35,24 +38,21 @@ from agentls.lifecycle.common import (
 )
 from agentls.lifecycle.conflict import conflict_context, conflicted_files
 from agentls.lifecycle.journal import CONFLICT, FAILED, LANDED, Entry, Journal, LandLock
-from agentls.lifecycle.recovery import recover, recover_locked
+from agentls.lifecycle.recovery import recover_entry, recover_locked
 from agentls.sessions import Session
 from agentls.workspace import Workspace
 
 Progress = Callable[[str, "int | None"], None]
 FAILED_TAIL = 40  # lines of a failed build/test kept in the journal (and HANDOFF.md)
 
-# Tests set this to a step name to SIGKILL the landing process right there.
-KILL_ENV = "AGENTLS_TEST_KILL_AT"
+# Steps a crash test can SIGKILL the landing process at (common.KILL_ENV).
 KILL_POINTS = (
     "locked", "backup", "mid-rebase", "rebased", "during-build", "during-tests", "tested",
     "mid-ff",
 )  # fmt: skip
 
 
-def _kill_point(step: str) -> None:
-    if os.environ.get(KILL_ENV) == step:
-        os.kill(os.getpid(), signal.SIGKILL)
+_kill_point = kill_point
 
 
 class NothingToLand(AgentlsError):
@@ -76,47 +76,33 @@ class Plan:
 
 def _identify(ws: Workspace, name: str) -> Session:
     """Checks that do not depend on an interrupted land: who, and is it landable at all."""
-    session = session_named(ws, name)
-    ws.refresh()
-    session = ws.session(session.name)
+    session = session_named(ws, name, fresh=True)
     require_present(session, "land")
     if session.is_research:
-        raise InvalidInputError(
-            f"session {session.name} is a research fork: there is nothing to land",
-            "forks answer questions; put code in a code session",
-        )
+        raise InvalidInputError.refuse("research-fork", session=session.name)
     if not session.branch:
         if operation_in_progress(session.path):  # a rebase detaches HEAD: say that instead
             _refuse_unclean(session, "session")
-        raise InvalidInputError(
-            f"session {session.name} is not on a branch (detached HEAD)",
-            f"check out a branch in {session.path} first",
+        raise InvalidInputError.refuse(
+            "detached-head", session=session.name, path=str(session.path)
         )
     if session.branch == ws.trunk.branch:
-        raise InvalidInputError(
-            f"session {session.name} is on trunk ({ws.trunk.branch}): cannot land trunk onto itself"
-        )
+        raise InvalidInputError.refuse("on-trunk", session=session.name, trunk=ws.trunk.branch)
     if not ws.trunk.ref.startswith("refs/heads/"):
-        raise AgentlsError(
-            f"trunk {ws.trunk.branch} exists only as {ws.trunk.ref}",
-            f"create the local branch first: git branch {ws.trunk.branch} {ws.trunk.ref}",
-        )
+        raise AgentlsError.refuse("trunk-remote-only", trunk=ws.trunk.branch, ref=ws.trunk.ref)
     return session
 
 
-def _refuse_unclean(session: Session, role: str) -> None:
+def _refuse_unclean(session: Session, role: str, action: str = "land") -> None:
+    """Refuse when SESSION (ROLE 'session' or 'trunk') has an operation or uncommitted work."""
+    where = {"session": session.name, "role": role, "path": str(session.path)}
     operation = operation_in_progress(session.path)
     if operation:
-        raise AgentlsError(
-            f"a {operation} is in progress in {role} {session.name} ({session.path})",
-            f"finish it (git {operation} --continue) or abort it (git {operation} --abort) first",
-        )
+        raise AgentlsError.refuse("operation-in-progress", operation=operation, **where)
     dirty = dirty_paths(session.path)
     if dirty:
-        shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
-        raise AgentlsError(
-            f"{role} {session.name} has uncommitted changes ({shown}); land never touches them",
-            f"commit or stash them in {session.path} first",
+        raise AgentlsError.refuse(
+            "dirty-worktree", paths=dirty[:100], count=len(dirty), action=action, **where
         )
 
 
@@ -127,19 +113,18 @@ def preflight(ws: Workspace, name: str) -> Plan:
     trunk_wt = trunk_session(ws)
     if trunk_wt is not None:
         if trunk_wt.missing:
-            raise AgentlsError(
-                f"trunk {ws.trunk.branch} is checked out in {trunk_wt.path}, which is gone",
-                "run `git worktree prune` and try again",
+            raise AgentlsError.refuse(
+                "trunk-folder-gone", trunk=ws.trunk.branch, path=str(trunk_wt.path)
             )
-        _refuse_unclean(trunk_wt, f"trunk's worktree (session {trunk_wt.name}), ")
+        _refuse_unclean(trunk_wt, "trunk")
     cwd = ws.repository.cwd
     head = branch_commit(cwd, session.branch or "")
-    assert head is not None and session.branch is not None
+    if head is None or session.branch is None:  # deleted since the refresh (a racing remove)
+        raise AgentlsError.refuse("session-vanished", session=session.name, path=str(session.path))
     ahead = int(run_git(["rev-list", "--count", f"{ws.trunk.commit}..{head}"], cwd=cwd))
     if ahead == 0:
-        raise NothingToLand(
-            f"nothing to land: {session.branch} has no commits that {ws.trunk.branch} lacks",
-            "commit your work first, or it has landed already",
+        raise NothingToLand.refuse(
+            "nothing-to-land", session=session.name, branch=session.branch, trunk=ws.trunk.branch
         )
     _refuse_snapshots(ws, session, head)
     config = land_config.load(cwd, ws.trunk.commit)
@@ -170,25 +155,23 @@ def _refuse_snapshots(ws: Workspace, session: Session, head: str) -> None:
     if not found:
         return
     newest = found[0]
-    parent = newest.parents[0].id if newest.parents else None
-    fix = (
-        f"keep its files as your own commit: in {session.path} run `git reset --soft {parent}`"
-        " and commit"
-        if str(newest.id) == head and len(found) == 1 and parent is not None
-        else f"rebuild {session.branch} without it (`git rebase -i {ws.trunk.branch}`,"
-        " squash it into a commit of yours)"
-    )
-    raise AgentlsError(
-        f"{session.branch} holds agentls's own snapshot commit {str(newest.id)[:12]}"
-        f"{f' and {len(found) - 1} more' if len(found) > 1 else ''}: landing would put it on"
-        f" {ws.trunk.branch}",
-        fix,
-    )
+    parent = str(newest.parents[0].id) if newest.parents else None
+    raise AgentlsError.refuse(
+        "snapshot-commit", session=session.name, branch=session.branch, path=str(session.path),
+        trunk=ws.trunk.branch, commit=str(newest.id), more=len(found) - 1,
+        # Only the newest at the tip: `git reset --soft PARENT` keeps its files as changes.
+        parent=parent if str(newest.id) == head and len(found) == 1 else None,
+    )  # fmt: skip
+
+
+def predicted_conflicts(ws: Workspace, trunk: str, head: str) -> list[str]:
+    """Every path git's merge of TRUNK and HEAD stops on (what a rebase will hit, overall)."""
+    merged = ws.merger.merge(trunk, head)
+    return sorted({conflict_path(path) for path in merged.conflicted})
 
 
 def _dry_run(ws: Workspace, plan: Plan) -> dict[str, Any]:
-    merged = ws.merger.merge(plan.trunk_old, plan.head)
-    conflicts = list(merged.conflicted)
+    conflicts = predicted_conflicts(ws, plan.trunk_old, plan.head)
     steps: list[dict[str, Any]] = [
         {"step": "lock", "status": "would", "detail": "take the land lock"},
         {"step": "backup", "status": "would",
@@ -221,11 +204,21 @@ def _dry_run(ws: Workspace, plan: Plan) -> dict[str, Any]:
         "conflicts": conflicts,
         "trunk": {"old": plan.trunk_old, "new": None},
     }
+    if conflicts:
+        result["error"] = _failure(
+            "land-conflict", session=plan.session.name, trunk=plan.trunk_branch,
+            branch=plan.branch, files=conflicts, kept_open=False, predicted=True,
+        )  # fmt: skip
     if pending:
         result["recovery"] = [
             f"an interrupted land of {e.name} will be recovered first" for e in pending
         ]
     return result
+
+
+def _failure(code: str, **data: Any) -> dict[str, Any]:
+    """The `error` object of a failed land: the same shape as a refusal's."""
+    return AgentlsError.refuse(code, **data).to_json()
 
 
 class _Lander:
@@ -265,6 +258,14 @@ class _Lander:
             out["output"] = "\n".join(c.output for c in self.commands if c.output)
         out.update(extra)
         return out
+
+    def fail(
+        self, status: str, code: str, context: dict[str, Any] | None = None, **data: Any
+    ) -> dict[str, Any]:
+        """Finish the journal entry as failed with CODE; the failed result (and its error)."""
+        error = _failure(code, **data)
+        self.finish(status, error["message"], **({"conflict": context} if context else {}))
+        return self.result(False, error["message"], error=error)
 
     def finish(self, status: str, message: str, **details: Any) -> None:
         details["commands"] = [
@@ -309,7 +310,14 @@ class _Lander:
             _kill_point("rebased")
             return None
         git_says = proc.stderr.decode(errors="replace").strip()
-        files = conflicted_files(self.worktree) if in_progress else []
+        stopped_on = conflicted_files(self.worktree) if in_progress else []
+        # The rebase stops at the first conflicting commit; the merge of trunk and the
+        # whole branch knows every path that will conflict, so the agent fixes them all.
+        files = sorted(
+            set(stopped_on) | set(predicted_conflicts(self.ws, plan.trunk_old, plan.head))
+        )
+        if not in_progress:
+            files = []  # the rebase failed for another reason: say that, not a guess
         landings = self.journal.landings()
         for entry in landings:  # name each landed session as it is called now (renames)
             record = self.ws.store.get(entry.session_id)
@@ -317,14 +325,15 @@ class _Lander:
         context = conflict_context(
             self.cwd, files, plan.head, plan.trunk_old, landings, plan.trunk_branch
         )
+        context["stopped_on"] = stopped_on
         context["git"] = git_says[-2000:]
         if in_progress and not keep_open:
-            run_git_bytes(["rebase", "--abort"], cwd=self.worktree, check=False)
+            abort = run_git_bytes(["rebase", "--abort"], cwd=self.worktree, check=False)
             if branch_commit(self.cwd, plan.branch) != plan.head:
-                raise GitError(
-                    f"rebase --abort did not restore {plan.branch}",
-                    f"its old head is kept at {self.entry.backup_ref}",
-                )
+                raise GitError.refuse(
+                    "rebase-abort-failed", branch=plan.branch, backup=self.entry.backup_ref,
+                    detail=abort.stderr.decode(errors="replace").strip()[-500:],
+                )  # fmt: skip
         context["kept_open"] = bool(in_progress and keep_open)
         return context
 
@@ -342,35 +351,35 @@ class _Lander:
                 on_start=lambda hook=hook: _kill_point(hook),  # type: ignore[misc]
             )  # fmt: skip
             self.commands.append(result)
-            self.note(kind, "passed" if result.ok else "failed", result.summary, None)
+            self.note(kind, "passed" if result.ok else "failed", result.outcome, None)
             if not result.ok:
                 return result
         self.journal.step(self.entry, "tested")
         _kill_point("tested")
         return None
 
-    def fast_forward(self) -> str | None:
-        """Move trunk to the rebased head; None when done, else why not."""
+    def fast_forward(self) -> tuple[str, dict[str, Any]] | None:
+        """Move trunk to the rebased head; None when done, else (code, data) saying why not."""
         plan, rebased = self.plan, self.entry.rebased
         assert rebased is not None
         now = branch_commit(self.cwd, plan.branch)
         if now != rebased:
-            return f"{plan.branch} moved during the land (now {now}); trunk untouched, land again"
+            return "branch-moved", {"branch": plan.branch, "now": now}
         self.journal.step(self.entry, "fast-forward")
         trunk_wt = plan.trunk_worktree
         if trunk_wt is not None:
             # Re-check: the trunk worktree must still be clean and at the old trunk.
             if dirty_paths(trunk_wt.path) or operation_in_progress(trunk_wt.path):
-                return f"trunk's worktree {trunk_wt.path} is no longer clean; trunk untouched"
+                return "trunk-worktree-unclean", {"path": str(trunk_wt.path)}
             head = run_git(["rev-parse", "HEAD"], cwd=trunk_wt.path)
             if head != plan.trunk_old:
-                return f"{plan.trunk_branch} moved during the land; trunk untouched, land again"
+                return "trunk-moved", {"trunk": plan.trunk_branch, "cas": False}
             proc = run_git_bytes(
                 ["merge", "--ff-only", "--no-edit", rebased], trunk_wt.path, check=False
             )
             if proc.returncode != 0:
                 detail = proc.stderr.decode(errors="replace").strip()
-                return f"could not fast-forward {trunk_wt.path}: {detail}"
+                return "fast-forward-failed", {"path": str(trunk_wt.path), "detail": detail}
             how = f"fast-forwarded the worktree {trunk_wt.path}"
         else:
             proc = run_git_bytes(
@@ -379,10 +388,7 @@ class _Lander:
                 self.cwd, check=False,
             )  # fmt: skip
             if proc.returncode != 0:
-                return (
-                    f"{plan.trunk_branch} moved during the land (compare-and-swap failed);"
-                    " trunk untouched, land again"
-                )
+                return "trunk-moved", {"trunk": plan.trunk_branch, "cas": True}
             how = f"moved {plan.trunk_ref} by compare-and-swap"
         _kill_point("mid-ff")
         self.journal.step(self.entry, "advanced", trunk_new=rebased)
@@ -400,33 +406,42 @@ def land(
     progress: Progress | None = None,
     wait: float | None = None,
 ) -> dict[str, Any]:
-    """Land SESSION: rebase onto trunk, build + test, fast-forward trunk (see module doc)."""
+    """Land SESSION: rebase onto trunk, build + test, fast-forward trunk (see module doc).
+
+    WAIT: seconds to wait for another land's lock (default: the configured lock_wait).
+    """
     report: Progress = progress or (lambda message, percent: None)
     if dry_run:
         return _dry_run(ws, preflight(ws, session))
     journal = Journal(ws.store)
-    # An interrupted land (maybe of this very session, mid-rebase): settle it first.
-    recovered_early = recover(ws, wait=wait or 0.0) if journal.running() else []
-    target = _identify(ws, session)
-    lock = LandLock(ws.store, ws.repository.state_dir)
+    try:
+        target: str = _identify(ws, session).name
+    except AgentlsError:
+        if not journal.running():
+            raise
+        # An interrupted land (maybe of this very session, mid-rebase) is settled first.
+        target = session_named(ws, session).name
     cwd = ws.repository.cwd
     lock_wait = wait if wait is not None else land_config.load(cwd, ws.trunk.commit).lock_wait
-    report(f"lock: waiting for the land lock ({target.name})", 0)
-    lock.acquire(target.name, lock_wait)
+    lock = LandLock(ws.store, ws.repository.state_dir)
+
+    def waiting(holder: str) -> None:  # only when another land holds the lock
+        report(f"lock: waiting up to {lock_wait:g}s for {holder} to finish", 0)
+
+    lock.acquire(target, lock_wait, on_wait=waiting)
     try:
-        recovered = recovered_early + recover_locked(ws, journal, lock)
-        if recovered:
-            for line in recovered:
-                report(f"recovery: {line}", None)
+        recovered = recover_locked(ws, journal, lock)
+        for line in recovered:
+            report(f"recovery: {line}", None)
         try:
-            plan = preflight(ws, target.name)
+            plan = preflight(ws, target)
         except NothingToLand as exc:
-            landed_now = any(f"marked {target.name} landed" in line for line in recovered)
+            landed_now = any(f"marked {target} landed" in line for line in recovered)
             if not landed_now:
                 raise
             return {
                 "ok": True,
-                "session": target.name,
+                "session": target,
                 "steps": [],
                 "message": str(exc.message),
                 "trunk": {"old": None, "new": ws.trunk.commit},
@@ -435,62 +450,87 @@ def land(
         lander = _Lander(ws, plan, journal, report)
         lander.note("lock", "done", "holding the land lock", 5)
         _kill_point("locked")
-        result = _run(ws, lander, keep_open=keep_open, remove=remove)
+        try:
+            result = _run(ws, lander, keep_open=keep_open)
+        except (AgentlsError, OSError, KeyboardInterrupt) as exc:  # (and SIGTERM, in the CLI)
+            _settle(ws, journal, lander)
+            folder = plan.session.path
+            if isinstance(exc, (GitError, OSError)) and not folder.is_dir():
+                # Removed under the land (a racing `remove --force`): say that, in one line.
+                raise AgentlsError.refuse(
+                    "session-vanished", session=plan.session.name, path=str(folder)
+                ) from exc
+            raise
     finally:
         lock.release()
     if recovered:
         result["recovered"] = recovered
+    if remove and result["ok"]:
+        # After the lock: removing is not part of the land, and it may delete the very
+        # folder this process runs in (remove moves the workspace out of it first).
+        from agentls.lifecycle.remove import remove_session
+
+        result["removed"] = remove_session(ws, target, force=True)
     ws.refresh()
     return result
 
 
-def _run(ws: Workspace, lander: _Lander, *, keep_open: bool, remove: bool) -> dict[str, Any]:
+def _settle(ws: Workspace, journal: Journal, lander: _Lander) -> None:
+    """A land stopped by an error or an interrupt: close its entry now, saying truthfully
+    where things are, as recovery would (an open rebase of ours is aborted). When that
+    cannot finish, the entry stays open for `agentls recover`."""
+    entry = journal.get(lander.entry.id)
+    if entry is not None and entry.status == "running":
+        with contextlib.suppress(AgentlsError, OSError):
+            recover_entry(ws, journal, entry)
+
+
+def _run(ws: Workspace, lander: _Lander, *, keep_open: bool) -> dict[str, Any]:
     plan = lander.plan
     name = plan.session.name
+    where: dict[str, Any] = {"session": name, "trunk": plan.trunk_branch, "branch": plan.branch}
     lander.backup()
+    if not plan.session.path.is_dir():
+        raise AgentlsError.refuse("session-vanished", session=name, path=str(plan.session.path))
     context = lander.rebase(keep_open)
     if context is not None:
         files = context["files"]
         if files:
-            message = (
-                f"{name} conflicts with {plan.trunk_branch} in {', '.join(files)}; "
-                + ("the rebase is left open for you to resolve" if context["kept_open"]
-                   else f"{plan.branch} and its worktree are unchanged")
+            result = lander.fail(
+                CONFLICT, "land-conflict", files=files, kept_open=context["kept_open"],
+                stopped_on=context["stopped_on"], context=context, **where,
             )  # fmt: skip
+            lander.note("rebase", "conflict", result["message"], None)
         else:
-            message = f"the rebase of {name} failed: {context['git'] or 'unknown error'}"
-        lander.note("rebase", "conflict" if files else "failed", message, None)
-        lander.finish(CONFLICT if files else FAILED, message, conflict=context)
+            result = lander.fail(
+                FAILED, "rebase-failed", git=context["git"], context=context, **where
+            )
+            lander.note("rebase", "failed", result["message"], None)
         handoff = _write_handoff(ws, name, force=True)
-        return lander.result(False, message, conflicts=files, handoff=handoff)
+        result.update(conflicts=files, handoff=handoff)
+        return result
     failed = lander.run_commands()
     _remember_checks(ws, lander)
     if failed is not None:
-        message = (
-            f"{failed.summary}; {plan.trunk_branch} untouched; {plan.branch} stays rebased"
-            f" (old head at {lander.entry.backup_ref})"
-        )
-        lander.finish(FAILED, message)
-        handoff = _write_handoff(ws, name, force=False)
-        return lander.result(False, message, handoff=handoff)
+        result = lander.fail(
+            FAILED, "command-failed", kind=failed.kind, command=failed.command,
+            exit_code=failed.exit_code, seconds=failed.seconds,
+            backup=lander.entry.backup_ref, **where,
+        )  # fmt: skip
+        result["handoff"] = _write_handoff(ws, name, force=False)
+        return result
     problem = lander.fast_forward()
     if problem is not None:
-        lander.finish(FAILED, problem)
-        return lander.result(False, problem)
+        code, data = problem
+        return lander.fail(FAILED, code, **data)
     ws.store.update(plan.session.id, landed=time.time())
     # Short in words (the full id is in "trunk": {"new"}), like git's own messages.
     message = f"landed {name}: {plan.trunk_branch} is now {(lander.entry.rebased or '')[:12]}"
     lander.finish(LANDED, message)
     extra: dict[str, Any] = {}
-    if remove:
-        from agentls.lifecycle.remove import remove_session
-
-        ws.refresh()
-        extra["removed"] = remove_session(ws, name, force=True)
-    else:
-        handoff = _write_handoff(ws, name, force=False)
-        if handoff:
-            extra["handoff"] = handoff
+    handoff = _write_handoff(ws, name, force=False)
+    if handoff:
+        extra["handoff"] = handoff
     lander.note("done", "done", message, 100)
     return lander.result(True, message, **extra)
 
@@ -515,12 +555,11 @@ def _write_handoff(ws: Workspace, name: str, *, force: bool) -> str | None:
     from agentls.lifecycle.handoff import write_handoff
     from agentls.session_files import HANDOFF
 
-    ws.refresh()
-    session = ws.session(name)
-    if not force and not (session.path / HANDOFF).exists():
-        return None
     try:
-        written = write_handoff(ws, name, automatic=True)
+        session = ws.session(name)
+        if not force and not (session.path / HANDOFF).exists():
+            return None
+        written = write_handoff(ws, name, automatic=True)  # (it refreshes the workspace)
     except (AgentlsError, OSError):
         return None
     return None if written.get("tracked") else str(written["path"])

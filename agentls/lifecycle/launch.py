@@ -36,16 +36,16 @@ class AgentPlan:
 def plan_agent(command: object) -> AgentPlan:
     """Check CMD before anything is created: it must parse and its program must exist."""
     if not isinstance(command, str) or not command.strip():
-        raise InvalidInputError("empty agent command", "e.g. --agent claude")
+        raise InvalidInputError.refuse("invalid-agent", reason="empty")
     try:
         argv = shlex.split(command)
     except ValueError as exc:
-        raise InvalidInputError(f"cannot parse agent command {command!r}: {exc}") from exc
+        raise InvalidInputError.refuse(
+            "invalid-agent", reason="parse", command=command, detail=str(exc)
+        ) from exc
     program = shutil.which(argv[0])
     if program is None:
-        raise InvalidInputError(
-            f"agent program {argv[0]!r} is not on PATH", "install it or give its full path"
-        )
+        raise InvalidInputError.refuse("invalid-agent", reason="missing", program=argv[0])
     return AgentPlan(command, argv, program, Path(argv[0]).name in KNOWN_AGENTS)
 
 

@@ -26,20 +26,17 @@ def rename_session(ws: Workspace, old: str, new: str) -> dict[str, Any]:
     target = session_named(ws, old)
     validate_name(new)
     if new == target.name:
-        return {"ok": True, "old": old, "name": new, "backups": []}
+        return {"ok": True, "old": old, "name": new, "backups": [], "changed": False}
     with ws.store.transaction() as db:
         holder = db.execute("SELECT id FROM sessions WHERE name = ?", (new,)).fetchone()
         if holder is not None:
-            raise InvalidInputError(
-                f"the name {new!r} is already used by another session",
-                "pick another name, or rename that session first",
-            )
+            raise InvalidInputError.refuse("name-taken", name=new, renaming=True)
         db.execute("UPDATE sessions SET name = ? WHERE id = ?", (new, target.id))
         # Research forks remember their source by name.
         db.execute("UPDATE sessions SET source = ? WHERE source = ?", (new, target.name))
     moved = _move_backups(ws, target.name, new)
     ws.refresh()
-    return {"ok": True, "old": old, "name": new, "backups": moved}
+    return {"ok": True, "old": old, "name": new, "backups": moved, "changed": True}
 
 
 def _move_backups(ws: Workspace, old: str, new: str) -> list[str]:
@@ -71,10 +68,10 @@ def _move_backups(ws: Workspace, old: str, new: str) -> list[str]:
 
 def _globs(globs: object) -> list[str]:
     if isinstance(globs, str) or not isinstance(globs, Iterable):
-        raise InvalidInputError("globs must be a list of path globs", "e.g. ['auth/**']")
+        raise InvalidInputError.refuse("invalid-glob", glob=None, reason="list")
     checked = [validate_glob(g) for g in globs]
     if not checked:
-        raise InvalidInputError("no globs given", "e.g. agentls claim NAME 'auth/**'")
+        raise InvalidInputError.refuse("invalid-glob", glob=None, reason="none")
     return list(dict.fromkeys(checked))
 
 
@@ -82,12 +79,10 @@ def claim(
     ws: Workspace, session: str, globs: Iterable[str], *, force: bool = False
 ) -> dict[str, Any]:
     """Add ownership GLOBS to SESSION; refuse globs another session holds unless FORCE."""
-    target = session_named(ws, session)
     wanted = _globs(globs)
-    ws.refresh()
-    target = ws.session(target.name)
+    target = session_named(ws, session, fresh=True)
     clashes = [
-        f"{glob!r} overlaps {other.name}'s claim {theirs!r}"
+        {"glob": glob, "owner": other.name, "theirs": theirs}
         for glob in wanted
         for other in ws.sessions
         if other.id != target.id
@@ -95,14 +90,12 @@ def claim(
         if globs_intersect(glob, theirs)
     ]
     if clashes and not force:
-        raise InvalidInputError(
-            "cannot claim: " + "; ".join(clashes),
-            "agree on module boundaries, release the other claim, or pass --force to share it",
-        )
+        raise InvalidInputError.refuse("claim-taken", clashes=clashes, can_force=True)
     claims = list(dict.fromkeys([*target.claims, *wanted]))
     ws.store.update(target.id, claims=claims)
     ws.refresh()
-    return {"ok": True, "session": target.name, "claims": claims, "shared": clashes}
+    shared = [f"{c['glob']!r} overlaps {c['owner']}'s claim {c['theirs']!r}" for c in clashes]
+    return {"ok": True, "session": target.name, "claims": claims, "shared": shared}
 
 
 def release(ws: Workspace, session: str, globs: Iterable[str] | None = None) -> dict[str, Any]:
@@ -110,19 +103,19 @@ def release(ws: Workspace, session: str, globs: Iterable[str] | None = None) -> 
     target = session_named(ws, session)
     if globs is None:
         remaining: list[str] = []
+        dropping = list(target.claims)
     else:
         dropping = _globs(globs)
         unknown = [g for g in dropping if g not in target.claims]
         if unknown:
-            held = ", ".join(target.claims) or "none"
-            raise InvalidInputError(
-                f"session {target.name} does not claim {', '.join(map(repr, unknown))}",
-                f"its claims: {held}",
+            raise InvalidInputError.refuse(
+                "claim-not-held", session=target.name, globs=unknown, claims=target.claims
             )
         remaining = [g for g in target.claims if g not in dropping]
     ws.store.update(target.id, claims=remaining)
     ws.refresh()
-    return {"ok": True, "session": target.name, "claims": remaining}
+    released = [g for g in target.claims if g in dropping]
+    return {"ok": True, "session": target.name, "claims": remaining, "released": released}
 
 
 def set_priority(ws: Workspace, session: str, priority: object) -> dict[str, Any]:
@@ -132,8 +125,11 @@ def set_priority(ws: Workspace, session: str, priority: object) -> dict[str, Any
         priority = int(priority)
     low, high = PRIORITY_RANGE
     if isinstance(priority, bool) or not isinstance(priority, int) or not low <= priority <= high:
-        raise InvalidInputError(
-            f"invalid priority {priority!r}", f"use a whole number from {low} to {high}"
+        raise InvalidInputError.refuse(
+            "invalid-priority",
+            priority=priority if isinstance(priority, (int, str)) else repr(priority),
+            low=low,
+            high=high,
         )
     ws.store.update(target.id, priority=priority)
     ws.refresh()

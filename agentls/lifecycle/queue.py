@@ -66,9 +66,10 @@ def land_all(
     for index, name in enumerate(order):
         blockers = sorted(edges.get(name, set()) & failed)
         if blockers:
+            error = AgentlsError.refuse("blocked-by-failure", session=name, blockers=blockers)
             results.append(
-                {"session": name, "ok": False, "skipped": True,
-                 "message": f"skipped: overlaps {', '.join(blockers)}, which did not land"}
+                {"session": name, "ok": False, "skipped": True, "message": error.message,
+                 "error": error.to_json()}
             )  # fmt: skip
             failed.add(name)
             continue
@@ -80,8 +81,7 @@ def land_all(
         try:
             outcome = land(ws, name, dry_run=dry_run, progress=None if dry_run else step)
         except AgentlsError as exc:
-            error = {"code": exc.code, "message": exc.message, "data": exc.data}
-            outcome = {"ok": False, "message": str(exc), "error": error}
+            outcome = {"ok": False, "message": str(exc), "error": exc.to_json()}
         if not outcome["ok"]:
             failed.add(name)
         row = {"session": name, "ok": bool(outcome["ok"]), "skipped": False,

@@ -4,7 +4,9 @@ A land is journaled step by step. Whoever next holds the land lock looks at ever
 entry still marked running and either finishes it (trunk had already moved to the
 rebased head: only the bookkeeping is left) or undoes exactly what agentls
 started (its own rebase, recognised by the branch, old head and base it recorded).
-A rebase agentls did not start is never aborted.
+A rebase agentls did not start is never aborted. Every git step's result is
+checked: when one fails, the entry stays open and the message says so, so the next
+recovery tries again rather than reporting an undo that did not happen.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ import time
 from pathlib import Path
 
 from agentls.git.repo import rev_parse
-from agentls.git.runner import run_git_bytes
-from agentls.lifecycle.common import branch_commit, git_dir, is_ancestor
+from agentls.git.runner import run_git, run_git_bytes
+from agentls.lifecycle import checkout
+from agentls.lifecycle.common import branch_commit, git_dir, is_ancestor, operation_in_progress
 from agentls.lifecycle.journal import RECOVERED, Entry, Journal, LandLock, pid_alive
+from agentls.lifecycle.repair import clear_stale_locks
 from agentls.workspace import Workspace
 
 INTERRUPTED = "interrupted"
+REBASE_FIELDS = ("head-name", "orig-head", "onto")
 
 
 def _read(path: Path) -> str | None:
@@ -28,27 +33,84 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def rebase_started_by(entry: Entry, worktree: Path) -> bool | None:
-    """None when no rebase is in progress; else whether it is the one ENTRY started."""
-    if not worktree.is_dir():
+def _admin_dir(worktree: Path) -> Path | None:
+    try:
+        return git_dir(worktree) if worktree.is_dir() else None
+    except Exception:  # not a worktree any more
         return None
-    admin = git_dir(worktree)
+
+
+def _rebase_state(entry: Entry, worktree: Path) -> str | None:
+    """'ours', 'ours-partial' (killed while git wrote its state), 'theirs', or None."""
+    admin = _admin_dir(worktree)
+    if admin is None:
+        return None
     state = admin / "rebase-merge"
     if not state.is_dir():
-        return False if (admin / "rebase-apply").is_dir() else None
+        return "theirs" if (admin / "rebase-apply").is_dir() else None
+    expected = {
+        "head-name": f"refs/heads/{entry.branch}",
+        "orig-head": entry.branch_old,
+        "onto": entry.trunk_old,
+    }
+    found = {name: _read(state / name) for name in REBASE_FIELDS}
+    if any(value is not None and value != expected[name] for name, value in found.items()):
+        return "theirs"
+    if all(value is not None for value in found.values()):
+        return "ours"
+    return "ours-partial" if entry.step == "rebase" else "theirs"
+
+
+def rebase_started_by(entry: Entry, worktree: Path) -> bool | None:
+    """None when no rebase is in progress; else whether it is the one ENTRY started.
+
+    A rebase killed while it was writing its state has only some of the fields; it
+    is ours when it was under way at that step and every field it has is ours.
+    """
+    state = _rebase_state(entry, worktree)
+    return None if state is None else state != "theirs"
+
+
+def _on_branch(entry: Entry, worktree: Path, cwd: Path) -> bool:
+    """WORKTREE is back where the land found it: on the branch, at its old head, no rebase."""
     return (
-        _read(state / "head-name") == f"refs/heads/{entry.branch}"
-        and _read(state / "orig-head") == entry.branch_old
-        and _read(state / "onto") == entry.trunk_old
+        operation_in_progress(worktree) != "rebase"
+        and run_git(["symbolic-ref", "--quiet", "HEAD"], cwd=worktree, check=False)
+        == f"refs/heads/{entry.branch}"
+        and branch_commit(cwd, entry.branch) == entry.branch_old
     )
 
 
+def _abort_rebase(entry: Entry, worktree: Path, cwd: Path, partial: bool) -> tuple[bool, str]:
+    """Abort agentls's rebase in WORKTREE; (done, git's words when not)."""
+    proc = run_git_bytes(["rebase", "--abort"], cwd=worktree, check=False)
+    detail = proc.stderr.decode(errors="replace").strip()
+    if proc.returncode != 0 and partial and operation_in_progress(worktree) == "rebase":
+        # git cannot abort a rebase killed before it wrote all of its state; it had not
+        # detached HEAD or touched a file yet (that comes after), so dropping the state
+        # (`--quit`) is the whole undo. The branch ref never moved: a rebase moves it last.
+        quit_proc = run_git_bytes(["rebase", "--quit"], cwd=worktree, check=False)
+        detail = quit_proc.stderr.decode(errors="replace").strip() or detail
+        head = run_git(["symbolic-ref", "--quiet", "HEAD"], cwd=worktree, check=False)
+        if quit_proc.returncode == 0 and head != f"refs/heads/{entry.branch}":
+            # Without --force: git refuses rather than overwrite anything.
+            back = run_git_bytes(["checkout", entry.branch], cwd=worktree, check=False)
+            detail = back.stderr.decode(errors="replace").strip() or detail
+    return _on_branch(entry, worktree, cwd), detail
+
+
 def recover_entry(ws: Workspace, journal: Journal, entry: Entry) -> str:
-    """Finish or undo one interrupted land; a sentence saying what happened."""
+    """Finish or undo one interrupted land; a sentence saying what happened (truthfully)."""
     cwd = ws.repository.cwd
     worktree = Path(entry.worktree)
-    trunk_now = rev_parse(cwd, entry.trunk_ref)
     what = f"the land of {entry.name} interrupted at step '{entry.step}'"
+    trunk_branch = entry.trunk_ref.removeprefix("refs/heads/")
+    checkout_of_trunk = next((s.path for s in ws.sessions if s.branch == trunk_branch), None)
+    repaired = checkout.repair(entry, checkout_of_trunk, cwd) if checkout_of_trunk else None
+    if repaired and repaired.startswith("could not"):
+        return f"could not undo {what}: {repaired}; run `agentls recover` again"  # stays open
+    what += f" ({repaired})" if repaired else ""
+    trunk_now = rev_parse(cwd, entry.trunk_ref)
     if (
         entry.rebased
         and trunk_now
@@ -62,13 +124,23 @@ def recover_entry(ws: Workspace, journal: Journal, entry: Entry) -> str:
         message = f"finished {what}: trunk already contained it; marked {entry.name} landed"
         journal.finish(entry, RECOVERED, message)
         return message
-    ours = rebase_started_by(entry, worktree)
+    state = _rebase_state(entry, worktree)
+    ours = None if state is None else state != "theirs"
     branch_now = branch_commit(cwd, entry.branch)
     if ours:
-        run_git_bytes(["rebase", "--abort"], cwd=worktree, check=False)
-        branch_now = branch_commit(cwd, entry.branch)
-        state = "back at its old head" if branch_now == entry.branch_old else f"at {branch_now}"
-        message = f"undid {what}: aborted the rebase agentls had started; {entry.branch} is {state}"
+        done, detail = _abort_rebase(entry, worktree, cwd, partial=state == "ours-partial")
+        if not done:
+            # Left running: the next `agentls recover` (or land) tries again.
+            return (
+                f"could not undo {what}: git rebase --abort failed in {worktree}"
+                f" ({detail or 'no reason given'}); the rebase is still in progress there and"
+                f" {entry.branch}'s old head is kept at {entry.backup_ref or entry.branch_old}."
+                " Fix that and run `agentls recover` again"
+            )
+        message = (
+            f"undid {what}: aborted the rebase agentls had started;"
+            f" {entry.branch} is back at its old head"
+        )
     elif ours is False:
         message = (
             f"closed {what}: a rebase in {worktree} that agentls did not start is in progress;"
@@ -76,6 +148,16 @@ def recover_entry(ws: Workspace, journal: Journal, entry: Entry) -> str:
         )
     elif branch_now == entry.branch_old:
         message = f"closed {what}: nothing had changed; trunk and {entry.branch} are as before"
+        on_it = (
+            not worktree.is_dir()
+            or run_git(["symbolic-ref", "--quiet", "HEAD"], cwd=worktree, check=False)
+            == f"refs/heads/{entry.branch}"
+        )
+        if not on_it:
+            message += (
+                f", but {worktree} is not on {entry.branch} any more:"
+                f" run `git checkout {entry.branch}` there"
+            )
     elif branch_now is not None and branch_now == entry.rebased:
         message = (
             f"closed {what}: {entry.branch} stays rebased onto trunk (its old head is kept at"
@@ -91,14 +173,28 @@ def recover_entry(ws: Workspace, journal: Journal, entry: Entry) -> str:
     return message
 
 
+def _gitdirs(ws: Workspace, entries: list[Entry]) -> list[Path]:
+    """The admin dirs of the landing worktrees and of every worktree git knows."""
+    found = [_admin_dir(Path(e.worktree)) for e in entries]
+    found += [s.worktree.gitdir for s in ws.sessions]
+    return [p for p in found if p is not None]
+
+
 def recover_locked(ws: Workspace, journal: Journal, lock: LandLock) -> list[str]:
-    """With the land lock held: recover every land a dead process left running."""
+    """With the land lock held: recover every land a dead process left running, after
+    removing the lock files killed git processes left (they would fail every git step)."""
     messages = []
     if lock.stale is not None:
         messages.append(
             f"recovered a stale land lock left by {lock.stale.describe()}, which is gone"
         )
-    for entry in journal.running():
+    running = journal.running()
+    messages += clear_stale_locks(
+        ws.repository.common_dir,
+        _gitdirs(ws, running),
+        [s.path for s in ws.sessions] + [Path(e.worktree) for e in running],
+    )
+    for entry in running:
         messages.append(recover_entry(ws, journal, entry))
     return messages
 
@@ -122,12 +218,27 @@ def pending(ws: Workspace) -> list[str]:
     return notes
 
 
+def unfinished(ws: Workspace) -> list[Entry]:
+    """Interrupted lands recovery could not settle yet (their process is gone)."""
+    lock = LandLock(ws.store, ws.repository.state_dir)
+    holder = lock.held_by_other()
+    return [
+        entry
+        for entry in Journal(ws.store).running()
+        if not (holder is not None and holder.pid == entry.pid and pid_alive(entry.pid))
+    ]
+
+
 def recover(ws: Workspace, wait: float = 5.0) -> list[str]:
-    """Take the land lock and recover interrupted lands; what was done, one line each."""
+    """Take the land lock and repair what killed processes left; what was done, one line each.
+
+    Interrupted lands are finished or undone, and abandoned git lock files removed.
+    """
     journal = Journal(ws.store)
     lock = LandLock(ws.store, ws.repository.state_dir)
     lock.acquire("(recovery)", wait)
     try:
+        ws.refresh()
         messages = recover_locked(ws, journal, lock)
     finally:
         lock.release()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import shutil
+from pathlib import Path
 from typing import Any
 
 from agentls import session_files
@@ -15,12 +19,92 @@ from agentls.lifecycle.common import (
     backups,
     branch_commit,
     dirty_paths,
+    kill_point,
     operation_in_progress,
     require_present,
     session_named,
+    timestamp,
 )
-from agentls.names import validate_name
+from agentls.lifecycle.journal import Journal, LandLock, pid_alive
+from agentls.sessions import Session
 from agentls.workspace import Workspace
+
+# git-ignored files (`.env`, local settings) are not in any commit, so a backup ref
+# cannot hold them: remove copies them to <state-dir>/kept/<name>/<time>/ first. Whole
+# ignored folders (build output, virtualenvs, node_modules) are rebuilt, not kept.
+KEPT_DIR = "kept"
+MAX_KEPT_FILE = 1 << 20  # bytes; larger ignored files are build output, not settings
+MAX_KEPT_TOTAL = 16 << 20
+
+
+def _landing_now(ws: Workspace, target: Session) -> int | None:
+    """The pid of a live land of TARGET, if one is running right now."""
+    holder = LandLock(ws.store, ws.repository.state_dir).held_by_other()
+    if holder is None:
+        return None
+    for entry in Journal(ws.store).running():
+        if entry.session_id == target.id and entry.pid == holder.pid and pid_alive(entry.pid):
+            return entry.pid
+    return None
+
+
+def ignored_paths(worktree: Path) -> tuple[list[str], list[str]]:
+    """(ignored files, ignored folders) in WORKTREE, as git reports them."""
+    out = run_git(
+        ["status", "--porcelain", "-z", "--ignored=traditional", "--untracked-files=normal"],
+        cwd=worktree,
+    )
+    files: list[str] = []
+    folders: list[str] = []
+    for record in out.split("\0"):
+        if record.startswith("!! "):
+            path = record[3:]
+            (folders if path.endswith("/") else files).append(path)
+    return files, folders
+
+
+def _keep_ignored(ws: Workspace, target: Session) -> dict[str, Any]:
+    """Copy TARGET's small ignored files out of the worktree before it is deleted."""
+    files, folders = ignored_paths(target.path)
+    copied: list[str] = []
+    dropped: list[str] = list(folders)
+    destination = ws.repository.state_dir / KEPT_DIR / target.name / timestamp()
+    total = 0
+    for relative in files:
+        if session_files.is_session_file(relative):
+            continue  # notes and hook files are kept with the backup (agentls.lifecycle.backups)
+        source = target.path / relative
+        try:
+            size = source.lstat().st_size
+        except OSError:
+            continue
+        if size > MAX_KEPT_FILE or total + size > MAX_KEPT_TOTAL:
+            dropped.append(relative)
+            continue
+        copy = destination / relative
+        copy.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        shutil.copy2(source, copy, follow_symlinks=False)
+        total += size
+        copied.append(relative)
+    return {
+        "kept": copied,
+        "keptAt": str(destination) if copied else None,
+        "deleted": dropped,
+    }
+
+
+def _step_out_of(ws: Workspace, folder: Path) -> None:
+    """Make the workspace run git from a folder that outlives FOLDER's removal.
+
+    `agentls land --remove` run inside the session's own folder would otherwise run
+    every git command after the removal in a folder that no longer exists.
+    """
+    toplevel = ws.repository.toplevel
+    if toplevel is not None and (toplevel == folder or folder in toplevel.parents):
+        ws.repository = dataclasses.replace(ws.repository, toplevel=None)
+    here = Path(os.path.abspath(os.curdir)) if os.path.isdir(os.curdir) else None
+    if here is not None and (here == folder or folder in here.parents):
+        os.chdir(ws.repository.common_dir)
 
 
 def remove_session(ws: Workspace, session: str, *, force: bool = False) -> dict[str, Any]:
@@ -29,7 +113,8 @@ def remove_session(ws: Workspace, session: str, *, force: bool = False) -> dict[
     Refuses unlanded commits or uncommitted work unless FORCE; even then the backup
     ref points at a snapshot commit holding the uncommitted files too. Session files
     (notes, hook configuration) are not work: they are kept beside the backup with
-    the session's role, priority and claims (agentls.lifecycle.backups).
+    the session's role, priority and claims (agentls.lifecycle.backups). Small
+    git-ignored files are copied aside (see KEPT_DIR).
     """
     target = session_named(ws, session)
     # Notes written before agentls listed them in info/exclude are not uncommitted work.
@@ -38,21 +123,25 @@ def remove_session(ws: Workspace, session: str, *, force: bool = False) -> dict[
     target = ws.session(target.name)
     cwd = ws.repository.cwd
     if target.worktree.is_primary:
-        raise InvalidInputError(
-            f"session {target.name} is the repository's main checkout ({target.path})",
-            "it cannot be removed; remove the other worktrees instead",
+        raise InvalidInputError.refuse(
+            "primary-checkout", session=target.name, path=str(target.path)
         )
     if target.branch and target.branch == ws.trunk.branch:
-        raise InvalidInputError(f"session {target.name} has trunk ({ws.trunk.branch}) checked out")
+        raise InvalidInputError.refuse(
+            "on-trunk", session=target.name, trunk=ws.trunk.branch, action="remove"
+        )
+    landing = _landing_now(ws, target)
+    if landing is not None:
+        raise AgentlsError.refuse("landing-now", session=target.name, pid=landing)
     keep = target.head
-    problems: list[str] = []
+    problems: dict[str, Any] = {}
     if not target.missing:
         operation = operation_in_progress(target.path)
         if operation:
-            problems.append(f"a {operation} in progress")
+            problems["operation"] = operation
         dirty = dirty_paths(target.path)
         if dirty:
-            problems.append(f"uncommitted work in {', '.join(dirty[:5])}")
+            problems["dirty"] = dirty[:100]
             # Read the worktree afresh: the backup must hold what is on disk now (a state
             # kept in memory may lag behind, or hold notes read before git ignored them).
             ws.reload(target.id)
@@ -62,24 +151,27 @@ def remove_session(ws: Workspace, session: str, *, force: bool = False) -> dict[
     if target.head and not target.is_research:
         unlanded = int(run_git(["rev-list", "--count", f"{ws.trunk.commit}..{target.head}"], cwd))
         if unlanded:
-            problems.append(f"{unlanded} commit(s) not on {ws.trunk.branch}")
+            problems["unlanded"] = unlanded
     if problems and not force:
-        first = (
-            ""
-            if target.is_research  # forks are never landed: their work only lives on in a backup
-            else "land it first, or "
-        )
-        raise AgentlsError(
-            f"session {target.name} has {'; '.join(problems)}",
-            f"{first}pass --force (a backup ref keeps the work)",
-        )
+        raise AgentlsError.refuse(
+            "unlanded-work", session=target.name, trunk=ws.trunk.branch,
+            research=target.is_research, **problems,
+        )  # fmt: skip
     backup = backup_ref(cwd, target.name, keep) if keep else None
     if backup is not None:
         files = {} if target.missing else session_files.collect(target.path)
         kept.keep(ws.store, backup, target, files)
+    ignored = (
+        _keep_ignored(ws, target)
+        if not target.missing
+        else {"kept": [], "keptAt": None, "deleted": []}
+    )
+    _step_out_of(ws, target.path)
+    cwd = ws.repository.cwd
     # Also for a missing folder: unlike `worktree prune`, this forgets only this worktree,
     # not every other one whose folder happens to be away (an unmounted disk).
     run_git(["worktree", "remove", "--force", "--force", "--", str(target.path)], cwd)
+    kill_point("removed-worktree")
     deleted_branch = None
     if target.branch and branch_commit(cwd, target.branch) is not None:
         run_git(["branch", "-D", "--", target.branch], cwd)
@@ -93,66 +185,46 @@ def remove_session(ws: Workspace, session: str, *, force: bool = False) -> dict[
         "branch": deleted_branch,
         "backup": backup,
         "forced": bool(problems),
+        "ignored": ignored,
     }
-
-
-def _refuse_removed(ws: Workspace, name: str, exc: InvalidInputError) -> None:
-    """No session NAME: if it left backups (it was removed), say how to bring it back."""
-    try:
-        validate_name(name)
-    except InvalidInputError:
-        return
-    known = backups(ws.repository.cwd, name)
-    if not known:
-        return
-    ref = known[-1][0]
-    raise InvalidInputError(
-        f"{exc.message}; it was removed, and its latest backup is {ref}",
-        f"bring it back as a new session: agentls new {name} --from {ref}",
-    ) from None
 
 
 def restore_session(ws: Workspace, session: str, backup: str | None = None) -> dict[str, Any]:
     """Put SESSION's branch back to BACKUP (default: its latest backup ref)."""
-    try:
-        target = session_named(ws, session)
-    except InvalidInputError as exc:
-        _refuse_removed(ws, session, exc)
-        raise
-    ws.refresh()
-    target = ws.session(target.name)
+    target = session_named(ws, session, fresh=True)  # a removed one: says how to bring it back
     require_present(target, "restore")
     cwd = ws.repository.cwd
     if not target.branch:
-        raise InvalidInputError(f"session {target.name} is not on a branch; nothing to restore")
+        raise InvalidInputError.refuse("not-on-branch", session=target.name)
     known = backups(cwd, target.name)
     if backup is None:
         if not known:
-            raise AgentlsError(
-                f"session {target.name} has no backups under {BACKUP_PREFIX}/{target.name}/"
-            )
+            raise AgentlsError.refuse("no-backups", session=target.name, prefix=BACKUP_PREFIX)
         ref = known[-1][0]
     else:
         if not isinstance(backup, str) or not backup or backup.startswith("-"):
-            raise InvalidInputError(f"invalid backup {backup!r}")
+            raise InvalidInputError.refuse("invalid-backup", backup=str(backup))
         ref = backup if backup.startswith("refs/") else f"{BACKUP_PREFIX}/{target.name}/{backup}"
         if not ref.startswith(f"{BACKUP_PREFIX}/"):
-            raise InvalidInputError(f"{backup!r} is not an agentls backup ref")
+            raise InvalidInputError.refuse("invalid-backup", backup=backup, reason="foreign")
     commit = rev_parse(cwd, ref)
     if commit is None:
-        listing = ", ".join(r.rsplit("/", 1)[1] for r, _ in known) or "none"
-        raise InvalidInputError(f"no backup {ref}", f"backups of {target.name}: {listing}")
+        raise InvalidInputError.refuse(
+            "backup-not-found", ref=ref, session=target.name,
+            known=[r.rsplit("/", 1)[1] for r, _ in known],
+        )  # fmt: skip
     operation = operation_in_progress(target.path)
     if operation:
-        raise AgentlsError(
-            f"a {operation} is in progress in {target.path}", "finish or abort it first"
-        )
+        raise AgentlsError.refuse(
+            "operation-in-progress", operation=operation, session=target.name,
+            role="session", path=str(target.path),
+        )  # fmt: skip
     dirty = dirty_paths(target.path)
     if dirty:
-        raise AgentlsError(
-            f"session {target.name} has uncommitted changes ({', '.join(dirty[:5])})",
-            "commit or stash them first",
-        )
+        raise AgentlsError.refuse(
+            "dirty-worktree", session=target.name, role="session", path=str(target.path),
+            paths=dirty[:100], count=len(dirty), action="restore",
+        )  # fmt: skip
     # A backup made of uncommitted files is an agentls snapshot on top of the real head:
     # the branch goes back to that head and the files come back uncommitted.
     work = kept.real_work(ws, commit, None)
@@ -172,4 +244,5 @@ def restore_session(ws: Workspace, session: str, backup: str | None = None) -> d
         "backup": ref,
         "saved": saved,
         "uncommitted": work.uncommitted,
+        "changed": old != work.head or bool(work.uncommitted),
     }

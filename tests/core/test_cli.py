@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,9 +80,18 @@ def test_status_is_readable(conflicted: Repo) -> None:
 
 
 def test_outside_a_repository_is_a_usage_error(tmp_path: Path) -> None:
-    proc = run("overlaps", "--json", cwd=tmp_path)
+    proc = run("overlaps", cwd=tmp_path)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and "not inside a git repository" in proc.stderr
+    # With --json the same refusal is also a document on stdout; the exit code is the same.
+    as_json = run("overlaps", "--json", cwd=tmp_path)
+    assert as_json.returncode == 2 and as_json.stderr == proc.stderr
+    error = json.loads(as_json.stdout)
+    assert error["ok"] is False
+    assert error["error"]["code"] == "not-a-repository"
+    assert error["error"]["data"] == {"folder": str(tmp_path.resolve())}
+    assert error["error"]["message"].startswith("not inside a git repository")
+    assert error["error"]["hint"]
 
 
 def test_no_trunk_is_a_usage_error(repo: Repo) -> None:
@@ -96,11 +106,25 @@ def test_unknown_flag_is_a_usage_error(conflicted: Repo) -> None:
     assert run("overlaps", "--nope", cwd=conflicted.main).returncode == 2
 
 
-def test_demo_builds_four_sessions_with_every_kind(tmp_path: Path) -> None:
+def test_demo_lands_one_session_refuses_one_and_shows_every_kind(tmp_path: Path) -> None:
     target = tmp_path / "demo"
     proc = run("demo", "--dir", str(target))
     assert proc.returncode == 0, proc.stderr
-    data = json.loads(run("overlaps", "--json", cwd=target / "shop").stdout)
+    out = proc.stdout
+    # One land that succeeds, one refused for a reason the user can act on.
+    assert "$ agentls land docs --remove\n  landed docs: main is now" in out
+    assert "$ agentls land billing\n  refused: session billing has uncommitted changes" in out
+    assert "commit or stash them" in out
+    # The counts agree: six sessions built, docs landed and removed, five shown.
+    assert "with 6 sessions" in out and "(5 sessions)" in out and "four" not in out
+    shop = target / "shop"
+    assert git(shop, "log", "-1", "--format=%s", "main") == "docs: say what the shop is built with"
+    tests = subprocess.run(
+        ["python3", "-m", "unittest", "discover", "-s", "tests", "-q"],
+        cwd=shop, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert tests.returncode == 0, tests.stderr  # trunk's own test passes
+    data = json.loads(run("overlaps", "--json", cwd=shop).stdout)
     names = {s["name"]: s for s in data["sessions"]}
     assert set(names) == {"main", "auth", "billing", "hotfix", "research"}
     assert names["research"]["role"] == "research"
@@ -139,3 +163,126 @@ def test_report_json_round_trips(conflicted: Repo) -> None:
     with Workspace(conflicted.main) as ws:
         data = ws.refresh().to_json()
     assert Report.from_json(data).to_json() == data
+
+
+# --- the CLI's voice ----------------------------------------------------------------------
+
+
+def test_every_subcommand_help_has_a_description_and_positional_help() -> None:
+    import argparse
+
+    from agentls.cli import build_parser
+
+    def pages(parser: argparse.ArgumentParser, path: str) -> list[tuple[str, Any]]:
+        found = []
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    found.append((f"{path} {name}".strip(), sub))
+                    found += pages(sub, f"{path} {name}")
+        return found
+
+    checked = pages(build_parser(), "")
+    assert len(checked) >= 18
+    for name, page in checked:
+        assert page.description, f"`agentls {name} --help` has no description"
+        for action in page._actions:
+            if not action.option_strings and not isinstance(action, argparse._SubParsersAction):
+                assert action.help, f"`agentls {name}`: positional {action.dest} has no help"
+    shown = run("land", "--help")
+    assert shown.returncode == 0 and "fast-forward trunk" in shown.stdout
+    flat = " ".join(shown.stdout.split())  # argparse wraps lines
+    assert "default: the session whose worktree holds this folder" in flat
+
+
+def test_a_verb_group_alone_shows_its_own_help() -> None:
+    proc = run("hooks")
+    assert proc.returncode == 2
+    assert "install" in proc.stderr and "status" not in proc.stderr
+
+
+def test_json_failures_are_json_with_a_stable_code(conflicted: Repo) -> None:
+    refused = run("land", "ghost", "--json", cwd=conflicted.main)
+    assert refused.returncode == 2
+    error = json.loads(refused.stdout)
+    assert error == {
+        "ok": False,
+        "error": {
+            "code": "session-not-found",
+            "message": "no session named 'ghost'",
+            "hint": "known sessions: main, feat-a, feat-b (see `agentls status`)",
+            "data": {"name": "ghost", "known": ["main", "feat-a", "feat-b"]},
+        },
+    }
+    assert refused.stderr.startswith("agentls: no session named 'ghost'")
+    usage = run("land", "--wait", "soon", "--json", cwd=conflicted.main)
+    assert usage.returncode == 2 and json.loads(usage.stdout)["error"]["code"] == "usage"
+    claim = run("claim", "feat-a", "/etc/passwd", "--json", cwd=conflicted.main)
+    data = json.loads(claim.stdout)["error"]
+    assert data["code"] == "invalid-glob" and data["data"]["reason"] == "absolute"
+
+
+def test_status_counts_sessions_in_words(repo: Repo) -> None:
+    repo.write(repo.main, "a", "a\n")
+    repo.commit(repo.main)
+    one = run("status", cwd=repo.main)
+    assert "(1 session)" in one.stdout and "1 code session: the baseline" in one.stdout
+    bare = repo.root / "bare.git"
+    git(repo.root, "clone", "-q", "--bare", str(repo.main), str(bare))
+    none = run("status", cwd=bare)
+    assert none.returncode == 0, none.stderr
+    assert "(0 sessions)" in none.stdout and "no code sessions yet" in none.stdout
+    assert "1 code session" not in none.stdout
+
+
+def test_arrows_agree_between_status_and_overlaps(repo: Repo) -> None:
+    repo.write(repo.main, "auth/login.py", numbered(5))
+    repo.commit(repo.main, "base")
+    owner = repo.worktree("wauth", "feat/auth")
+    writer = repo.worktree("wfix", "fix")
+    run("claim", "feat-auth", "auth/**", cwd=repo.main)
+    repo.write(owner, "auth/login.py", numbered(5).replace("line 1\n", "owner\n"))
+    repo.write(writer, "auth/login.py", numbered(5).replace("line 5\n", "writer\n"))
+    status = run("status", cwd=repo.main).stdout
+    overlaps = run("overlaps", cwd=repo.main).stdout
+    assert "fix → feat-auth" in status and "fix → feat-auth: ownership" in overlaps
+    assert "feat-auth ↔ fix" in status and "feat-auth ↔ fix: overlap" in overlaps
+    assert "fix ↔ feat-auth" not in status + overlaps
+
+
+def test_wording_of_lifecycle_results(repo: Repo) -> None:
+    repo.write(repo.main, "pyproject.toml", '[tool.agentls.land]\nbuild = "true"\ntest = "true"\n')
+    repo.commit(repo.main, "configure")
+    assert run("new", "hotfix", cwd=repo.main).returncode == 0
+    same = run("rename", "hotfix", "hotfix", cwd=repo.main)
+    assert same.stdout.strip() == "session hotfix already has that name; nothing changed"
+    run("claim", "hotfix", "a/**", "b/**", cwd=repo.main)
+    released = run("release", "hotfix", "a/**", cwd=repo.main)
+    assert released.stdout.strip() == "hotfix released a/**; it claims b/** now"
+    released = run("release", "hotfix", cwd=repo.main)
+    assert released.stdout.strip() == "hotfix released b/**; it claims nothing now"
+    wt = repo.root / "repo-hotfix"
+    repo.write(wt, "fix.txt", "fix\n")
+    repo.commit(wt, "fix")
+    landed = run("land", "hotfix", cwd=repo.main)
+    assert landed.returncode == 0, landed.stderr
+    assert "build: `true` passed" in landed.stdout and "build: build" not in landed.stdout
+    assert "lock: waiting" not in landed.stdout
+    head = git(wt, "rev-parse", "HEAD")
+    backup = git(repo.main, "for-each-ref", "--format=%(refname)", "refs/agentls/backup/hotfix/")
+    git(repo.main, "update-ref", backup.splitlines()[-1], head)  # a backup of where it is now
+    restored = run("restore", "hotfix", cwd=repo.main)
+    assert restored.returncode == 0, restored.stderr
+    assert "nothing changed" in restored.stdout and "is back" not in restored.stdout
+
+
+def test_add_add_is_named_as_git_words_it(repo: Repo) -> None:
+    repo.write(repo.main, "a.txt", "a\n")
+    repo.commit(repo.main, "base")
+    x, y = repo.worktree("wx", "x"), repo.worktree("wy", "y")
+    repo.write(x, "new.txt", "one\n")
+    repo.write(y, "new.txt", "two\n")
+    shown = run("overlaps", cwd=repo.main).stdout
+    assert "x ↔ y: conflict  new.txt  x L1 · y L1  (add/add)" in shown, shown
+    data = json.loads(run("overlaps", "--json", cwd=repo.main).stdout)
+    assert [c["detail"] for c in data["overlaps"]] == [["add/add"]]

@@ -37,6 +37,7 @@ def test_rename_shows_everywhere(two: Repo) -> None:
             "old": "auth",
             "name": "login",
             "backups": [],
+            "changed": True,
         }
         assert ws.session("login").path == two.root / "repo-auth"
         assert ws.session("probe").source == "login"
