@@ -9,7 +9,7 @@ from typing import TextIO
 
 from agentls.advice import advice
 from agentls.report import Collision, Range, Report
-from agentls.vocabulary import KIND_LABEL
+from agentls.vocabulary import KIND_LABEL, plural
 
 KIND_COLOUR = {"conflict": "31", "ownership": "33", "research-write": "35", "overlap": "36"}
 
@@ -54,10 +54,6 @@ def pair_label(collision: Collision) -> str:
     """'auth ↔ hotfix' for a shared path; 'hotfix → auth' (writer → owner) for ownership."""
     arrow = " → " if collision.kind == "ownership" else " ↔ "
     return arrow.join(collision.sessions)
-
-
-def plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
 def render_status(report: Report, stream: TextIO | None = None) -> None:

@@ -46,11 +46,6 @@ def listing(items: list[str], limit: int = 5, total: int | None = None) -> str:
     return ", ".join(shown) + (f" and {rest} more" if rest > 0 else "")
 
 
-def plural(count: int, one: str, many: str | None = None) -> str:
-    """'1 session', '2 sessions'."""
-    return f"{count} {one if count == 1 else (many or one + 's')}"
-
-
 # --- the repository and git -------------------------------------------------------------
 
 

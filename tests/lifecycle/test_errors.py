@@ -37,8 +37,23 @@ def declared_codes() -> set[str]:
     return found - {"refused", "invalid-input", "git-failed", "not-a-repository"}
 
 
+SERVER_CODES = {
+    "trunk-checkout", "land-failed", "land-all-incomplete", "invalid-arguments",
+    "engine-unavailable", "os-error", "internal-error",
+}  # fmt: skip
+
+
+def front_end_codes() -> set[str]:
+    """SERVER_CODES, each checked to be a literal in the server's or engine's source."""
+    text = "".join(p.read_text() for folder in ("server", "engine") for p in
+                   (SOURCE / folder).rglob("*.py"))  # fmt: skip
+    missing = {code for code in SERVER_CODES if f'"{code}"' not in text}
+    assert not missing, f"codes the server no longer uses: {missing}"
+    return SERVER_CODES
+
+
 def codes_in_docs() -> set[str]:
-    section = DOCS.read_text().split("## Refusal codes", 1)[1]
+    section = DOCS.read_text().split("## Error codes", 1)[1]
     return set(re.findall(r"^\| `([a-z][a-z-]+)` \|", section, flags=re.M))
 
 
@@ -52,8 +67,9 @@ def test_every_code_raised_is_worded_and_every_worded_code_is_raised() -> None:
 def test_docs_list_exactly_the_codes() -> None:
     documented = codes_in_docs()
     assert set(WORDS) - documented == set(), "codes missing from docs/cli.md"
-    # The classes' codes for self-worded messages, and error classes' own codes.
-    classes = {"refused", "invalid-input"} | declared_codes()
+    # The classes' codes for self-worded messages, error classes' own codes, and the
+    # codes the server and engine add (agentls.server.refusals, agentls.engine).
+    classes = {"refused", "invalid-input"} | declared_codes() | front_end_codes()
     assert documented - set(WORDS) == classes, "docs/cli.md lists codes that do not exist"
 
 
