@@ -66,10 +66,11 @@ def land_all(
     for index, name in enumerate(order):
         blockers = sorted(edges.get(name, set()) & failed)
         if blockers:
-            error = AgentlsError.refuse("blocked-by-failure", session=name, blockers=blockers)
+            # Not an error of its own (the blocker's is): worded, with what blocked it.
+            why = AgentlsError.refuse("blocked-by-failure", session=name, blockers=blockers)
             results.append(
-                {"session": name, "ok": False, "skipped": True, "message": error.message,
-                 "error": error.to_json()}
+                {"session": name, "ok": False, "skipped": True, "message": why.message,
+                 "blockers": blockers}
             )  # fmt: skip
             failed.add(name)
             continue

@@ -465,6 +465,10 @@ def check_settled(world: World) -> None:
     checked_out = {wt.get("branch") for wt in listed}
     for wt in listed:
         folder = Path(wt["worktree"])
+        if not (folder / ".git").exists():
+            # A remove killed after the folder went: the session says "folder gone" and
+            # `agentls remove` finishes it (never guessed: an unmounted disk looks the same).
+            continue
         admin = Path(world.git(folder, "rev-parse", "--path-format=absolute", "--git-dir"))
         for marker in ("rebase-merge", "rebase-apply", "MERGE_HEAD"):
             if (admin / marker).exists():
@@ -516,7 +520,7 @@ def agent_work(world: World) -> str:
         return "no session to work in"
     name = world.rng.choice(names)
     folder = folder_of(world, name)
-    if folder is None or not folder.is_dir():
+    if folder is None or not (folder / ".git").exists():
         return f"{name}: folder gone"
     branch = world.git(folder, "symbolic-ref", "--quiet", "--short", "HEAD", check=False)
     if not branch or (world.git(folder, "rev-parse", "--git-dir") and _busy(world, folder)):

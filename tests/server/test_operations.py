@@ -105,7 +105,7 @@ async def test_land_all_new_and_fork_are_operations(repo: Repo, windows) -> None
     assert end["error"]["data"] == {"failed": ["first", "second"], "skipped": ["second"]}
     rows = {r["session"]: r for r in end["result"]["results"]}
     assert rows["second"]["skipped"] is True and "error" not in rows["second"]
-    assert rows["first"]["error"]["code"] == "land-failed"
+    assert rows["first"]["error"]["code"] == "command-failed"  # the lifecycle's own code
     created = [t for t in window.client.progress_reports if str(t).startswith("agentls-op-")]
     assert created, window.client.progress_reports.keys()
     # The client that did not say it handles operationFinished also gets a message.
