@@ -17,6 +17,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from agentls import session_files
 from agentls.errors import AgentlsError
 from agentls.git.repo import find_repository
 from agentls.git.runner import run_git
@@ -203,6 +204,8 @@ def build_demo(root: Path | None = None) -> Path:
     research = root / "shop-research"
     snapshot = _git(auth, "stash", "create") or _git(auth, "rev-parse", "HEAD")
     _git(main, "worktree", "add", "-q", "--detach", str(research), snapshot)
+    # BRIEF.md is the fork's notes, never its work: `agentls fork` excludes it so.
+    session_files.exclude(main / ".git")
     _write(
         research,
         "BRIEF.md",

@@ -77,14 +77,25 @@ def run_engine_command(args: argparse.Namespace) -> int:
         json.dump(result, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
-    if args.detach and os.fork() != 0:
-        return 0  # the parent returns at once; the child carries on as the daemon
-    if args.detach:
-        os.setsid()
     import logging
 
-    from agentls.engine.daemon import DEFAULT_GRACE, run_engine
+    from agentls.engine.daemon import DEFAULT_GRACE, listen, serve_engine
 
+    grace = args.grace
+    if grace is None:
+        grace = float(os.environ.get("AGENTLS_ENGINE_GRACE", DEFAULT_GRACE))
+    # Bind before forking: an unsafe folder or an unusable socket path is refused here,
+    # with exit status 1, instead of in a detached child nobody hears.
+    endpoint = listen(common, grace)
+    if endpoint is None:
+        if args.detach:
+            print(f"an engine already runs for {common}", file=sys.stderr)
+        return 0
+    if args.detach:
+        if os.fork() != 0:
+            endpoint.close_inherited()
+            return 0  # the parent returns; the child serves what was bound
+        os.setsid()
     logging.getLogger("agentls").setLevel(logging.INFO)
     # Its stderr is <common>/agentls/engine.log, shared by every engine run: stamp lines.
     for handler in logging.getLogger().handlers:
@@ -92,7 +103,4 @@ def run_engine_command(args: argparse.Namespace) -> int:
             logging.Formatter("%(asctime)s engine[%(process)d] %(levelname)s %(name)s: %(message)s")
         )
     logging.getLogger("agentls.engine").info("engine starts for %s", common)
-    grace = args.grace
-    if grace is None:
-        grace = float(os.environ.get("AGENTLS_ENGINE_GRACE", DEFAULT_GRACE))
-    return run_engine(common, grace)
+    return serve_engine(endpoint, grace)

@@ -208,7 +208,8 @@ class Engine:
         while not self._stop.wait(0.2):
             with self._lock:
                 idle = self._empty_since
-            if idle is not None and time.monotonic() - idle > self.grace:
+            # A land whose window closed goes on to its end: exiting would cut it short.
+            if idle is not None and time.monotonic() - idle > self.grace and not self.worker.busy():
                 log.info("no clients for %.1f s; engine exits", self.grace)
                 break
             if not self.common_dir.is_dir():
@@ -301,11 +302,33 @@ def _take_lock(lock_file: Any, common_dir: Path, wait: float = LOCK_WAIT) -> boo
         time.sleep(0.05)
 
 
-def run_engine(common_dir: Path, grace: float = DEFAULT_GRACE) -> int:
-    """Run the engine in this process until idle; 0 also when another engine already runs.
+class Endpoint:
+    """A bound, locked engine socket that nothing serves yet.
+
+    Split from serving so `agentls engine --detach` can refuse an unsafe folder or a
+    socket it cannot bind in the foreground (exit 1, with the reason) and fork only
+    once the endpoint exists: the child inherits the lock and the listening socket.
+    """
+
+    def __init__(
+        self, common_dir: Path, path: Path, listener: socket.socket, lock_file: Any
+    ) -> None:
+        self.common_dir = common_dir
+        self.path = path
+        self.listener = listener
+        self.lock_file = lock_file
+
+    def close_inherited(self) -> None:
+        """In the parent after a fork: drop its copies (the child keeps lock and socket)."""
+        self.listener.close()
+        self.lock_file.close()
+
+
+def listen(common_dir: Path, grace: float = DEFAULT_GRACE) -> Endpoint | None:
+    """Lock the repository's engine slot and bind its socket; None when an engine runs.
 
     Raises UnsafeEngineError (changing nothing) when a folder it would listen in could
-    be controlled by another user.
+    be controlled by another user, InvalidInputError for a bad grace or socket path.
     """
     if not math.isfinite(grace) or grace < 0:
         raise InvalidInputError(f"the grace period must be 0 or more seconds, got {grace}")
@@ -323,11 +346,7 @@ def run_engine(common_dir: Path, grace: float = DEFAULT_GRACE) -> int:
         log.info("an engine already runs for %s", common_dir)
         lock_file.close()
         _ask_to_linger(common_dir, grace)
-        return 0
-    lock_file.seek(0)
-    lock_file.truncate()
-    lock_file.write(f"{os.getpid()}\n")
-    lock_file.flush()
+        return None
     try:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()  # a stale socket from a crashed engine; we hold the lock
@@ -343,13 +362,35 @@ def run_engine(common_dir: Path, grace: float = DEFAULT_GRACE) -> int:
         fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
         lock_file.close()
         raise
-    engine = Engine(common_dir, grace)
+    return Endpoint(common_dir, path, listener, lock_file)
+
+
+def serve_engine(endpoint: Endpoint, grace: float = DEFAULT_GRACE) -> int:
+    """Serve a bound endpoint in this process until idle, then release it."""
+    lock_file = endpoint.lock_file
+    lock_file.seek(0)
+    lock_file.truncate()
+    lock_file.write(f"{os.getpid()}\n")  # the serving process (after a fork: the child)
+    lock_file.flush()
+    engine = Engine(endpoint.common_dir, grace)
     try:
-        engine.serve(listener)
+        engine.serve(endpoint.listener)
     finally:
         with contextlib.suppress(OSError):
-            if path.exists():
-                path.unlink()
+            if endpoint.path.exists():
+                endpoint.path.unlink()
         fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
         lock_file.close()
     return 0
+
+
+def run_engine(common_dir: Path, grace: float = DEFAULT_GRACE) -> int:
+    """Run the engine in this process until idle; 0 also when another engine already runs.
+
+    Raises UnsafeEngineError (changing nothing) when a folder it would listen in could
+    be controlled by another user.
+    """
+    endpoint = listen(common_dir, grace)
+    if endpoint is None:
+        return 0
+    return serve_engine(endpoint, grace)

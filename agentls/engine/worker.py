@@ -77,6 +77,8 @@ class Worker:
         self.started_error: str | None = None
         self.stats: dict[str, Any] = {"batches": 0, "events": 0, "refreshes": 0, "reconciles": 0}
         self.thread = threading.Thread(target=self._run, name="agentls-analysis", daemon=True)
+        self._long_running = 0  # lands and checks under way (their own threads)
+        self._long_lock = threading.Lock()
 
     # --- entry points (any thread) ------------------------------------------------------
 
@@ -92,6 +94,11 @@ class Worker:
 
     def stop(self) -> None:
         self.jobs.put(Job(kind="stop"))
+
+    def busy(self) -> bool:
+        """Whether a land or check runs: the engine must not exit under it when idle."""
+        with self._long_lock:
+            return self._long_running > 0
 
     # --- the thread ---------------------------------------------------------------------
 
@@ -312,11 +319,20 @@ class Worker:
 
     def _call(self, job: Job) -> None:
         if job.method == "command" and job.params.get("command") in LONG_RUNNING:
+            with self._long_lock:
+                self._long_running += 1
             threading.Thread(
-                target=self._answer, args=(job, self._run_long), name="agentls-land", daemon=True
+                target=self._answer_long, args=(job,), name="agentls-land", daemon=True
             ).start()
             return
         self._answer(job, self._dispatch)
+
+    def _answer_long(self, job: Job) -> None:
+        try:
+            self._answer(job, self._run_long)
+        finally:
+            with self._long_lock:
+                self._long_running -= 1
 
     def _answer(self, job: Job, handler: Callable[[Job], Any]) -> None:
         assert job.reply is not None

@@ -18,7 +18,7 @@ from pygls import uris
 from pygls.exceptions import JsonRpcInvalidParams
 
 from agentls.engine.commands import LIFECYCLE_COMMANDS, ArgumentError, validate
-from agentls.errors import AgentlsError
+from agentls.errors import AgentlsError, InvalidInputError
 from agentls.server import operations, window
 from agentls.server.actions import COMPARE, OPEN_OTHER
 from agentls.server.protocol import Invocation
@@ -90,6 +90,16 @@ async def cmd_refresh(ls: AgentlsServer, call: Invocation) -> dict[str, Any]:
 async def cmd_lifecycle(ls: AgentlsServer, call: Invocation) -> Any:
     params = arguments(call)
     engine = ls.require_engine()
+    if call.command == operations.FORK and params.get("from") is None:
+        # The engine runs in whichever worktree started it: "fork this session" means
+        # this window's session, so name it here.
+        from agentls.server.diagnostics import self_session
+
+        own = self_session(ls.report, ls.folder)
+        if own is None:
+            exc = InvalidInputError.refuse("no-source-session")
+            raise refusal(exc.code, exc.message, exc.data)
+        params = {**params, "from": own["name"]}
     if operations.is_long(call.command, params):
         try:
             operations.precheck(call.command, params)

@@ -128,6 +128,9 @@ def test_demo_lands_one_session_refuses_one_and_shows_every_kind(tmp_path: Path)
     names = {s["name"]: s for s in data["sessions"]}
     assert set(names) == {"main", "auth", "billing", "hotfix", "research"}
     assert names["research"]["role"] == "research"
+    # The fork's BRIEF.md is its notes: only its stray edit is work git sees.
+    research = git(target / "shop-research", "status", "--porcelain")
+    assert research == "M auth/tokens.py", research  # (git() strips the leading blank)
     kinds = {c["kind"] for c in data["overlaps"]}
     assert kinds == {"conflict", "overlap", "ownership", "research-write"}
     # Running it again rebuilds the same demo; a foreign folder is refused.

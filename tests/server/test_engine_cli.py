@@ -8,13 +8,16 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from agentls.engine.client import EngineClient, connect
+from agentls.engine.protocol import EngineError
 from tests.conftest import Repo, git, numbered
 from tests.server.conftest import server_env, wait_gone
 
@@ -199,3 +202,46 @@ def test_a_vanished_nested_repository_leaves_the_change_set(repo: Repo) -> None:
         assert changed() == ["vendor"]
         shutil.rmtree(nested)
         _until(lambda: changed() == [], "the nested repo to leave the change set")
+
+
+def test_a_land_outlives_the_window_that_asked_for_it(repo: Repo) -> None:
+    """The last client leaves while its land runs: the engine finishes it, then exits."""
+    repo.write(repo.main, "f.txt", numbered(5))
+    repo.write(repo.main, ".agentls.toml", '[land]\ntest = "sleep 3"\n')
+    repo.commit(repo.main, "base with a slow test command")
+    lander = repo.worktree("c", branch="c")
+    repo.write(lander, "c.txt", "c's own work\n")
+    landed = repo.commit(lander, "c's work")
+    engine = subprocess.Popen(
+        [sys.executable, "-m", "agentls", "-C", str(repo.main), "engine", "--grace", "0.5"],
+        env=server_env(),
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while (client := connect(repo.main / ".git")) is None:
+            assert time.monotonic() < deadline, "the engine did not come up"
+            time.sleep(0.1)
+        started = time.monotonic()
+        # A client that sends the land and hangs up at once (a window closed mid-land).
+        land = {"command": "agentls.session.land", "arguments": {"session": "c"}}
+        progress = threading.Event()
+        asking = threading.Thread(
+            target=_call_quietly, args=(client, land, lambda _: progress.set()), daemon=True
+        )
+        asking.start()
+        assert progress.wait(30), "the land never reported progress"
+        client.close()
+        assert engine.wait(timeout=60) == 0
+        # It stayed past its 0.5 s grace for the 3 s test command, and the land completed.
+        assert time.monotonic() - started > 3
+        assert git(repo.main, "rev-parse", "main") == landed
+        assert git(repo.main, "status", "--porcelain") == ""
+    finally:
+        engine.kill()
+        engine.wait(timeout=30)
+
+
+def _call_quietly(client: EngineClient, params: dict[str, object], on_progress: Any) -> None:
+    with contextlib.suppress(EngineError):  # the connection closes under it
+        client.call("command", params, timeout=30, on_progress=on_progress)

@@ -90,9 +90,9 @@ def serving(common: Path) -> Iterator[subprocess.Popen[str]]:
         engine.communicate(timeout=30)
 
 
-def _refused_engine(common: Path) -> str:
+def _refused_engine(common: Path, *args: str) -> str:
     """Start an engine that must refuse to listen; its error message."""
-    engine = _engine(common, "--grace", "30")
+    engine = _engine(common, "--grace", "30", *args)
     try:
         out, err = engine.communicate(timeout=60)
     finally:
@@ -181,6 +181,11 @@ def test_a_symlinked_folder_is_never_used(long_repo: tuple[Repo, Path], tmp_path
     folder.symlink_to(elsewhere)
     common = repo.main / ".git"
     error = _refused_engine(common)
+    assert "is a symlink" in error, error
+    assert list(elsewhere.iterdir()) == []
+    # Started in the background by hand, it refuses in the foreground: exit status and
+    # reason reach the person who typed it, not a detached child's closed stderr.
+    error = _refused_engine(common, "--detach")
     assert "is a symlink" in error, error
     assert list(elsewhere.iterdir()) == []
     with pytest.raises(UnsafeEngineError, match="is a symlink"):

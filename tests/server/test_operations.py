@@ -233,3 +233,24 @@ def test_closing_the_engine_connection_ends_a_call_in_flight(repo: Repo) -> None
         thread.join(5)
         assert not thread.is_alive(), "the call kept waiting after close()"
         assert isinstance(outcome[0], EngineError)
+
+
+@deadline(90)
+async def test_fork_without_from_forks_the_calling_windows_session(repo: Repo, windows) -> None:
+    repo.write(repo.main, "f.txt", numbered(20))
+    repo.commit(repo.main, "base")
+    feature = repo.worktree("feature", branch="feature")
+    repo.write(feature, "f.txt", edit_line(numbered(20), 3, "FEATURE'S UNCOMMITTED WORK"))
+    first = await windows(repo.main)  # this window's server starts the engine, in main
+    await first.wait_status(lambda s: len(s["sessions"]) == 2, "two sessions")
+    second = await windows(feature)
+    await second.wait_status(lambda s: s["self"] == "feature", "feature's window")
+
+    answer = await second.command("agentls.session.fork", {"name": "probe"})
+    assert answer["title"] == "Forking feature as probe"
+    end = await second.finish(answer)
+    assert end["ok"] is True, end
+    session = end["result"]["session"]
+    assert session["role"] == "research" and session["source"] == "feature"
+    # The fork holds feature's state, uncommitted work included, not main's.
+    assert "FEATURE'S UNCOMMITTED WORK" in (Path(session["path"]) / "f.txt").read_text()
