@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import * as log from './common/logging';
 import { AgentlsServer, CommandError } from './common/server';
 import { SessionsModel } from './sessionsModel';
-import { diffTitle, FileVersion, parseVersionUri, placeholderText, VERSION_SCHEME, VersionRef, versionUriParts } from './versions';
+import { ABSENT, diffTitle, FileVersion, parseVersionUri, placeholderText, VERSION_SCHEME, VersionRef, versionUriParts } from './versions';
 
 /** Arguments of the server's `agentls.compare` (what its code action carries). */
 export interface CompareArgs {
@@ -54,6 +54,9 @@ export class VersionProvider implements vscode.TextDocumentContentProvider, vsco
     const ref = parseVersionUri(uri.path, uri.query);
     if (!ref) {
       return `(not an AgentLS version: ${uri.toString()})\n`;
+    }
+    if (ref.at === ABSENT) {
+      return '';
     }
     try {
       const version = await this.server.execute<FileVersion>('agentls.fileVersion', { session: ref.session, path: ref.path, at: ref.at });

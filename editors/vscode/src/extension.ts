@@ -1,5 +1,5 @@
-// Entry point: wires the server, the sessions model, the view, the status items, the
-// `agentls:` versions and the commands.
+// Entry point: wires the server, the sessions and review models, their views, the
+// status items, the `agentls:` versions and the commands.
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import * as log from './common/logging';
@@ -8,6 +8,8 @@ import { needsRestart } from './common/settings';
 import { SetupReporter } from './common/setup';
 import { describeRefusal } from './refusals';
 import { VersionProvider } from './diff';
+import { ReviewModel } from './review/reviewModel';
+import { ReviewTree } from './review/reviewView';
 import { SessionsModel } from './sessionsModel';
 import { SessionsTree, VIEW_ID } from './sessionsView';
 import { StatusBar } from './statusBar';
@@ -17,17 +19,21 @@ let server: AgentlsServer | undefined;
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   server = new AgentlsServer();
   const model = new SessionsModel(server);
-  const tree = new SessionsTree(model);
+  const review = new ReviewModel(server);
+  const tree = new SessionsTree(model, review);
+  const reviewTree = new ReviewTree(review, model);
   context.subscriptions.push(
     log.logChannel(),
     server,
     model,
+    review,
     tree,
     vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true }),
+    reviewTree,
     new StatusBar(server, model),
     new SetupReporter(server),
     new VersionProvider(server, model),
-    ...registerCommands(server, model),
+    ...registerCommands(server, model, review, reviewTree),
     // An operation started elsewhere (another extension, a code action of an older
     // client) that nobody here waited for: say how it ended.
     server.onUnclaimedOperation((end) => {

@@ -53,6 +53,8 @@ export interface LandAllResult {
   plan?: string[];
   results: LandAllRow[];
   trunk?: { branch?: string; commit?: string };
+  /** Sessions left out because reviews gate landing and their heads are not approved. */
+  waiting?: { session: string; reason: string }[];
   error?: unknown;
 }
 
@@ -156,6 +158,7 @@ export type ConflictPair = [string, string, string];
  */
 export function landAllPlanView(dry: LandAllResult, trunkBranch: string, conflicts: ConflictPair[] = []): PlanView | undefined {
   const order = dry.plan ?? dry.results.map((r) => r.session);
+  const waiting = (dry.waiting ?? []).map((w) => w.session);
   if (order.length === 0) {
     return undefined;
   }
@@ -176,6 +179,9 @@ export function landAllPlanView(dry: LandAllResult, trunkBranch: string, conflic
       seen.add(key);
       lines.push(`${second} conflicts with ${first} in ${file}: once ${first} lands, ${second} stops there.`);
     }
+  }
+  if (waiting.length) {
+    lines.push(`Waiting for an approval (reviews gate landing here): ${listText(waiting)}.`);
   }
   lines.push('');
   lines.push(
@@ -219,6 +225,10 @@ export function landAllOutcome(result: LandAllResult): string {
   }
   if (skipped.length) {
     parts.push(`skipped ${listText(skipped, 10)} (${skipped.length === 1 ? 'it overlaps' : 'they overlap'} one that failed)`);
+  }
+  const waiting = (result.waiting ?? []).map((w) => w.session);
+  if (waiting.length) {
+    parts.push(`${listText(waiting, 10)} ${waiting.length === 1 ? 'waits' : 'wait'} for an approval`);
   }
   return `${parts.join('; ')}.`;
 }

@@ -213,8 +213,12 @@ export function aheadBehind(ahead: number, behind: number): string {
  * "↑2 ↓1 · 3 changed". This window's session is highlighted instead of spelled out;
  * every fact is in the tooltip.
  */
-export function sessionDescription(s: SessionSummary): string {
+export function sessionDescription(s: SessionSummary, review = ''): string {
   const parts: string[] = [];
+  // The review state first ("✓ approved", "changed since review"): it decides what happens next.
+  if (review && !s.landed && !s.missing) {
+    parts.push(review);
+  }
   if (s.missing) {
     parts.push('folder gone');
   } else if (s.landed) {
@@ -232,7 +236,7 @@ export function sessionDescription(s: SessionSummary): string {
 }
 
 /** Tree tooltip of a session (Markdown, every fact). */
-export function sessionTooltip(s: SessionSummary, isSelf: boolean, trunkBranch?: string): string {
+export function sessionTooltip(s: SessionSummary, isSelf: boolean, trunkBranch?: string, review?: string): string {
   const role = s.role === 'trunk' ? `trunk${trunkBranch ? ` (${trunkBranch})` : ''}` : s.role === 'research' ? 'research fork (read-only)' : 'code session';
   const lines = [`**${s.name}**${isSelf ? ' — this window' : ''}`, '', `${role} · branch ${s.branch ?? '(detached)'} · priority ${s.priority}`];
   lines.push('', `Folder: ${s.path}${s.missing ? ' (gone)' : ''}`);
@@ -244,6 +248,9 @@ export function sessionTooltip(s: SessionSummary, isSelf: boolean, trunkBranch?:
   const counts = s.counts ?? {};
   const byKind = COLLISION_KINDS.filter((k) => (counts[k] ?? 0) > 0).map((k) => `${counts[k]} ${k}`);
   lines.push('', `${countText(s.collisions, 'collision')}${byKind.length ? ` (${byKind.join(', ')})` : ''}`);
+  if (review) {
+    lines.push('', `Review: ${review}`);
+  }
   return lines.join('\n');
 }
 
@@ -268,7 +275,7 @@ export function sessionIcon(s: SessionSummary, isSelf: boolean): string {
  * The tree item's contextValue: words the menus' `when` clauses match with regexes,
  * e.g. "agentls-session role-code self claims landable".
  */
-export function sessionContext(s: SessionSummary, isSelf: boolean, restorable: boolean): string {
+export function sessionContext(s: SessionSummary, isSelf: boolean, restorable: boolean, reviewable = false): string {
   const words = ['agentls-session', `role-${s.role}`];
   words.push(isSelf ? 'self' : 'other');
   words.push(s.missing ? 'missing' : 'present');
@@ -286,6 +293,9 @@ export function sessionContext(s: SessionSummary, isSelf: boolean, restorable: b
   }
   if (restorable) {
     words.push('restorable');
+  }
+  if (reviewable) {
+    words.push('reviewable');
   }
   return words.join(' ');
 }

@@ -18,6 +18,8 @@ export type RefusalAction =
   | 'bring-back'
   | 'restore-branch'
   | 'write-handoff'
+  | 'review-now'
+  | 'review-again'
   | 'show-output'
   | 'show-logs'
   | 'restart-server';
@@ -29,6 +31,8 @@ export const ACTION_LABELS: Record<RefusalAction, string> = {
   'bring-back': 'Bring It Back',
   'restore-branch': 'Restore Branch',
   'write-handoff': 'Write Handoff',
+  'review-now': 'Review Now',
+  'review-again': 'Review Again',
   'show-output': 'Show Output',
   'show-logs': 'Show Logs',
   'restart-server': 'Restart Server',
@@ -310,6 +314,32 @@ const WORDS: Record<string, Wording> = {
   'not-a-repository': (data) => (str(data.folder) ? [`${data.folder} is not inside a git repository.`, []] : undefined),
   'engine-unavailable': (_data, message) => [`The AgentLS engine is not available right now (${message}).`, ['restart-server', 'show-logs']],
   'internal-error': (_data, message) => [`AgentLS hit a bug: ${message}`, ['show-logs']],
+  // The land gate (require-review): the session's current head is not approved.
+  'review-required': (data) => {
+    const session = str(data.session);
+    if (!session) {
+      return undefined;
+    }
+    const review = isObject(data.review) ? data.review : undefined;
+    const verdict = review ? str(review.verdict) : undefined;
+    const at = str(data.head) ? ` at ${String(data.head).slice(0, 8)}` : '';
+    let why = 'it has not been reviewed';
+    if (verdict && verdict !== 'approved') {
+      why = `its latest review is ${verdict.replace(/-/g, ' ')}`;
+    } else if (verdict === 'approved') {
+      why = `it changed since it was approved${str(review?.head) ? ` at ${String(review?.head).slice(0, 8)}` : ''}`;
+    }
+    return [`Landing ${session} needs an approval (reviews gate landing here): ${session}${at} is not approved; ${why}.`, ['review-now']];
+  },
+  // A verdict for a head the session has left: nobody saw the new commits.
+  'review-stale': (data) => {
+    const session = str(data.session);
+    if (!session) {
+      return undefined;
+    }
+    const now = str(data.current) ? ` (it is at ${String(data.current).slice(0, 8)} now, not ${String(data.reviewed ?? '?').slice(0, 8)})` : '';
+    return [`${session} moved while you reviewed it${now}: nothing was recorded. Look at the new commits, then decide again.`, ['review-again']];
+  },
   'land-all-incomplete': (data) => {
     const failed = strings(data.failed);
     const skipped = strings(data.skipped);

@@ -18,6 +18,8 @@ import {
   SessionSummary,
 } from './model';
 import { backupLabel } from './refusals';
+import { reviewStateLabel, sessionReviewWord } from './review/model';
+import { ReviewModel } from './review/reviewModel';
 import { RemovedSession, SessionsModel } from './sessionsModel';
 
 export const VIEW_ID = 'agentls.sessions';
@@ -43,8 +45,12 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly subscription: vscode.Disposable;
 
-  constructor(private readonly model: SessionsModel) {
-    this.subscription = model.onDidChange(() => this.emitter.fire(undefined));
+  constructor(
+    private readonly model: SessionsModel,
+    private readonly review?: ReviewModel,
+  ) {
+    const refresh = (): void => this.emitter.fire(undefined);
+    this.subscription = vscode.Disposable.from(model.onDidChange(refresh), ...(review ? [review.onDidChange(refresh)] : []));
   }
 
   getChildren(node?: Node): Node[] {
@@ -119,11 +125,14 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
     );
     // The id changes when collisions appear, so VS Code expands the node again then.
     item.id = `session:${s.name}:${colliding ? 'colliding' : 'clear'}`;
-    item.description = sessionDescription(s);
+    // The review state, from agentls/reviewChanged (and the review queue).
+    const review = this.review?.stateOf(s.name);
+    item.description = sessionDescription(s, sessionReviewWord(review));
     item.iconPath = new vscode.ThemeIcon(sessionIcon(s, isSelf), s.collisions > 0 ? new vscode.ThemeColor('list.warningForeground') : undefined);
-    item.contextValue = sessionContext(s, isSelf, this.model.backups.has(s.name));
+    item.contextValue = sessionContext(s, isSelf, this.model.backups.has(s.name), review !== undefined);
     const tooltip = new vscode.MarkdownString(
-      sessionTooltip(s, isSelf, this.model.trunkBranch) + `\n\n*Click: ${isSelf ? 'reveal in the Explorer' : 'open in a new window'}*`,
+      sessionTooltip(s, isSelf, this.model.trunkBranch, review ? reviewStateLabel(review) : undefined) +
+        `\n\n*Click: ${isSelf ? 'reveal in the Explorer' : 'open in a new window'}*`,
     );
     item.tooltip = tooltip;
     item.command = { command: OPEN_SESSION, title: isSelf ? 'Reveal' : 'Open in New Window', arguments: [{ type: 'session', session: s }] };

@@ -4,12 +4,14 @@
 // file's name. No `vscode` import: unit-tested in node.
 
 export const VERSION_SCHEME = 'agentls';
+/** `at` of a side that does not exist (an added file's base): an empty document, no server call. */
+export const ABSENT = 'absent';
 
 export interface VersionRef {
   session: string;
   /** The path relative to the worktree, with '/'. */
   path: string;
-  /** "current" (unsaved buffers included), "head", "base" or a commit id. */
+  /** "current" (unsaved buffers included), "head", "base", a commit id, or ABSENT. */
   at: string;
 }
 

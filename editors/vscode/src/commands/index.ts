@@ -12,14 +12,18 @@ import { CompareArgs, compareVersions, openFileAt } from '../diff';
 import { allCollisions, formatRanges, kindText, relatedLabel } from '../model';
 import { SessionsModel } from '../sessionsModel';
 import { CollisionNode, COMPARE_COLLISION, Node, OPEN_SESSION } from '../sessionsView';
+import { ReviewModel } from '../review/reviewModel';
+import { OPEN_REVIEW, OPEN_REVIEW_CHANGES, OPEN_REVIEW_FILE, OPEN_SINCE_REVIEW, ReviewFileNode, ReviewTree } from '../review/reviewView';
 import { LandCommands } from './land';
+import { ReviewCommands } from './review';
 import { SessionCommands } from './sessions';
 import { SessionArg, Ui } from './ui';
 
-export function registerCommands(server: AgentlsServer, model: SessionsModel): vscode.Disposable[] {
+export function registerCommands(server: AgentlsServer, model: SessionsModel, reviewModel: ReviewModel, reviewTree: ReviewTree): vscode.Disposable[] {
   const ui = new Ui(server, model);
   const sessions = new SessionCommands(ui);
   const land = new LandCommands(ui, sessions);
+  const review = new ReviewCommands(ui, reviewModel, reviewTree, sessions, land);
   const node = (arg: unknown): SessionArg => arg as SessionArg;
   const table: Record<string, (arg?: unknown) => unknown> = {
     'agentls.palette.newSession': () => sessions.newSession(),
@@ -43,6 +47,22 @@ export function registerCommands(server: AgentlsServer, model: SessionsModel): v
     'agentls.palette.refresh': () => ui.run('refresh', () => model.refresh()),
     'agentls.palette.restart': () => server.restart(),
     'agentls.palette.showLogs': () => log.showLogs(),
+    // The review sweep.
+    'agentls.palette.review': () => review.start(),
+    [OPEN_REVIEW]: (arg) => (arg === undefined ? review.start() : review.open(ui.sessionOf(node(arg)) ?? '')),
+    'agentls.palette.reviewApproveLand': (arg) => review.approveLand(node(arg)),
+    'agentls.palette.reviewApprove': (arg) => review.approve(node(arg)),
+    'agentls.palette.reviewRequestChanges': (arg) => review.requestChanges(node(arg)),
+    'agentls.palette.reviewSendNotes': () => review.sendNotesEditor(),
+    'agentls.palette.reviewSkip': (arg) => review.skip(node(arg)),
+    'agentls.palette.reviewNext': () => review.next(),
+    'agentls.palette.reviewRunChecks': (arg) => review.runChecks(node(arg)),
+    'agentls.palette.reviewRemove': (arg) => review.remove(node(arg)),
+    'agentls.palette.reviewStop': () => review.stop(),
+    'agentls.palette.reviewRefresh': () => ui.run('refresh', () => reviewModel.fetchQueue()),
+    [OPEN_REVIEW_FILE]: (arg) => review.openFile(arg as ReviewFileNode),
+    [OPEN_REVIEW_CHANGES]: (arg) => review.openChanges(node(arg)),
+    [OPEN_SINCE_REVIEW]: (arg) => review.openSinceReview(node(arg)),
   };
 
   // Code actions carry the server's command ids; the language client runs them through this.
@@ -89,7 +109,7 @@ export function registerCommands(server: AgentlsServer, model: SessionsModel): v
   };
   server.middleware = middleware;
 
-  return Object.entries(table).map(([id, handler]) => vscode.commands.registerCommand(id, handler));
+  return [review, ...Object.entries(table).map(([id, handler]) => vscode.commands.registerCommand(id, handler))];
 }
 
 function numberOr(value: unknown): number | undefined {

@@ -18,13 +18,16 @@ import {
   LandResult,
 } from '../landPlan';
 import { canLand } from '../model';
-import { describeRefusal } from '../refusals';
+import { describeRefusal, listText } from '../refusals';
 import { SessionCommands } from './sessions';
-import { SessionArg, Ui } from './ui';
+import { ActionHandlers, SessionArg, Ui } from './ui';
 
 const UNTRUSTED = 'AgentLS: landing runs the repository\'s build and test commands; trust this workspace first.';
 
 export class LandCommands {
+  /** Opens the review of a session (set by the review commands): a land refused for want of an approval offers it. */
+  onReviewNow: ((session: string) => unknown) | undefined;
+
   constructor(
     private readonly ui: Ui,
     private readonly sessions: SessionCommands,
@@ -48,15 +51,16 @@ export class LandCommands {
       return;
     }
     // The plan first: a dry run changes nothing and runs no build or tests.
+    const handlers = this.reviewHandlers(session);
     let dry: LandDryRun;
     try {
       dry = await this.server.execute<LandDryRun>('agentls.session.land', { session, dryRun: true });
     } catch (err) {
-      await this.ui.refused('land', err);
+      await this.ui.refused('land', err, handlers);
       return;
     }
     if (!dry.ok && !(dry.conflicts ?? []).length) {
-      await this.ui.refused('land', dry.error ?? { message: dry.message ?? `cannot land ${session}` });
+      await this.ui.refused('land', dry.error ?? { message: dry.message ?? `cannot land ${session}` }, handlers);
       return;
     }
     const s = this.model.session(session);
@@ -73,14 +77,19 @@ export class LandCommands {
     if (!(await this.ui.confirm(view.message, view.detail, view.confirm))) {
       return;
     }
-    const result = await this.ui.run('land', () => this.ui.withProgress<LandResult>(`Landing ${session}`, 'agentls.session.land', { session }));
+    const result = await this.ui.run('land', () => this.ui.withProgress<LandResult>(`Landing ${session}`, 'agentls.session.land', { session }), handlers);
     if (result) {
       await this.landed({ ...result, session: result.session ?? session });
     }
   }
 
+  /** "Review Now" on a land refused for want of an approval. */
+  private reviewHandlers(session: string): ActionHandlers {
+    return this.onReviewNow ? { 'review-now': () => this.onReviewNow?.(session) } : {};
+  }
+
   /** How a land ended, with what helps after a failure. */
-  private async landed(result: LandResult): Promise<void> {
+  async landed(result: LandResult): Promise<void> {
     void this.model.fetchReport();
     void this.model.reloadBackups();
     if (result.output) {
@@ -127,6 +136,18 @@ export class LandCommands {
       .map((c) => [c.sessions[0], c.sessions[1], c.path]);
     const view = landAllPlanView(dry, this.model.trunkBranch, conflicts);
     if (!view) {
+      const waiting = (dry.waiting ?? []).map((w) => w.session);
+      if (waiting.length && this.onReviewNow) {
+        const review = 'Review Now';
+        const choice = await vscode.window.showInformationMessage(
+          `AgentLS: nothing to land yet: ${listText(waiting)} ${waiting.length === 1 ? 'waits' : 'wait'} for an approval (reviews gate landing here).`,
+          review,
+        );
+        if (choice === review) {
+          await this.onReviewNow(waiting[0]);
+        }
+        return;
+      }
       void vscode.window.showInformationMessage('AgentLS: nothing to land: no session has commits trunk lacks.');
       return;
     }

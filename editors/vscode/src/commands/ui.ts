@@ -7,9 +7,10 @@ import { AgentlsServer, CommandError } from '../common/server';
 import { countText, nameProblem, pickOrder, SessionSummary } from '../model';
 import { ACTION_LABELS, describeRefusal, Refusal, RefusalAction } from '../refusals';
 import { SessionsModel } from '../sessionsModel';
+import { ReviewNode } from '../review/reviewView';
 import { Node } from '../sessionsView';
 
-export type SessionArg = Node | string | undefined;
+export type SessionArg = Node | ReviewNode | string | undefined;
 
 export type ActionHandlers = Partial<Record<RefusalAction, () => unknown>>;
 
@@ -35,6 +36,11 @@ export class Ui {
         return arg.session;
       case 'removed':
         return arg.removed.name;
+      case 'review-entry':
+        return arg.entry.session;
+      case 'review-row':
+      case 'review-file':
+        return arg.session || undefined;
       default:
         return undefined;
     }

@@ -23,12 +23,13 @@ import { SessionsChanged } from '../model';
 import { discoverServer, fileExists, isExecutableFile, ServerCommand } from './discovery';
 import { repositoryOf } from './git';
 import * as log from './logging';
-import { isOperationFinished, isOperationStarted, OPERATION_FINISHED, OperationFinished, Operations } from './operations';
+import { isOperationFinished, isOperationStarted, OPERATION_FINISHED, OperationFinished, Operations, OperationStarted } from './operations';
 import { exitText, lastWords, SetupProblem, settingScope } from './problems';
 import { canImportAgentls, pythonExtensionInstalled, selectedInterpreter } from './python';
 import { getSettings, SECTION } from './settings';
 
 export const SESSIONS_CHANGED = 'agentls/sessionsChanged';
+export const REVIEW_CHANGED = 'agentls/reviewChanged';
 
 /** A refusal or failure of a server command: the server's message and its error object. */
 export class CommandError extends Error {
@@ -54,6 +55,13 @@ export interface ExecuteOptions {
   onProgress?: (progress: Progress) => void;
   /** The server answered with an operation id: the work runs in the background. */
   onStarted?: (title: string | undefined) => void;
+  /** A `workDoneToken` the caller watches itself (`watchProgress`), e.g. past the answer. */
+  workDoneToken?: string;
+}
+
+/** A fresh `workDoneToken` for one request. */
+export function newProgressToken(): string {
+  return `agentls-${Date.now()}-${Math.random().toString(36).slice(2)}`;
 }
 
 export type ServerState =
@@ -89,6 +97,7 @@ export class AgentlsServer implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<SessionsChanged>();
   private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
   private readonly finishedEmitter = new vscode.EventEmitter<OperationFinished>();
+  private readonly reviewEmitter = new vscode.EventEmitter<unknown>();
   private readonly operations = new Operations();
   private current: ServerState = { kind: 'stopped' };
   private disposed = false;
@@ -101,6 +110,8 @@ export class AgentlsServer implements vscode.Disposable {
   readonly onStateChanged = this.stateEmitter.event;
   /** Fires with the end of an operation nobody in this window waited for. */
   readonly onUnclaimedOperation = this.finishedEmitter.event;
+  /** Fires with every `agentls/reviewChanged` notification's params (checked by the review model). */
+  readonly onReviewChanged = this.reviewEmitter.event;
 
   get state(): ServerState {
     return this.current;
@@ -208,6 +219,7 @@ export class AgentlsServer implements vscode.Disposable {
       this.last = params;
       this.changed.fire(params);
     });
+    client.onNotification(REVIEW_CHANGED, (params: unknown) => this.reviewEmitter.fire(params));
     client.onNotification(OPERATION_FINISHED, (params: unknown) => {
       if (isOperationFinished(params) && !this.operations.finished(params)) {
         // The request's answer may still be on its way: give it a moment to claim this.
@@ -374,17 +386,10 @@ export class AgentlsServer implements vscode.Disposable {
     if (!client || client.state !== State.Running) {
       throw new CommandError(this.notRunningText(), undefined);
     }
-    const workDoneToken = options.onProgress ? `agentls-${Date.now()}-${Math.random().toString(36).slice(2)}` : undefined;
+    const workDoneToken = options.workDoneToken ?? (options.onProgress ? newProgressToken() : undefined);
     const subscriptions: vscode.Disposable[] = [];
     if (workDoneToken && options.onProgress) {
-      const onProgress = options.onProgress;
-      subscriptions.push(
-        client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
-          if (value.kind !== 'end') {
-            onProgress({ message: value.message, percentage: value.percentage });
-          }
-        }),
-      );
+      subscriptions.push(this.watchProgress(workDoneToken, options.onProgress));
     }
     try {
       let answer: unknown;
@@ -401,19 +406,41 @@ export class AgentlsServer implements vscode.Disposable {
       }
       // A long operation answers at once; its result comes with operationFinished.
       options.onStarted?.(answer.title);
-      const end = await this.operations.wait(answer.operation);
-      if (end.result !== null && end.result !== undefined) {
-        const result = end.result as Record<string, unknown>;
-        if (end.ok === false && result.error === undefined && end.error) {
-          result.error = end.error;
-        }
-        return result as T;
-      }
-      const message = (end.error as { message?: string } | null)?.message ?? `${answer.title ?? command} failed`;
-      throw new CommandError(message, -32001, { error: end.error });
+      return await this.finish<T>(answer, command);
     } finally {
       subscriptions.forEach((d) => d.dispose());
     }
+  }
+
+  /** `$/progress` on TOKEN, until disposed (also for an operation's work past its command's answer). */
+  watchProgress(token: string, onProgress: (progress: Progress) => void): vscode.Disposable {
+    const client = this.client;
+    if (!client) {
+      return { dispose: () => undefined };
+    }
+    return client.onProgress(WorkDoneProgress.type, token, (value) => {
+      if (value.kind !== 'end') {
+        onProgress({ message: value.message, percentage: value.percentage });
+      }
+    });
+  }
+
+  /**
+   * The result of an operation a command started (an answer such as
+   * `{"ok": true, "operation": id}`, top level or nested, e.g. the land of an approval):
+   * what the command returns once `agentls/operationFinished` arrives; refused: CommandError.
+   */
+  async finish<T>(started: OperationStarted, command: string): Promise<T> {
+    const end = await this.operations.wait(started.operation);
+    if (end.result !== null && end.result !== undefined) {
+      const result = end.result as Record<string, unknown>;
+      if (end.ok === false && result.error === undefined && end.error) {
+        result.error = end.error;
+      }
+      return result as T;
+    }
+    const message = (end.error as { message?: string } | null)?.message ?? `${started.title ?? command} failed`;
+    throw new CommandError(message, -32001, { error: end.error });
   }
 
   private notRunningText(): string {
@@ -434,5 +461,6 @@ export class AgentlsServer implements vscode.Disposable {
     this.changed.dispose();
     this.stateEmitter.dispose();
     this.finishedEmitter.dispose();
+    this.reviewEmitter.dispose();
   }
 }

@@ -7,6 +7,8 @@ export const SECTION = 'agentls';
 export interface Settings {
   serverPath: string[];
   agentCommand: string;
+  /** `agentls.review.order` is "newest-first": the sweep from the newest session. */
+  reviewNewestFirst: boolean;
   options: ServerOptions;
 }
 
@@ -16,6 +18,7 @@ export function getSettings(resource?: vscode.Uri): Settings {
   return {
     serverPath: serverPathSetting(config.get('server.path')),
     agentCommand: String(config.get('agentCommand') ?? '').trim(),
+    reviewNewestFirst: config.get('review.order') === 'newest-first',
     options: serverOptions((key) => config.get(key)),
   };
 }
