@@ -287,16 +287,16 @@ export class ReviewCommands implements vscode.Disposable {
       void vscode.window.showWarningMessage('AgentLS: write the notes below the comment first (or close the tab to cancel).');
       return;
     }
-    if (await this.sendNotes(found.target, found.notes)) {
-      await this.notes.sent(document);
-    }
+    // The notes editor closes once they are recorded, before the sweep moves on.
+    await this.sendNotes(found.target, found.notes, () => this.notes.sent(document));
   }
 
-  private async sendNotes(t: NotesTarget, notes: string): Promise<boolean> {
+  private async sendNotes(t: NotesTarget, notes: string, recorded?: () => Promise<void>): Promise<void> {
     const result = await this.record(t, 'changes-requested', notes);
     if (!result) {
-      return false;
+      return;
     }
+    await recorded?.();
     this.drafts.delete(t.session);
     const open = 'Open HANDOFF.md';
     void vscode.window.showInformationMessage(`AgentLS: ${verdictMessage(result)}`, ...(result.handoff ? [open] : [])).then((choice) => {
@@ -305,7 +305,6 @@ export class ReviewCommands implements vscode.Disposable {
       }
     });
     await this.after(t.session, 'changes-requested');
-    return true;
   }
 
   /** The notes input box; its button switches to an editor (several lines) with what was typed. */

@@ -6,7 +6,7 @@
 // No `vscode` import: unit-tested in node.
 import * as path from 'path';
 import { VersionRef } from '../versions';
-import { ItemFile, ReviewItem, short, statText } from './model';
+import { ItemFile, ReviewItem, short } from './model';
 
 export interface FileChange {
   file: ItemFile;
@@ -46,19 +46,22 @@ export function sinceReviewChanges(item: ReviewItem): FileChange[] {
   return since.files.map((file) => fileChange(item, file, since.from));
 }
 
-/** The multi-file diff editor's title: "Review feat-api: 3 files +3 -1 (base 1a2b3c4d)". */
-export function reviewTitle(item: Pick<ReviewItem, 'session' | 'stat' | 'base'>): string {
-  return `Review ${item.session}: ${statText(item.stat)} (base ${short(item.base)})`;
+/**
+ * The multi-file diff editor's title: "Review feat-api: base 1a2b3c4d ↔ current" (VS Code
+ * adds the number of files to the tab: "… (3 files)").
+ */
+export function reviewTitle(item: Pick<ReviewItem, 'session' | 'base'>): string {
+  return `Review ${item.session}: base ${short(item.base)} ↔ current`;
 }
 
-/** True for a tab title made by `reviewTitle` (to reuse one review tab). */
-export function isReviewTitle(label: string): boolean {
-  return /^Review \S+: \d+ files? \+\d+ -\d+ \(base \S+\)$/.test(label) || /^Changes in \S+ since review \(/.test(label);
-}
-
-/** The since-review diff's title: "Changes in feat-api since review (1a2b3c4d)". */
+/** The since-review diff's title: "Review feat-api: reviewed 1a2b3c4d ↔ current". */
 export function sinceReviewTitle(item: Pick<ReviewItem, 'session' | 'sinceReview'>): string {
-  return `Changes in ${item.session} since review (${short(item.sinceReview?.from)})`;
+  return `Review ${item.session}: reviewed ${short(item.sinceReview?.from)} ↔ current`;
+}
+
+/** True for a tab made by `reviewTitle` or `sinceReviewTitle` (one review tab at a time). */
+export function isReviewTitle(label: string): boolean {
+  return /^Review [A-Za-z0-9._-]+: (base|reviewed) \S+ ↔ current( \(\d+ files?\))?$/.test(label);
 }
 
 /** One file's diff title: "config.py (feat-api: base ↔ current)". */

@@ -37,6 +37,7 @@ export class ReviewModel implements vscode.Disposable {
   private fetching: Promise<void> | undefined;
   private again = false;
   private pending: NodeJS.Timeout | undefined;
+  private lastQueue = '';
 
   /** Fires after the queue, the states or the sweep changed. */
   readonly onDidChange = this.emitter.event;
@@ -50,6 +51,9 @@ export class ReviewModel implements vscode.Disposable {
           return;
         }
         this.states = new Map(entries.map((e) => [e.session, e]));
+        // The queue (and each item) says more: read it again; a verdict elsewhere shows here.
+        this.items.clear();
+        this.lastQueue = '';
         this.emitter.fire();
         this.schedule(0);
       }),
@@ -61,6 +65,7 @@ export class ReviewModel implements vscode.Disposable {
       server.onStateChanged((state) => {
         if (state.kind !== 'running') {
           this.queue = undefined;
+          this.lastQueue = '';
           this.states.clear();
           this.items.clear();
           this.unsupported = false;
@@ -115,7 +120,13 @@ export class ReviewModel implements vscode.Disposable {
       do {
         this.again = false;
         try {
-          this.queue = await this.server.execute<ReviewQueue>('agentls.review.queue', { newestFirst: this.newestFirst });
+          const queue = await this.server.execute<ReviewQueue>('agentls.review.queue', { newestFirst: this.newestFirst });
+          const text = JSON.stringify(queue);
+          if (text === this.lastQueue && !this.unsupported) {
+            continue; // nothing changed: no redraw (a context menu open in the view stays open)
+          }
+          this.lastQueue = text;
+          this.queue = queue;
           this.unsupported = false;
           // A changed queue may mean changed items: read them again when they are shown.
           this.items.clear();

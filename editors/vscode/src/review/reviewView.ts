@@ -89,7 +89,9 @@ export class ReviewTree implements vscode.TreeDataProvider<ReviewNode>, vscode.D
       this.view.message = `Trunk's land settings have a problem: ${this.review.queue.configError}`;
     } else if (active) {
       const where = at ? ` (${at.position} of ${entries.length})` : '';
-      this.view.message = `Reviewing ${active.session}${where}: ${entrySummary(at ?? active.item, trunk)}`;
+      // Verdicts go with the head the review was opened at: say when the session left it.
+      const moved = at && at.head !== active.head ? ` It moved since you opened it (now at ${at.head?.slice(0, 8)}): click its row to look again; a verdict now is refused.` : '';
+      this.view.message = `Reviewing ${active.session}${where}: ${entrySummary(at ?? active.item, trunk)}.${moved}`;
     } else {
       this.view.message = undefined;
     }

@@ -102,6 +102,55 @@ export function makeRepository(root) {
   return { root, main, auth, billing, docs, brokenSession, broken, nopython, python, crashing, crashScript, plain };
 }
 
+/**
+ * For the review sweep:
+ * shop/       main (trunk); its land test refuses a file named BROKEN
+ * shop-api/   feat/api   priority 1: changes app/config.py, renames docs/old.md to
+ *                        docs/guide.md (and edits it), adds app/api.py (committed);
+ *                        README.md edited but not committed; its agent's own HANDOFF.md
+ * shop-docs/  feat/docs  priority 2: adds docs/notes.md (committed, clean: landable)
+ * shop-late/  feat/late  priority 3: adds app/late.py (committed)
+ */
+export function makeReviewRepository(root) {
+  const main = path.join(root, 'shop');
+  fs.mkdirSync(main, { recursive: true });
+  git(main, 'init', '-q', '-b', 'main');
+  git(main, 'config', 'commit.gpgsign', 'false');
+  write(main, 'app/config.py', CONFIG);
+  write(main, 'docs/old.md', '# Guide\n\nStart here.\nThen read the code.\n');
+  write(main, 'README.md', '# shop\n');
+  write(main, '.agentls.toml', '[land]\ntest = "test ! -f BROKEN"\n');
+  git(main, 'add', '-A');
+  git(main, 'commit', '-q', '-m', 'initial');
+  const worktree = (name, branch) => {
+    const dir = path.join(root, `shop-${name}`);
+    git(main, 'worktree', 'add', '-q', '-b', branch, dir, 'main');
+    return dir;
+  };
+  const api = worktree('api', 'feat/api');
+  write(api, 'app/config.py', CONFIG.replace('SETTING_3 = 3\n', 'SETTING_3 = 30  # api\n'));
+  write(api, 'app/api.py', 'def handler(request):\n    return {"ok": True}\n');
+  git(api, 'mv', 'docs/old.md', 'docs/guide.md');
+  write(api, 'docs/guide.md', '# Guide\n\nStart here.\nThen read the code.\nThe API lives in app/api.py.\n');
+  git(api, 'add', '-A');
+  git(api, 'commit', '-q', '-m', 'api: a handler, settings, the guide');
+  write(api, 'README.md', '# shop\n\nNow with an API.\n');
+  // The agent's own notes: agentls keeps them as they are when it writes a review's request.
+  const ownNotes = '# api session notes\n\nThe agent\'s own plan: keep the handler small.\n';
+  write(api, 'HANDOFF.md', ownNotes);
+
+  const docs = worktree('docs', 'feat/docs');
+  write(docs, 'docs/notes.md', '# Notes\n\nReviewed and landed from VS Code.\n');
+  git(docs, 'add', '-A');
+  git(docs, 'commit', '-q', '-m', 'docs: notes');
+
+  const late = worktree('late', 'feat/late');
+  write(late, 'app/late.py', 'LATE = 1\n');
+  git(late, 'add', '-A');
+  git(late, 'commit', '-q', '-m', 'late: a module');
+  return { root, main, api, docs, late, ownNotes };
+}
+
 /** A Python command that cannot import agentls: the system's, isolated from user site-packages. */
 export function pythonWithoutAgentls() {
   for (const candidate of [['/usr/bin/python3', '-I'], ['/usr/bin/python3', '-I', '-S']]) {
