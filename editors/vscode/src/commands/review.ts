@@ -18,6 +18,7 @@ import {
   entrySummary,
   landableText,
   needsDecision,
+  removalWork,
   reviewStateLabel,
   ReviewItem,
   RunChecksResult,
@@ -474,17 +475,40 @@ export class ReviewCommands implements vscode.Disposable {
     }
   }
 
-  /** Remove (asks; Remove Anyway for unlanded work; a backup ref keeps it): the lifecycle's remove. */
+  /**
+   * Remove: asks once, saying what goes (the reviewer has just looked at it), then the
+   * lifecycle's remove with force, as the CLI's sweep does; a backup ref keeps the work.
+   */
   async remove(arg?: SessionArg): Promise<void> {
     const t = await this.target(arg, 'Remove Session');
     if (!t) {
       return;
     }
-    await this.sessions.remove(t.session);
-    await this.review.fetchQueue();
-    if (this.review.active?.session === t.session && !this.review.entry(t.session)) {
+    const entry = this.review.entry(t.session);
+    const trunk = this.review.queue?.trunk.branch ?? 'trunk';
+    const work = entry ? removalWork(entry, trunk) : '';
+    const detail = [
+      entry ? `Its worktree folder (${entry.path})${entry.branch ? ` and its branch ${entry.branch}` : ''} are deleted${work ? `, with ${work}` : ''}.` : '',
+      'A backup ref keeps all of its work, and Restore Session brings it back.',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    if (!(await this.ui.confirm(`Remove session ${t.session}?`, detail, 'Remove'))) {
+      return;
+    }
+    const result = await this.ui.run('remove', () =>
+      this.server.execute<{ ok: boolean; backup?: string | null; path?: string }>('agentls.session.remove', { session: t.session, force: true }),
+    );
+    if (!result) {
+      return;
+    }
+    await this.sessions.removed(t.session, result);
+    this.review.forgetItem(t.session);
+    if (this.review.active?.session === t.session) {
       this.review.decided(t.session, 'removed');
       await this.advance();
+    } else {
+      await this.review.fetchQueue();
     }
   }
 

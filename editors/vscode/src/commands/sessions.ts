@@ -400,17 +400,23 @@ export class SessionCommands {
         force ? {} : { 'remove-anyway': () => this.forceRemove(session, removeWith) },
       );
       if (result) {
-        await this.model.reloadBackups();
-        void this.model.fetchReport();
-        const backup = result.backup ? ` Its work is kept in backup ${backupLabel(result.backup)}.` : '';
-        const undo = 'Bring It Back';
-        const choice = await vscode.window.showInformationMessage(`AgentLS: removed session ${session}.${backup}`, ...(result.backup ? [undo] : []));
-        if (choice === undo && result.backup) {
-          await this.bringBack(session, result.backup, false);
-        }
+        await this.removed(session, result);
       }
     };
     await removeWith(false);
+  }
+
+  /** After SESSION was removed: the views learn it; the toast offers Bring It Back (not awaited). */
+  async removed(session: string, result: { backup?: string | null }): Promise<void> {
+    await this.model.reloadBackups();
+    void this.model.fetchReport();
+    const backup = result.backup ? ` Its work is kept in backup ${backupLabel(result.backup)}.` : '';
+    const undo = 'Bring It Back';
+    void vscode.window.showInformationMessage(`AgentLS: removed session ${session}.${backup}`, ...(result.backup ? [undo] : [])).then((choice) => {
+      if (choice === undo && result.backup) {
+        void this.bringBack(session, result.backup, false);
+      }
+    });
   }
 
   private async forceRemove(session: string, removeWith: (force: boolean) => Promise<void>): Promise<void> {

@@ -430,3 +430,15 @@ export function needsDecision(entry: Pick<QueueEntry, 'review'>): boolean {
   const r = entry.review;
   return !(r && r.current && (r.state === 'approved' || r.state === 'changes-requested'));
 }
+
+/** What removing ENTRY throws away (kept in a backup ref): "2 commits main lacks and uncommitted work". */
+export function removalWork(entry: Pick<QueueEntry, 'ahead' | 'dirty'>, trunk = 'trunk'): string {
+  const parts: string[] = [];
+  if (entry.ahead > 0) {
+    parts.push(`${plural(entry.ahead, 'commit')} ${trunk} lacks`);
+  }
+  if (entry.dirty) {
+    parts.push('uncommitted work');
+  }
+  return parts.join(' and ');
+}

@@ -40,6 +40,8 @@ const SAMPLES: Record<string, Record<string, unknown>> = {
   'internal-error': {},
   'land-all-incomplete': { failed: ['auth'], skipped: ['docs'] },
   'land-failed': { session: 'broken', backup: 'refs/agentls/backup/broken/1' },
+  'review-required': { session: 'auth', head: 'a'.repeat(40), review: null },
+  'review-stale': { session: 'auth', reviewed: 'a'.repeat(40), current: 'b'.repeat(40) },
 };
 
 const jsonRpc = (code: string, data: Record<string, unknown>, message = `neutral ${code}`) => ({
@@ -67,6 +69,19 @@ describe('describeRefusal', () => {
     assert.deepEqual(actions('session-removed'), ['bring-back']);
     assert.deepEqual(actions('command-failed'), ['show-output', 'restore-branch']);
     assert.deepEqual(actions('nothing-to-land'), []);
+    assert.deepEqual(actions('review-required'), ['review-now']);
+    assert.deepEqual(actions('review-stale'), ['review-again']);
+  });
+
+  it('says why a land waits for a review, and which heads a stale verdict was about', () => {
+    const text = (code: string, data: Record<string, unknown>) => describeRefusal(jsonRpc(code, data)).text;
+    assert.match(text('review-required', SAMPLES['review-required']), /^Landing auth needs an approval .*: auth at aaaaaaaa is not approved; it has not been reviewed\.$/);
+    assert.match(
+      text('review-required', { session: 'auth', head: 'c'.repeat(40), review: { verdict: 'approved', head: 'a'.repeat(40) } }),
+      /it changed since it was approved at aaaaaaaa\.$/,
+    );
+    assert.match(text('review-required', { session: 'auth', head: 'c'.repeat(40), review: { verdict: 'changes-requested', head: 'c'.repeat(40) } }), /its latest review is changes requested\.$/);
+    assert.match(text('review-stale', SAMPLES['review-stale']), /^auth moved while you reviewed it \(it is at bbbbbbbb now, not aaaaaaaa\): nothing was recorded\./);
   });
 
   it('says why a land failed in one clause, and names the conflicting files in either data shape', () => {
