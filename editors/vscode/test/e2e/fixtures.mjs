@@ -104,13 +104,16 @@ export function makeRepository(root) {
 
 /**
  * For the review sweep:
- * shop/       main (trunk); its land test refuses a file named BROKEN
+ * shop/       main (trunk); its land test (REVIEW_TEST) refuses a file named BROKEN
  * shop-api/   feat/api   priority 1: changes app/config.py, renames docs/old.md to
  *                        docs/guide.md (and edits it), adds app/api.py (committed);
  *                        README.md edited but not committed; its agent's own HANDOFF.md
  * shop-docs/  feat/docs  priority 2: adds docs/notes.md (committed, clean: landable)
  * shop-late/  feat/late  priority 3: adds app/late.py (committed)
  */
+/** The review repository's land test: a second long, so a check's progress is on screen. */
+export const REVIEW_TEST = 'sleep 1 && test ! -f BROKEN';
+
 export function makeReviewRepository(root) {
   const main = path.join(root, 'shop');
   fs.mkdirSync(main, { recursive: true });
@@ -119,7 +122,7 @@ export function makeReviewRepository(root) {
   write(main, 'app/config.py', CONFIG);
   write(main, 'docs/old.md', '# Guide\n\nStart here.\nThen read the code.\n');
   write(main, 'README.md', '# shop\n');
-  write(main, '.agentls.toml', '[land]\ntest = "test ! -f BROKEN"\n');
+  write(main, '.agentls.toml', `[land]\ntest = "${REVIEW_TEST}"\n`);
   git(main, 'add', '-A');
   git(main, 'commit', '-q', '-m', 'initial');
   const worktree = (name, branch) => {

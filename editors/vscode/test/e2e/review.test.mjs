@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe } from 'node:test';
-import { agentls, git, makeReviewRepository, startCodeServer, waitFor } from './fixtures.mjs';
+import { agentls, git, makeReviewRepository, REVIEW_TEST, startCodeServer, waitFor } from './fixtures.mjs';
 import { docShot, engineGone, env, head, noCliWords, output, saveLogs, step, trunk, workbenchSettings } from './harness.mjs';
 import {
   clickDialogButton,
@@ -51,7 +51,12 @@ function shownLines(editor) {
 }
 
 /** One file's entry in the multi-file diff editor, by the file name its header shows. */
-const multiDiffEntry = (page, name) => page.locator('.multiDiffEntry', { has: page.locator('.header .label-name', { hasText: exact(name) }) }).first();
+// Visible ones only: a closed review tab's entries may linger hidden in the DOM.
+const multiDiffEntry = (page, name) =>
+  page
+    .locator('.multiDiffEntry', { has: page.locator('.header .label-name', { hasText: exact(name) }) })
+    .filter({ visible: true })
+    .first();
 
 /** Lines of TEXT as an editor shows them (no trailing empty line). */
 const linesOf = (text) => text.split('\n');
@@ -186,7 +191,7 @@ describe('the review sweep in a real VS Code workbench', { timeout: 900_000 }, (
   });
 
   it('Request Changes writes the notes (several lines, in an editor) into HANDOFF.md, keeps the session\'s own notes, and moves on', async () => {
-    await runCommand(page, 'AgentLS: Request Changes');
+    await runCommand(page, 'AgentLS Review: Request Changes');
     const box = page.locator('.quick-input-widget:not([inert])', { has: page.locator('.quick-input-title', { hasText: 'AgentLS: Request Changes from feat-api' }) });
     await box.waitFor({ timeout: 15_000 });
     await page.locator('.quick-input-widget .quick-input-box input').fill('Add a test for the empty request.');
@@ -222,11 +227,11 @@ describe('the review sweep in a real VS Code workbench', { timeout: 900_000 }, (
     const before = trunk(repo);
     const docsHead = head(repo.docs);
     // The buttons of the review are in the diff editor's title, as in GitHub's pull requests.
-    await page.locator('.part.editor .editor-actions .action-label[aria-label^="Approve and Land Session"]').first().click();
+    await page.locator('.part.editor .editor-actions .action-label[aria-label^="Approve and Land"]').first().click();
     const plan = await waitForDialog(page, `Approve feat-docs at ${docsHead.slice(0, 8)} and land it onto main?`, 30_000);
     assert.match(plan.detail, /1 commit of feat\/docs:/);
     assert.match(plan.detail, /docs: notes/);
-    assert.match(plan.detail, /test: test ! -f BROKEN/);
+    assert.ok(plan.detail.includes(`test: ${REVIEW_TEST}`), plan.detail);
     noCliWords(plan.detail);
     await docShot('review-land-plan', page.locator('.monaco-dialog-box'));
     assert.equal(trunk(repo), before, 'asking changes nothing');
@@ -241,7 +246,7 @@ describe('the review sweep in a real VS Code workbench', { timeout: 900_000 }, (
   });
 
   it('Approve from the Review view\'s menu ends the sweep; the Sessions view shows each review state', async () => {
-    await contextMenu(page, reviewRow(page, 'feat-late'), 'Approve Session');
+    await contextMenu(page, reviewRow(page, 'feat-late'), /^Approve$/);
     await waitForToast(page, `Approved feat-late at ${head(repo.late).slice(0, 8)}`);
     const done = await waitForToast(page, 'review sweep done');
     assert.match(done, /requested changes from feat-api/);
@@ -265,8 +270,75 @@ describe('the review sweep in a real VS Code workbench', { timeout: 900_000 }, (
     await docShot('review-sessions', page.locator('.part.sidebar'), 200);
   });
 
+  it('the session\'s "changed since review" row opens the diff since the reviewed head', async () => {
+    const reviewed = reviewItem(repo, 'feat-late').review.head;
+    assert.equal(git(repo.main, 'show', `${reviewed}:app/late.py`), 'LATE = 1');
+    await reviewRow(page, 'feat-late').click();
+    await activeTab(page).filter({ hasText: /^Review feat-late: base / }).waitFor({ timeout: 30_000 });
+    await reviewRow(page, 'changed since review').click();
+    await activeTab(page).filter({ hasText: `Review feat-late: reviewed ${reviewed.slice(0, 8)} ↔ current` }).waitFor({ timeout: 30_000 });
+    const late = multiDiffEntry(page, 'late.py');
+    await late.locator('.editor.modified', { hasText: 'LATE = 2' }).waitFor({ timeout: 30_000 });
+    assert.deepEqual(await shownLines(late.locator('.editor.original')), ['LATE = 1', ''], 'the left side is the file at the reviewed head');
+    assert.deepEqual(await shownLines(late.locator('.editor.modified')), ['LATE = 2', ''], 'the right side is the session now');
+    assert.equal(await page.locator('.tabs-container .tab', { hasText: /^Review feat-late: base / }).count(), 0, 'one review tab at a time');
+    await page.mouse.move(700, 880);
+    await docShot('review-since', page.locator('.part.editor'), 320);
+  });
+
+  it('Run Checks runs trunk\'s test on the session\'s HEAD with progress; the result is kept for that tree', async () => {
+    const tree = git(repo.late, 'rev-parse', 'HEAD^{tree}');
+    assert.equal(reviewItem(repo, 'feat-late').checks, null, 'no result for this tree yet');
+    await runCommand(page, 'AgentLS Review: Run Checks');
+    await toast(page, 'Running the checks of feat-late on its HEAD').waitFor({ timeout: 15_000 });
+    const text = await waitForToast(page, 'checks of feat-late at', 60_000);
+    assert.match(text, new RegExp(`checks of feat-late at ${head(repo.late).slice(0, 8)}: passed \\(run from a review`));
+    const checks = reviewItem(repo, 'feat-late').checks;
+    assert.equal(checks.ok, true);
+    assert.equal(checks.tree, tree, 'recorded for the HEAD tree');
+    assert.equal(checks.results[0].command, REVIEW_TEST);
+    await reviewRow(page, 'checks passed').waitFor({ timeout: 30_000 });
+  });
+
+  it('a verdict given in a terminal shows in both views without a click (agentls/reviewChanged)', async () => {
+    agentls(repo.main, 'review', 'feat-api', '--approve');
+    await sessionRow(page, 'feat-api').filter({ hasText: '✓ approved' }).waitFor({ timeout: 30_000 });
+    await reviewRow(page, 'feat-api').filter({ hasText: '✓ approved' }).waitFor({ timeout: 30_000 });
+  });
+
+  it('Skip from the Review view records that the reviewer looked and decided later', async () => {
+    const apiHead = head(repo.api);
+    await contextMenu(page, reviewRow(page, 'feat-api'), /^Skip$/);
+    await waitForToast(page, `Skipped feat-api at ${apiHead.slice(0, 8)}`);
+    const review = reviewItem(repo, 'feat-api').review;
+    assert.equal(review.state, 'skipped');
+    assert.equal(review.head, apiHead);
+    await sessionRow(page, 'feat-api').filter({ hasText: 'skipped' }).waitFor({ timeout: 15_000 });
+  });
+
+  it('Remove from the Review view asks once, then removes the session; a backup ref keeps its commits and uncommitted work', async () => {
+    const apiHead = head(repo.api);
+    await contextMenu(page, reviewRow(page, 'feat-api'), 'Remove Session');
+    const asked = await waitForDialog(page, 'Remove session feat-api?');
+    assert.match(asked.detail, /1 commit main lacks and uncommitted work/);
+    assert.match(asked.detail, /backup ref keeps/);
+    noCliWords(asked.detail);
+    assert.ok(fs.existsSync(repo.api), 'asking removes nothing');
+    await clickDialogButton(page, 'Remove');
+    await waitForToast(page, 'removed session feat-api');
+    await waitFor('the worktree to go', () => !fs.existsSync(repo.api), 30_000);
+    assert.equal(git(repo.main, 'branch', '--list', 'feat/api'), '', 'its branch is gone');
+    const backups = git(repo.main, 'for-each-ref', '--format=%(refname)', 'refs/agentls/backup/feat-api/').split('\n').filter(Boolean);
+    assert.ok(backups.length > 0, 'a backup ref');
+    const backup = backups[backups.length - 1];
+    git(repo.main, 'merge-base', '--is-ancestor', apiHead, backup);
+    assert.match(git(repo.main, 'show', `${backup}:README.md`), /Now with an API\./, 'the uncommitted work is in the backup');
+    await waitFor('the queue to drop it', () => !queueNames(repo).includes('feat-api'));
+    await reviewRow(page, 'feat-api').waitFor({ state: 'detached', timeout: 30_000 });
+  });
+
   it('with reviews gating landing, Land offers Review Now; a session that moved while it was reviewed is refused with Review Again', async () => {
-    fs.writeFileSync(path.join(repo.main, '.agentls.toml'), '[land]\ntest = "test ! -f BROKEN"\nrequire-review = true\n');
+    fs.writeFileSync(path.join(repo.main, '.agentls.toml'), `[land]\ntest = "${REVIEW_TEST}"\nrequire-review = true\n`);
     git(repo.main, 'commit', '-q', '-am', 'reviews gate landing');
     await runCommand(page, 'AgentLS: Land Session');
     await pickItem(page, 'Land Session', 'feat-late');
@@ -283,7 +355,7 @@ describe('the review sweep in a real VS Code workbench', { timeout: 900_000 }, (
     const seen = head(repo.late);
     fs.writeFileSync(path.join(repo.late, 'app/late.py'), 'LATE = 3\n');
     git(repo.late, 'commit', '-q', '-am', 'late: three');
-    await runCommand(page, 'AgentLS: Approve Session');
+    await runCommand(page, 'AgentLS Review: Approve');
     const stale = toast(page, 'moved while you reviewed it').filter({ has: page.getByRole('button', { name: 'Review Again' }) });
     await stale.waitFor({ timeout: 30_000 });
     const staleText = await stale.locator('.notification-list-item-message').innerText();
@@ -297,7 +369,7 @@ describe('the review sweep in a real VS Code workbench', { timeout: 900_000 }, (
       const text = await reviewView(page).locator('.message').innerText();
       return text.startsWith('Reviewing feat-late') && !text.includes('moved since');
     });
-    await runCommand(page, 'AgentLS: Approve Session');
+    await runCommand(page, 'AgentLS Review: Approve');
     await waitForToast(page, `Approved feat-late at ${head(repo.late).slice(0, 8)}`);
     assert.equal(reviewItem(repo, 'feat-late').review.approved, true);
 
