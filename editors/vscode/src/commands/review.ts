@@ -115,10 +115,12 @@ export class ReviewCommands implements vscode.Disposable {
       void this.ui.refused('review', err);
       return false;
     }
-    this.review.show(item);
     // The Review view shows the summary and the verbs; the diff takes the editor.
     await vscode.commands.executeCommand(`${REVIEW_VIEW_ID}.focus`);
-    if (!(await openChanges(reviewTitle(item), reviewChanges(item)))) {
+    const shown = await openChanges(reviewTitle(item), reviewChanges(item));
+    // The sweep moves here once the diff is on screen (the view's message says so last).
+    this.review.show(item);
+    if (!shown) {
       void vscode.window.showInformationMessage(`AgentLS: ${session} changed no files since its base ${short(item.base)}.`);
     }
     void this.tree.reveal(session);

@@ -369,6 +369,7 @@ describe('the review sweep in a real VS Code workbench', { timeout: 900_000 }, (
       const text = await reviewView(page).locator('.message').innerText();
       return text.startsWith('Reviewing feat-late') && !text.includes('moved since');
     });
+    await multiDiffEntry(page, 'late.py').locator('.editor.modified', { hasText: 'LATE = 3' }).waitFor({ timeout: 15_000 });
     await runCommand(page, 'AgentLS Review: Approve');
     await waitForToast(page, `Approved feat-late at ${head(repo.late).slice(0, 8)}`);
     assert.equal(reviewItem(repo, 'feat-late').review.approved, true);
