@@ -35,10 +35,10 @@ export class NotesEditors implements vscode.Disposable {
     fs.writeFileSync(file, notesTemplate(target.session, branch, target.head, draft || kept), { mode: 0o600 });
     this.targets.set(file, target);
     const document = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
-    const editor = await vscode.window.showTextDocument(document, { preview: false });
-    // The cursor at the end, where the notes go.
+    // The cursor at the end, where the notes go: set as the editor opens, not after (a
+    // selection set once showTextDocument resolves would move a cursor already typing).
     const end = document.lineAt(document.lineCount - 1).range.end;
-    editor.selection = new vscode.Selection(end, end);
+    await vscode.window.showTextDocument(document, { preview: false, selection: new vscode.Range(end, end) });
   }
 
   /** The target and notes of DOCUMENT when it is a notes file of this window. */

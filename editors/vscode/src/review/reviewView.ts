@@ -31,6 +31,7 @@ import {
   reviewStateLabel,
   ReviewItem,
   scopeText,
+  short,
   statText,
 } from './model';
 import { ReviewModel } from './reviewModel';
@@ -91,7 +92,13 @@ export class ReviewTree implements vscode.TreeDataProvider<ReviewNode>, vscode.D
       const where = at ? ` (${at.position} of ${entries.length})` : '';
       // Verdicts go with the head the review was opened at: say when the session left it.
       const moved = at && at.head !== active.head ? ` It moved since you opened it (now at ${at.head?.slice(0, 8)}): click its row to look again; a verdict now is refused.` : '';
-      this.view.message = `Reviewing ${active.session}${where}: ${entrySummary(at ?? active.item, trunk)}.${moved}`;
+      // As a pull request says "changes since your last review": where to look first.
+      const shown = at ?? active.item;
+      const since =
+        !moved && shown.review?.changedSinceReview && !shown.review.rebasedSinceReview
+          ? ` Changed since the review at ${short(shown.review.head)}: its first row opens what is new.`
+          : '';
+      this.view.message = `Reviewing ${active.session}${where}: ${entrySummary(shown, trunk)}.${moved}${since}`;
     } else {
       this.view.message = undefined;
     }

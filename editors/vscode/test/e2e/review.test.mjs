@@ -275,6 +275,7 @@ describe('the review sweep in a real VS Code workbench', { timeout: 900_000 }, (
     assert.equal(git(repo.main, 'show', `${reviewed}:app/late.py`), 'LATE = 1');
     await reviewRow(page, 'feat-late').click();
     await activeTab(page).filter({ hasText: /^Review feat-late: base / }).waitFor({ timeout: 30_000 });
+    await reviewView(page).locator('.message', { hasText: `Changed since the review at ${reviewed.slice(0, 8)}: its first row opens what is new.` }).waitFor({ timeout: 15_000 });
     await reviewRow(page, 'changed since review').click();
     await activeTab(page).filter({ hasText: `Review feat-late: reviewed ${reviewed.slice(0, 8)} ↔ current` }).waitFor({ timeout: 30_000 });
     const late = multiDiffEntry(page, 'late.py');
