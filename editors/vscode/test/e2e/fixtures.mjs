@@ -111,8 +111,8 @@ export function makeRepository(root) {
  * shop-docs/  feat/docs  priority 2: adds docs/notes.md (committed, clean: landable)
  * shop-late/  feat/late  priority 3: adds app/late.py (committed)
  */
-/** The review repository's land test: a second long, so a check's progress is on screen. */
-export const REVIEW_TEST = 'sleep 1 && test ! -f BROKEN';
+/** The review repository's land test (ci.sh): a second long, so a check's progress is on screen. */
+export const REVIEW_TEST = 'sh ci.sh';
 
 export function makeReviewRepository(root) {
   const main = path.join(root, 'shop');
@@ -122,6 +122,7 @@ export function makeReviewRepository(root) {
   write(main, 'app/config.py', CONFIG);
   write(main, 'docs/old.md', '# Guide\n\nStart here.\nThen read the code.\n');
   write(main, 'README.md', '# shop\n');
+  write(main, 'ci.sh', '# the checks: refuse a file named BROKEN\nsleep 1\ntest ! -f BROKEN\n');
   write(main, '.agentls.toml', `[land]\ntest = "${REVIEW_TEST}"\n`);
   git(main, 'add', '-A');
   git(main, 'commit', '-q', '-m', 'initial');

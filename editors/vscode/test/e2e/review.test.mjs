@@ -37,6 +37,13 @@ const sessionsPane = (page) => page.locator('.pane', { has: page.locator('.pane-
 const sessionRow = (page, label) => sessionsPane(page).locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exact(label) }) }).first();
 const activeTab = (page) => page.locator('.tabs-container .tab.active');
 
+/** The sweep shows SESSION: its review tab is active and the Review view's message names it (the tree has settled). */
+async function reviewing(page, session) {
+  await activeTab(page).filter({ hasText: new RegExp(`^Review ${session}: base `) }).waitFor({ timeout: 30_000 });
+  await reviewView(page).locator('.message', { hasText: new RegExp(`^Reviewing ${session} \\(`) }).waitFor({ timeout: 30_000 });
+  await reviewRow(page, session).filter({ hasText: 'reviewing' }).waitFor({ timeout: 15_000 });
+}
+
 /** The lines an editor shows, top to bottom (Monaco reuses its line elements in any order). */
 function shownLines(editor) {
   return editor
@@ -218,7 +225,7 @@ describe('the review sweep in a real VS Code workbench', { timeout: 900_000 }, (
     assert.equal(item.review.head, head(repo.api), 'for the head that was reviewed');
     assert.equal(item.review.notes, "Add a test for the empty request.\nKeep the handler's reply shape.");
     // The notes editor is gone; the sweep shows the next session.
-    await activeTab(page).filter({ hasText: /^Review feat-docs: base / }).waitFor({ timeout: 30_000 });
+    await reviewing(page, 'feat-docs');
     assert.equal(await page.locator('.tabs-container .tab', { hasText: 'request-changes-feat-api.md' }).count(), 0);
     await reviewRow(page, 'feat-api').filter({ hasText: 'changes requested' }).waitFor({ timeout: 15_000 });
   });
@@ -241,7 +248,7 @@ describe('the review sweep in a real VS Code workbench', { timeout: 900_000 }, (
     assert.match(git(repo.main, 'show', 'main:docs/notes.md'), /Reviewed and landed from VS Code/);
     const landed = await waitForToast(page, 'Landed feat-docs');
     assert.match(landed, /main moved from [0-9a-f]{12} to [0-9a-f]{12}\./);
-    await activeTab(page).filter({ hasText: /^Review feat-late: base / }).waitFor({ timeout: 30_000 });
+    await reviewing(page, 'feat-late');
     assert.deepEqual(queueNames(repo), ['feat-api', 'feat-late'], 'a landed session leaves the queue');
   });
 
@@ -274,7 +281,7 @@ describe('the review sweep in a real VS Code workbench', { timeout: 900_000 }, (
     const reviewed = reviewItem(repo, 'feat-late').review.head;
     assert.equal(git(repo.main, 'show', `${reviewed}:app/late.py`), 'LATE = 1');
     await reviewRow(page, 'feat-late').click();
-    await activeTab(page).filter({ hasText: /^Review feat-late: base / }).waitFor({ timeout: 30_000 });
+    await reviewing(page, 'feat-late');
     await reviewView(page).locator('.message', { hasText: `Changed since the review at ${reviewed.slice(0, 8)}: its first row opens what is new.` }).waitFor({ timeout: 15_000 });
     await reviewRow(page, 'changed since review').click();
     await activeTab(page).filter({ hasText: `Review feat-late: reviewed ${reviewed.slice(0, 8)} ↔ current` }).waitFor({ timeout: 30_000 });
@@ -350,7 +357,7 @@ describe('the review sweep in a real VS Code workbench', { timeout: 900_000 }, (
     noCliWords(text);
     await shot('review-required');
     await refused.getByRole('button', { name: 'Review Now' }).click();
-    await activeTab(page).filter({ hasText: /^Review feat-late: base / }).waitFor({ timeout: 30_000 });
+    await reviewing(page, 'feat-late');
 
     // The agent commits while the reviewer looks: an approval now would cover unseen work.
     const seen = head(repo.late);

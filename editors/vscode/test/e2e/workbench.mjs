@@ -160,7 +160,11 @@ export async function contextMenu(page, row, item) {
   for (let attempt = 0; attempt < 5; attempt++) {
     if (!(await menu.isVisible())) {
       await row.click({ button: 'right' });
-      await menu.waitFor({ timeout: 10_000 });
+      // A row that moved under the pointer (the tree re-rendered) gets no menu: try again.
+      const shown = await menu.waitFor({ timeout: 5_000 }).then(() => true, () => false);
+      if (!shown) {
+        continue;
+      }
     }
     const entry = menu.locator('.action-item', { hasText: item }).first();
     await entry.hover();
