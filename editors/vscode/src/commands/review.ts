@@ -278,7 +278,7 @@ export class ReviewCommands implements vscode.Disposable {
     await this.sendNotes(t, answer.text);
   }
 
-  /** The ✓ of a notes editor (or Ctrl+Enter there): send what it says. */
+  /** Send Request in a notes editor's title (or Ctrl+Enter there): send what it says. */
   async sendNotesEditor(): Promise<void> {
     const document = vscode.window.activeTextEditor?.document;
     const found = document && this.notes.read(document);

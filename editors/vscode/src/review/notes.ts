@@ -25,7 +25,7 @@ export function notesTemplate(session: string, branch: string | null, head: stri
   return [
     `<!-- Request changes from ${session}${branch ? ` (${branch}${at})` : at}.`,
     `     Write what its agent should change below, in as many lines as you need.`,
-    `     Send: the ✓ "Send Request" button in the editor title, or Ctrl+Enter.`,
+    `     Send: "Send Request" (the paper plane in the editor title), or Ctrl+Enter.`,
     `     Cancel: close this tab (the draft stays for next time).`,
     `     The notes go into ${session}'s HANDOFF.md with a resume prompt; its own notes stay.`,
     `${HEADER_END}`,

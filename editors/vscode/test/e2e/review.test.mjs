@@ -247,7 +247,8 @@ describe('the review sweep in a real VS Code workbench', { timeout: 900_000 }, (
     await waitFor('main to move', () => trunk(repo) !== before, 90_000);
     git(repo.main, 'merge-base', '--is-ancestor', before, trunk(repo));
     assert.match(git(repo.main, 'show', 'main:docs/notes.md'), /Reviewed and landed from VS Code/);
-    const landed = await waitForToast(page, 'Landed feat-docs');
+    // The land's own toast (the progress notification's last message also says "landed feat-docs").
+    const landed = await waitForToast(page, /Landed feat-docs: main moved from/);
     assert.match(landed, /main moved from [0-9a-f]{12} to [0-9a-f]{12}\./);
     await reviewing(page, 'feat-late');
     assert.deepEqual(queueNames(repo), ['feat-api', 'feat-late'], 'a landed session leaves the queue');
