@@ -59,7 +59,9 @@ export class SessionCommands {
       await this.afterCreate(created);
     } catch (err) {
       const refusal = describeRefusal((err as { data?: unknown }).data ?? err, err instanceof Error ? err.message : undefined);
-      if (refusal.actions.includes('claim-anyway')) {
+      // `new` itself never forces a claim (its refusal says can_force: false), but this
+      // flow can: create first, then claim with force.
+      if (refusal.code === 'claim-taken' || refusal.actions.includes('claim-anyway')) {
         // Someone holds a claim: nothing was created; decide, without typing it all again.
         const choice = await vscode.window.showWarningMessage(
           `AgentLS: ${refusal.text}`,

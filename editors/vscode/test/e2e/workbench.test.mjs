@@ -322,7 +322,8 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
     await waitFor('main to move after landing docs', () => trunk(repo) !== before, 90_000);
     git(repo.main, 'merge-base', '--is-ancestor', before, trunk(repo));
     assert.match(git(repo.main, 'show', 'main:docs/notes.md'), /Landing works from the palette/);
-    const done = await waitForToast(page, 'Landed feat-docs');
+    // The land's own toast (the progress notification's last message also says "landed feat-docs").
+    const done = await waitForToast(page, /Landed feat-docs: main moved from/);
     assert.match(done, /main moved from [0-9a-f]{12} to [0-9a-f]{12}\.$/);
   });
 
