@@ -164,7 +164,6 @@ describe('the review sweep in a real VS Code workbench', { timeout: 900_000 }, (
     await page.mouse.move(700, 880);
     await shot('review-changes');
     await docShot('review-sweep', page.locator('.monaco-workbench'));
-    await docShot('review-changes', page.locator('.part.editor'), 520);
     await docShot('review-view', reviewView(page), 420);
   });
 
