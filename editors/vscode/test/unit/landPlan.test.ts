@@ -96,6 +96,25 @@ describe('landAllPlanView', () => {
     assert.equal(view.confirm, 'Land All');
     assert.equal(landAllPlanView({ ok: true, plan: [], results: [] }, 'main'), undefined);
   });
+
+  it('names the sessions that wait for an approval when reviews gate landing', () => {
+    const view = landAllPlanView(
+      {
+        ok: true,
+        dryRun: true,
+        plan: ['docs'],
+        results: [{ session: 'docs', ok: true, skipped: false, message: 'dry run: docs would land 1 commit(s) cleanly' }],
+        waiting: [
+          { session: 'auth', reason: 'not approved' },
+          { session: 'billing', reason: 'changed since review' },
+        ],
+      },
+      'main',
+    );
+    assert.ok(view);
+    assert.match(view.detail, /^Waiting for an approval \(reviews gate landing here\): auth, billing\.$/m);
+    assert.doesNotMatch(view.detail, /`|--approve|agentls review/);
+  });
 });
 
 describe('outcomes', () => {
@@ -126,6 +145,10 @@ describe('outcomes', () => {
       'Landed a; b did not land; skipped c (it overlaps one that failed).',
     );
     assert.equal(landAllOutcome({ ok: true, results: [] }), 'Nothing landed.');
+    assert.equal(
+      landAllOutcome({ ok: true, results: [{ session: 'a', ok: true, message: '' }], waiting: [{ session: 'b', reason: 'not approved' }] }),
+      'Landed a; b waits for an approval.',
+    );
   });
 
   it('offers restoring the branch only when the land had rebased it', () => {
