@@ -41,9 +41,21 @@ class Collision:
     sessions: list[str]
     ranges: dict[str, list[Range]]
     detail: list[str] = field(default_factory=list)  # git's conflict types, the claim glob…
+    # "trunk" when one session reaches this conflict only through trunk work it carries
+    # (commits that landed after the other session branched); None for its own work.
+    via: str | None = None
+    # Sessions whose file for this collision is at another path (a rename): name -> path.
+    paths: dict[str, str] = field(default_factory=dict)
+    # Where git puts the conflicted file, when this collision is reported at the path a
+    # session still has (a rename's old path): that session sees it in its own file.
+    merged_path: str | None = None
 
     def key(self) -> tuple[str, str, tuple[str, ...]]:
         return (self.kind, self.path, tuple(self.sessions))
+
+    def path_of(self, name: str) -> str:
+        """Where session NAME has this collision's file."""
+        return self.paths.get(name, self.path)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -52,6 +64,9 @@ class Collision:
             "sessions": list(self.sessions),
             "ranges": {name: [list(r) for r in rs] for name, rs in self.ranges.items()},
             "detail": list(self.detail),
+            "via": self.via,
+            "paths": dict(self.paths),
+            "merged_path": self.merged_path,
         }
 
 
@@ -90,6 +105,9 @@ class Report:
                     sessions=list(c["sessions"]),
                     ranges={n: [(r[0], r[1]) for r in rs] for n, rs in c["ranges"].items()},
                     detail=list(c.get("detail", [])),
+                    via=c.get("via"),
+                    paths=dict(c.get("paths") or {}),
+                    merged_path=c.get("merged_path"),
                 )
                 for c in data["overlaps"]
             ],

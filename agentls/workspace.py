@@ -43,9 +43,12 @@ class Workspace:
         self.ignore_globs = list(ignore)
         self.store = Store(self.repository.state_dir)
         self.git = pygit2.Repository(str(self.repository.common_dir))
-        self.merger = MergeTree(self.repository.cwd)
+        # Merges run in a scratch work tree with the pair's attribute files, never in
+        # the folder agentls was started from (see agentls.git.merge).
+        self.merger = MergeTree(self.repository.common_dir, self.git)
         self.analyzer = Analyzer(self.git, self.merger)
         self.trunk: Trunk = resolve_trunk(self.repository, trunk)
+        self.analyzer.trunk_branch = self.trunk.branch
         self.sessions: list[Session] = []
         self.states: dict[str, SessionState] = {}
         self._ahead_behind: dict[tuple[str, str], tuple[int, int]] = {}
@@ -69,6 +72,7 @@ class Workspace:
     def refresh(self) -> Report:
         """Re-read worktrees, trunk and every session whose HEAD moved; full check."""
         self.trunk = resolve_trunk(self.repository, self.trunk_override)
+        self.analyzer.trunk_branch = self.trunk.branch
         self.sessions = discover_sessions(self.repository, self.store)
         live: dict[str, SessionState] = {}
         for session in self.sessions:
@@ -151,7 +155,11 @@ class Workspace:
             self.analyzer.check_path_pairs(pairs, path)
 
     def _pairs(self) -> list[tuple[SessionState, SessionState]]:
-        """Code sessions in cascade order, pairwise (research forks only read)."""
+        """Code sessions in cascade order, pairwise (research forks only read).
+
+        The first of a pair lands first unless the second is trunk; the analyzer reads
+        attributes from the side the other is rebased onto (see PairState.onto).
+        """
         code = [
             self.states[s.id] for s in self.sessions if s.id in self.states and not s.is_research
         ]
@@ -177,10 +185,7 @@ class Workspace:
     def report(self) -> Report:
         collisions: list[Collision] = []
         for a, b in self._pairs():
-            own_work_only = not (self._is_trunk(a.session) or self._is_trunk(b.session))
-            collisions += self.analyzer.pair_collisions(
-                self.analyzer.pair(a, b), a, b, own_work_only=own_work_only
-            )
+            collisions += self.analyzer.pair_collisions(self.analyzer.pair(a, b), a, b)
         states = [self.states[s.id] for s in self.sessions if s.id in self.states]
         for state in states:
             if state.session.is_research:
@@ -202,6 +207,15 @@ class Workspace:
             repository=str(self.repository.common_dir),
         )
 
+    def _count_ahead_behind(self, head: str) -> tuple[int, int]:
+        """Commits on HEAD not on trunk, and on trunk not on HEAD (in process: a `git
+        rev-list` per session costs a process start each on every cold report)."""
+        try:
+            ahead, behind = self.git.ahead_behind(head, self.trunk.commit)
+            return int(ahead), int(behind)
+        except (KeyError, ValueError, pygit2.GitError):
+            return ahead_behind(self.repository.cwd, head, self.trunk.commit)
+
     def _is_trunk(self, session: Session) -> bool:
         return session.branch == self.trunk.branch
 
@@ -211,9 +225,7 @@ class Workspace:
         if session.head and not session.missing:
             key = (session.head, self.trunk.commit)
             if key not in self._ahead_behind:
-                self._ahead_behind[key] = ahead_behind(
-                    self.repository.cwd, session.head, self.trunk.commit
-                )
+                self._ahead_behind[key] = self._count_ahead_behind(session.head)
             ahead, behind = self._ahead_behind[key]
         return SessionInfo(
             id=session.id,

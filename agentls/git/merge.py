@@ -1,8 +1,19 @@
 """git's own three-way merge (`git merge-tree --write-tree`), the oracle for conflicts.
 
-A single long-lived `git merge-tree --stdin` process answers every merge, so a
-question costs a pipe round trip instead of a process start. git buffers its
-stdout when it is a pipe, so the process runs under `stdbuf -o0`.
+A long-lived `git merge-tree --stdin` process answers every merge, so a question
+costs a pipe round trip instead of a process start. git buffers its stdout when it
+is a pipe, so the process runs under `stdbuf -o0`.
+
+Where attributes come from. `git merge-tree` reads `.gitattributes` (`merge=union`,
+`binary`, `-merge`, custom drivers, `eol`, `text`) from the working tree of the
+checkout it runs in, so the same two commits could merge differently depending on
+the folder a front end was started from. Here every merge says which attribute
+files it reads (an `AttributeSource`: paths and blob ids), and runs in a scratch
+work tree that holds exactly those files (`GIT_DIR` is the repository, `GIT_WORK_TREE`
+the scratch folder). git 2.39 has no `--attr-source`; this is the same thing. One
+process runs per distinct source; most repositories need a single one. The
+repository's `info/attributes` and the user's global attributes file apply to every
+merge, as they do to every git command.
 """
 
 from __future__ import annotations
@@ -11,12 +22,20 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pygit2
+
 from agentls.errors import GitError
+from agentls.git.attributes import NO_ATTRIBUTES, AttributeFiles, AttributeSource
 from agentls.git.runner import git_env
+
+# A stage entry of a conflicted path: (blob id, mode).
+StageEntry = tuple[str, int]
 
 
 @dataclass(frozen=True)
@@ -32,6 +51,8 @@ class MergeResult:
     tree: str
     conflicted: tuple[str, ...]  # exactly the paths git lists as conflicted
     messages: tuple[MergeMessage, ...] = field(default=())
+    # path -> {stage: entry}: 1 the merge-base's version, 2 ours, 3 theirs.
+    stages: dict[str, dict[int, StageEntry]] = field(default_factory=dict)
 
     def conflict_kinds(self, path: str) -> list[str]:
         """The CONFLICT (...) types git reported for PATH, e.g. ["modify/delete"]."""
@@ -45,6 +66,16 @@ class MergeResult:
                     said[1] if kind == "contents" and said and said[1] == "add/add" else kind
                 )
         return kinds
+
+    def related(self, path: str) -> tuple[str, ...]:
+        """Other paths git names in the same CONFLICT messages as PATH (a rename's
+        other end, the suggested place of a file in a renamed folder)."""
+        found: list[str] = []
+        for message in self.messages:
+            if path in message.paths and message.kind.startswith("CONFLICT"):
+                found += [p for p in message.paths if p != path and p not in found]
+        return tuple(found)
+
 
 
 # For file/directory and file/symlink clashes git stores one side as `path~<commit>`;
@@ -81,51 +112,139 @@ def _read_result(tokens: _TokenReader) -> MergeResult:
     clean = tokens.next() == "1"
     tree = tokens.next()
     conflicted: list[str] = []
+    stages: dict[str, dict[int, StageEntry]] = {}
     if not clean:
-        while (listed := tokens.next()) != "":
+        # "<mode> <blob> <stage>\t<path>" for every stage of every conflicted path
+        while (line := tokens.next()) != "":
+            info, _, listed = line.partition("\t")
+            mode, blob, stage = info.split(" ")
             path = conflict_path(listed)
             if path not in conflicted:
                 conflicted.append(path)
+            stages.setdefault(path, {})[int(stage)] = (blob, int(mode, 8))
     messages: list[MergeMessage] = []
     while (count := tokens.next()) != "":
         paths = tuple(conflict_path(tokens.next()) for _ in range(int(count)))
         kind = tokens.next()
         messages.append(MergeMessage(paths, kind, tokens.next()))
-    return MergeResult(clean, tree, tuple(conflicted), tuple(messages))
+    return MergeResult(clean, tree, tuple(conflicted), tuple(messages), stages)
+
+
+class _Process:
+    """One `git merge-tree --stdin` running in one attribute source's scratch work tree."""
+
+    def __init__(self, git_dir: Path, work_tree: Path) -> None:
+        stdbuf = shutil.which("stdbuf")
+        if stdbuf is None:
+            raise GitError("stdbuf (GNU coreutils) is required to talk to git merge-tree")
+        argv = ["git", "merge-tree", "--stdin", "--write-tree", "-z"]
+        self.proc = subprocess.Popen(
+            [stdbuf, "-o0", *argv],
+            cwd=work_tree,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=git_env({"GIT_DIR": str(git_dir), "GIT_WORK_TREE": str(work_tree)}),
+        )
+        assert self.proc.stdout is not None
+        self.tokens = _TokenReader(self.proc.stdout.fileno())
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        proc = self.proc
+        if proc.stdin:
+            proc.stdin.close()
+        proc.kill()
+        proc.wait()
+        if proc.stdout:
+            proc.stdout.close()
 
 
 class MergeTree:
-    """A persistent `git merge-tree --stdin` for one repository. Thread-safe."""
+    """Persistent `git merge-tree --stdin` processes for one repository. Thread-safe.
 
-    def __init__(self, cwd: Path) -> None:
-        self._cwd = cwd
+    GIT_DIR is the repository's common dir; every process runs in a scratch work tree
+    holding one attribute source's files, never in a user's checkout.
+    """
+
+    MAX_PROCESSES = 4
+
+    def __init__(self, git_dir: Path, repo: pygit2.Repository | None = None) -> None:
+        self._git_dir = git_dir
         self._lock = threading.Lock()
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._tokens: _TokenReader | None = None
+        self._processes: OrderedDict[str, _Process] = OrderedDict()
+        self._scratch: Path | None = None
+        self._repo = repo
+        self._attribute_files: AttributeFiles | None = None
 
-    def _start(self) -> subprocess.Popen[bytes]:
-        if self._proc is None or self._proc.poll() is not None:
-            argv = ["git", "merge-tree", "--stdin", "--write-tree", "--name-only"]
-            stdbuf = shutil.which("stdbuf")
-            if stdbuf is None:
-                raise GitError("stdbuf (GNU coreutils) is required to talk to git merge-tree")
-            self._proc = subprocess.Popen(
-                [stdbuf, "-o0", *argv],
-                cwd=self._cwd,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                env=git_env(),
-            )
-            assert self._proc.stdout is not None
-            self._tokens = _TokenReader(self._proc.stdout.fileno())
-        return self._proc
+    @property
+    def repo(self) -> pygit2.Repository:
+        if self._repo is None:
+            self._repo = pygit2.Repository(str(self._git_dir))
+        return self._repo
 
-    def merge(self, ours: str, theirs: str) -> MergeResult:
-        """Merge two commits the way `git merge` would, without touching any worktree."""
-        return self.merge_many([(ours, theirs)])[0]
+    def attributes_of(self, commit: str) -> AttributeSource:
+        """The attribute files in COMMIT's tree (memoized per subtree)."""
+        if self._attribute_files is None:
+            self._attribute_files = AttributeFiles(self.repo)
+        return self._attribute_files.of_tree(commit)
 
-    def merge_many(self, pairs: list[tuple[str, str]]) -> list[MergeResult]:
+    # --- attribute sources ---------------------------------------------------------------
+
+    def _work_tree(self, source: AttributeSource) -> Path:
+        """A scratch folder holding SOURCE's attribute files (made once per source)."""
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix="agentls-attributes-"))
+        folder = self._scratch / source.key
+        if not folder.is_dir():
+            staging = Path(tempfile.mkdtemp(prefix="new-", dir=self._scratch))
+            for path, blob in source.files:
+                target = staging / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(self._blob(blob))
+            staging.rename(folder)
+        return folder
+
+    def _blob(self, blob: str) -> bytes:
+        try:
+            return bytes(self.repo[blob].peel(pygit2.Blob).data)
+        except (KeyError, ValueError, pygit2.GitError) as exc:
+            raise GitError(f"attributes file {blob} is not in the object store") from exc
+
+    def _process(self, source: AttributeSource) -> _Process:
+        process = self._processes.get(source.key)
+        if process is not None and process.alive:
+            self._processes.move_to_end(source.key)
+            return process
+        if process is not None:
+            process.close()
+            del self._processes[source.key]
+        process = _Process(self._git_dir, self._work_tree(source))
+        self._processes[source.key] = process
+        while len(self._processes) > self.MAX_PROCESSES:
+            _, oldest = self._processes.popitem(last=False)
+            oldest.close()
+        return process
+
+    # --- merging ----------------------------------------------------------------------------
+
+    def merge(
+        self, ours: str, theirs: str, attributes: AttributeSource | None = None
+    ) -> MergeResult:
+        """Merge two commits the way `git merge` would, without touching any worktree.
+
+        Attributes come from ATTRIBUTES, by default from OURS's tree: what a rebase of
+        THEIRS onto OURS reads, since it checks OURS out before replaying.
+        """
+        source = self.attributes_of(ours) if attributes is None else attributes
+        return self.merge_many([(ours, theirs)], source)[0]
+
+    def merge_many(
+        self, pairs: list[tuple[str, str]], attributes: AttributeSource = NO_ATTRIBUTES
+    ) -> list[MergeResult]:
         """Several merges in one round trip: all questions are written, then all answers read.
 
         Questions are ~82 bytes, so a batch of up to 256 fits the pipe buffer and
@@ -133,33 +252,35 @@ class MergeTree:
         """
         results: list[MergeResult] = []
         for start in range(0, len(pairs), 256):
-            results += self._merge_batch(pairs[start : start + 256])
+            results += self._merge_batch(pairs[start : start + 256], attributes)
         return results
 
-    def _merge_batch(self, pairs: list[tuple[str, str]]) -> list[MergeResult]:
+    def _merge_batch(
+        self, pairs: list[tuple[str, str]], attributes: AttributeSource
+    ) -> list[MergeResult]:
         if not pairs:
             return []
         with self._lock:
             for attempt in (1, 2):
-                proc = self._start()
-                assert proc.stdin is not None and self._tokens is not None
+                process = self._process(attributes)
+                assert process.proc.stdin is not None
                 try:
-                    proc.stdin.write("".join(f"{a} {b}\n" for a, b in pairs).encode())
-                    proc.stdin.flush()
-                    return [_read_result(self._tokens) for _ in pairs]
+                    process.proc.stdin.write("".join(f"{a} {b}\n" for a, b in pairs).encode())
+                    process.proc.stdin.flush()
+                    return [_read_result(process.tokens) for _ in pairs]
                 except (BrokenPipeError, GitError) as exc:
                     # git dies on an unknown object; restart once, then report.
-                    self.close()
+                    process.close()
+                    self._processes.pop(attributes.key, None)
                     if attempt == 2:
                         raise GitError(f"git merge-tree could not merge {pairs}") from exc
         raise AssertionError("unreachable")
 
     def close(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            if proc.stdin:
-                proc.stdin.close()
-            proc.kill()
-            proc.wait()
-            if proc.stdout:
-                proc.stdout.close()
+        with self._lock:
+            for process in self._processes.values():
+                process.close()
+            self._processes.clear()
+            if self._scratch is not None:
+                shutil.rmtree(self._scratch, ignore_errors=True)
+                self._scratch = None

@@ -20,9 +20,7 @@ import pygit2
 from agentls.errors import GitError
 from agentls.git.runner import run_git_bytes
 
-# A fixed identity and date make snapshot commits deterministic: the same state
-# always gives the same commit id, so merge results can be cached by id.
-SNAPSHOT_SIGNATURE = pygit2.Signature("agentls", "agentls@localhost", 0, 0)
+SNAPSHOT_NAME, SNAPSHOT_EMAIL = "agentls", "agentls@localhost"
 SNAPSHOT_MESSAGE = "agentls snapshot\n"
 
 # Temporary indexes carry their process id, so those of a killed process can be told
@@ -98,16 +96,26 @@ def index_worktree(worktree: Path, gitdir: Path, scratch_dir: Path) -> pygit2.In
         temp.unlink(missing_ok=True)
 
 
+def snapshot_signature(repo: pygit2.Repository, parent: str | None) -> pygit2.Signature:
+    """A fixed identity dated at PARENT's commit date (the epoch for a root snapshot).
+
+    Deterministic, so the same state always gives the same commit id and merge results
+    can be cached by id. Not the epoch after a parent: git's merge-base search walks
+    commits newest first by date, and without a commit-graph file (a fresh clone) a
+    commit older than its parent makes it walk the whole history.
+    """
+    if parent is None:
+        return pygit2.Signature(SNAPSHOT_NAME, SNAPSHOT_EMAIL, 0, 0)
+    committer = repo[parent].peel(pygit2.Commit).committer
+    return pygit2.Signature(SNAPSHOT_NAME, SNAPSHOT_EMAIL, committer.time, committer.offset)
+
+
 def snapshot_commit(repo: pygit2.Repository, tree: str, parent: str | None) -> str:
     """A deterministic commit of TREE on top of PARENT (the session's HEAD)."""
     parents = [pygit2.Oid(hex=parent)] if parent else []
+    signature = snapshot_signature(repo, parent)
     oid = repo.create_commit(
-        None,
-        SNAPSHOT_SIGNATURE,
-        SNAPSHOT_SIGNATURE,
-        SNAPSHOT_MESSAGE,
-        pygit2.Oid(hex=tree),
-        parents,
+        None, signature, signature, SNAPSHOT_MESSAGE, pygit2.Oid(hex=tree), parents
     )
     return str(oid)
 

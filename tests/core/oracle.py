@@ -1,7 +1,10 @@
 """The test oracle: snapshots and merges computed with plain git commands only.
 
 Independent of agentls' own code paths: a temporary index via GIT_INDEX_FILE,
-`git add -A`, `git write-tree`, `git commit-tree`, then `git merge-tree --write-tree`.
+`git add -A`, `git write-tree`, `git commit-tree`, then `git merge-tree --write-tree`
+run in a plain checkout (`read-tree` + `checkout-index` into a temporary folder) of
+the snapshot the other side would be rebased onto, so it reads that side's
+`.gitattributes` as a rebase in that state would.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.conftest import GIT_ENV
@@ -21,7 +25,7 @@ def _git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
     proc = subprocess.run(
         ["git", *args], cwd=cwd, capture_output=True, text=True, env=full_env, check=False
     )
-    if proc.returncode not in (0, 1) or (proc.returncode == 1 and args[0] != "merge-tree"):
+    if proc.returncode not in (0, 1) or (proc.returncode == 1 and "merge-tree" not in args):
         raise AssertionError(f"git {args} failed: {proc.stderr}")
     return proc.stdout
 
@@ -41,27 +45,81 @@ def oracle_snapshot(worktree: Path) -> str:
     return _git(worktree, "commit-tree", tree, *parents, "-m", "oracle").strip()
 
 
-def oracle_pair(cwd: Path, a: str, b: str) -> tuple[set[str], set[str]]:
-    """(conflicted paths, clean overlapping paths) for snapshot commits A and B."""
-    out = _git(cwd, "merge-tree", "--write-tree", "--name-only", "-z", "--no-messages", a, b)
-    parts = out.split("\0")
-    # git names one side of a file/symlink or file/directory clash `path~<commit>`.
-    conflicted = {re.sub(r"~[0-9a-f]{40}$", "", p) for p in parts[1:] if p}
-    # The pair's merge-base is that of the sessions' HEADs (the snapshots' parents):
-    # two sessions in identical states still both changed what they changed.
-    base = _git(cwd, "merge-base", f"{a}^", f"{b}^").strip()
-    changed = []
-    for side in (a, b):
-        names = _git(cwd, "diff", "--no-renames", "--name-only", "-z", base, side).split("\0")
-        changed.append({n for n in names if n})
-    return conflicted, (changed[0] & changed[1]) - conflicted
+@dataclass
+class OracleMerge:
+    conflicted: set[str]
+    # CONFLICT messages: (paths named, kind), e.g. (("a.py", "b.py"), "rename/delete")
+    messages: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
+
+    def related(self, path: str) -> set[str]:
+        return {p for paths, _ in self.messages if path in paths for p in paths}
 
 
-def own_changes(cwd: Path, snapshot: str, trunk: str = "main") -> set[str]:
-    """What a session changed itself: its snapshot against its merge-base with trunk."""
-    base = _git(cwd, "merge-base", f"{snapshot}^", trunk).strip()
-    names = _git(cwd, "diff", "--no-renames", "--name-only", "-z", base, snapshot).split("\0")
-    return {n for n in names if n}
+_SUFFIX = re.compile(r"~[0-9a-f]{40}$")
+
+
+class Oracle:
+    """git's answers for pairs of snapshots of one repository."""
+
+    def __init__(self, repo: Path) -> None:
+        self.repo = repo
+        common = _git(repo, "rev-parse", "--path-format=absolute", "--git-common-dir")
+        self.common = Path(common.strip())
+        self._scratch = Path(tempfile.mkdtemp(prefix="oracle-checkouts-"))
+        self._checkouts: dict[str, Path] = {}
+
+    def close(self) -> None:
+        shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def __enter__(self) -> Oracle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def checkout(self, commit: str) -> Path:
+        """A plain checkout of COMMIT in a temporary folder (not a registered worktree)."""
+        if commit not in self._checkouts:
+            folder = self._scratch / commit
+            folder.mkdir()
+            env = {"GIT_INDEX_FILE": str(self._scratch / f"{commit}.index")}
+            git = ["--git-dir", str(self.common), "--work-tree", str(folder)]
+            _git(folder, *git, "read-tree", commit, env=env)
+            _git(folder, *git, "checkout-index", "-a", "-f", env=env)
+            self._checkouts[commit] = folder
+        return self._checkouts[commit]
+
+    def merge(self, onto: str, a: str, b: str) -> OracleMerge:
+        """`git merge-tree` of A and B, run in a checkout of ONTO (whose attributes apply)."""
+        folder = self.checkout(onto)
+        git = ["--git-dir", str(self.common), "--work-tree", str(folder)]
+        out = _git(folder, *git, "merge-tree", "--write-tree", "--name-only", "-z", a, b)
+        tree_and_paths, _, messages = out.partition("\0\0")
+        conflicted = {_SUFFIX.sub("", p) for p in tree_and_paths.split("\0")[1:] if p}
+        found: list[tuple[tuple[str, ...], str]] = []
+        tokens = messages.split("\0")
+        i = 0
+        while i < len(tokens) and tokens[i]:
+            count = int(tokens[i])
+            paths = tuple(_SUFFIX.sub("", p) for p in tokens[i + 1 : i + 1 + count])
+            kind = tokens[i + 1 + count]
+            if kind.startswith("CONFLICT"):
+                found.append((paths, kind.removeprefix("CONFLICT (").rstrip(")")))
+            i += count + 3
+        return OracleMerge(conflicted, found)
+
+    def merge_base(self, a: str, b: str) -> str:
+        return _git(self.repo, "merge-base", a, b).strip()
+
+    def merge_bases(self, a: str, b: str) -> list[str]:
+        return _git(self.repo, "merge-base", "--all", a, b).split()
+
+    def repo_head(self, worktree: Path) -> str:
+        return _git(worktree, "rev-parse", "HEAD").strip()
+
+    def changed(self, old: str, new: str) -> set[str]:
+        names = _git(self.repo, "diff", "--no-renames", "--name-only", "-z", old, new).split("\0")
+        return {n for n in names if n}
 
 
 def touches(changed: set[str], path: str) -> bool:

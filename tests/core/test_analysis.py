@@ -121,8 +121,9 @@ def test_glob_intersection() -> None:
     assert not globs_intersect("auth/**", "billing/**")
 
 
-def test_landed_work_is_reported_once_against_trunk(repo: Repo) -> None:
-    """A session that branched after a landing does not carry that landing's collisions."""
+def test_landed_work_a_session_carries_is_labelled_via_trunk(repo: Repo) -> None:
+    """A session that branched after a landing carries it: git's conflict between the
+    two sessions is reported on their pair too, labelled as coming from trunk."""
     repo.write(repo.main, "app.py", numbered(20))
     repo.commit(repo.main, "base")
     early = repo.worktree("early", "early")
@@ -133,8 +134,8 @@ def test_landed_work_is_reported_once_against_trunk(repo: Repo) -> None:
     repo.write(late, "other.py", "x\n")
     with Workspace(early) as ws:
         report = ws.refresh()
-    pairs = {(c.kind, tuple(c.sessions)) for c in report.overlaps}
-    assert pairs == {("conflict", ("main", "early"))}
+    pairs = {(c.kind, tuple(c.sessions), c.via) for c in report.overlaps}
+    assert pairs == {("conflict", ("main", "early"), None), ("conflict", ("early", "late"), "trunk")}
 
 
 def test_reconcile_stops_between_pairs_when_asked(pair) -> None:

@@ -59,6 +59,9 @@ def test_overlaps_json_shape(conflicted: Repo) -> None:
             "sessions": ["feat-a", "feat-b"],
             "ranges": {"feat-a": [[4, 4]], "feat-b": [[4, 4]]},
             "detail": ["contents"],
+            "via": None,
+            "paths": {},
+            "merged_path": None,
         }
     ]
 
