@@ -11,9 +11,9 @@ since git looks up a path's attributes in its own folder and the folders above.
 from __future__ import annotations
 
 import hashlib
-from functools import cached_property
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 import pygit2
 

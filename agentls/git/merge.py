@@ -77,7 +77,6 @@ class MergeResult:
         return tuple(found)
 
 
-
 # For file/directory and file/symlink clashes git stores one side as `path~<commit>`;
 # the commit is a snapshot id that means nothing to a person, so report `path`.
 _SIDE_SUFFIX = re.compile(r"~[0-9a-f]{40}(?:[0-9a-f]{24})?$")

@@ -135,7 +135,10 @@ def test_landed_work_a_session_carries_is_labelled_via_trunk(repo: Repo) -> None
     with Workspace(early) as ws:
         report = ws.refresh()
     pairs = {(c.kind, tuple(c.sessions), c.via) for c in report.overlaps}
-    assert pairs == {("conflict", ("main", "early"), None), ("conflict", ("early", "late"), "trunk")}
+    assert pairs == {
+        ("conflict", ("main", "early"), None),
+        ("conflict", ("early", "late"), "trunk"),
+    }
 
 
 def test_reconcile_stops_between_pairs_when_asked(pair) -> None:

@@ -98,7 +98,9 @@ def apply(repo: Repo, wt: Path, path: str, operation: tuple[str, int, str]) -> l
         target = wt / text
         if not full.exists() or full.is_symlink() or target.exists() or target.is_symlink():
             return []
-        if any(p.is_file() or p.is_symlink() for p in target.parents if p != wt and wt in p.parents):
+        if any(
+            p.is_file() or p.is_symlink() for p in target.parents if p != wt and wt in p.parents
+        ):
             return []
         target.parent.mkdir(parents=True, exist_ok=True)
         full.rename(target)
@@ -225,7 +227,9 @@ def assert_matches_oracle(report: Report, worktrees: list[Path], oracle: Oracle)
     order = [s.name for s in report.sessions]
     snapshots = {wt: oracle_snapshot(wt) for wt in worktrees}
     heads = {wt: oracle.repo_head(wt) for wt in worktrees}
-    own = {wt: oracle.changed(oracle.merge_base(heads[wt], "main"), snapshots[wt]) for wt in worktrees}
+    own = {
+        wt: oracle.changed(oracle.merge_base(heads[wt], "main"), snapshots[wt]) for wt in worktrees
+    }
     for first, second in itertools.combinations(worktrees, 2):
         a, b = sorted((first, second), key=lambda wt: order.index(info[wt.resolve()].name))
         sa, sb = info[a.resolve()], info[b.resolve()]
@@ -236,7 +240,9 @@ def assert_matches_oracle(report: Report, worktrees: list[Path], oracle: Oracle)
         label = f"{sa.name} ↔ {sb.name}"
         missing = merged.conflicted - set(conflicts)
         assert not missing, f"{label}: git conflicts on {sorted(missing)}, agentls does not say so"
-        changed_here = [oracle.changed(oracle.merge_base(heads[a], heads[b]), snapshots[wt]) for wt in (a, b)]
+        changed_here = [
+            oracle.changed(oracle.merge_base(heads[a], heads[b]), snapshots[wt]) for wt in (a, b)
+        ]
         for path in set(conflicts) - merged.conflicted:
             # Only the other end of a rename git reports: the path one side still has.
             merged_path = conflicts[path].merged_path
@@ -302,9 +308,7 @@ def test_pairs_match_git_merge_tree(
     tmp_path_factory, plans, trunk_moves, detach_last, attributes, branch_off, criss_cross
 ) -> None:
     repo = Repo(tmp_path_factory.mktemp("oracle"))
-    worktrees = build(
-        repo, plans, trunk_moves, detach_last, attributes, branch_off, criss_cross
-    )
+    worktrees = build(repo, plans, trunk_moves, detach_last, attributes, branch_off, criss_cross)
     assert_same_from_every_folder(worktrees)
 
 
