@@ -61,6 +61,12 @@ def advice(report: Report) -> list[str]:
             f"{len(conflicts)} predicted conflict(s): land the higher-priority session first, "
             "then rebase the other (`agentls land --all` does this in order)"
         )
+    via_trunk = [c for c in conflicts if c.via == "trunk"]
+    if via_trunk:
+        lines.append(
+            f"{len(via_trunk)} of them come through work already on {report.trunk_branch}: "
+            f"the session without it will meet them when it rebases onto {report.trunk_branch}"
+        )
     research = [c for c in report.overlaps if c.kind == "research-write"]
     if research:
         writers = sorted({c.sessions[0] for c in research})

@@ -39,11 +39,23 @@ def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
 def collision_cells(collision: Collision) -> list[str]:
     """[kind, path, where on each side, why] for one collision."""
     names = collision.sessions[:1] if collision.kind == "ownership" else collision.sessions
-    sides = " · ".join(f"{name} {format_ranges(collision.ranges.get(name, []))}" for name in names)
-    why = f"({', '.join(collision.detail)})" if collision.detail else ""
+    sides = " · ".join(
+        f"{name}{_elsewhere(collision, name)} {format_ranges(collision.ranges.get(name, []))}"
+        for name in names
+    )
+    reasons = list(collision.detail)
+    if collision.via == "trunk":
+        reasons.append("via trunk")
+    why = f"({', '.join(reasons)})" if reasons else ""
     if collision.kind == "ownership":
         why = f"(claimed by {collision.sessions[1]}: {', '.join(collision.detail)})"
     return [KIND_LABEL[collision.kind], collision.path, sides, why]
+
+
+def _elsewhere(collision: Collision, name: str) -> str:
+    """ " in b.py" when session NAME has this collision's file at another path (a rename)."""
+    other = collision.paths.get(name)
+    return f" in {other}" if other else ""
 
 
 def collision_line(collision: Collision) -> str:

@@ -34,6 +34,7 @@ from agentls.changes import (
 from agentls.claims import glob_matches, matching_claim
 from agentls.errors import AgentlsError
 from agentls.files import read_regular
+from agentls.git.attributes import attributes_above
 from agentls.git.filters import WorktreeFilters
 from agentls.git.merge import MergeTree
 from agentls.git.repo import Repository, find_repository
@@ -124,6 +125,16 @@ class View:
         for item in self._close:
             item.close()
 
+    def onto(self, a: Side, b: Side) -> Side:
+        """The side whose `.gitattributes` the pair's merge reads, as in the Workspace:
+        trunk's when one of them is trunk, else the one first in cascade order."""
+        trunk = [s.session.branch == self.trunk_branch for s in (a, b)]
+        if trunk[0] != trunk[1]:
+            return a if trunk[0] else b
+        order = [s.id for s in self.sessions]
+        first = min((a, b), key=lambda s: order.index(s.session.id) if s.session.id in order else 0)
+        return first
+
     def pair_base_entry(self, a: Side, b: Side, path: str) -> Entry:
         base = self.analyzer.merge_base(a.head, b.head)
         return tree_entry(self.git, tree_of(self.git, base), path)
@@ -186,7 +197,7 @@ def disk_view(cwd: str | Path, located: tuple[Path, Path] | None = None) -> View
         repository = find_repository(cwd)
     store = Store(repository.state_dir)
     git = pygit2.Repository(str(repository.common_dir))
-    merger = MergeTree(repository.cwd)  # starts git only when a merge is asked for
+    merger = MergeTree(repository.common_dir, git)  # starts git only when a merge is asked for
     view = View(repository, git, Analyzer(git, merger), [], {}, _close=[merger, store])
     try:
         view.sessions = discover_sessions(repository, store)
@@ -267,7 +278,12 @@ def _finding(
             their_ranges = _ranges(analyzer.ranges(theirs_base, theirs))
         else:
             base = view.pair_base_entry(writer, other, path)
-            kinds = None if mine == theirs else analyzer.merge_file(path, base, mine, theirs)
+            attributes = attributes_above([path], view.onto(writer, other).entry)
+            kinds = (
+                None
+                if mine == theirs
+                else analyzer.merge_file(path, base, mine, theirs, attributes)
+            )
             conflict = kinds is not None
             kind = "conflict" if conflict else ("ownership" if claim else "overlap")
             detail = (kinds or []) + ([claim] if claim else [])

@@ -50,9 +50,13 @@ def message(
     other_ranges: list[list[int]],
     detail: list[str],
     trunk: str,
+    other_file: str | None = None,
 ) -> str:
-    """What happened and what it means, naming the other side as the user knows it."""
+    """What happened and what it means, naming the other side as the user knows it
+    (and the other side's file, when a rename put it at another path)."""
     at = f" at {lines_text(other_ranges)}" if other_ranges else ""
+    if other_file:
+        at = f" in {other_file}{at}"
     kinds = [k for k in detail if k != "contents"]
     extra = f" ({', '.join(kinds)})" if kinds else ""
     info = other_info or {}
@@ -172,6 +176,9 @@ def build(
         kind, rel = collision["kind"], collision["path"]
         if kind == "ownership" and sessions[0] != name:
             continue  # the owner is told nothing: the writer is the one to act
+        renamed = collision.get("paths") or {}
+        if name in renamed:
+            continue  # its file is elsewhere (a rename): the collision there is its own
         if any(glob_matches(g, rel) for g in settings.ignore):
             continue
         other = next((s for s in sessions if s != name), None)
@@ -186,7 +193,8 @@ def build(
         theirs = ranges.get(other, []) if other is not None else []
         detail = collision.get("detail", [])
         file = Path(me["path"]) / rel
-        other_path = str(Path(other_info["path"]) / rel) if other_info is not None else None
+        other_rel = renamed.get(other, rel) if other is not None else rel
+        other_path = str(Path(other_info["path"]) / other_rel) if other_info is not None else None
         related = (
             _related(other, other_info, other_path, theirs, me)
             if other is not None and other_info is not None and other_path is not None
@@ -204,7 +212,18 @@ def build(
         }
         if via is not None:
             data["via"] = via
-        text = message(kind, via, other, other_info, theirs, detail, trunk)
+        if other_rel != rel:
+            data["otherFile"] = other_rel
+        text = message(
+            kind,
+            via,
+            other,
+            other_info,
+            theirs,
+            detail,
+            trunk,
+            other_rel if other_rel != rel else None,
+        )
         if file not in known_lengths:
             known_lengths[file] = lengths(file)
         for lines in own or [None]:
