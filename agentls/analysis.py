@@ -98,10 +98,16 @@ class Analyzer:
         inputs = (*snapshots, attributes.key)
         if pair.verified == inputs:
             return pair
-        result = self.merger.merge(*snapshots, attributes=attributes)
         base_tree_id = str(pair.base_tree.id) if pair.base_tree is not None else self._empty_tree
         sides = [self._changed_between(base_tree_id, s.snapshot_tree()) for s in (a, b)]
-        pair.conflicts = conflicts_of(result)
+        # Without a common ancestor git refuses to merge (unrelated histories): no answer.
+        # With several merge-bases (criss-cross merges) git merges a virtual base the
+        # change sets above do not describe: always ask git then.
+        if pair.base is not None and (not self._one_base(pair) or _may_conflict(*sides)):
+            result = self.merger.merge(*snapshots, attributes=attributes)
+            pair.conflicts = conflicts_of(result)
+        else:
+            pair.conflicts = {}
         pair.changed = (set(sides[0][0]), set(sides[1][0]))
         pair.added = (set(sides[0][1]), set(sides[1][1]))
         pair.deleted = (set(sides[0][2]), set(sides[1][2]))
@@ -110,6 +116,22 @@ class Analyzer:
         pair.verified = inputs
         pair.version += 1
         return pair
+
+    def _one_base(self, pair: PairState) -> bool:
+        """The pair has a single merge-base: no merge commit on either side since it.
+
+        (Criss-cross histories need merges above the base; a linear history has one.)
+        """
+        if pair.one_base is None:
+            pair.one_base = True
+            for head in pair.heads:
+                if head is None or pair.base is None:
+                    continue
+                walker = self.repo.walk(head, pygit2.enums.SortMode.NONE)
+                walker.hide(pair.base)
+                if any(len(commit.parent_ids) > 1 for commit in walker):
+                    pair.one_base = False
+        return pair.one_base
 
     def _changed_between(self, old_tree: str, new_tree: str) -> tuple[set[str], set[str], set[str]]:
         """(changed, added, deleted) paths from OLD_TREE to NEW_TREE, no rename detection."""
@@ -348,6 +370,32 @@ class Analyzer:
             )
             for path in state.research_writes()
         ]
+
+
+Changes = tuple[set[str], set[str], set[str]]  # (changed, added, deleted) from the base
+
+
+def _may_conflict(a: Changes, b: Changes) -> bool:
+    """Whether git's merge of two sides could stop at all; False only when it cannot.
+
+    Every conflict git reports needs the sides' changes to meet: a path both changed
+    (content, modify/delete, add/add, modes, a rename's source or target, rename/rename),
+    a file one side has where the other has a folder (both changed paths, one above the
+    other), or a file one side added in a folder the other side deleted files from (a
+    folder rename puts it elsewhere). Pairs whose changes never meet merge cleanly, and
+    git is not asked: most pairs of sessions working in different areas.
+    """
+    if a[0] & b[0]:
+        return True
+    folders = [{f for p in side[0] for f in parents(p)} for side in (a, b)]
+    if folders[0] & b[0] or folders[1] & a[0]:
+        return True
+    for mine, theirs in ((a, b), (b, a)):
+        if mine[2] and theirs[1]:  # deleted here, added there: a folder may have moved
+            emptied = {f for p in mine[2] for f in parents(p)}
+            if any(f in emptied for p in theirs[1] for f in parents(p)):
+                return True
+    return False
 
 
 def _mark(paths: set[str], path: str, present: bool) -> None:

@@ -53,6 +53,7 @@ class PairState:
     added: tuple[set[str], set[str]] = field(default_factory=lambda: (set(), set()))
     deleted: tuple[set[str], set[str]] = field(default_factory=lambda: (set(), set()))
     group: set[str] = field(default_factory=set)  # paths last decided together (renames)
+    one_base: bool | None = None  # no merge commits since the base (not criss-cross)
     verified: tuple[str, str, str] | None = None  # snapshots + attributes of the last full check
     version: int = 0  # bumped whenever conflicts/overlaps may have changed
     cached: tuple[tuple[object, ...], list[Collision]] | None = None  # (inputs, result)
