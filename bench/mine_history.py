@@ -160,14 +160,15 @@ def shrink(versions: tuple[Entry, Entry, Entry], context: int = 4) -> tuple[Entr
     if len(kept) >= len(lines):
         return versions
     drop = {i for i in range(len(lines)) if i not in kept}
-    shrunk: list[Entry] = [(b"".join(l for i, l in enumerate(lines) if i not in drop), base[1])]
+    kept_text = b"".join(line for i, line in enumerate(lines) if i not in drop)
+    shrunk: list[Entry] = [(kept_text, base[1])]
     for version in versions[1:]:
         if version is None:
             shrunk.append(None)
             continue
         side_lines = version[0].splitlines(keepends=True)
         gone = {_side_lines(lines, version[0])[i] for i in drop}
-        text = b"".join(l for i, l in enumerate(side_lines) if i not in gone)
+        text = b"".join(line for i, line in enumerate(side_lines) if i not in gone)
         shrunk.append((text, version[1]))
     return shrunk[0], shrunk[1], shrunk[2]
 
@@ -271,11 +272,15 @@ def main(argv: list[str]) -> int:
                     _git(scratch, "update-ref", f"refs/scenarios/{number:03d}/{label}", commit)
                 kept[scenario.kinds] += 1
                 number += 1
-                print(f"{path.name} {scenario.merge[:12]}: {', '.join(scenario.kinds)}", file=sys.stderr)
+                print(
+                    f"{path.name} {scenario.merge[:12]}: {', '.join(scenario.kinds)}",
+                    file=sys.stderr,
+                )
         stream = _git(scratch, "fast-export", "--all", "--reference-excluded-parents")
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(stream, encoding="utf-8", errors="surrogateescape")
-        print(f"{number} scenarios, {len(stream.encode(errors='surrogateescape')):,} bytes -> {args.out}")
+        size = len(stream.encode(errors="surrogateescape"))
+        print(f"{number} scenarios, {size:,} bytes -> {args.out}")
     return 0
 
 

@@ -112,7 +112,7 @@ def _history_stream(files: int, commits: int, start: int) -> bytes:
             out.append(f"from :{parents[0]}\n".encode())
         for parent in parents[1:]:
             out.append(f"merge :{parent}\n".encode())
-        out += [c.encode() for c in changes]
+        out.extend(c.encode() for c in changes)
         out.append(b"\n")
         return mark
 
@@ -162,7 +162,9 @@ def generate(files: int, base_dir: Path | None = None) -> Workload:
     worktrees = [root / "main"] + [root / f"s{i}" for i in range(1, SESSIONS)]
     done = root / ".complete"
     if done.exists():
-        return Workload(root, files, worktrees, f"real merges on a {HISTORY_COMMITS}-commit history")
+        return Workload(
+            root, files, worktrees, f"real merges on a {HISTORY_COMMITS}-commit history"
+        )
     if root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True)
@@ -171,7 +173,12 @@ def generate(files: int, base_dir: Path | None = None) -> Workload:
     scenarios = [s for s in load_scenarios(scenario_repo) if s.ours != s.theirs]
     origin = root / "origin.git"
     git(root, "init", "-q", "--bare", "-b", "main", str(origin))
-    git(origin, "fast-import", "--quiet", stdin=_history_stream(files, HISTORY_COMMITS, 1_600_000_000))
+    git(
+        origin,
+        "fast-import",
+        "--quiet",
+        stdin=_history_stream(files, HISTORY_COMMITS, 1_600_000_000),
+    )
     # A fresh clone: packed objects, no commit-graph file.
     git(root, "clone", "-q", "--no-local", str(origin), str(worktrees[0]))
     main = worktrees[0]
