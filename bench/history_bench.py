@@ -1,0 +1,100 @@
+"""Cold full analysis on real history, against the naive method in the same run.
+
+    python -m bench history [--sizes 5000] [--repo PATH ...] [--runs 5]
+
+Workloads (bench/real_history.py): by default real merge scenarios replayed as 8
+sessions on a long history (no network, from bench/data/real-merges.fi); with
+--repo, a fresh clone (no commit-graph file) of a local repository with trunk and
+seven sessions replaying its real recent commits.
+
+- **cold, in process**: a new Workspace, `refresh()`, the report as JSON: what
+  `agentls overlaps --json` does once it runs.
+- **cold, `agentls overlaps --json`**: the command as a new process, no engine
+  running: interpreter start and imports included.
+- **naive**: snapshot every worktree with a temporary index, then one
+  `git merge-tree --write-tree` process per pair (bench/core_bench.py).
+
+Runs alternate between the methods, so load from other jobs hits both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from agentls.workspace import Workspace
+from bench.core_bench import naive_cycle
+from bench.real_history import Workload, from_repository, generate
+from bench.stats import row, summary
+
+
+def cold_in_process(workload: Workload) -> tuple[float, int]:
+    start = time.perf_counter()
+    with Workspace(workload.worktrees[0]) as ws:
+        report = ws.refresh()
+        text = json.dumps(report.to_json(), indent=2)
+    return (time.perf_counter() - start) * 1000, len(text)
+
+
+def cold_command(workload: Workload) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "agentls", "overlaps", "--json"],
+        cwd=workload.worktrees[0],
+        capture_output=True,
+        check=False,
+    )
+    elapsed = (time.perf_counter() - start) * 1000
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"agentls overlaps failed: {proc.stderr.decode()}")
+    return elapsed
+
+
+def measure(workload: Workload, runs: int) -> None:
+    with Workspace(workload.worktrees[0]) as ws:
+        report = ws.refresh()
+    kinds = report.counts()
+    via = sum(1 for c in report.overlaps if c.via == "trunk")
+    print(
+        f"\n{workload.label}: {workload.files:,} files, {len(workload.worktrees)} sessions; "
+        f"{kinds['conflict']} conflicts ({via} via trunk), {kinds['overlap']} overlaps"
+    )
+    in_process: list[float] = []
+    command: list[float] = []
+    naive: list[float] = []
+    for _ in range(runs):
+        in_process.append(cold_in_process(workload)[0])
+        command.append(cold_command(workload))
+        start = time.perf_counter()
+        naive_cycle(workload)  # type: ignore[arg-type]
+        naive.append((time.perf_counter() - start) * 1000)
+    print(row("cold, in process (refresh + JSON report)", in_process))
+    print(row("cold, `agentls overlaps --json` (a new process)", command))
+    print(row("naive (8 temp-index snapshots + 28 merge-trees)", naive))
+    for label, samples in (("in process", in_process), ("command", command)):
+        ratio = summary(naive)["p50"] / summary(samples)["p50"]
+        print(f"  naive ÷ cold {label}: {ratio:.1f}x (p50 vs p50)")
+
+
+def run(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench history")
+    parser.add_argument("--sizes", default="5000", help="default workload sizes ('' for none)")
+    parser.add_argument("--repo", type=Path, action="append", default=[], help="a local clone")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args(argv)
+    print(f"machine: {os.cpu_count()} cores; times in ms")
+    for size in (int(s) for s in args.sizes.split(",") if s):
+        start = time.perf_counter()
+        workload = generate(size)
+        print(f"(workload ready in {time.perf_counter() - start:.1f} s)")
+        measure(workload, args.runs)
+    for repo in args.repo:
+        start = time.perf_counter()
+        workload = from_repository(repo)
+        print(f"(clone and sessions ready in {time.perf_counter() - start:.1f} s)")
+        measure(workload, args.runs)

@@ -1,0 +1,78 @@
+"""Real merges from public projects' histories, replayed as sessions, against git.
+
+bench/data/real-merges.fi holds conflicting merges from public Python projects
+(trimmed to the paths either side changed, every line replaced by a token of the same
+length: see bench/mine_history.py). Each is replayed as sessions in three ways: trunk
+at the merge-base with the two parents as committed branches; the second parent's last
+changes left uncommitted (edits and deletions unstaged, new files untracked); and the
+primary checkout on trunk at the first parent. Every conflict git reports for a pair
+must appear for that pair, whichever worktree agentls starts from.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from agentls.workspace import Workspace
+from tests.conftest import Repo, git
+from tests.core.oracle import Oracle, oracle_snapshot
+
+DATA = Path(__file__).parents[2] / "bench" / "data" / "real-merges.fi"
+NAMES = sorted(set(re.findall(r"^commit refs/scenarios/(\d+)/", DATA.read_text(), re.M)))
+VARIANTS = ["committed", "uncommitted", "trunk", "carried"]
+
+
+def _replay(repo: Repo, name: str, variant: str) -> tuple[Path, Path]:
+    """Sessions for one scenario; the pair to check (first in cascade order first)."""
+    subprocess.run(
+        ["git", "fast-import", "--quiet"], cwd=repo.main, input=DATA.read_bytes(), check=True
+    )
+    base, ours, theirs = (f"refs/scenarios/{name}/{side}" for side in ("base", "ours", "theirs"))
+    landed = variant in ("trunk", "carried")
+    git(repo.main, "reset", "-q", "--hard", ours if landed else base)
+    if variant == "carried":
+        # The first parent landed on trunk; one session still has the other parent's
+        # work, another branched from today's trunk and only added a file: their pair
+        # conflicts through the landed work the second carries.
+        early = repo.worktree("early", "early", start=theirs)
+        late = repo.worktree("late", "late", start="main")
+        repo.write(late, "unrelated.txt", "a file of its own\n")
+        return early, late
+    first = repo.main if variant == "trunk" else repo.worktree("ours", "ours", start=ours)
+    if variant == "uncommitted":
+        # Everything the second parent changed, never committed: the worktree sits at
+        # the base with the parent's files in place.
+        second = repo.worktree("theirs", "theirs", start=base)
+        git(second, "read-tree", "-m", "-u", base, theirs)
+        git(second, "reset", "-q")
+    else:
+        second = repo.worktree("theirs", "theirs", start=theirs)
+    return first, second
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("name", NAMES)
+def test_real_merge_conflicts_are_reported(tmp_path: Path, name: str, variant: str) -> None:
+    repo = Repo(tmp_path)
+    first, second = _replay(repo, name, variant)
+    with Oracle(repo.main) as oracle:
+        snapshots = {wt: oracle_snapshot(wt) for wt in (first, second)}
+        # The second is rebased onto the first (trunk, or first in cascade order).
+        expected = oracle.merge(snapshots[first], snapshots[first], snapshots[second]).conflicted
+    assert expected, "every scenario is a merge git stops on"
+    for folder in (repo.main, second):
+        with Workspace(folder) as ws:
+            report = ws.refresh()
+        names = {Path(s.path): s.name for s in report.sessions}
+        pair = {names[first.resolve()], names[second.resolve()]}
+        found = {
+            c.path: c for c in report.overlaps if c.kind == "conflict" and set(c.sessions) == pair
+        }
+        missing = expected - set(found)
+        assert not missing, f"from {folder.name}: git conflicts on {sorted(missing)}"
+        if variant == "carried":
+            assert all(found[p].via == "trunk" for p in expected), "landed work is labelled"
