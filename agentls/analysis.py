@@ -187,23 +187,32 @@ class Analyzer:
         self, pairs: list[tuple[SessionState, SessionState]], paths: list[str]
     ) -> None:
         singles: list[tuple[PairState, SessionState, SessionState, str]] = []
-        groups: list[tuple[PairState, SessionState, SessionState]] = []
+        groups: list[tuple[PairState, SessionState, SessionState, set[str]]] = []
         for a, b in pairs:
             pair = self.pair(a, b)
             pair.verified = None
             pair.version += 1
-            grouped = False
+            grouped: set[str] = set()
             for path in paths:
                 self._note_change(pair, a, b, path)
                 if path in pair.group or pair.is_rename_candidate(path):
-                    grouped = True
+                    grouped.add(path)
                 else:
                     singles.append((pair, a, b, path))
             if grouped:
-                groups.append((pair, a, b))
+                groups.append((pair, a, b, grouped))
+        # Paths each pair re-decides on its own (singles, and those leaving a group)
+        # first, then every pair's group: each kind of merge in one round trip.
+        questions = []
+        for pair, a, b, grouped in groups:
+            question, leaving = self._group_question(pair, a, b, grouped)
+            questions.append(question)
+            singles += [(pair, a, b, path) for path in sorted(leaving)]
         self._decide_singles(singles)
-        for pair, a, b in groups:
-            self._decide_group(pair, a, b)
+        asked = [(group, q) for group, q in zip(groups, questions, strict=True) if q is not None]
+        verdicts = self.probes.merge([q for _, q in asked])
+        for ((pair, _, _, _), _), found in zip(asked, verdicts, strict=True):
+            self._take_group_verdict(pair, found)
 
     def _note_change(self, pair: PairState, a: SessionState, b: SessionState, path: str) -> None:
         """Keep the pair's added/deleted/changed sets current for PATH."""
@@ -249,30 +258,34 @@ class Analyzer:
             else:
                 pair.conflicts[path] = conflict
 
-    def _decide_group(self, pair: PairState, a: SessionState, b: SessionState) -> None:
-        """Re-decide every path either side added or deleted, in one merge, so git pairs
-        renames (and folder renames) as it does in the full merge."""
+    def _group_question(
+        self, pair: PairState, a: SessionState, b: SessionState, touched: set[str]
+    ) -> tuple[tuple[AttributeSource, tuple[ProbeFile, ...]] | None, set[str]]:
+        """Start re-deciding every path either side added or deleted, in one merge, so
+        git pairs renames (and moved folders) as it does in the full merge: forget what
+        the last group and TOUCHED (the paths that changed) said. Returns the merge to
+        ask (None when renames cannot meet the other side) and the paths to decide one
+        by one (TOUCHED and the last group's paths that are not in the group now)."""
         candidates = pair.rename_candidates()
-        decided = candidates | pair.group
+        decided = candidates | pair.group | touched
         for path, conflict in list(pair.conflicts.items()):
             if path in decided or decided.intersection(conflict.related):
                 del pair.conflicts[path]
         pair.overlaps -= decided
         pair.group = candidates
-        # Paths no longer added or deleted (or no renames any more): each on its own.
-        self._decide_singles([(pair, a, b, path) for path in sorted(decided - candidates)])
         if not candidates:
-            return
+            return None, decided
         paths = sorted(candidates | self._sentinels(pair, a, b))
         files = tuple(
             (p, tree_entry(self.repo, pair.base_tree, p), a.entry(p), b.entry(p)) for p in paths
         )
-        attributes = attributes_above(paths, (a, b)[pair.onto].entry)
-        [found] = self.probes.merge([(attributes, files)])
+        return (attributes_above(paths, (a, b)[pair.onto].entry), files), decided - candidates
+
+    def _take_group_verdict(self, pair: PairState, found: dict[str, Conflict]) -> None:
         pair.conflicts.update(found)
         assert pair.changed is not None
         both = pair.changed[0] & pair.changed[1]
-        pair.overlaps |= {p for p in candidates if p in both and p not in pair.conflicts}
+        pair.overlaps |= {p for p in pair.group if p in both and p not in pair.conflicts}
 
     def _sentinels(self, pair: PairState, a: SessionState, b: SessionState) -> set[str]:
         """A file each side still has in every folder it deleted files from.

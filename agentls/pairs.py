@@ -32,6 +32,8 @@ TRUNK = "trunk"
 # Conflict kinds about a folder that moved: the side that moved it changed no path git
 # names, only other files of the same folders.
 FOLDER_KINDS = ("file location", "directory rename")
+# Conflict kinds where a file meets a folder: a side may have changed files below.
+CLASH_KINDS = ("file/directory", "directory/file", "distinct types")
 
 
 @dataclass
@@ -68,30 +70,54 @@ class PairState:
         return any(path in s for s in (*self.added, *self.deleted))
 
     def rename_candidates(self) -> set[str]:
-        """Every path either side added or deleted, when git may pair some as renames."""
-        if not self.renames_possible():
+        """Every path either side added or deleted, when git may pair some as renames
+        that meet the other side's changes (else renames cannot make a conflict)."""
+        if not self.renames_possible() or not self._renames_meet():
             return set()
         return self.added[0] | self.added[1] | self.deleted[0] | self.deleted[1]
 
+    def _renames_meet(self) -> bool:
+        """A rename can only conflict where it meets the other side: a path both sides
+        changed that one added or deleted (a rename's source or target), or a file one
+        side added in a folder the other side deleted files from (a moved folder)."""
+        assert self.changed is not None
+        small, large = sorted(self.changed, key=len)
+        for path in small:
+            if path in large and any(path in s for s in (*self.added, *self.deleted)):
+                return True
+        for mine, theirs in ((0, 1), (1, 0)):
+            if self.deleted[mine] and self.added[theirs]:
+                emptied = {f for p in self.deleted[mine] for f in parents(p)}
+                if any(f in emptied for p in self.added[theirs] for f in parents(p)):
+                    return True
+        return False
+
 
 class PathIndex:
-    """Changed paths that answer "is this path, a folder above it or a file below it
-    changed?" without a scan (file/directory clashes touch a path that way)."""
+    """Changed paths that answer "is this path, or a folder above it, changed?" in
+    O(depth), and on request "or a file below it?" (a file/directory clash), for
+    which the folders are gathered once, when first asked."""
 
     def __init__(self, paths: set[str]) -> None:
-        self.paths = paths
-        self.folders = {f for p in paths for f in parents(p)}
+        self.paths = paths  # not copied: a session's live change set stays current
+        self._folders: set[str] | None = None
 
-    def touches(self, path: str) -> bool:
-        if path in self.paths or path in self.folders:
+    def touches(self, path: str, *, below: bool = False) -> bool:
+        if path in self.paths or any(folder in self.paths for folder in parents(path)):
             return True
-        return any(folder in self.paths for folder in parents(path))
+        return below and path in self.folders
 
-    def touches_any(self, paths: set[str], folders: bool = False) -> bool:
-        if any(self.touches(p) for p in paths):
+    def touches_any(self, paths: set[str], *, below: bool = False, folders: bool = False) -> bool:
+        if any(self.touches(p, below=below) for p in paths):
             return True
         # A folder rename: the side moved other files of the folders the paths are in.
         return folders and any(posixpath.dirname(p) in self.folders for p in paths)
+
+    @property
+    def folders(self) -> set[str]:
+        if self._folders is None:
+            self._folders = {f for p in self.paths for f in parents(p)}
+        return self._folders
 
 
 EMPTY = PathIndex(set())
@@ -136,7 +162,10 @@ class PairReporter:
         for path in sorted(pair.overlaps):
             if path in emitted:
                 continue
-            own_work = self.own(a).touches(path) and self.own(b).touches(path)
+            # A side without a file there may have a folder there: then files below count.
+            own_work = all(
+                self.own(side).touches(path, below=side.entry(path) is None) for side in (a, b)
+            )
             if not pair.trunk_pair and not own_work:
                 continue
             base = tree_entry(self.repo, pair.base_tree, path)
@@ -254,10 +283,11 @@ class PairReporter:
         if pair.trunk_pair:
             return None
         folders = any(k.startswith(FOLDER_KINDS) for k in kinds)
+        below = folders or any(k.startswith(CLASH_KINDS) for k in kinds)
         for side in (a, b):
-            if self.own(side).touches_any(involved, folders):
+            if self.own(side).touches_any(involved, below=below, folders=folders):
                 continue
-            if self.carried(pair, side).touches_any(involved, folders):
+            if self.carried(pair, side).touches_any(involved, below=below, folders=folders):
                 return TRUNK
         return None
 
@@ -268,7 +298,7 @@ class PairReporter:
             return known[2]
         if len(self._own) > 256:
             self._own.clear()
-        index = PathIndex(state.changed)
+        index = PathIndex(state.changed)  # costs nothing until a clash asks for folders
         self._own[id(state)] = (weakref.ref(state), state.version, index)
         return index
 

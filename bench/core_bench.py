@@ -67,6 +67,29 @@ def incremental(workload: Workload, events: int) -> tuple[list[float], list[floa
     return disk, buffers, collisions
 
 
+def renames(workload: Workload, events: int) -> list[float]:
+    """A file renamed in one session (its delete and its add, as a watcher sends them)
+    -> updated report; half of them files other sessions edit (conflicts at both paths)."""
+    samples: list[float] = []
+    with Workspace(workload.worktrees[0]) as ws:
+        ws.refresh()
+        for n in range(events):
+            session = 1 + n % (len(workload.worktrees) - 1)
+            wt = workload.worktrees[session]
+            old = workload.contested(session)[0] if n % 2 == 0 else workload.own(session)
+            new = old.replace(".py", "_moved.py")
+            for src, dst in ((old, new), (new, old)):
+                (wt / src).rename(wt / dst)
+                start = time.perf_counter()
+                for path in (src, dst):
+                    located = ws.locate(wt / path)
+                    assert located is not None
+                    ws.file_changed(*located)
+                ws.report()
+                samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
 def _git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
     proc = subprocess.run(
         ["git", *args],
@@ -125,11 +148,13 @@ def run(argv: list[str]) -> None:
         runs = 3 if size >= 50000 else 5
         cold_samples = cold(workload, runs)
         disk, buffers, collisions = incremental(workload, args.events)
+        renamed = renames(workload, max(10, args.events // 10))
         naive_samples = naive(workload, runs)
         print(f"  collisions in the workload: {collisions}")
         print(row("cold full analysis (8 snapshots + 28 merges)", cold_samples))
         print(row("incremental: saved file -> updated report", disk))
         print(row("incremental: unsaved buffer -> updated report", buffers))
+        print(row("incremental: file renamed -> updated report", renamed))
         print(row("naive full cycle (what peers do)", naive_samples))
         ratio = summary(naive_samples)["p50"] / summary(disk)["p50"]
         print(f"  incremental is {ratio:,.0f}x faster than the naive cycle (p50 vs p50)")

@@ -89,11 +89,11 @@ def candidates(path: Path, scan: int) -> list[Scenario]:
         if len(parts) != 3:
             continue  # octopus merges
         merge, ours, theirs = parts
-        bases = _git(path, "merge-base", "--all", ours, theirs).split()
-        if len(bases) != 1:
-            continue
         conflicted, kinds = merge_tree(path, ours, theirs)
         if not conflicted:
+            continue
+        bases = _git(path, "merge-base", "--all", ours, theirs).split()
+        if len(bases) != 1:
             continue
         names = set()
         for side in (ours, theirs):
