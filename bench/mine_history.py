@@ -272,10 +272,8 @@ def main(argv: list[str]) -> int:
                     _git(scratch, "update-ref", f"refs/scenarios/{number:03d}/{label}", commit)
                 kept[scenario.kinds] += 1
                 number += 1
-                print(
-                    f"{path.name} {scenario.merge[:12]}: {', '.join(scenario.kinds)}",
-                    file=sys.stderr,
-                )
+                kinds = ", ".join(scenario.kinds)
+                print(f"{scenario.project} {scenario.merge[:12]}: {kinds}", file=sys.stderr)
         stream = _git(scratch, "fast-export", "--all", "--reference-excluded-parents")
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(stream, encoding="utf-8", errors="surrogateescape")
