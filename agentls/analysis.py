@@ -319,7 +319,7 @@ class Analyzer:
             prefix, tree = queue.pop(0)
             for item in tree:
                 path = f"{prefix}/{item.name}"
-                if item.filemode == _TREE:
+                if item.type == pygit2.GIT_OBJECT_TREE:
                     queue.append((path, item.peel(pygit2.Tree)))
                 elif path not in deleted and side.entry(path) is not None:
                     return path

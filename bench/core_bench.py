@@ -101,8 +101,8 @@ def _git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
     return proc.stdout.decode().strip()
 
 
-def naive_cycle(workload: Workload) -> int:
-    """One full naive recompute; returns the number of conflicted pairs."""
+def naive_snapshots(workload: Workload) -> list[str]:
+    """The naive method's first half: a temporary-index snapshot commit per worktree."""
     snapshots = []
     with tempfile.TemporaryDirectory() as temp:
         for i, wt in enumerate(workload.worktrees):
@@ -114,6 +114,11 @@ def naive_cycle(workload: Workload) -> int:
             tree = _git(wt, "write-tree", env=env)
             head = _git(wt, "rev-parse", "HEAD")
             snapshots.append(_git(wt, "commit-tree", tree, "-p", head, "-m", "naive"))
+    return snapshots
+
+
+def naive_merges(workload: Workload, snapshots: list[str]) -> int:
+    """The second half: `git merge-tree` per pair; the number of conflicted pairs."""
     conflicted = 0
     for a, b in itertools.combinations(snapshots, 2):
         proc = subprocess.run(
@@ -124,6 +129,11 @@ def naive_cycle(workload: Workload) -> int:
         )
         conflicted += proc.returncode == 1
     return conflicted
+
+
+def naive_cycle(workload: Workload) -> int:
+    """One full naive recompute; returns the number of conflicted pairs."""
+    return naive_merges(workload, naive_snapshots(workload))
 
 
 def naive(workload: Workload, runs: int) -> list[float]:

@@ -28,17 +28,41 @@ import time
 from pathlib import Path
 
 from agentls.workspace import Workspace
-from bench.core_bench import naive_cycle
+from bench.core_bench import naive_merges, naive_snapshots
 from bench.real_history import Workload, from_repository, generate
 from bench.stats import row, summary
 
 
-def cold_in_process(workload: Workload) -> tuple[float, int]:
+class _TimedWorkspace(Workspace):
+    """A Workspace that clocks its full check (git's merges) and its report."""
+
+    analysis_ms = 0.0
+    report_ms = 0.0
+
+    def reconcile(self, interrupted=None):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        try:
+            return super().reconcile(interrupted)
+        finally:
+            self.analysis_ms += (time.perf_counter() - start) * 1000
+
+    def report(self):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        try:
+            return super().report()
+        finally:
+            self.report_ms += (time.perf_counter() - start) * 1000
+
+
+def cold_in_process(workload: Workload) -> tuple[float, float, float]:
+    """(total, full check, report + JSON) milliseconds of one cold analysis."""
     start = time.perf_counter()
-    with Workspace(workload.worktrees[0]) as ws:
+    with _TimedWorkspace(workload.worktrees[0]) as ws:
         report = ws.refresh()
-        text = json.dumps(report.to_json(), indent=2)
-    return (time.perf_counter() - start) * 1000, len(text)
+        started = time.perf_counter()
+        json.dumps(report.to_json(), indent=2)
+        ws.report_ms += (time.perf_counter() - started) * 1000
+    return (time.perf_counter() - start) * 1000, ws.analysis_ms, ws.report_ms
 
 
 def cold_command(workload: Workload) -> float:
@@ -65,20 +89,34 @@ def measure(workload: Workload, runs: int) -> None:
         f"{kinds['conflict']} conflicts ({via} via trunk), {kinds['overlap']} overlaps"
     )
     in_process: list[float] = []
+    analysis: list[float] = []
+    reporting: list[float] = []
     command: list[float] = []
     naive: list[float] = []
+    naive_merge: list[float] = []
     for _ in range(runs):
-        in_process.append(cold_in_process(workload)[0])
+        total, checked, reported = cold_in_process(workload)
+        in_process.append(total)
+        analysis.append(checked)
+        reporting.append(reported)
         command.append(cold_command(workload))
         start = time.perf_counter()
-        naive_cycle(workload)  # type: ignore[arg-type]
+        snapshots = naive_snapshots(workload)  # type: ignore[arg-type]
+        merged = time.perf_counter()
+        naive_merges(workload, snapshots)  # type: ignore[arg-type]
         naive.append((time.perf_counter() - start) * 1000)
+        naive_merge.append((time.perf_counter() - merged) * 1000)
     print(row("cold, in process (refresh + JSON report)", in_process))
+    print(row("  of which: full check (all pairs' merges)", analysis))
+    print(row("  of which: report + JSON", reporting))
     print(row("cold, `agentls overlaps --json` (a new process)", command))
     print(row("naive (8 temp-index snapshots + 28 merge-trees)", naive))
+    print(row("  of which: 28 merge-trees", naive_merge))
     for label, samples in (("in process", in_process), ("command", command)):
         ratio = summary(naive)["p50"] / summary(samples)["p50"]
         print(f"  naive ÷ cold {label}: {ratio:.1f}x (p50 vs p50)")
+    ratio = summary(naive_merge)["p50"] / summary(analysis)["p50"]
+    print(f"  naive merges ÷ full check: {ratio:.1f}x (p50 vs p50)")
 
 
 def run(argv: list[str]) -> None:

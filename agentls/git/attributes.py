@@ -32,7 +32,7 @@ class AttributeSource:
 
 NO_ATTRIBUTES = AttributeSource()
 ATTRIBUTES_FILE = ".gitattributes"
-_TREE = pygit2.enums.FileMode.TREE
+_TREE = pygit2.GIT_OBJECT_TREE
 
 
 class AttributeFiles:
@@ -57,7 +57,7 @@ class AttributeFiles:
         entries: list[tuple[str, str]] = []
         for item in tree:
             name = str(item.name)
-            if item.filemode == _TREE:
+            if item.type == _TREE:  # (`filemode` builds an enum per entry: 10x slower)
                 below = self._walk(item.peel(pygit2.Tree))
                 entries += [(f"{name}/{path}", blob) for path, blob in below]
             elif name == ATTRIBUTES_FILE and item.filemode != pygit2.enums.FileMode.LINK:
