@@ -173,9 +173,19 @@ def build(
     attributes: str | None = None,
     branch_off: list[bool] | None = None,
     criss_cross: bool = False,
+    moves_before: int | None = None,
 ) -> list[Path]:
     """Sessions 1.. branch off main, or off the session before them (BRANCH_OFF, after its
-    commits: files born after the trunk base); trunk moves after all of them."""
+    commits: files born after the trunk base). Trunk moves before session MOVES_BEFORE
+    branches (sessions from there on carry it: a file trunk added after the others
+    branched, which two later sessions modify and delete), else after all of them."""
+
+    def move_trunk() -> None:
+        for target, operation, _ in trunk_moves:
+            apply(repo, repo.main, target, operation)
+        if trunk_moves:
+            repo.commit(repo.main, "trunk moved")
+
     if attributes == "autocrlf":
         repo.git(repo.main, "config", "core.autocrlf", "true")
     elif attributes is not None:
@@ -197,6 +207,8 @@ def build(
         repo.git(one, "merge", "-q", "-s", "ours", "--no-edit", tip_two)
         repo.git(two, "merge", "-q", "-s", "ours", "--no-edit", tip_one)
     for i in range(1, count):
+        if i == moves_before:
+            move_trunk()
         path = repo.root / f"wt{i}"
         if not path.exists():
             start = "main"
@@ -208,10 +220,8 @@ def build(
         for target, operation, when in plans[i]:
             apply(repo, path, target, operation)
             _commit_or_stage(repo, path, when)
-    for target, operation, _ in trunk_moves:  # trunk moves after everyone branched
-        apply(repo, repo.main, target, operation)
-    if trunk_moves:
-        repo.commit(repo.main, "trunk moved")
+    if moves_before is None or moves_before >= count:
+        move_trunk()  # trunk moves after everyone branched
     for target, operation, when in plans[0]:
         apply(repo, repo.main, target, operation)
         _commit_or_stage(repo, repo.main, when)
@@ -303,12 +313,22 @@ def assert_same_from_every_folder(worktrees: list[Path]) -> None:
     attributes=st.sampled_from(ATTRIBUTES),
     branch_off=st.lists(st.booleans(), min_size=4, max_size=4),
     criss_cross=st.booleans(),
+    moves_before=st.one_of(st.none(), st.integers(1, 3)),
 )
 def test_pairs_match_git_merge_tree(
-    tmp_path_factory, plans, trunk_moves, detach_last, attributes, branch_off, criss_cross
+    tmp_path_factory,
+    plans,
+    trunk_moves,
+    detach_last,
+    attributes,
+    branch_off,
+    criss_cross,
+    moves_before,
 ) -> None:
     repo = Repo(tmp_path_factory.mktemp("oracle"))
-    worktrees = build(repo, plans, trunk_moves, detach_last, attributes, branch_off, criss_cross)
+    worktrees = build(
+        repo, plans, trunk_moves, detach_last, attributes, branch_off, criss_cross, moves_before
+    )
     assert_same_from_every_folder(worktrees)
 
 
