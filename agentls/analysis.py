@@ -47,9 +47,14 @@ class Analyzer:
         self.lines = LineRanges(repo)
         self.probes = Probes(repo, merger)
         self.reporter = PairReporter(
-            repo, self.lines, self.merge_base, lambda old, new: self._changed_between(old, new)[0]
+            repo,
+            self.lines,
+            self.merge_base,
+            lambda old, new: self._changed_between(old, new)[0],
+            self.base_entry,
         )
         self._merge_base_cache: dict[tuple[str, str], str | None] = {}
+        self._base_entries: dict[tuple[str | None, str], Entry] = {}
         self._diff_cache: dict[tuple[str, str], tuple[set[str], set[str], set[str]]] = {}
         self._empty_tree = str(self.repo.TreeBuilder().write())
 
@@ -73,16 +78,30 @@ class Analyzer:
     def pair(self, a: SessionState, b: SessionState) -> PairState:
         """The pair's state, reset when either HEAD or the trunk session moved."""
         key = (a.session.id, b.session.id)
-        heads = (a.head, b.head)
+        current = self.pairs.get(key)
+        branches = (a.session.branch, b.session.branch, self.trunk_branch)
+        same_heads = current is not None and current.heads == (a.head, b.head)
+        if same_heads and current is not None and current.branches == branches:
+            return current  # the hot path: asked for every pair on every edit
         trunk_a, trunk_b = self.is_trunk(a), self.is_trunk(b)
         onto = 1 if trunk_b and not trunk_a else 0
-        current = self.pairs.get(key)
-        if current is None or current.heads != heads or current.onto != onto:
+        if current is None or current.heads != (a.head, b.head) or current.onto != onto:
             base = self.merge_base(a.head, b.head)
-            current = PairState(key[0], key[1], heads, base, tree_of(self.repo, base), onto)
+            current = PairState(key[0], key[1], (a.head, b.head), base, tree_of(self.repo, base))
+            current.onto = onto
             self.pairs[key] = current
         current.trunk_pair = trunk_a or trunk_b
+        current.branches = branches
         return current
+
+    def base_entry(self, pair: PairState, path: str) -> Entry:
+        """PATH at the pair's merge-base; most pairs share a base, so it is looked up once."""
+        key = (pair.base, path)
+        if key not in self._base_entries:
+            if len(self._base_entries) > 8192:
+                self._base_entries.clear()
+            self._base_entries[key] = tree_entry(self.repo, pair.base_tree, path)
+        return self._base_entries[key]
 
     def forget(self, keep_ids: set[str]) -> None:
         """Drop pairs of sessions that no longer exist."""
@@ -218,7 +237,7 @@ class Analyzer:
         """Keep the pair's added/deleted/changed sets current for PATH."""
         if pair.changed is None:
             return
-        base = tree_entry(self.repo, pair.base_tree, path)
+        base = self.base_entry(pair, path)
         for i, side in enumerate((a, b)):
             entry = side.entry(path)
             _mark(pair.changed[i], path, entry != base)
@@ -234,7 +253,7 @@ class Analyzer:
         for pair, a, b, path in items:
             pair.conflicts.pop(path, None)
             pair.overlaps.discard(path)
-            base = tree_entry(self.repo, pair.base_tree, path)
+            base = self.base_entry(pair, path)
             ours, theirs = a.entry(path), b.entry(path)
             if _folder_clash(a, b, path, base, ours, theirs):
                 clashes.add((id(pair), path))
@@ -276,9 +295,7 @@ class Analyzer:
         if not candidates:
             return None, decided
         paths = sorted(candidates | self._sentinels(pair, a, b))
-        files = tuple(
-            (p, tree_entry(self.repo, pair.base_tree, p), a.entry(p), b.entry(p)) for p in paths
-        )
+        files = tuple((p, self.base_entry(pair, p), a.entry(p), b.entry(p)) for p in paths)
         return (attributes_above(paths, (a, b)[pair.onto].entry), files), decided - candidates
 
     def _take_group_verdict(self, pair: PairState, found: dict[str, Conflict]) -> None:

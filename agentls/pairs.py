@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import pygit2
 
-from agentls.changes import Entry, SessionState, tree_entry
+from agentls.changes import Entry, SessionState
 from agentls.hunks import LineRanges
 from agentls.probes import Conflict
 from agentls.report import Collision
@@ -47,6 +47,7 @@ class PairState:
     base_tree: pygit2.Tree | None
     onto: int = 0  # whose attributes the pair's merges read: 0 for A, 1 for B
     trunk_pair: bool = False  # one of the two is the trunk session
+    branches: tuple[str | None, ...] = ()  # A's, B's and trunk's branch when that was decided
     conflicts: dict[str, Conflict] = field(default_factory=dict)
     overlaps: set[str] = field(default_factory=set)
     # Each side's paths that differ from the pair's merge-base, and which of them it
@@ -62,12 +63,16 @@ class PairState:
 
     def renames_possible(self) -> bool:
         """git looks for renames on a side only between files it deleted and added."""
-        return self.changed is not None and any(self.added[i] and self.deleted[i] for i in (0, 1))
+        added, deleted = self.added, self.deleted
+        return self.changed is not None and (
+            bool(added[0] and deleted[0]) or bool(added[1] and deleted[1])
+        )
 
     def is_rename_candidate(self, path: str) -> bool:
         if not self.renames_possible():
             return False
-        return any(path in s for s in (*self.added, *self.deleted))
+        added, deleted = self.added, self.deleted
+        return path in added[0] or path in added[1] or path in deleted[0] or path in deleted[1]
 
     def rename_candidates(self) -> set[str]:
         """Every path either side added or deleted, when git may pair some as renames
@@ -138,11 +143,13 @@ class PairReporter:
         lines: LineRanges,
         merge_base: Callable[[str, str], str | None],
         changed_between: Callable[[str, str], set[str]],
+        base_entry: Callable[[PairState, str], Entry],
     ) -> None:
         self.repo = repo
         self.lines = lines
         self._merge_base = merge_base
         self._changed_between = changed_between
+        self._base_entry = base_entry
         self._carried: dict[tuple[str, str], PathIndex] = {}
         self._own: dict[int, tuple[weakref.ref[SessionState], int, PathIndex]] = {}
 
@@ -168,7 +175,7 @@ class PairReporter:
             )
             if not pair.trunk_pair and not own_work:
                 continue
-            base = tree_entry(self.repo, pair.base_tree, path)
+            base = self._base_entry(pair, path)
             found.append(
                 Collision(
                     kind="overlap",
@@ -249,7 +256,7 @@ class PairReporter:
         if original is not None and pair.base_tree is not None:
             for other in (path, *conflict.related, *sorted(pair.deleted[index])):
                 gone = side.entry(other) is None
-                if gone and tree_entry(self.repo, pair.base_tree, other) == original:
+                if gone and self._base_entry(pair, other) == original:
                     return other
         return None
 
@@ -265,7 +272,7 @@ class PairReporter:
             if related is not None and related.stage(1) is not None:
                 return related.stage(1)
         for other in (path, *conflict.related, *(p for p in own_paths if p)):
-            found = tree_entry(self.repo, pair.base_tree, other)
+            found = self._base_entry(pair, other)
             if found is not None:
                 return found
         return None

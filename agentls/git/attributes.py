@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import pygit2
 
@@ -72,11 +72,18 @@ def attribute_paths(paths: Iterable[str]) -> list[str]:
     """The `.gitattributes` paths git reads for PATHS: in every folder above each."""
     found: set[str] = set()
     for path in paths:
-        parts = path.split("/")[:-1]
-        found.add(ATTRIBUTES_FILE)
-        for i in range(1, len(parts) + 1):
-            found.add("/".join(parts[:i]) + "/" + ATTRIBUTES_FILE)
+        found.update(_above(path.rpartition("/")[0]))
     return sorted(found)
+
+
+@lru_cache(maxsize=4096)
+def _above(folder: str) -> tuple[str, ...]:
+    """The `.gitattributes` paths of FOLDER and every folder above it."""
+    parts = folder.split("/") if folder else []
+    return (
+        ATTRIBUTES_FILE,
+        *("/".join(parts[:i]) + "/" + ATTRIBUTES_FILE for i in range(1, len(parts) + 1)),
+    )
 
 
 def attributes_above(
