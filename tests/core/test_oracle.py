@@ -15,7 +15,7 @@ import shutil
 import stat
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from agentls.report import Report
@@ -287,6 +287,92 @@ def assert_matches_oracle(report: Report, worktrees: list[Path], oracle: Oracle)
         assert got == overlapping, f"{label}: overlaps"
 
 
+def _classes(**cases: dict) -> list:
+    """One hypothesis @example per named class, with the generator's defaults filled in."""
+    defaults = {
+        "trunk_moves": [],
+        "detach_last": False,
+        "attributes": None,
+        "branch_off": [False] * 4,
+        "criss_cross": False,
+        "moves_before": None,
+    }
+    return [example(**{**defaults, **case}) for case in cases.values()]
+
+
+# Every class issue #10 names, run on every test run (random examples add the rest).
+CLASSES = _classes(
+    rename_and_edit={
+        "plans": [
+            [],
+            [("src/b.py", ("rename_edit", 5, "lib/b.py"), "commit")],
+            [("src/b.py", ("edit", 5, "Y"), "unstaged")],
+        ]
+    },
+    rename_rename_binary={
+        "plans": [
+            [],
+            [(BINARY, ("rename", 0, "moved.txt"), "commit")],
+            [(BINARY, ("rename", 0, "src/moved.py"), "stage")],
+        ]
+    },
+    folder_moved_edit_inside={
+        "plans": [
+            [],
+            [
+                ("src/e.py", ("move_dir", 0, "lib"), "commit"),
+                ("lib/e.py", ("edit", 3, "X"), "unstaged"),
+            ],
+            [("src/e.py", ("edit", 3, "Y"), "commit"), ("src/n.py", ("edit", 1, "Y"), "commit")],
+        ]
+    },
+    born_on_trunk_after_the_base_modified_and_deleted={
+        "plans": [
+            [],
+            [("new/deep/d.txt", ("edit", 1, "X"), "commit")],
+            [("new/deep/d.txt", ("remove", 0, ""), "commit")],
+        ],
+        "trunk_moves": [("new/deep/d.txt", ("edit", 1, "T"), "commit")],
+        "moves_before": 1,
+    },
+    ancestor_branches={
+        "plans": [
+            [],
+            [("a.txt", ("edit", 3, "X"), "unstaged")],
+            [("src/n.py", ("edit", 1, "Y"), "commit")],
+            [("a.txt", ("edit", 5, "Z"), "commit")],
+        ],
+        "trunk_moves": [("a.txt", ("edit", 3, "T"), "commit")],
+        "moves_before": 2,
+        "branch_off": [False, False, False, True],
+    },
+    criss_cross={
+        "plans": [
+            [],
+            [("a.txt", ("edit", 2, "X"), "commit")],
+            [("a.txt", ("edit", 2, "Y"), "unstaged")],
+        ],
+        "criss_cross": True,
+    },
+    attributes_differ_between_sessions={
+        "plans": [
+            [("a.txt", ("edit", 4, "Z"), "commit")],
+            [
+                ("a.txt", ("attributes", 0, "*.txt merge=union\n"), "commit"),
+                ("a.txt", ("edit", 4, "X"), "commit"),
+            ],
+            [("a.txt", ("edit", 4, "Y"), "unstaged")],
+        ]
+    },
+)
+
+
+def _with_classes(test):  # type: ignore[no-untyped-def]
+    for case in CLASSES:
+        test = case(test)
+    return test
+
+
 def assert_same_from_every_folder(worktrees: list[Path]) -> None:
     """The report is git's answer whichever worktree agentls starts from."""
     first: list[dict] | None = None
@@ -315,6 +401,7 @@ def assert_same_from_every_folder(worktrees: list[Path]) -> None:
     criss_cross=st.booleans(),
     moves_before=st.one_of(st.none(), st.integers(1, 3)),
 )
+@_with_classes
 def test_pairs_match_git_merge_tree(
     tmp_path_factory,
     plans,
@@ -392,6 +479,22 @@ def _shape(report: Report) -> list[tuple]:
     ),
     attributes=st.sampled_from(ATTRIBUTES),
     branch_off=st.lists(st.booleans(), min_size=3, max_size=3),
+)
+@example(  # renames done live: a rename + edit against an edit, a folder moved with an edit
+    committed=[[], [], []],
+    live=[
+        [],
+        [("src/b.py", ("rename_edit", 5, "lib/b.py")), ("src/e.py", ("move_dir", 0, "pkg/src"))],
+        [("src/b.py", ("edit", 5, "Y")), ("src/e.py", ("edit", 2, "Z"))],
+    ],
+    attributes=None,
+    branch_off=[False, False, False],
+)
+@example(  # rename/rename live, one session's rename committed first
+    committed=[[], [(BINARY, ("rename", 0, "moved.txt"), "commit")], []],
+    live=[[("a.txt", ("edit", 1, "X"))], [], [(BINARY, ("rename", 0, "src/moved.py"))]],
+    attributes=None,
+    branch_off=[False, False, True],
 )
 def test_incremental_path_matches_full_path(
     tmp_path_factory, committed, live, attributes, branch_off
