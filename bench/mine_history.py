@@ -1,10 +1,13 @@
 """Mine real merges from local git repositories into small, anonymised merge scenarios.
 
     python -m bench.mine_history --repo /path/to/clone [--repo ...] \\
-        [--out bench/data/real-merges.fi] [--per-repo 8] [--scan 1500]
+        [--out bench/data/real-merges.fi] [--per-repo 8] [--scan 1500] [--cache DIR]
 
 For every two-parent merge (newest first, up to --scan per repository) git's own
-`merge-tree` says whether merging its parents conflicts. A conflicting merge becomes a
+`merge-tree` says whether merging its parents conflicts (one `git merge-tree --stdin`
+per repository; the objects it writes go to a scratch folder, never into the
+repository read; with --cache the list of conflicting merges is kept per repository,
+so a later run only builds). A conflicting merge becomes a
 scenario: three commits (its merge-base, then each parent) holding only the paths
 either side changed. Every line of text is replaced by a token of the same length
 (the same line always by the same token, short lines kept), binary blobs by bytes
@@ -18,15 +21,20 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import subprocess
 import sys
 import tempfile
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pygit2
+
+from agentls.git.attributes import NO_ATTRIBUTES
+from agentls.git.merge import MergeResult, MergeTree, conflict_path
 
 MAX_PATHS = 40
 MAX_BYTES = 48_000  # of text per scenario, all three versions
@@ -55,7 +63,7 @@ def merge_tree(repo: Path, ours: str, theirs: str) -> tuple[tuple[str, ...], tup
     """(conflicted paths, conflict kinds) of git's merge of OURS and THEIRS."""
     out = _git(repo, "merge-tree", "--write-tree", "--name-only", "-z", ours, theirs)
     head, _, messages = out.partition("\0\0")
-    conflicted = tuple(sorted({p for p in head.split("\0")[1:] if p}))
+    conflicted = tuple(sorted({conflict_path(p) for p in head.split("\0")[1:] if p}))
     kinds: list[str] = []
     tokens = messages.split("\0")
     i = 0
@@ -78,39 +86,92 @@ def _entry(repo: pygit2.Repository, tree: pygit2.Tree, path: str) -> Entry:
     return bytes(repo[item.id].peel(pygit2.Blob).data), int(item.filemode)
 
 
-def candidates(path: Path, scan: int) -> list[Scenario]:
-    """Conflicting merges of one repository, trimmed to the paths either side changed."""
-    repo = pygit2.Repository(str(path))
+@dataclass
+class Candidate:
+    """A conflicting merge found by the scan (what the cache keeps)."""
+
+    merge: str
+    ours: str
+    theirs: str
+    base: str
+    conflicted: tuple[str, ...]
+    kinds: tuple[str, ...]
+    names: tuple[str, ...]  # every path either side changed
+
+
+def _kinds(result: MergeResult) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    kinds = sorted(m.kind for m in result.messages if m.kind.startswith("CONFLICT"))
+    return tuple(sorted(result.conflicted)), tuple(kinds)
+
+
+def scan(path: Path, limit: int) -> list[Candidate]:
+    """Conflicting two-parent merges of PATH's default branch, newest first."""
     branch = _git(path, "symbolic-ref", "--short", "HEAD").strip() or "HEAD"
-    lines = _git(path, "rev-list", "--merges", "--parents", f"--max-count={scan}", branch)
-    found: list[Scenario] = []
-    for line in lines.splitlines():
-        parts = line.split()
-        if len(parts) != 3:
-            continue  # octopus merges
-        merge, ours, theirs = parts
-        conflicted, kinds = merge_tree(path, ours, theirs)
-        if not conflicted:
-            continue
-        bases = _git(path, "merge-base", "--all", ours, theirs).split()
-        if len(bases) != 1:
-            continue
-        names = set()
-        for side in (ours, theirs):
-            diff = _git(path, "diff", "--no-renames", "--name-only", "-z", bases[0], side)
-            names |= {n for n in diff.split("\0") if n}
-        if len(names) > MAX_PATHS:
-            continue
-        trees = [repo[c].peel(pygit2.Tree) for c in (bases[0], ours, theirs)]
-        files = {n: shrink(tuple(_entry(repo, t, n) for t in trees)) for n in sorted(names)}  # type: ignore[arg-type]
-        size = sum(len(e[0]) for versions in files.values() for e in versions if e)
-        if size > MAX_BYTES:
-            continue
-        project = path.name if path.name not in ("repo", ".git") else path.parent.name
-        found.append(Scenario(project, merge, kinds, conflicted, files))
-    # Rarer kinds first (modify/delete, renames...), then the plain content conflicts.
-    found.sort(key=lambda s: all(k == "CONFLICT (contents)" for k in s.kinds))
+    lines = _git(path, "rev-list", "--merges", "--parents", f"--max-count={limit}", branch)
+    merges = [line.split() for line in lines.splitlines() if len(line.split()) == 3]
+    git_dir = Path(_git(path, "rev-parse", "--absolute-git-dir").strip())
+    with tempfile.TemporaryDirectory() as objects:
+        # merge-tree --write-tree writes objects: into a scratch store, never PATH's own.
+        os.environ["GIT_OBJECT_DIRECTORY"] = objects
+        os.environ["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = str(git_dir / "objects")
+        merger = MergeTree(git_dir)
+        try:
+            results = merger.merge_many([(m[1], m[2]) for m in merges], NO_ATTRIBUTES)
+            found: list[Candidate] = []
+            for (merge, ours, theirs), result in zip(merges, results, strict=True):
+                if result.clean:
+                    continue
+                bases = _git(path, "merge-base", "--all", ours, theirs).split()
+                if len(bases) != 1:
+                    continue
+                names: set[str] = set()
+                for side in (ours, theirs):
+                    diff = _git(path, "diff", "--no-renames", "--name-only", "-z", bases[0], side)
+                    names |= {n for n in diff.split("\0") if n}
+                conflicted, kinds = _kinds(result)
+                found.append(
+                    Candidate(
+                        merge, ours, theirs, bases[0], conflicted, kinds, tuple(sorted(names))
+                    )
+                )
+        finally:
+            merger.close()
+            del os.environ["GIT_OBJECT_DIRECTORY"], os.environ["GIT_ALTERNATE_OBJECT_DIRECTORIES"]
     return found
+
+
+def _project(path: Path) -> str:
+    return path.name if path.name not in ("repo", ".git") else path.parent.name
+
+
+def scanned(path: Path, limit: int, cache: Path | None) -> list[Candidate]:
+    """SCAN's answer, from the cache when it has one for this repository."""
+    stored = cache / f"{_project(path)}.json" if cache else None
+    if stored is not None and stored.exists():
+        return [Candidate(**{k: tuple(v) if isinstance(v, list) else v for k, v in c.items()})
+                for c in json.loads(stored.read_text())]  # fmt: skip
+    found = scan(path, limit)
+    if stored is not None:
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        stored.write_text(json.dumps([asdict(c) for c in found]))
+    return found
+
+
+def candidates(path: Path, limit: int, cache: Path | None = None) -> Iterator[Scenario]:
+    """Conflicting merges of one repository, trimmed to the paths either side changed:
+    rarer conflict kinds first (modify/delete, renames...), then plain content ones."""
+    repo = pygit2.Repository(str(path))
+    found = [c for c in scanned(path, limit, cache) if len(c.names) <= MAX_PATHS]
+    found.sort(key=lambda c: all(k == "CONFLICT (contents)" for k in c.kinds))
+    for candidate in found:
+        commits = (candidate.base, candidate.ours, candidate.theirs)
+        trees = [repo[c].peel(pygit2.Tree) for c in commits]
+        files = {n: shrink(tuple(_entry(repo, t, n) for t in trees)) for n in candidate.names}  # type: ignore[arg-type]
+        size = sum(len(e[0]) for versions in files.values() for e in versions if e)
+        if size <= MAX_BYTES:
+            yield Scenario(
+                _project(path), candidate.merge, candidate.kinds, candidate.conflicted, files
+            )
 
 
 def _kept_lines(base: bytes, side: bytes, context: int) -> set[int]:
@@ -252,6 +313,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, default=Path("bench/data/real-merges.fi"))
     parser.add_argument("--per-repo", type=int, default=8)
     parser.add_argument("--scan", type=int, default=1500)
+    parser.add_argument("--cache", type=Path, help="keep each repository's scan here")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as temp:
         scratch = Path(temp) / "scenarios"
@@ -261,9 +323,11 @@ def main(argv: list[str]) -> int:
         number = 0
         for path in args.repo:
             kept: Counter[tuple[str, ...]] = Counter()
-            for scenario in candidates(path, args.scan):
+            for scenario in candidates(path, args.scan, args.cache):
+                if sum(kept.values()) >= args.per_repo:
+                    break
                 # Prefer variety: at most two scenarios with the same kinds per repository.
-                if kept[scenario.kinds] >= 2 or sum(kept.values()) >= args.per_repo:
+                if kept[scenario.kinds] >= 2:
                     continue
                 commits = build(out, number, scenario, anonymiser)
                 if merge_tree(scratch, *commits[1:]) != (scenario.conflicted, scenario.kinds):

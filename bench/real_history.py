@@ -2,14 +2,15 @@
 
 Two sources, both without network:
 
-- `bench/data/real-merges.fi` (in the repository, text, ~0.3 MB): conflicting merges
+- `bench/data/real-merges.fi` (in the repository, text, small): conflicting merges
   from public Python projects' histories, trimmed to the paths either side changed and
-  anonymised line by line (see bench/mine_history.py). `scenarios()` loads them;
+  anonymised line by line (see bench/mine_history.py). `load_scenarios()` loads them;
   tests replay each as sessions, and `generate()` puts them into a bench repository.
-- a local clone of a real repository (`python -m bench core --history PATH`): cloned
-  afresh (packed, no commit-graph file, as after `git clone`), trunk at its default
-  branch, and seven sessions at the feature branches of its latest merges, each with
-  its last commit left as uncommitted work (unstaged edits, untracked new files).
+- a local clone of a real repository (`python -m bench history --repo PATH`): cloned
+  afresh (packed, no commit-graph file, as after `git clone`), trunk a few dozen
+  commits behind its default branch's tip, and seven sessions replaying the real
+  commits trunk made since (see `from_repository`), each with its last commit left
+  as uncommitted work (unstaged edits, untracked new files).
 
 `generate(files)` (the default real-history workload) builds a repository with a long
 history (`HISTORY_COMMITS` commits, merges every few commits, dated a few minutes
@@ -22,6 +23,7 @@ walk real distances, without a commit-graph file.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -161,10 +163,11 @@ def generate(files: int, base_dir: Path | None = None) -> Workload:
     root = base_dir / f"real-{files}"
     worktrees = [root / "main"] + [root / f"s{i}" for i in range(1, SESSIONS)]
     done = root / ".complete"
-    if done.exists():
-        return Workload(
-            root, files, worktrees, f"real merges on a {HISTORY_COMMITS}-commit history"
-        )
+    # Built from this very scenario file (mined again, the cached workload is stale).
+    stamp = hashlib.sha256(DATA.read_bytes()).hexdigest() + "\n"
+    label = f"real merges on a {HISTORY_COMMITS}-commit history"
+    if done.exists() and done.read_text() == stamp:
+        return Workload(root, files, worktrees, label)
     if root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True)
@@ -186,7 +189,9 @@ def generate(files: int, base_dir: Path | None = None) -> Workload:
         git(main, "config", name, value)
     # Each scenario's base lands on trunk (in a folder of its own) long before the
     # sessions branch; sessions branch off at different depths below trunk's tip.
-    picked = [scenarios[i % len(scenarios)] for i in range(4)]
+    # Four scenarios spread over the file (it lists projects one after another).
+    step = max(1, len(scenarios) // 4)
+    picked = [scenarios[(i * step) % len(scenarios)] for i in range(4)]
     for n, scenario in enumerate(picked):
         _copy_tree(scenario_repo, scenario.base, main, f"real{n}")
     git(main, "add", "-A")
@@ -195,14 +200,12 @@ def generate(files: int, base_dir: Path | None = None) -> Workload:
         path = f"pkg{n % 10}/mod{n}.py"
         (main / path).write_text(_padding(path, 10_000 + n))
         git(main, "commit", "-q", "-am", f"trunk {n}")
-    sides = [
-        (picked[0], "ours"), (picked[0], "theirs"), (picked[1], "ours"), (picked[1], "theirs"),
-        (picked[2], "ours"), (picked[2], "theirs"), (picked[3], "ours"),
-    ]  # fmt: skip
-    for i, (scenario, side) in enumerate(sides, 1):
+    sides = [(0, "ours"), (0, "theirs"), (1, "ours"), (1, "theirs"), (2, "ours"), (2, "theirs"),
+             (3, "ours")]  # fmt: skip
+    for i, (number, side) in enumerate(sides, 1):
         wt = worktrees[i]
         git(main, "worktree", "add", "-q", "-b", f"session{i}", str(wt), f"HEAD~{5 * i}")
-        folder = f"real{picked.index(scenario)}"
+        scenario, folder = picked[number], f"real{number}"
         (wt / f"pkg{i}").mkdir(exist_ok=True)
         (wt / f"pkg{i}" / "notes.py").write_text(f"# session {i}'s own module\n")
         git(wt, "add", "-A")
@@ -216,8 +219,8 @@ def generate(files: int, base_dir: Path | None = None) -> Workload:
     git(main, "add", "-A")
     git(main, "commit", "-q", "-m", "the theirs side of a real merge landed")
     assert not (main / ".git" / "objects" / "info" / "commit-graph").exists()
-    done.write_text("ok\n")
-    return Workload(root, files, worktrees, f"real merges on a {HISTORY_COMMITS}-commit history")
+    done.write_text(stamp)
+    return Workload(root, files, worktrees, label)
 
 
 # --- a local clone of a real repository -----------------------------------------------------

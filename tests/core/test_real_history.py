@@ -76,3 +76,55 @@ def test_real_merge_conflicts_are_reported(tmp_path: Path, name: str, variant: s
         assert not missing, f"from {folder.name}: git conflicts on {sorted(missing)}"
         if variant == "carried":
             assert all(found[p].via == "trunk" for p in expected), "landed work is labelled"
+
+
+def _objects(repo: Path) -> set[str]:
+    listed = git(repo, "cat-file", "--batch-all-objects", "--batch-check=%(objectname)")
+    return set(listed.split())
+
+
+def test_miner_copies_a_real_merge_faithfully(tmp_path: Path) -> None:
+    """bench/mine_history.py: a conflicting merge becomes a scenario git answers the same
+    way (paths and kinds), anonymised; the scan writes nothing into the repository it
+    reads, and a cached scan gives the same stream."""
+    from bench.mine_history import main as mine
+    from bench.mine_history import merge_tree
+    from bench.real_history import load_scenarios
+
+    repo = Repo(tmp_path / "project")
+    secret = "".join(f"    value_{n} = compute_something_private({n})\n" for n in range(60))
+    repo.write(repo.main, "pkg/core.py", secret)
+    repo.write(repo.main, "pkg/gone.py", "def helper_function_kept_here():\n    return 1\n")
+    repo.commit(repo.main, "base")
+    git(repo.main, "branch", "side")
+    repo.write(repo.main, "pkg/core.py", secret.replace("(30)", "(30, ours)"))
+    repo.write(repo.main, "pkg/gone.py", "def helper_function_kept_here():\n    return 2\n")
+    repo.commit(repo.main, "ours")
+    side = repo.worktree("side-wt", None, start="side")
+    repo.write(side, "pkg/core.py", secret.replace("(30)", "(30, theirs)"))
+    (side / "pkg" / "gone.py").unlink()
+    theirs = repo.commit(side, "theirs")
+    git(repo.main, "merge", "-q", "-s", "ours", "--no-edit", theirs)  # a real two-parent merge
+    expected = merge_tree(repo.main, "HEAD^1", "HEAD^2")
+    assert expected == (
+        ("pkg/core.py", "pkg/gone.py"),
+        ("CONFLICT (contents)", "CONFLICT (modify/delete)"),
+    )
+    before = _objects(repo.main)
+
+    out, cache = tmp_path / "merges.fi", tmp_path / "cache"
+    argv = ["--repo", str(repo.main), "--out", str(out), "--cache", str(cache)]
+    assert mine(argv) == 0
+    assert _objects(repo.main) == before, "the scan wrote into the repository it read"
+    stream = out.read_bytes()
+    assert b"compute_something_private" not in stream, "every long line is anonymised"
+    assert list(cache.iterdir()), "the scan is cached"
+
+    replay = tmp_path / "replay.git"
+    git(tmp_path, "init", "-q", "--bare", str(replay))
+    [scenario] = load_scenarios(replay, out)
+    assert merge_tree(replay, scenario.ours, scenario.theirs) == expected
+
+    out.unlink()
+    assert mine(argv) == 0
+    assert out.read_bytes() == stream, "the cached scan builds the same scenarios"
