@@ -38,6 +38,7 @@ from agentls.git.merge import MergeResult, MergeTree, conflict_path
 
 MAX_PATHS = 40
 MAX_BYTES = 48_000  # of text per scenario, all three versions
+RARE_MAX_BYTES = 2 * MAX_BYTES  # for merges with rarer conflicts (modify/delete, renames)
 SHORT_LINE = 5  # lines this short (stripped) stay as they are: "pass", "}", "else:"
 ENV = {**os.environ, "LC_ALL": "C", "GIT_CONFIG_NOSYSTEM": "1"}
 Entry = tuple[bytes, int] | None
@@ -162,16 +163,21 @@ def candidates(path: Path, limit: int, cache: Path | None = None) -> Iterator[Sc
     rarer conflict kinds first (modify/delete, renames...), then plain content ones."""
     repo = pygit2.Repository(str(path))
     found = [c for c in scanned(path, limit, cache) if len(c.names) <= MAX_PATHS]
-    found.sort(key=lambda c: all(k == "CONFLICT (contents)" for k in c.kinds))
+    found.sort(key=lambda c: _plain(c.kinds))
     for candidate in found:
         commits = (candidate.base, candidate.ours, candidate.theirs)
         trees = [repo[c].peel(pygit2.Tree) for c in commits]
         files = {n: shrink(tuple(_entry(repo, t, n) for t in trees)) for n in candidate.names}  # type: ignore[arg-type]
         size = sum(len(e[0]) for versions in files.values() for e in versions if e)
-        if size <= MAX_BYTES:
+        if size <= (MAX_BYTES if _plain(candidate.kinds) else RARE_MAX_BYTES):
             yield Scenario(
                 _project(path), candidate.merge, candidate.kinds, candidate.conflicted, files
             )
+
+
+def _plain(kinds: tuple[str, ...]) -> bool:
+    """Only content conflicts (most merges); the rarer kinds are kept first."""
+    return all(k == "CONFLICT (contents)" for k in kinds)
 
 
 def _kept_lines(base: bytes, side: bytes, context: int) -> set[int]:
