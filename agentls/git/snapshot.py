@@ -123,8 +123,8 @@ def snapshot_commit(repo: pygit2.Repository, tree: str, parent: str | None) -> s
 def is_snapshot(commit: pygit2.Commit) -> bool:
     """COMMIT is one of agentls's snapshot commits (never the user's work)."""
     return (
-        commit.author.email == SNAPSHOT_SIGNATURE.email
-        and commit.author.name == SNAPSHOT_SIGNATURE.name
+        commit.author.email == SNAPSHOT_EMAIL
+        and commit.author.name == SNAPSHOT_NAME
         and commit.message == SNAPSHOT_MESSAGE
     )
 
