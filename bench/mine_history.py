@@ -33,6 +33,7 @@ from pathlib import Path
 
 import pygit2
 
+from agentls.errors import GitError
 from agentls.git.attributes import NO_ATTRIBUTES
 from agentls.git.merge import MergeResult, MergeTree, conflict_path
 
@@ -117,10 +118,9 @@ def scan(path: Path, limit: int) -> list[Candidate]:
         os.environ["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = str(git_dir / "objects")
         merger = MergeTree(git_dir)
         try:
-            results = merger.merge_many([(m[1], m[2]) for m in merges], NO_ATTRIBUTES)
             found: list[Candidate] = []
-            for (merge, ours, theirs), result in zip(merges, results, strict=True):
-                if result.clean:
+            for (merge, ours, theirs), result in zip(merges, _merged(merger, merges), strict=True):
+                if result is None or result.clean:
                     continue
                 bases = _git(path, "merge-base", "--all", ours, theirs).split()
                 if len(bases) != 1:
@@ -139,6 +139,26 @@ def scan(path: Path, limit: int) -> list[Candidate]:
             merger.close()
             del os.environ["GIT_OBJECT_DIRECTORY"], os.environ["GIT_ALTERNATE_OBJECT_DIRECTORIES"]
     return found
+
+
+def _merged(merger: MergeTree, merges: list[list[str]]) -> list[MergeResult | None]:
+    """git's merge of every merge's parents, in batches; None where git cannot merge
+    (an object missing from a partial clone): one such merge must not end the scan."""
+    results: list[MergeResult | None] = []
+    for start in range(0, len(merges), 64):
+        batch = [(m[1], m[2]) for m in merges[start : start + 64]]
+        try:
+            results += merger.merge_many(batch, NO_ATTRIBUTES)
+        except GitError:
+            for pair in batch:
+                try:
+                    results += merger.merge_many([pair], NO_ATTRIBUTES)
+                except GitError:
+                    print(
+                        f"skipped: git cannot merge {pair[0][:12]} {pair[1][:12]}", file=sys.stderr
+                    )
+                    results.append(None)
+    return results
 
 
 def _project(path: Path) -> str:
@@ -234,7 +254,8 @@ def shrink(versions: tuple[Entry, Entry, Entry], context: int = 4) -> tuple[Entr
             shrunk.append(None)
             continue
         side_lines = version[0].splitlines(keepends=True)
-        gone = {_side_lines(lines, version[0])[i] for i in drop}
+        mapping = _side_lines(lines, version[0])
+        gone = {mapping[i] for i in drop}
         text = b"".join(line for i, line in enumerate(side_lines) if i not in gone)
         shrunk.append((text, version[1]))
     return shrunk[0], shrunk[1], shrunk[2]

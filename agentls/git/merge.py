@@ -123,6 +123,10 @@ def _read_result(tokens: _TokenReader) -> MergeResult:
             stages.setdefault(path, {})[int(stage)] = (blob, int(mode, 8))
     messages: list[MergeMessage] = []
     while (count := tokens.next()) != "":
+        if not count.isdigit():
+            # git 2.39 prints its advice on conflicted submodules ("Recursive merging with
+            # submodules...") where the empty token ending the messages belongs.
+            break
         paths = tuple(conflict_path(tokens.next()) for _ in range(int(count)))
         kind = tokens.next()
         messages.append(MergeMessage(paths, kind, tokens.next()))

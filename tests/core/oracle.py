@@ -99,7 +99,7 @@ class Oracle:
         found: list[tuple[tuple[str, ...], str]] = []
         tokens = messages.split("\0")
         i = 0
-        while i < len(tokens) and tokens[i]:
+        while i < len(tokens) and tokens[i].isdigit():  # git 2.39 may end with submodule advice
             count = int(tokens[i])
             paths = tuple(_SUFFIX.sub("", p) for p in tokens[i + 1 : i + 1 + count])
             kind = tokens[i + 1 + count]

@@ -277,3 +277,25 @@ def test_merges_never_read_the_folder_they_start_in(repo: Repo) -> None:
         assert merger.merge(a, b).conflicted == ("f.txt",)  # ours' tree has no rule
     finally:
         merger.close()
+
+
+def test_submodules_moved_differently_on_both_sides(two) -> None:
+    """git 2.39 prints advice about conflicted submodules where its -z output ends the
+    messages; the reader must stay in step: the submodule conflict is reported, and the
+    same long-lived merge process answers the next question right."""
+    repo, s1, s2 = two
+    for wt, text in ((s1, "one"), (s2, "two")):
+        tip = repo.commit(wt, f"a commit for the submodule to point at ({text})")
+        git(wt, "update-index", "--add", "--cacheinfo", f"160000,{tip},sub")
+        (wt / "sub").mkdir(exist_ok=True)  # what a checkout leaves for an uninitialised one
+        _edit(repo, wt, "a.py", 5, text)
+        repo.commit(wt, f"submodule moved and a.py edited ({text})")
+    expected = _git_conflicts(repo, s1, s1, s2)
+    assert expected == {"sub", "a.py"}
+    with Workspace(repo.main) as ws:
+        first = _pair(ws.refresh(), "s1", "s2")
+        assert {p for p, c in first.items() if c.kind == "conflict"} == expected
+        _edit(repo, s2, "a.py", 5, "one")  # s2 now agrees with s1 on a.py
+        repo.commit(s2, "a.py as s1 has it")
+        again = _pair(ws.refresh(), "s1", "s2")
+    assert {p for p, c in again.items() if c.kind == "conflict"} == {"sub"}
