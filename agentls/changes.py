@@ -81,9 +81,16 @@ class SessionState:
 
     @classmethod
     def load(
-        cls, session: Session, repo: pygit2.Repository, base: str | None, scratch: Path
+        cls,
+        session: Session,
+        repo: pygit2.Repository,
+        base: str | None,
+        scratch: Path,
+        index: pygit2.Index | None = None,
     ) -> SessionState:
-        index = index_worktree(session.path, session.worktree.gitdir, scratch)
+        """SESSION's state now; INDEX is its worktree's index when already read."""
+        if index is None:
+            index = index_worktree(session.path, session.worktree.gitdir, scratch)
         state = cls(session=session, repo=repo, base=base, index=index, head=session.head)
         state.base_tree = tree_of(repo, base)
         state.head_tree = tree_of(repo, session.head)

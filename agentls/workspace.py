@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pygit2
@@ -19,6 +21,7 @@ from agentls.changes import NOTES_FILES, SessionState
 from agentls.claims import glob_matches
 from agentls.git.merge import MergeTree
 from agentls.git.repo import Repository, Trunk, ahead_behind, find_repository, resolve_trunk
+from agentls.git.snapshot import index_worktree
 from agentls.report import Collision, Report, SessionInfo
 from agentls.sessions import Session, discover_sessions, find_session, session_at
 from agentls.store import Store
@@ -75,12 +78,13 @@ class Workspace:
         self.analyzer.trunk_branch = self.trunk.branch
         self.sessions = discover_sessions(self.repository, self.store)
         live: dict[str, SessionState] = {}
+        indexes = self._read_worktrees([s for s in self.sessions if self._stale(s)])
         for session in self.sessions:
             if session.missing:
                 continue
             state = self.states.get(session.id)
-            if state is None or state.head != session.head or state.base != self._base(session):
-                fresh = self._load(session)
+            if state is None or session.id in indexes:
+                fresh = self._load(session, indexes.get(session.id))
                 if state is not None:
                     _carry_overlays(state, fresh)  # unsaved buffers survive a HEAD move
                 state = fresh
@@ -91,6 +95,13 @@ class Workspace:
         self.analyzer.forget(set(live))
         self.reconcile()
         return self.report()
+
+    def _stale(self, session: Session) -> bool:
+        """SESSION is to be read from disk: new, or its HEAD or base moved."""
+        if session.missing:
+            return False
+        state = self.states.get(session.id)
+        return state is None or state.head != session.head or state.base != self._base(session)
 
     def reload(self, session_id: str) -> None:
         """Rebuild one session from disk (after a commit, checkout, reset, rebase...)."""
@@ -108,8 +119,21 @@ class Workspace:
             return session.head  # a fork is measured from the state it was forked at
         return self.analyzer.merge_base(session.head, self.trunk.commit)
 
-    def _load(self, session: Session) -> SessionState:
-        return SessionState.load(session, self.git, self._base(session), self.scratch)
+    def _load(self, session: Session, index: pygit2.Index | None = None) -> SessionState:
+        return SessionState.load(session, self.git, self._base(session), self.scratch, index)
+
+    def _read_worktrees(self, sessions: list[Session]) -> dict[str, pygit2.Index]:
+        """Each session's worktree as an index (`git add -A` on a copy of its index), the
+        git processes running side by side: on a cold start they are most of the time."""
+        if len(sessions) < 2:
+            return {s.id: self._read_worktree(s) for s in sessions}
+        workers = min(len(sessions), 8, max(2, os.cpu_count() or 1))
+        with ThreadPoolExecutor(workers, thread_name_prefix="agentls-snapshot") as pool:
+            indexes = list(pool.map(self._read_worktree, sessions))
+        return {s.id: index for s, index in zip(sessions, indexes, strict=True)}
+
+    def _read_worktree(self, session: Session) -> pygit2.Index:
+        return index_worktree(session.path, session.worktree.gitdir, self.scratch)
 
     # --- live updates --------------------------------------------------------------------
 
