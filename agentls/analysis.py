@@ -255,7 +255,7 @@ class Analyzer:
             pair.overlaps.discard(path)
             base = self.base_entry(pair, path)
             ours, theirs = a.entry(path), b.entry(path)
-            if _folder_clash(a, b, path, base, ours, theirs):
+            if _folder_clash(pair, a, b, path, base, ours, theirs):
                 clashes.add((id(pair), path))
             if ours == base or theirs == base:
                 if (id(pair), path) in clashes:
@@ -436,13 +436,25 @@ def _mark(paths: set[str], path: str, present: bool) -> None:
 
 
 def _folder_clash(
-    a: SessionState, b: SessionState, path: str, base: Entry, ours: Entry, theirs: Entry
+    pair: PairState,
+    a: SessionState,
+    b: SessionState,
+    path: str,
+    base: Entry,
+    ours: Entry,
+    theirs: Entry,
 ) -> bool:
-    """One side changed the file at PATH while the other changed files below PATH."""
+    """One side changed the file at PATH while the other changed files below PATH since
+    the pair's merge-base (not since trunk's: what one side merely carries from the
+    other, such as a session branched off another, is no change of its own here)."""
     prefix = path + "/"
-    for file_entry, folder_entry, folder_side in ((ours, theirs, b), (theirs, ours, a)):
+    changed = pair.changed or (a.changed, b.changed)
+    for file_entry, folder_entry, folder_changed in (
+        (ours, theirs, changed[1]),
+        (theirs, ours, changed[0]),
+    ):
         # A side with a file at PATH has nothing below it: only look when it has none.
         changed_file = file_entry is not None and file_entry != base and folder_entry is None
-        if changed_file and any(p.startswith(prefix) for p in folder_side.changed):
+        if changed_file and any(p.startswith(prefix) for p in folder_changed):
             return True
     return False

@@ -104,7 +104,11 @@ class Oracle:
             paths = tuple(_SUFFIX.sub("", p) for p in tokens[i + 1 : i + 1 + count])
             kind = tokens[i + 1 + count]
             if kind.startswith("CONFLICT"):
-                found.append((paths, kind.removeprefix("CONFLICT (").rstrip(")")))
+                kind = kind.removeprefix("CONFLICT (").rstrip(")")
+                # git's type for add/add is "contents"; its words say add/add (as agentls does).
+                if kind == "contents" and tokens[i + 2 + count].startswith("CONFLICT (add/add)"):
+                    kind = "add/add"
+                found.append((paths, kind))
             i += count + 3
         return OracleMerge(conflicted, found)
 

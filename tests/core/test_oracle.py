@@ -496,6 +496,14 @@ def _shape(report: Report) -> list[tuple]:
     attributes=None,
     branch_off=[False, False, True],
 )
+@example(  # a folder one session committed, turned back into a file live; the session
+    # branched off it carries the folder unchanged: no file/directory clash (found by
+    # hypothesis: the clash was measured from trunk's base, not the pair's)
+    committed=[[], [("new/deep/d.txt", ("to_dir", 0, "X"), "commit")], []],
+    live=[[], [("new/deep/d.txt", ("crlf", 0, ""))], []],
+    attributes="autocrlf",
+    branch_off=[False, False, True],
+)
 def test_incremental_path_matches_full_path(
     tmp_path_factory, committed, live, attributes, branch_off
 ) -> None:
