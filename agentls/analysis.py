@@ -188,6 +188,9 @@ class Analyzer:
         """
         states = {id(s): s for pair in pairs for s in pair}.values()
         clashing = [p for p in parents(path) if any(s.entry(p) is not None for s in states)]
+        if clashing:  # a clash is decided from what each side changed below the file
+            for a, b in pairs:
+                self._note_change(self.pair(a, b), a, b, path)
         for target in [*clashing, path]:
             self._check_paths(pairs, [target])
         if posixpath.basename(path) == ATTRIBUTES_FILE:
