@@ -1,16 +1,22 @@
 """Change sets: what one session changed, kept current one file at a time.
 
-A session's state is an in-memory index of its whole worktree (built once from a
-copy of its real index with `git add -A`, then updated per file event or unsaved
-buffer) plus the base it is compared against. Nothing here writes to the
-session's index, files or refs; new blobs and snapshot commits go to the shared
-object store, as `git stash create` would.
+A session's state is its HEAD's tree plus the entries where its worktree differs
+from it (staged, unstaged, untracked; agentls.git.trees). `git status` names those
+paths, comparing stat data against the worktree's own index the way git does, and
+only they are read and hashed (agentls.git.snapshot); after that, file events and
+unsaved buffers update one entry at a time. Until its worktree is scanned a state
+is its HEAD plus whatever files were read since (`loaded` is False): the engine
+answers for the files open in editors that way while the scans run.
+
+Nothing here writes to the session's index, files or refs; new blobs and snapshot
+commits go to the shared object store, as `git stash create` would.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+from collections.abc import KeysView
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -18,13 +24,14 @@ from typing import Literal
 import pygit2
 
 from agentls.files import FileTooLarge, NotARegularFile, read_regular
-from agentls.git.filters import WorktreeFilters
-from agentls.git.snapshot import index_worktree, snapshot_commit
+from agentls.git.filters import ATTRIBUTES_FILE, WorktreeFilters
+from agentls.git.snapshot import Scan, WorktreeChange, snapshot_commit
+from agentls.git.trees import Entry, OverlayTree
+from agentls.git.trees import tree_entry as _tree_entry
 from agentls.session_files import NOTES
 from agentls.sessions import Session
 
-# A file's identity in a tree: (blob id, mode). None means "absent".
-Entry = tuple[str, int] | None
+__all__ = ["NOTES_FILES", "Entry", "SessionState", "read_worktree_file", "tree_entry", "tree_of"]
 
 # Session notes (agentls.session_files): git ignores them once agentls has listed them
 # in info/exclude; this set also keeps them out of findings in a repository where that
@@ -35,15 +42,7 @@ MODE_FILE, MODE_EXEC, MODE_LINK, MODE_GITLINK = 0o100644, 0o100755, 0o120000, 0o
 
 def tree_entry(repo: pygit2.Repository, tree: pygit2.Tree | None, path: str) -> Entry:
     """PATH's entry in TREE (a file, not a folder), or None."""
-    if tree is None:
-        return None
-    try:
-        obj = tree[path]
-    except (KeyError, ValueError):
-        return None
-    if obj.filemode == pygit2.enums.FileMode.TREE:
-        return None
-    return (str(obj.id), int(obj.filemode))
+    return _tree_entry(tree, path)
 
 
 def tree_of(repo: pygit2.Repository, commit: str | None) -> pygit2.Tree | None:
@@ -53,31 +52,42 @@ def tree_of(repo: pygit2.Repository, commit: str | None) -> pygit2.Tree | None:
     return obj.peel(pygit2.Tree)
 
 
-@dataclass
+@dataclass(eq=False)
 class SessionState:
     """The live state of one session's worktree."""
 
     session: Session
     repo: pygit2.Repository  # the shared object store
     base: str | None  # commit the change set is measured from
-    index: pygit2.Index
     head: str | None
     base_tree: pygit2.Tree | None = None
-    changed: set[str] = field(default_factory=set)
+    changed: set[str] = field(default_factory=set)  # paths differing from the base
     head_tree: pygit2.Tree | None = None
-    uncommitted: set[str] = field(default_factory=set)  # paths differing from HEAD
     # Unsaved editor buffers: path -> the entry the file has on disk underneath.
     overlays: dict[str, Entry] = field(default_factory=dict)
-    _snapshot: str | None = None
-    _tree: str | None = None
-    # pygit2's index lookups cost ~10 µs each through its Python wrapper; the hot path
-    # asks for the same few paths over and over, so remember answers until they change.
-    _entries: dict[str, Entry] = field(default_factory=dict)
+    loaded: bool = False  # the worktree was scanned (else: HEAD plus the files read since)
     version: int = 0  # bumped on every change, for caches of derived views
     touched: list[str] = field(default_factory=list)  # paths the last update changed
+    _tree: OverlayTree | None = None  # HEAD's tree plus the entries that differ from it
+    _snapshot: str | None = None
+    _tree_id: str | None = None
+    # Tree lookups by path cost microseconds each; the hot path asks for the same few
+    # paths over and over, so remember answers until they change.
+    _entries: dict[str, Entry] = field(default_factory=dict)
     _filters: WorktreeFilters | None = None
+    _index_attributes: set[str] = field(default_factory=set)  # the scan saw them in the index
 
     # --- building --------------------------------------------------------------
+
+    @classmethod
+    def start(cls, session: Session, repo: pygit2.Repository, base: str | None) -> SessionState:
+        """The session as its HEAD has it; `scan()` adds what its worktree changed."""
+        state = cls(session=session, repo=repo, base=base, head=session.head)
+        state.base_tree = tree_of(repo, base)
+        state.head_tree = tree_of(repo, session.head)
+        state._tree = OverlayTree(repo, state.head_tree)
+        state.changed = state._diff_from(state.base_tree)
+        return state
 
     @classmethod
     def load(
@@ -85,29 +95,74 @@ class SessionState:
         session: Session,
         repo: pygit2.Repository,
         base: str | None,
-        scratch: Path,
-        index: pygit2.Index | None = None,
+        scratch: Path | None = None,  # unused: scans write no temporary index any more
     ) -> SessionState:
-        """SESSION's state now; INDEX is its worktree's index when already read."""
-        if index is None:
-            index = index_worktree(session.path, session.worktree.gitdir, scratch)
-        state = cls(session=session, repo=repo, base=base, index=index, head=session.head)
-        state.base_tree = tree_of(repo, base)
-        state.head_tree = tree_of(repo, session.head)
-        state.changed = state._diff_from(state.base_tree)
-        state.uncommitted = state._diff_from(state.head_tree)
-        state.filters.warm()  # pay libgit2's one-time attribute set-up here, not on an edit
+        """The session's whole current state: tracked, staged, unstaged, untracked."""
+        state = cls.start(session, repo, base)
+        state.scan()
         return state
 
+    def begin_scan(self) -> Scan:
+        """Start `git status` on the worktree (in the background); then `finish_scan`."""
+        return Scan(self.session.path)
+
+    def scan(self) -> None:
+        self.finish_scan(self.begin_scan())
+
+    def finish_scan(self, scan: Scan | list[WorktreeChange]) -> None:
+        """Take the worktree's state from a scan: its HEAD plus every path git says
+        differs, read from disk as `git add -A` would. Unsaved buffers stay on top."""
+        changes = scan.result() if isinstance(scan, Scan) else scan
+        buffers = {path: self.entry(path) for path in self.overlays}
+        tree = OverlayTree(self.repo, self.head_tree)
+        # git falls back to the index's attribute files: know them before reading files.
+        attributes = {c.path for c in changes if c.index and _is_attributes_file(c.path)}
+        if attributes != self._index_attributes:
+            self._index_attributes = attributes
+            self.filters.forget_rules()
+        for change in changes:
+            entry = change.index
+            if change.read_disk:
+                found = read_worktree_file(self.repo, self.filters, change.path, known=entry)
+                if found is not False:  # False: git would not add it; the index entry stays
+                    entry = found
+            tree.set(change.path, entry)
+        for path, entry in buffers.items():
+            self.overlays[path] = tree.get(path)
+            tree.set(path, entry)
+        self._tree = tree
+        self._entries.clear()
+        self._snapshot = self._tree_id = None
+        self.changed = self._diff_from(self.base_tree)
+        self.loaded = True
+        self.version += 1
+        self.touched = []
+
+    def _tracked_attributes(self, path: str) -> bool:
+        return path in self._index_attributes or _tree_entry(self.head_tree, path) is not None
+
     def _diff_from(self, tree: pygit2.Tree | None) -> set[str]:
-        """Paths that differ between TREE and the current snapshot (no rename detection)."""
+        """Paths that differ between TREE and the current state (no rename detection)."""
+        overlay = self.overlay
         if tree is None:  # unborn or unrelated history: everything is new
-            return {entry.path for entry in self.index}
+            return set(overlay.under(""))
+        if self.head_tree is not None and tree.id == self.head_tree.id:
+            return set(overlay.paths)
         return _diff_paths(tree.diff_to_tree(self.repo[self.snapshot_tree()].peel(pygit2.Tree)))
 
     @property
+    def overlay(self) -> OverlayTree:
+        assert self._tree is not None, "use SessionState.start or load"
+        return self._tree
+
+    @property
+    def uncommitted(self) -> KeysView[str]:
+        """Paths whose entry differs from HEAD."""
+        return self.overlay.paths
+
+    @property
     def dirty(self) -> bool:
-        return bool(self.uncommitted)
+        return bool(self.overlay.paths)
 
     # --- reading ---------------------------------------------------------------
 
@@ -115,21 +170,30 @@ class SessionState:
         """PATH as this session has it now (unsaved buffers included)."""
         if path in self._entries:
             return self._entries[path]
-        try:
-            item = self.index[path]
-            found: Entry = (str(item.id), int(item.mode))
-        except KeyError:
-            found = None
+        found = self.overlay.get(path)
         self._entries[path] = found
         return found
 
+    def entries(self) -> dict[str, tuple[str, int]]:
+        """Every file of the current state (walks HEAD's whole tree: for checks, not hot paths)."""
+        found: dict[str, tuple[str, int]] = {}
+        for path in self.overlay.under(""):
+            entry = self.entry(path)
+            if entry is not None:
+                found[path] = entry
+        return found
+
+    def paths_under(self, folder: str) -> list[str]:
+        """Every file at FOLDER (a gitlink, say) or below it."""
+        return self.overlay.under(folder)
+
     def base_entry(self, path: str) -> Entry:
-        return tree_entry(self.repo, self.base_tree, path)
+        return _tree_entry(self.base_tree, path)
 
     def snapshot_tree(self) -> str:
-        if self._tree is None:
-            self._tree = str(self.index.write_tree(self.repo))
-        return self._tree
+        if self._tree_id is None:
+            self._tree_id = self.overlay.write()
+        return self._tree_id
 
     def snapshot(self) -> str:
         """A commit of everything this session has now, on top of its HEAD."""
@@ -175,20 +239,15 @@ class SessionState:
         return found + sorted(p for p in below if self.entry(p) is not None)
 
     def _store(self, path: str, entry: Entry) -> None:
-        if entry is None:
-            self.index.remove(path)
-        else:
-            mode = pygit2.enums.FileMode(entry[1])
-            self.index.add(pygit2.IndexEntry(path, pygit2.Oid(hex=entry[0]), mode))
-        self._snapshot = self._tree = None
+        self.overlay.set(path, entry)
+        self._snapshot = self._tree_id = None
         self._entries[path] = entry
         self.version += 1
         self.touched.append(path)
-        for paths, tree in ((self.changed, self.base_tree), (self.uncommitted, self.head_tree)):
-            if entry == tree_entry(self.repo, tree, path):
-                paths.discard(path)
-            else:
-                paths.add(path)
+        if entry == self.base_entry(path):
+            self.changed.discard(path)
+        else:
+            self.changed.add(path)
 
     def read_disk(self, path: str) -> Entry | Literal[False]:
         """PATH's entry from the worktree; False when git would not track it (ignored)."""
@@ -198,7 +257,7 @@ class SessionState:
     def filters(self) -> WorktreeFilters:
         """The worktree's clean filters and ignore rules (opened on first use)."""
         if self._filters is None or self._filters.worktree != self.session.path:
-            self._filters = WorktreeFilters(self.session.path)
+            self._filters = WorktreeFilters(self.session.path, self._tracked_attributes)
         return self._filters
 
     def stored_path(self, path: str) -> str:
@@ -334,6 +393,10 @@ def _walk(tree: pygit2.Tree, prefix: str = "") -> list[str]:
         else:
             found.append(name)
     return found
+
+
+def _is_attributes_file(path: str) -> bool:
+    return path == ATTRIBUTES_FILE or path.endswith("/" + ATTRIBUTES_FILE)
 
 
 def _parents(path: str) -> list[str]:

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pygit2
@@ -21,7 +19,7 @@ from agentls.changes import NOTES_FILES, SessionState
 from agentls.claims import glob_matches
 from agentls.git.merge import MergeTree
 from agentls.git.repo import Repository, Trunk, ahead_behind, find_repository, resolve_trunk
-from agentls.git.snapshot import index_worktree
+from agentls.git.snapshot import clean_scratch_once
 from agentls.report import Collision, Report, SessionInfo
 from agentls.sessions import Session, discover_sessions, find_session, session_at
 from agentls.store import Store
@@ -45,6 +43,8 @@ class Workspace:
         self.trunk_override = trunk
         self.ignore_globs = list(ignore)
         self.store = Store(self.repository.state_dir)
+        # Temporary indexes that killed agentls processes of older versions left behind.
+        clean_scratch_once(self.repository.state_dir / "tmp")
         self.git = pygit2.Repository(str(self.repository.common_dir))
         # Merges run in a scratch work tree with the pair's attribute files, never in
         # the folder agentls was started from (see agentls.git.merge).
@@ -68,23 +68,30 @@ class Workspace:
 
     # --- loading -------------------------------------------------------------------------
 
-    @property
-    def scratch(self) -> Path:
-        return self.repository.state_dir / "tmp"
-
     def refresh(self) -> Report:
         """Re-read worktrees, trunk and every session whose HEAD moved; full check."""
+        for state in self.begin():
+            state.scan()
+        self.reconcile()
+        return self.report()
+
+    def begin(self) -> list[SessionState]:
+        """Re-read worktrees, trunk and sessions; what the full load still has to scan.
+
+        Sessions that are new, or whose HEAD or base moved, start from their HEAD (see
+        SessionState.start): `scan()` each returned state, then `reconcile()`. Until
+        then the report holds what per-file checks (`focus`) found.
+        """
         self.trunk = resolve_trunk(self.repository, self.trunk_override)
         self.analyzer.trunk_branch = self.trunk.branch
         self.sessions = discover_sessions(self.repository, self.store)
         live: dict[str, SessionState] = {}
-        indexes = self._read_worktrees([s for s in self.sessions if self._stale(s)])
         for session in self.sessions:
             if session.missing:
                 continue
             state = self.states.get(session.id)
-            if state is None or session.id in indexes:
-                fresh = self._load(session, indexes.get(session.id))
+            if state is None or state.head != session.head or state.base != self._base(session):
+                fresh = SessionState.start(session, self.git, self._base(session))
                 if state is not None:
                     _carry_overlays(state, fresh)  # unsaved buffers survive a HEAD move
                 state = fresh
@@ -93,15 +100,44 @@ class Workspace:
             live[session.id] = state
         self.states = live
         self.analyzer.forget(set(live))
-        self.reconcile()
-        return self.report()
+        self._count_commits()
+        return [state for state in live.values() if not state.loaded]
 
-    def _stale(self, session: Session) -> bool:
-        """SESSION is to be read from disk: new, or its HEAD or base moved."""
-        if session.missing:
-            return False
-        state = self.states.get(session.id)
-        return state is None or state.head != session.head or state.base != self._base(session)
+    def _count_commits(self) -> None:
+        """Ahead/behind trunk for every session, in process (a `git rev-list` each would
+        cost the first report ~3 ms a session)."""
+        for session in self.sessions:
+            key = (session.head, self.trunk.commit)
+            if session.head and not session.missing and key not in self._ahead_behind:
+                try:
+                    ahead, behind = self.git.ahead_behind(session.head, self.trunk.commit)
+                except (KeyError, ValueError, pygit2.GitError):
+                    continue  # the report asks git itself
+                self._ahead_behind[(session.head, self.trunk.commit)] = (ahead, behind)
+
+    @property
+    def complete(self) -> bool:
+        """Every session's worktree has been scanned."""
+        return all(state.loaded for state in self.states.values())
+
+    def focus(self, files: Iterable[str | Path]) -> bool:
+        """Answer for FILES (absolute) before the sessions' scans: read each file's path
+        in every session not scanned yet and re-decide it for every pair. True if
+        anything changed. Scanned sessions are current already (events keep them so)."""
+        paths: dict[str, None] = {}
+        for file in files:
+            located = self.locate(file)
+            if located is not None:
+                paths[located[0].stored_path(located[1])] = None
+        touched: dict[str, None] = {}
+        for path in paths:
+            for state in self.states.values():
+                if not state.loaded and state.file_changed_on_disk(state.stored_path(path)):
+                    touched.update(dict.fromkeys(state.touched))
+        pairs = self._pairs()
+        for path in touched:
+            self.analyzer.check_path_pairs(pairs, path)
+        return bool(touched)
 
     def reload(self, session_id: str) -> None:
         """Rebuild one session from disk (after a commit, checkout, reset, rebase...)."""
@@ -119,21 +155,8 @@ class Workspace:
             return session.head  # a fork is measured from the state it was forked at
         return self.analyzer.merge_base(session.head, self.trunk.commit)
 
-    def _load(self, session: Session, index: pygit2.Index | None = None) -> SessionState:
-        return SessionState.load(session, self.git, self._base(session), self.scratch, index)
-
-    def _read_worktrees(self, sessions: list[Session]) -> dict[str, pygit2.Index]:
-        """Each session's worktree as an index (`git add -A` on a copy of its index), the
-        git processes running side by side: on a cold start they are most of the time."""
-        if len(sessions) < 2:
-            return {s.id: self._read_worktree(s) for s in sessions}
-        workers = min(len(sessions), 8, max(2, os.cpu_count() or 1))
-        with ThreadPoolExecutor(workers, thread_name_prefix="agentls-snapshot") as pool:
-            indexes = list(pool.map(self._read_worktree, sessions))
-        return {s.id: index for s, index in zip(sessions, indexes, strict=True)}
-
-    def _read_worktree(self, session: Session) -> pygit2.Index:
-        return index_worktree(session.path, session.worktree.gitdir, self.scratch)
+    def _load(self, session: Session) -> SessionState:
+        return SessionState.load(session, self.git, self._base(session))
 
     # --- live updates --------------------------------------------------------------------
 
@@ -194,12 +217,19 @@ class Workspace:
 
         INTERRUPTED is asked between pairs; when it says yes the check stops early (so a
         live edit never waits for more than one pair's merge) and False is returned.
+        Pairs with a session not scanned yet wait for its scan (False too).
         """
+        whole = True
         for a, b in self._pairs():
+            if not (a.loaded and b.loaded):
+                whole = False
+                continue
+            if self.analyzer.merge_base(a.head, b.head) is None:
+                continue  # no common history (a worktree being added, say): git refuses too
             if interrupted is not None and interrupted():
                 return False
             self.analyzer.check_pair(a, b)
-        return True
+        return whole
 
     # --- the report ------------------------------------------------------------------------
 

@@ -4,21 +4,17 @@
 
 The naive method is what peers do on every change: snapshot every worktree with a
 temporary index (`git add -A`, `write-tree`, `commit-tree`) and run `git merge-tree`
-for every pair, each as its own process.
+for every pair, each as its own process (bench/naive.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
-import shutil
-import subprocess
-import tempfile
 import time
-from pathlib import Path
 
 from agentls.workspace import Workspace
+from bench.naive import naive_cycle
 from bench.stats import row, summary
 from bench.workload import Workload, generate
 
@@ -90,57 +86,11 @@ def renames(workload: Workload, events: int) -> list[float]:
     return samples
 
 
-def _git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    proc = subprocess.run(
-        ["git", *args],
-        cwd=cwd,
-        capture_output=True,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
-    return proc.stdout.decode().strip()
-
-
-def naive_snapshots(workload: Workload) -> list[str]:
-    """The naive method's first half: a temporary-index snapshot commit per worktree."""
-    snapshots = []
-    with tempfile.TemporaryDirectory() as temp:
-        for i, wt in enumerate(workload.worktrees):
-            gitdir = Path(_git(wt, "rev-parse", "--absolute-git-dir"))
-            index = Path(temp) / f"index{i}"
-            shutil.copy2(gitdir / "index", index)
-            env = {"GIT_INDEX_FILE": str(index)}
-            _git(wt, "add", "-A", env=env)
-            tree = _git(wt, "write-tree", env=env)
-            head = _git(wt, "rev-parse", "HEAD")
-            snapshots.append(_git(wt, "commit-tree", tree, "-p", head, "-m", "naive"))
-    return snapshots
-
-
-def naive_merges(workload: Workload, snapshots: list[str]) -> int:
-    """The second half: `git merge-tree` per pair; the number of conflicted pairs."""
-    conflicted = 0
-    for a, b in itertools.combinations(snapshots, 2):
-        proc = subprocess.run(
-            ["git", "merge-tree", "--write-tree", "--name-only", a, b],
-            cwd=workload.worktrees[0],
-            capture_output=True,
-            check=False,
-        )
-        conflicted += proc.returncode == 1
-    return conflicted
-
-
-def naive_cycle(workload: Workload) -> int:
-    """One full naive recompute; returns the number of conflicted pairs."""
-    return naive_merges(workload, naive_snapshots(workload))
-
-
 def naive(workload: Workload, runs: int) -> list[float]:
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
-        naive_cycle(workload)
+        naive_cycle(workload.worktrees)
         samples.append((time.perf_counter() - start) * 1000)
     return samples
 

@@ -12,7 +12,7 @@ seven sessions replaying its real recent commits.
 - **cold, `agentls overlaps --json`**: the command as a new process, no engine
   running: interpreter start and imports included.
 - **naive**: snapshot every worktree with a temporary index, then one
-  `git merge-tree --write-tree` process per pair (bench/core_bench.py).
+  `git merge-tree --write-tree` process per pair (bench/naive.py).
 
 Runs alternate between the methods, so load from other jobs hits both alike.
 """
@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from agentls.workspace import Workspace
-from bench.core_bench import naive_merges, naive_snapshots
+from bench.naive import naive_merges, naive_snapshots
 from bench.real_history import Workload, from_repository, generate
 from bench.stats import row, summary
 
@@ -101,9 +101,9 @@ def measure(workload: Workload, runs: int) -> None:
         reporting.append(reported)
         command.append(cold_command(workload))
         start = time.perf_counter()
-        snapshots = naive_snapshots(workload)  # type: ignore[arg-type]
+        snapshots = naive_snapshots(workload.worktrees)
         merged = time.perf_counter()
-        naive_merges(workload, snapshots)  # type: ignore[arg-type]
+        naive_merges(workload.worktrees, snapshots)
         naive.append((time.perf_counter() - start) * 1000)
         naive_merge.append((time.perf_counter() - merged) * 1000)
     print(row("cold, in process (refresh + JSON report)", in_process))

@@ -1,12 +1,20 @@
-"""End-to-end latency of the language server and engine (issue 3, S1..S6).
+"""End-to-end latency of the language server and engine (issues 3 and 16, S1..S6).
 
-Two real `agentls serve` processes (windows A and B) on a repository with 8
-worktrees; every number is measured at B's LSP client, so it includes inotify,
-the engine, the socket hop, the server and the stdio hop.
+Two real `agentls serve` processes (windows A and B, sessions s1 and s2) on a
+workload from bench/workload.py with 8 or 30 worktree sessions; every number is
+measured at B's LSP client, so it includes inotify, the engine, the socket hop, the
+server and the stdio hop. The naive cycle (bench/naive.py: a temporary-index
+snapshot of every worktree, one `git merge-tree` per pair) runs in the same run.
 
-    python -m bench server                       # 5k files (about 2 minutes)
-    python -m bench server --files 50000         # the big size
+    python -m bench server                                   # 5k files; 8 and 30 sessions
+    python -m bench server --files 50000 --sessions 30 --cold
     python -m bench server --events 300 --idle 60
+
+S1 is engine start (no engine running; B's server starts it) to the first complete
+report at B, and to the first diagnostics for the file B has open (shared/config2.py,
+which other sessions changed too). `--cold` measures both once more with the page
+cache dropped first (`echo 3 > /proc/sys/vm/drop_caches`, as root), and the naive
+cycle likewise.
 """
 
 from __future__ import annotations
@@ -14,11 +22,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -27,14 +35,13 @@ from lsprotocol import types
 from pygls import uris
 from pygls.lsp.client import LanguageClient
 
-GIT_ENV = {
-    **os.environ,
-    "GIT_AUTHOR_NAME": "bench",
-    "GIT_AUTHOR_EMAIL": "bench@example.com",
-    "GIT_COMMITTER_NAME": "bench",
-    "GIT_COMMITTER_EMAIL": "bench@example.com",
-}
-WORKTREES = 8
+from bench.naive import naive_cycle
+from bench.workload import ENV as GIT_ENV
+from bench.workload import Workload, generate
+
+BENCH_FILE = "pkg2/mod9.py"  # S2-S4: only A and B ever write it
+OPEN_FILE = "shared/config2.py"  # open in B from the start; other sessions changed it too
+NEW_FILES = "pkg1/bench_new{}.txt"  # S5's commits in A
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -43,38 +50,65 @@ def git(cwd: Path, *args: str) -> str:
     ).stdout
 
 
-def build(root: Path, files: int) -> list[Path]:
-    main = root / "repo"
-    main.mkdir(parents=True)
-    git(main, "init", "-q", "-b", "main")
-    body = "".join(f"line {i}\n" for i in range(1, 41))
-    for i in range(files):
-        folder = main / f"src/d{i // 100:04d}"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"f{i:05d}.txt").write_text(body)
-    git(main, "add", "-A")
-    git(main, "commit", "-q", "-m", "base")
-    trees = [main]
-    for n in range(1, WORKTREES):
-        path = root / f"wt{n}"
-        git(main, "worktree", "add", "-q", "-b", f"s{n}", str(path))
-        # Every session works on a few files of its own, and one shared with its neighbour.
-        for k in range(3):
-            target = path / f"src/d0000/f{n * 10 + k:05d}.txt"
-            target.write_text(body.replace("line 5\n", f"s{n} five\n"))
-        trees.append(path)
-    return trees
-
-
 def stats_table(name: str, samples: list[float]) -> str:
     if not samples:
-        return f"{name:<44} (no samples)"
+        return f"{name:<48} (no samples)"
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
     return (
-        f"{name:<44} n={len(samples):<4} median {statistics.median(samples):8.2f} ms"
-        f"   p99 {p99:8.2f} ms   max {max(samples):8.2f} ms"
+        f"{name:<48} n={len(samples):<4} median {statistics.median(samples):8.1f} ms"
+        f"   p99 {p99:8.1f} ms   max {max(samples):8.1f} ms"
     )
+
+
+# --- the workload, reused between runs -----------------------------------------------------
+
+
+def restore(workload: Workload) -> None:
+    """Put back what a run changed: A's commits and new files, the bench file in A and B.
+
+    The first run records every worktree's HEAD next to the workload.
+    """
+    record = workload.root / "bench-heads.json"
+    if not record.exists():
+        heads = {str(wt): git(wt, "rev-parse", "HEAD").strip() for wt in workload.worktrees}
+        record.write_text(json.dumps(heads))
+    heads = json.loads(record.read_text())
+    for wt in workload.worktrees[1:3]:
+        if git(wt, "rev-parse", "HEAD").strip() != heads[str(wt)]:
+            git(wt, "reset", "-q", "--soft", heads[str(wt)])
+            git(wt, "reset", "-q")
+        for i in range(50):
+            (wt / NEW_FILES.format(i)).unlink(missing_ok=True)
+        git(wt, "checkout", "-q", "HEAD", "--", BENCH_FILE)
+
+
+def drop_caches(workload: Workload) -> str:
+    """Empty the page cache (and the inode and dentry caches) before a cold measure."""
+    subprocess.run(["sync"], check=False)
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+        return "page cache dropped (echo 3 > /proc/sys/vm/drop_caches)"
+    except OSError as exc:
+        # Not root: evict the files' data at least (inodes and folders stay cached).
+        for folder, _dirs, files in os.walk(workload.root):
+            for name in files:
+                with contextlib.suppress(OSError):
+                    fd = os.open(os.path.join(folder, name), os.O_RDONLY)
+                    try:
+                        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+                    finally:
+                        os.close(fd)
+        return f"drop_caches refused ({exc}); file data evicted with posix_fadvise only"
+
+
+def naive_ms(workload: Workload) -> float:
+    start = time.perf_counter()
+    naive_cycle(workload.worktrees)
+    return (time.perf_counter() - start) * 1000
+
+
+# --- one editor window ------------------------------------------------------------------------
 
 
 class Window:
@@ -118,7 +152,22 @@ class Window:
         )
         self.client.initialized(types.InitializedParams())
 
-    async def wait(self, predicate: Any, timeout: float = 30) -> float:
+    def uri(self, path: str) -> str:
+        return uris.from_fs_path(str((self.folder / path).resolve())) or ""
+
+    def open(self, path: str) -> None:
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=self.uri(path),
+                    language_id="text",
+                    version=1,
+                    text=(self.folder / path).read_text(),
+                )
+            )
+        )
+
+    async def wait(self, predicate: Any, timeout: float = 300) -> float:
         """Wait until PREDICATE() is truthy; the time it became so (perf_counter)."""
         end = time.perf_counter() + timeout
         while True:
@@ -131,6 +180,12 @@ class Window:
                 raise TimeoutError("benchmark wait timed out")
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.changed.wait(), remaining)
+
+    def complete_at(self) -> float | None:
+        for stamp, params in self.status:
+            if getattr(params, "complete", True):
+                return stamp
+        return None
 
     def last_count(self, uri: str) -> int | None:
         items = self.publishes.get(uri)
@@ -157,24 +212,75 @@ def engine_stats(common: Path) -> dict[str, Any]:
         client.close()
 
 
-async def measure(trees: list[Path], events: int, idle: float) -> dict[str, list[float]]:
-    a, b = trees[1], trees[2]
-    shared = "src/d0000/f00099.txt"  # a file both A and B change
-    base = (trees[0] / "src/d0000/f00000.txt").read_text()
-    (b / shared).parent.mkdir(parents=True, exist_ok=True)
-    results: dict[str, list[float]] = {}
-    win_b, win_a = Window(b), Window(a)
-    # S1: cold start (no engine yet) to complete diagnostics at B.
-    (b / shared).write_text(base.replace("line 20\n", "b twenty\n"))
+def peak_rss_mib(pid: int) -> float:
+    """The engine's high-water mark of resident memory (VmHWM)."""
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def wait_engine_gone(common: Path, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while engine_stats(common) and time.monotonic() < end:
+        await asyncio.sleep(0.2)
+
+
+# --- S1: engine start -------------------------------------------------------------------------
+
+
+async def start_b(b: Path) -> tuple[Window, dict[str, float]]:
+    """Start window B (and with it the engine), its file open from the first moment."""
+    win = Window(b)
     t0 = time.perf_counter()
-    await win_b.start()
-    done = await win_b.wait(lambda: win_b.status and win_b.status[-1][0])
-    results["S1 cold start -> complete report at B"] = [(done - t0) * 1000]
+    await win.start()
+    win.open(OPEN_FILE)
+    uri = win.uri(OPEN_FILE)
+    first = await win.wait(
+        lambda: next((t for t, count in win.publishes.get(uri, []) if count > 0), None)
+    )
+    complete = await win.wait(win.complete_at)
+    return win, {"open file": (first - t0) * 1000, "complete": (complete - t0) * 1000}
+
+
+async def cold_start(workload: Workload, cold: bool) -> dict[str, float]:
+    """One S1 measure on its own engine (stopped again afterwards)."""
+    common = workload.worktrees[0] / ".git"
+    await wait_engine_gone(common)
+    if cold:
+        drop_caches(workload)
+    win, times = await start_b(workload.worktrees[2])
+    stats = engine_stats(common)
+    times["rss"] = stats.get("rss_kib", 0) / 1024
+    times["engine"] = (stats.get("loaded_in") or 0) * 1000
+    await win.stop()
+    await wait_engine_gone(common)
+    return times
+
+
+# --- S2..S6 ------------------------------------------------------------------------------------
+
+
+async def measure(workload: Workload, events: int, idle: float) -> dict[str, Any]:
+    a, b = workload.worktrees[1], workload.worktrees[2]
+    base = (a / BENCH_FILE).read_text()
+    mine = base.replace("line 20\n", "b twenty\n", 1)
+    conflict = base.replace("line 20\n", "a twenty\n", 1)
+    assert mine != base and conflict != base
+    (b / BENCH_FILE).write_text(mine)
+    results: dict[str, Any] = {}
+    win_b, s1 = await start_b(b)
+    results["s1"] = s1
+    common = workload.worktrees[0] / ".git"
+    loaded = engine_stats(common)
+    results["rss_loaded"] = loaded.get("rss_kib", 0) / 1024
+    results["watches"] = loaded.get("watches", 0)
+    win_a = Window(a)
     await win_a.start()
     await win_a.wait(lambda: bool(win_a.status))
-    b_uri = uris.from_fs_path(str((b / shared).resolve())) or ""
-
-    conflict = base.replace("line 20\n", "a twenty\n")
+    b_uri = win_b.uri(BENCH_FILE)
+    a_uri = uris.from_fs_path(str(a / BENCH_FILE)) or ""
 
     async def toggle(kind: str, i: int) -> float:
         want = i % 2 == 0  # even: conflicting, odd: back to base (clears)
@@ -182,29 +288,26 @@ async def measure(trees: list[Path], events: int, idle: float) -> dict[str, list
         before = len(win_b.publishes.get(b_uri, []))
         start = time.perf_counter()
         if kind == "write":
-            (a / shared).write_text(text)
+            (a / BENCH_FILE).write_text(text)
         elif kind == "rename":
-            tmp = a / (shared + ".tmp~")
+            tmp = a / (BENCH_FILE + ".tmp~")
             tmp.write_text(text)
-            os.replace(tmp, a / shared)
+            os.replace(tmp, a / BENCH_FILE)
         else:
             win_a.client.text_document_did_change(
                 types.DidChangeTextDocumentParams(
-                    text_document=types.VersionedTextDocumentIdentifier(
-                        uri=uris.from_fs_path(str(a / shared)) or "", version=i + 2
-                    ),
+                    text_document=types.VersionedTextDocumentIdentifier(uri=a_uri, version=i + 2),
                     content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
                 )
             )
 
         def arrived() -> float | None:
-            items = win_b.publishes.get(b_uri, [])
-            for stamp, count in items[before:]:
+            for stamp, count in win_b.publishes.get(b_uri, [])[before:]:
                 if (count > 0) == want:
                     return stamp
             return None
 
-        stamp = await win_b.wait(arrived)
+        stamp = await win_b.wait(arrived, timeout=30)
         return (stamp - start) * 1000
 
     for kind, label in (
@@ -212,24 +315,19 @@ async def measure(trees: list[Path], events: int, idle: float) -> dict[str, list
         ("rename", "S2 saved edit (rename)"),
     ):
         results[label] = [await toggle(kind, i) for i in range(events)]
-        if (a / shared).read_text() != base:
+        if (a / BENCH_FILE).read_text() != base:
             await toggle(kind, 1)
-    (a / shared).write_text(base)
+    (a / BENCH_FILE).write_text(base)
     win_a.client.text_document_did_open(
         types.DidOpenTextDocumentParams(
             text_document=types.TextDocumentItem(
-                uri=uris.from_fs_path(str(a / shared)) or "",
-                language_id="text",
-                version=1,
-                text=base,
+                uri=a_uri, language_id="text", version=1, text=base
             )
         )
     )
     results["S3 unsaved didChange"] = [await toggle("change", i) for i in range(events)]
     win_a.client.text_document_did_close(
-        types.DidCloseTextDocumentParams(
-            text_document=types.TextDocumentIdentifier(uri=uris.from_fs_path(str(a / shared)) or "")
-        )
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=a_uri))
     )
     await asyncio.sleep(0.5)
 
@@ -237,83 +335,130 @@ async def measure(trees: list[Path], events: int, idle: float) -> dict[str, list
     lags = []
     for _round in range(3):
         for i in range(100):
-            text = base.replace("line 20\n", f"a twenty v{i}\n") if i < 99 else base
-            (a / shared).write_text(text)
+            text = base.replace("line 20\n", f"a twenty v{i}\n", 1) if i < 99 else base
+            (a / BENCH_FILE).write_text(text)
             last = time.perf_counter()
             await asyncio.sleep(0.02)
         stamp = await win_b.wait(
             lambda: win_b.last_count(b_uri) == 0 and win_b.publishes[b_uri][-1][0]
         )
         lags.append(max(0.0, (stamp - last) * 1000))
-        (a / shared).write_text(conflict)
+        (a / BENCH_FILE).write_text(conflict)
         await win_b.wait(lambda: (win_b.last_count(b_uri) or 0) > 0)
     results["S4 burst of 100 (last diagnostic lag)"] = lags
 
     # S5: a commit in A (which holds the conflicting change) -> B's status shows it.
     commits = []
     for i in range(5):
-        (a / f"src/d0001/new{i}.txt").write_text("x\n")
+        (a / NEW_FILES.format(i)).write_text("x\n")
         seen = len(win_b.status)
         start = time.perf_counter()
-        subprocess.run(["git", "add", "-A"], cwd=a, env=GIT_ENV, check=True)
-        subprocess.run(["git", "commit", "-q", "-m", f"c{i}"], cwd=a, env=GIT_ENV, check=True)
+        git(a, "add", "-A")
+        git(a, "commit", "-q", "-m", f"c{i}")
         target = i + 1
 
         def committed(seen: int = seen, target: int = target) -> float | None:
             for stamp, params in win_b.status[seen:]:
                 for s in params.sessions:
-                    if s.name == "s1" and s.ahead >= target and not s.dirty:
+                    if s.name == "session1" and s.ahead >= target + 1 and not s.dirty:
                         return stamp
             return None
 
-        stamp = await win_b.wait(committed)
+        stamp = await win_b.wait(committed, timeout=60)
         commits.append((stamp - start) * 1000)
-    results["S5 commit -> updated diagnostics"] = commits
+    results["S5 commit -> updated report"] = commits
 
     # S6: idle.
-    common = trees[0] / ".git"
     before = engine_stats(common)
     await asyncio.sleep(idle)
     after = engine_stats(common)
     cpu = (after["cpu_user"] + after["cpu_system"]) - (before["cpu_user"] + before["cpu_system"])
-    results["_idle"] = [idle, cpu, after["rss_kib"] / 1024, after.get("watches", 0)]
+    results["idle"] = {
+        "seconds": idle,
+        "cpu_ms": cpu * 1000,
+        "rss": after["rss_kib"] / 1024,
+        "peak_rss": peak_rss_mib(int(after["pid"])),
+        "watches": after.get("watches", 0),
+    }
     await win_a.stop()
     await win_b.stop()
+    await wait_engine_gone(common)
     return results
 
 
-def naive(trees: list[Path]) -> float:
-    """What peers do per event: a fresh workspace, 8 snapshots and 28 merges."""
-    from agentls.workspace import Workspace
+# --- the run ------------------------------------------------------------------------------------
 
-    start = time.perf_counter()
-    with Workspace(trees[0]) as ws:
-        ws.refresh()
-    return (time.perf_counter() - start) * 1000
+
+def tier(files: int, sessions: int, args: argparse.Namespace) -> None:
+    t0 = time.perf_counter()
+    workload = generate(files, sessions=sessions)
+    print(
+        f"\n--- {files} files x {sessions} sessions ({workload.root}, ready in "
+        f"{time.perf_counter() - t0:.1f} s) ---",
+        flush=True,
+    )
+    restore(workload)
+    pairs = sessions * (sessions - 1) // 2
+    try:
+        naive = [naive_ms(workload) for _ in range(args.naive)]
+        starts = [asyncio.run(cold_start(workload, cold=False)) for _ in range(args.starts)]
+        cold: dict[str, float] = {}
+        naive_cold = 0.0
+        if args.cold:
+            print(drop_caches(workload), flush=True)
+            naive_cold = naive_ms(workload)
+            cold = asyncio.run(cold_start(workload, cold=True))
+        results = asyncio.run(measure(workload, args.events, args.idle))
+    finally:
+        restore(workload)
+    naive_p50 = statistics.median(naive)
+    label = f"naive cycle ({sessions} snapshots + {pairs} merges)"
+    print(stats_table(label + ", warm", naive))
+    if args.cold:
+        print(stats_table(label + ", cache dropped", [naive_cold]))
+    s1 = [results["s1"], *starts]
+    print(stats_table("S1 start -> diagnostics of the open file", [s["open file"] for s in s1]))
+    print(stats_table("S1 start -> first complete report, warm", [s["complete"] for s in s1]))
+    print(stats_table("   of which engine start-up (in the engine)", [s["engine"] for s in starts]))
+    if cold:
+        print(stats_table("S1 start -> diagnostics of the open file, cold", [cold["open file"]]))
+        print(stats_table("S1 start -> first complete report, cold", [cold["complete"]]))
+    for name in (
+        "S2 saved edit (plain write)",
+        "S2 saved edit (rename)",
+        "S3 unsaved didChange",
+        "S4 burst of 100 (last diagnostic lag)",
+        "S5 commit -> updated report",
+    ):
+        print(stats_table(name, results[name]))
+    idle = results["idle"]
+    print(
+        f"S6 idle {idle['seconds']:.0f} s: engine CPU {idle['cpu_ms']:.0f} ms; RSS "
+        f"{idle['rss']:.0f} MiB (after start-up {results['rss_loaded']:.0f} MiB, peak "
+        f"{idle['peak_rss']:.0f} MiB); {idle['watches']} watches"
+    )
+    complete = statistics.median(s["complete"] for s in s1)
+    s2 = statistics.median(results["S2 saved edit (plain write)"])
+    print(
+        f"start -> complete report / naive cycle: warm {complete / naive_p50:.2f}"
+        + (f", cold {cold['complete'] / naive_cold:.2f}" if cold else "")
+        + f"; naive / S2 median = {naive_p50 / s2:.0f}x"
+    )
 
 
 def run(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench server")
-    parser.add_argument("--files", type=int, default=5000, help="files per worktree (5000, 50000)")
+    parser.add_argument("--files", default="5000", help="files per worktree: 5000 or 5000,50000")
+    parser.add_argument("--sessions", default="8,30", help="worktree sessions per tier: 8,30")
     parser.add_argument("--events", type=int, default=300, help="events per S2/S3 measure")
     parser.add_argument("--idle", type=float, default=20.0, help="seconds of S6 idle (issue: 60)")
-    parser.add_argument("--dir", type=Path, help="build the repository here")
-    args = parser.parse_args(argv)
-    root = args.dir or Path(tempfile.mkdtemp(prefix="agentls-bench-"))
-    print(f"building {args.files} files x {WORKTREES} worktrees in {root} ...", flush=True)
-    t0 = time.perf_counter()
-    trees = build(root, args.files)
-    print(f"built in {time.perf_counter() - t0:.1f} s", flush=True)
-    results = asyncio.run(measure(trees, args.events, args.idle))
-    idle, cpu, rss, watches = results.pop("_idle")
-    naive_ms = [naive(trees) for _ in range(3)]
-    print(f"\nserver end to end, {args.files} files, {WORKTREES} worktrees")
-    for name, samples in results.items():
-        print(stats_table(name, samples))
-    print(
-        f"S6 idle {idle:.0f} s: engine CPU {cpu * 1000:.0f} ms total; "
-        f"RSS {rss:.1f} MiB; {watches} watches"
+    parser.add_argument("--starts", type=int, default=2, help="extra warm S1 measures")
+    parser.add_argument("--naive", type=int, default=3, help="warm naive cycles")
+    parser.add_argument(
+        "--cold", action="store_true", help="also start with the page cache dropped (root)"
     )
-    print(stats_table("naive full recompute (8 snapshots + 28 merges)", naive_ms))
-    s2 = statistics.median(results["S2 saved edit (plain write)"])
-    print(f"naive / S2 median = {statistics.median(naive_ms) / s2:.0f}x")
+    args = parser.parse_args(argv)
+    print(f"machine: {os.cpu_count()} cores; times from B's LSP client", flush=True)
+    for files in (int(f) for f in args.files.split(",")):
+        for sessions in (int(s) for s in args.sessions.split(",")):
+            tier(files, sessions, args)

@@ -1,9 +1,9 @@
-"""Workload generator: a repository of N files with 8 worktree sessions.
+"""Workload generator: a repository of N files with 8 (or more) worktree sessions.
 
-Reused between runs (keyed by size) under $AGENTLS_BENCH_DIR (default
+Reused between runs (keyed by size and sessions) under $AGENTLS_BENCH_DIR (default
 /tmp/agentls-bench). Each session has committed and uncommitted work in its own
 package, and edits to shared files: some far apart (overlaps), some on the same
-lines (conflicts). Deterministic for a given size.
+lines (conflicts). Deterministic for a given size and number of sessions.
 """
 
 from __future__ import annotations
@@ -17,6 +17,11 @@ from pathlib import Path
 SESSIONS = 8
 LINES_PER_FILE = 40
 SHARED = [f"shared/config{i}.py" for i in range(4)]
+# Lines odd sessions write in shared files: apart from each other and from line 5 (the
+# even sessions' line), so odd sessions overlap without conflicting. Sessions 1-7 keep
+# the lines they always had; the rest take free lines that touch none of them.
+ODD_LINES = {1: 13, 3: 19, 5: 25, 7: 31}
+FREE_LINES = [7, 9, 11, 15, 17, 21, 23, 27, 29, 33, 35, 37, 39]
 ENV = {
     **os.environ,
     "GIT_AUTHOR_NAME": "bench",
@@ -31,6 +36,10 @@ class Workload:
     root: Path
     files: int
     worktrees: list[Path]  # worktrees[0] is the primary checkout (trunk)
+
+    @property
+    def sessions(self) -> int:
+        return len(self.worktrees)
 
     def contested(self, session: int) -> list[str]:
         """Shared files this session edits (other sessions edit them too)."""
@@ -82,19 +91,36 @@ def _edit_line(wt: Path, path: str, line: int, text: str) -> None:
     target.write_text("".join(lines))
 
 
-def generate(files: int, base_dir: Path | None = None) -> Workload:
+def shared_line(session: int) -> int:
+    """The line SESSION writes in the shared files it edits."""
+    if session % 2 == 0:
+        return 5
+    if session in ODD_LINES:
+        return ODD_LINES[session]
+    slot = (session - 9) // 2
+    if slot >= len(FREE_LINES):
+        raise ValueError(f"the workload supports at most {9 + 2 * len(FREE_LINES)} sessions")
+    return FREE_LINES[slot]
+
+
+def generate(files: int, base_dir: Path | None = None, sessions: int = SESSIONS) -> Workload:
+    """The workload of FILES files and SESSIONS worktrees, built once and reused."""
     base_dir = base_dir or Path(os.environ.get("AGENTLS_BENCH_DIR", "/tmp/agentls-bench"))
-    root = base_dir / f"repo-{files}"
-    worktrees = [root / "main"] + [root / f"s{i}" for i in range(1, SESSIONS)]
+    # The 8-session workload keeps its old folder name, so existing copies are reused.
+    root = base_dir / (f"repo-{files}" if sessions == SESSIONS else f"repo-{files}x{sessions}")
+    worktrees = [root / "main"] + [root / f"s{i}" for i in range(1, sessions)]
     done = root / ".complete"
     if done.exists():
         return Workload(root, files, worktrees)
+    paths = _paths(files)
+    if f"pkg{sessions - 1}/mod1.py" not in paths:
+        raise ValueError(f"{files} files are too few for {sessions} sessions' own packages")
     if root.exists():
         shutil.rmtree(root)
     main = worktrees[0]
     main.mkdir(parents=True)
     _git(main, "init", "-q", "-b", "main")
-    _fast_import(main, _paths(files))
+    _fast_import(main, paths)
     (main / ".gitignore").write_text("node_modules/\n*.log\n")
     _git(main, "add", ".gitignore")
     _git(main, "commit", "-q", "-m", "ignore")
@@ -110,8 +136,7 @@ def generate(files: int, base_dir: Path | None = None) -> Workload:
         # between them), odd sessions write a line of their own (overlaps).
         _edit_line(wt, workload.own(i), 2, f"uncommitted by session {i}")
         for shared in workload.contested(i):
-            line = 5 if i % 2 == 0 else 10 + i * 3
-            _edit_line(wt, shared, line, f"session {i} was here")
+            _edit_line(wt, shared, shared_line(i), f"session {i} was here")
         (wt / f"pkg{i}/new_{i}.py").write_text("untracked\n")
         (wt / "node_modules").mkdir(exist_ok=True)
         (wt / "node_modules" / "junk.js").write_text("ignored\n")

@@ -16,7 +16,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,11 @@ from agentls.errors import AgentlsError
 log = logging.getLogger(__name__)
 
 RECONCILE_AFTER = 0.3  # seconds of quiet after live updates before the full check
+# Worktree scans (`git status`) running at once while the engine starts: one per core
+# keeps both busy, since the walk that sets the next worktree's watches runs meanwhile.
+SCANS_AT_ONCE = 2
+# Requests answered from the partial picture while the engine starts; the rest wait.
+WHILE_LOADING = frozenset({"subscribe", "focus", "check", "diff", "configure"})
 # Commands that run builds and tests or wait for the land lock: they get a thread and
 # a Workspace of their own, so diagnostics keep flowing in every window meanwhile.
 # New and fork stay on the analysis thread: a second Workspace discovering a worktree
@@ -75,7 +80,20 @@ class Worker:
         self._needs_reconcile = False
         self._store_version = -1  # the store's data_version when last read
         self.started_error: str | None = None
-        self.stats: dict[str, Any] = {"batches": 0, "events": 0, "refreshes": 0, "reconciles": 0}
+        # Start-up: the steps left (watch a worktree, scan one, check pairs), and the
+        # requests that need the complete picture, answered when the steps are done.
+        self._loading: Iterator[None] | None = None
+        self._scans: list[tuple[Any, Any]] = []  # (state, running Scan)
+        self._waiting: list[Job] = []
+        self._started = time.monotonic()
+        self.stats: dict[str, Any] = {
+            "batches": 0,
+            "events": 0,
+            "refreshes": 0,
+            "reconciles": 0,
+            "complete": False,
+            "loaded_in": None,  # seconds from start to the first complete report
+        }
         self.thread = threading.Thread(target=self._run, name="agentls-analysis", daemon=True)
         self._long_running = 0  # lands and checks under way (their own threads)
         self._long_lock = threading.Lock()
@@ -112,18 +130,20 @@ class Worker:
             return
         self.ready.set()
         while True:
-            timeout = RECONCILE_AFTER if self._needs_reconcile else None
-            try:
-                first = self.jobs.get(timeout=timeout)
-            except queue.Empty:
-                self._idle()
-                continue
-            batch = [first]
-            while True:  # coalesce what is already queued, never wait for more
+            if self._loading is not None:
+                # Start-up: a step at a time, and whatever arrived in between first.
+                batch = self._queued()
+                if not batch:
+                    self._load_step()
+                    continue
+            else:
+                timeout = RECONCILE_AFTER if self._needs_reconcile else None
                 try:
-                    batch.append(self.jobs.get_nowait())
+                    first = self.jobs.get(timeout=timeout)
                 except queue.Empty:
-                    break
+                    self._idle()
+                    continue
+                batch = [first, *self._queued()]
             if any(job.kind == "stop" for job in batch):
                 self._close()
                 return
@@ -132,25 +152,94 @@ class Worker:
             except Exception:
                 log.exception("engine batch failed")
 
+    def _queued(self) -> list[Job]:
+        """Whatever is queued now (coalesced into one batch); never waits for more."""
+        batch: list[Job] = []
+        while True:
+            try:
+                batch.append(self.jobs.get_nowait())
+            except queue.Empty:
+                return batch
+
     def _open(self) -> None:
+        """Sessions and their HEADs only: the worktrees are watched and scanned in steps
+        (`_load`), between which requests are answered, open files first."""
         from agentls.watch import Watcher
         from agentls.workspace import Workspace
 
         self.ws = Workspace(self.common_dir)
         self.watcher = Watcher(self.ws.repository.common_dir, self.sink)
-        # Watches first, then the snapshots, so nothing written in between is missed.
-        from agentls.sessions import discover_sessions
-
-        self.watcher.sync(
-            (s.path, s.worktree.gitdir)
-            for s in discover_sessions(self.ws.repository, self.ws.store)
-            if not s.missing
-        )
-        self.ws.refresh()
         self._store_version = self.ws.store.data_version()
+        self._begin_loading()
+
+    # --- start-up ----------------------------------------------------------------------------
+
+    def _begin_loading(self) -> None:
+        """(Re)start the load of every session not scanned yet."""
+        self._cancel_scans()
+        self.stats["complete"] = False
+        self._loading = self._load(self.ws.begin())
+
+    def _load_step(self) -> None:
+        assert self._loading is not None
+        try:
+            next(self._loading)
+        except StopIteration:
+            self._loading = None
+            self._loaded()
+        except Exception:
+            log.exception("engine start-up step failed; starting over")
+            self._begin_loading()
+
+    def _load(self, states: list[Any]) -> Iterator[None]:
+        """Watch each worktree, then scan it: its `git status` runs in the background
+        while the next worktree's folders are walked. Watches come first, so nothing
+        written during a scan is missed. Then the full check, a pair at a time."""
+        for state in states:
+            self.watcher.add(state.session.path, state.session.worktree.gitdir)
+            yield
+            self._scans.append((state, state.begin_scan()))
+            while len(self._scans) >= SCANS_AT_ONCE or (self._scans and self._scans[0][1].done()):
+                self._finish_scan()
+                yield
+        while self._scans:
+            self._finish_scan()
+            yield
+        self.watcher.sync((s.path, s.worktree.gitdir) for s in self.ws.sessions if not s.missing)
+        while not self.ws.reconcile(interrupted=lambda: not self.jobs.empty()):
+            if self.ws.complete:
+                yield  # interrupted by a job: answer it, then carry on
+            else:
+                self._loading = self._load(self.ws.begin())  # a session appeared meanwhile
+                yield
+
+    def _finish_scan(self) -> None:
+        state, scan = self._scans.pop(0)
+        if self.ws.states.get(state.session.id) is state:
+            state.finish_scan(scan)
+        else:
+            scan.close()  # the session moved or went away: its new state is loaded instead
+
+    def _cancel_scans(self) -> None:
+        for _, scan in self._scans:
+            scan.close()
+        self._scans.clear()
+
+    def _loaded(self) -> None:
+        self.stats["complete"] = True
+        if self.stats["loaded_in"] is None:
+            self.stats["loaded_in"] = time.monotonic() - self._started
+        self._needs_reconcile = False
         self._publish()
+        waiting, self._waiting = self._waiting, []
+        for job in waiting:
+            self._call(job)
 
     def _close(self) -> None:
+        self._cancel_scans()
+        for job in self._waiting:
+            if job.reply is not None:
+                job.reply(None, EngineError("the engine is stopping", REFUSED))
         if self.watcher is not None:
             self.watcher.close()
         if self.ws is not None:
@@ -226,8 +315,17 @@ class Worker:
     def _refresh(self) -> bool:
         self.stats["refreshes"] += 1
         self._store_version = self.ws.store.data_version()
-        self.ws.refresh()
+        if self._loading is not None:
+            # Still starting: re-read the sessions and go on loading what is not loaded.
+            self._begin_loading()
+            return True
+        pending = self.ws.begin()
+        # Watches before scans, so nothing written meanwhile (a new worktree's checkout,
+        # say) is missed.
         self.watcher.sync((s.path, s.worktree.gitdir) for s in self.ws.sessions if not s.missing)
+        for state in pending:
+            state.scan()
+        self.ws.reconcile()
         self._needs_reconcile = False  # refresh ran the full check
         return True
 
@@ -244,9 +342,8 @@ class Worker:
         if located is None:
             return False
         state, folder_path = located
-        prefix = folder_path.rstrip("/") + "/"
         # The folder itself may be an entry too: a submodule's or nested repo's gitlink.
-        paths = [e.path for e in state.index if e.path.startswith(prefix) or e.path == folder_path]
+        paths = state.paths_under(folder_path.rstrip("/"))
         hit = False
         for path in paths:
             hit |= bool(self.ws.file_changed(state, path))
@@ -299,6 +396,9 @@ class Worker:
         current = self.ws.report()
         report = current.to_json()
         report["review"] = self._review_summary(current)
+        # False while the engine starts: the report then holds only what the files open in
+        # editors (and the files asked about) showed; front ends can say "loading".
+        report["complete"] = self._loading is None
         serialized = json.dumps(report, sort_keys=True)
         self.last_report = report
         if serialized != self._last_serialized:
@@ -318,6 +418,9 @@ class Worker:
     # --- requests --------------------------------------------------------------------------
 
     def _call(self, job: Job) -> None:
+        if self._loading is not None and job.method not in WHILE_LOADING:
+            self._waiting.append(job)  # answered when the start-up is done
+            return
         if job.method == "command" and job.params.get("command") in LONG_RUNNING:
             with self._long_lock:
                 self._long_running += 1
@@ -377,9 +480,13 @@ class Worker:
     def _dispatch(self, job: Job) -> Any:
         method, params = job.method, job.params
         if method in ("report", "subscribe"):
+            if self._loading is not None:
+                self._focus(params.get("open"))
             if self.last_report is None:
                 self._publish()
             return self.last_report
+        if method == "focus":
+            return {"complete": self._loading is None, "changed": self._focus(params.get("paths"))}
         if method == "refresh":
             self._refresh()
             self._publish()
@@ -403,6 +510,17 @@ class Worker:
         if method == "stats":
             return {**self.stats, "watches": self.watcher.watch_count if self.watcher else 0}
         raise EngineError(f"unknown engine method {method!r}", INVALID_PARAMS)
+
+    def _focus(self, paths: Any) -> bool:
+        """While starting: answer for these files (open in an editor) before the scans."""
+        if self._loading is None or not paths:
+            return False
+        if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+            raise EngineError("open files must be a list of absolute paths", INVALID_PARAMS)
+        if not self.ws.focus(paths):
+            return False
+        self._publish()
+        return True
 
     def _configure(self, params: dict[str, Any]) -> dict[str, Any]:
         trunk = params.get("trunk") or None
@@ -431,6 +549,8 @@ class Worker:
         if not isinstance(cwd, str) or not (session is None or isinstance(session, str)):
             raise EngineError("cwd must be a string and session a string or null", INVALID_PARAMS)
         _plain_strings("check", {"cwd": cwd, "session": session or "", "paths": paths})
+        if self._loading is not None:  # read these paths in the sessions not scanned yet
+            self.ws.focus([str(Path(cwd, p)) for p in paths])
         return check_paths(self.ws, cwd, paths, session)
 
     def _file_version(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -448,6 +568,9 @@ class Worker:
         if not all(isinstance(v, str) and v for v in (path, mine, other)):
             raise EngineError("diff needs path, session and other", INVALID_PARAMS)
         _plain_strings("diff", {"path": path, "session": mine, "other": other})
+        if self._loading is not None:
+            for name in (mine, other):
+                self.ws.focus([str(self.ws.session(name).path / path)])
         texts = []
         for name in (mine, other):
             session = self.ws.session(name)

@@ -1,30 +1,40 @@
 """Snapshots: a commit of a worktree's whole current state, made without touching it.
 
-The worktree's index is *copied* (keeping its mtime, so git still treats entries
-written in the same second as the index as racily clean and re-reads them),
-`git add -A` runs against the copy, and the result is loaded into an in-memory
-pygit2 index that later edits update one file at a time.
+A worktree's state is its HEAD plus the few paths that differ from it. Which paths
+differ is git's own answer, `git status` on the worktree's real index: git
+compares stat data and hashes only what changed (entries racily clean against the
+index file's mtime are re-read by content, as git always does), and never writes
+the index (GIT_OPTIONAL_LOCKS=0). The caller reads the files git names through the
+worktree's clean filters, as `git add -A` would, and builds the snapshot tree from
+HEAD's tree and those entries (agentls.git.trees), so sessions share every
+unchanged tree and blob.
+
+The scan runs as a background process writing to a temporary file: the engine
+starts the next worktree's scan while it walks this one's folders.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
+import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pygit2
 
 from agentls.errors import GitError
-from agentls.git.runner import run_git_bytes
+from agentls.git.runner import git_env
 
 SNAPSHOT_NAME, SNAPSHOT_EMAIL = "agentls", "agentls@localhost"
 SNAPSHOT_MESSAGE = "agentls snapshot\n"
 
-# Temporary indexes carry their process id, so those of a killed process can be told
-# apart from a live one's and removed; git's own lock beside one ends in `.lock`.
+# Temporary indexes (snapshots before 2026-12 were made in them, `git add -A` on a copy
+# of the worktree's index) carry their process id, so those of a killed process can be
+# told apart from a live one's and removed; git's own lock beside one ends in `.lock`.
 SCRATCH_PATTERN = re.compile(r"snapshot-(?:(?P<pid>\d+)-)?[^/]*\.index(?:\.lock)?")
 UNOWNED_SCRATCH_AGE = 3600.0  # seconds: files named before the pid was part of the name
 _cleaned: set[Path] = set()
@@ -64,36 +74,131 @@ def clean_scratch(scratch_dir: Path) -> list[Path]:
     return removed
 
 
-def index_worktree(worktree: Path, gitdir: Path, scratch_dir: Path) -> pygit2.Index:
-    """An in-memory index of WORKTREE as it is now: tracked, staged, unstaged, untracked."""
-    scratch_dir.mkdir(parents=True, exist_ok=True)
-    if scratch_dir not in _cleaned:  # once per process: what killed ones left behind
+def clean_scratch_once(scratch_dir: Path) -> None:
+    """clean_scratch, once per process and folder (a Workspace opening calls it)."""
+    if scratch_dir not in _cleaned:
         _cleaned.add(scratch_dir)
         clean_scratch(scratch_dir)
-    prefix = f"snapshot-{os.getpid()}-"
-    fd, temp_name = tempfile.mkstemp(prefix=prefix, suffix=".index", dir=scratch_dir)
-    os.close(fd)
-    temp = Path(temp_name)
-    try:
-        real_index = gitdir / "index"
-        if real_index.exists():
-            shutil.copy2(real_index, temp)  # copy2 keeps the mtime: see module docstring
-        else:
-            temp.unlink()
-        proc = run_git_bytes(
-            ["add", "-A", "--ignore-errors", "--", "."],
-            cwd=worktree,
-            env={"GIT_INDEX_FILE": str(temp)},
-            check=False,
-        )
-        # With --ignore-errors git still writes the index and exits 1 when some paths
-        # could not be added (an unreadable file, a nested repository without a commit).
-        if proc.returncode not in (0, 1) or (proc.returncode == 1 and not temp.exists()):
-            detail = proc.stderr.decode(errors="replace").strip()
-            raise GitError(f"git add -A failed in {worktree}: {detail}")
-        return pygit2.Index(str(temp)) if temp.exists() else pygit2.Index()
-    finally:
-        temp.unlink(missing_ok=True)
+
+
+# Exactly what `git add -A` would look at: every untracked file (not folders), no
+# rename pairing, a submodule counted only when its checked-out commit moved (its
+# dirty files are not the superproject's), and no fsmonitor hook (analysis never
+# runs repository code). Paths stay relative to the worktree's top.
+STATUS_ARGS = [
+    "-c",
+    "core.fsmonitor=false",
+    "-c",
+    "status.relativePaths=false",
+    "status",
+    "--porcelain=v2",
+    "-z",
+    "--untracked-files=all",
+    "--no-renames",
+    "--ignore-submodules=dirty",
+]
+
+Entry = tuple[str, int] | None  # (blob id, mode); None: absent
+_ZERO_MODE = "000000"
+
+
+@dataclass(frozen=True)
+class WorktreeChange:
+    """One path where the worktree (or its index) differs from HEAD."""
+
+    path: str
+    index: Entry  # what the worktree's index holds for PATH (None: not in the index)
+    read_disk: bool  # the file differs from the index: `git add -A` would read it
+
+
+class Scan:
+    """A running `git status` of one worktree; `result()` waits for and parses it."""
+
+    def __init__(self, worktree: Path) -> None:
+        self.worktree = worktree
+        # Files, not pipes: git never blocks on output the engine has not read yet.
+        self._out: IO[bytes] = tempfile.TemporaryFile(prefix="agentls-scan-")  # noqa: SIM115
+        self._err: IO[bytes] = tempfile.TemporaryFile(prefix="agentls-scan-")  # noqa: SIM115
+        try:
+            self._proc = subprocess.Popen(
+                ["git", *STATUS_ARGS],
+                cwd=str(worktree),
+                stdin=subprocess.DEVNULL,
+                stdout=self._out,
+                stderr=self._err,
+                env=git_env(),
+            )
+        except OSError as exc:
+            self.close()
+            raise GitError(f"cannot run git status in {worktree}: {exc}") from exc
+
+    def done(self) -> bool:
+        return self._proc.poll() is not None
+
+    def result(self) -> list[WorktreeChange]:
+        try:
+            code = self._proc.wait()
+            self._out.seek(0)
+            raw = self._out.read()
+            if code != 0:
+                self._err.seek(0)
+                detail = self._err.read().decode(errors="replace").strip()
+                raise GitError(f"git status failed in {self.worktree}: {detail}")
+            return parse_status(raw)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        proc = getattr(self, "_proc", None)
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        self._out.close()
+        self._err.close()
+
+
+def scan_worktree(worktree: Path) -> list[WorktreeChange]:
+    """Every path where WORKTREE differs from its HEAD (see the module docstring)."""
+    return Scan(worktree).result()
+
+
+def parse_status(raw: bytes) -> list[WorktreeChange]:
+    """`git status --porcelain=v2 -z` records, in git's order (untracked files last)."""
+    found: list[WorktreeChange] = []
+    fields = raw.split(b"\0")
+    i = 0
+    while i < len(fields):
+        record = fields[i]
+        i += 1
+        if not record:
+            continue
+        kind = record[:1]
+        if kind == b"1":
+            # 1 XY sub mH mI mW hH hI path
+            parts = record.split(b" ", 8)
+            found.append(_tracked(parts[1], parts[4], parts[7], parts[8]))
+        elif kind == b"2":
+            # 2 XY sub mH mI mW hH hI Xscore path NUL origPath (only if renames slip in)
+            parts = record.split(b" ", 9)
+            found.append(_tracked(parts[1], parts[4], parts[7], parts[9]))
+            if i < len(fields):
+                found.append(WorktreeChange(os.fsdecode(fields[i]), None, True))
+                i += 1
+        elif kind == b"u":
+            # u XY sub m1 m2 m3 mW h1 h2 h3 path: unmerged; git add takes the file as it is
+            parts = record.split(b" ", 10)
+            found.append(WorktreeChange(os.fsdecode(parts[10]), None, True))
+        elif kind == b"?":
+            path = os.fsdecode(record[2:])
+            # A nested repository shows as its folder ("vendor/lib/"): a gitlink candidate.
+            found.append(WorktreeChange(path.rstrip("/"), None, True))
+    return found
+
+
+def _tracked(xy: bytes, index_mode: bytes, index_id: bytes, path: bytes) -> WorktreeChange:
+    mode = index_mode.decode()
+    index: Entry = None if mode == _ZERO_MODE else (index_id.decode(), int(mode, 8))
+    return WorktreeChange(os.fsdecode(path), index, read_disk=xy[1:2] != b".")
 
 
 def snapshot_signature(repo: pygit2.Repository, parent: str | None) -> pygit2.Signature:

@@ -306,6 +306,8 @@ def sessions_changed(report: dict[str, Any], me: dict[str, Any] | None) -> dict[
         ],
         "counts": counts,
         "total": len(overlaps),
+        # False while the engine starts: only the open files are answered for yet.
+        "complete": report.get("complete", True),
     }
 
 

@@ -164,7 +164,9 @@ class AgentlsServer(LanguageServer):
             if self.settings.trunk:
                 await self._configure_trunk()
             # The engine pushes the current report before it answers, then every change.
-            await asyncio.to_thread(client.call, "subscribe", {})
+            # While it starts it answers for the files open here first.
+            opened = [str(path) for path in self.open_paths]
+            await asyncio.to_thread(client.call, "subscribe", {"open": opened})
         except EngineError as exc:
             self.tell(f"engine: {exc.message}", types.MessageType.Error)
         for path, text in self.dirty.items():  # buffers edited before (re)connecting
@@ -455,6 +457,8 @@ def did_open(ls: AgentlsServer, params: types.DidOpenTextDocumentParams) -> None
     if path is None:
         return
     ls.open_paths[path] = uri
+    if ls.engine is not None and (ls.report is None or ls.report.get("complete") is False):
+        ls.spawn(ls.engine_call("focus", {"paths": [str(path)]}))  # the engine is starting
     disk = _read_bytes(path)
     ls.encodings[str(path)], _ = encoding_.detect(disk, params.text_document.text)
     _buffer_text(ls, path, params.text_document.text, disk)  # e.g. a restored unsaved buffer

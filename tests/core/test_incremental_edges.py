@@ -25,7 +25,7 @@ def _setup(repo: Repo) -> Path:
 
 
 def _entries(state: SessionState) -> dict[str, tuple[str, int]]:
-    return {e.path: (str(e.id), int(e.mode)) for e in state.index}
+    return state.entries()
 
 
 def _events(ws: Workspace, wt: Path, *paths: str) -> None:

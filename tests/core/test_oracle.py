@@ -443,7 +443,7 @@ def feed_events(ws: Workspace, wt: Path, touched: list[str]) -> None:
         located = ws.locate(wt / rel)
         assert located is not None
         state, name = located
-        below = [e.path for e in state.index if e.path.startswith(name + "/")]
+        below = [p for p in state.paths_under(name) if p != name]
         if (wt / rel).is_dir():
             below += [p.relative_to(wt).as_posix() for p in (wt / rel).rglob("*")]
         for path in [name, *below]:

@@ -1,0 +1,185 @@
+"""A tree kept as a base tree plus the few file entries that differ from it.
+
+A session's snapshot is its HEAD's tree with its uncommitted files laid over it.
+Sessions of one repository share almost every tree and blob, so each holds only
+the differing entries; writing the snapshot tree rebuilds just the folders above
+changed entries (every other subtree is the base's, by id), and only the folders
+touched since the last write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import KeysView
+
+import pygit2
+
+Entry = tuple[str, int] | None  # (blob id, mode); None: absent
+TREE_MODE = int(pygit2.enums.FileMode.TREE)
+
+
+def tree_entry(tree: pygit2.Tree | None, path: str) -> Entry:
+    """PATH's entry in TREE (a file, not a folder), or None."""
+    if tree is None:
+        return None
+    try:
+        obj = tree[path]
+    except (KeyError, ValueError):
+        return None
+    if obj.filemode == pygit2.enums.FileMode.TREE:
+        return None
+    return (str(obj.id), int(obj.filemode))
+
+
+def subtree(tree: pygit2.Tree | None, folder: str) -> pygit2.Tree | None:
+    """The folder FOLDER of TREE ("" is TREE itself), or None when it is not a folder."""
+    if tree is None or not folder:
+        return tree
+    try:
+        obj = tree[folder]
+    except (KeyError, ValueError):
+        return None
+    if obj.filemode != pygit2.enums.FileMode.TREE:
+        return None
+    return obj.peel(pygit2.Tree)
+
+
+def _split(path: str) -> tuple[str, str]:
+    folder, _, name = path.rpartition("/")
+    return folder, name
+
+
+class OverlayTree:
+    """BASE plus file entries that differ from it (None: the file is gone)."""
+
+    def __init__(self, repo: pygit2.Repository, base: pygit2.Tree | None) -> None:
+        self.repo = repo
+        self.base = base
+        self._changes: dict[str, Entry] = {}
+        # folder -> names of changed files directly in it / of changed subfolders
+        self._files: dict[str, set[str]] = {}
+        self._folders: dict[str, set[str]] = {}
+        self._written: dict[str, str | None] = {}  # folder -> its tree id (None: empty)
+        self._stale: set[str] = {""}
+
+    # --- reading ----------------------------------------------------------------------
+
+    @property
+    def paths(self) -> KeysView[str]:
+        """Every path whose entry differs from the base."""
+        return self._changes.keys()
+
+    def differs(self, path: str) -> bool:
+        return path in self._changes
+
+    def get(self, path: str) -> Entry:
+        if path in self._changes:
+            return self._changes[path]
+        return tree_entry(self.base, path)
+
+    def under(self, folder: str) -> list[str]:
+        """Every file at or below FOLDER ("" for all), the base's and the changed ones."""
+        found = [p for p in _walk(subtree(self.base, folder), folder) if p not in self._changes]
+        if folder and tree_entry(self.base, folder) is not None and folder not in self._changes:
+            found.append(folder)
+        prefix = folder + "/" if folder else ""
+        found += [
+            p
+            for p, e in self._changes.items()
+            if e is not None and (not prefix or p.startswith(prefix) or p == folder)
+        ]
+        return sorted(found)
+
+    # --- changing -----------------------------------------------------------------------
+
+    def set(self, path: str, entry: Entry) -> None:
+        """PATH now has ENTRY (None: no file there)."""
+        if entry == tree_entry(self.base, path):
+            self._forget(path)
+            return
+        self._changes[path] = entry
+        folder, name = _split(path)
+        self._files.setdefault(folder, set()).add(name)
+        self._mark(folder)
+        while folder:
+            parent, name = _split(folder)
+            self._folders.setdefault(parent, set()).add(name)
+            folder = parent
+
+    def _forget(self, path: str) -> None:
+        if self._changes.pop(path, False) is False:
+            return
+        folder, name = _split(path)
+        names = self._files.get(folder)
+        if names is not None:
+            names.discard(name)
+        self._mark(folder)
+        # Folders with nothing changed below them any more are the base's again.
+        while folder and not self._files.get(folder) and not self._folders.get(folder):
+            self._files.pop(folder, None)
+            self._folders.pop(folder, None)
+            self._written.pop(folder, None)
+            parent, name = _split(folder)
+            siblings = self._folders.get(parent)
+            if siblings is not None:
+                siblings.discard(name)
+            folder = parent
+
+    def _mark(self, folder: str) -> None:
+        self._stale.add(folder)
+        while folder:
+            folder = _split(folder)[0]
+            self._stale.add(folder)
+
+    # --- writing ------------------------------------------------------------------------
+
+    def write(self) -> str:
+        """The tree id of BASE with every change applied (written to the object store)."""
+        if not self._changes and self.base is not None:
+            self._stale.clear()
+            return str(self.base.id)
+        oid = self._write("")
+        self._stale.clear()
+        if oid is None:
+            return str(self.repo.TreeBuilder().write())
+        return oid
+
+    def _write(self, folder: str) -> str | None:
+        if folder not in self._stale and folder in self._written:
+            return self._written[folder]
+        base = subtree(self.base, folder)
+        builder = self.repo.TreeBuilder(base) if base is not None else self.repo.TreeBuilder()
+        prefix = folder + "/" if folder else ""
+        for name in self._files.get(folder, ()):
+            entry = self._changes.get(prefix + name)
+            current = builder.get(name)
+            if entry is not None:
+                builder.insert(name, pygit2.Oid(hex=entry[0]), entry[1])
+            elif current is not None and current.filemode != pygit2.enums.FileMode.TREE:
+                builder.remove(name)
+        for name in self._folders.get(folder, ()):
+            if (prefix + name) in self._changes and self._changes[prefix + name] is not None:
+                continue  # a file took the folder's place: nothing of the folder is left
+            inner = self._write(prefix + name)
+            current = builder.get(name)
+            if inner is not None:
+                builder.insert(name, pygit2.Oid(hex=inner), TREE_MODE)
+            elif current is not None and current.filemode == pygit2.enums.FileMode.TREE:
+                builder.remove(name)
+        oid = str(builder.write()) if len(builder) else None
+        self._written[folder] = oid
+        return oid
+
+
+def _walk(tree: pygit2.Tree | None, folder: str) -> list[str]:
+    """Every file path in TREE, which sits at FOLDER."""
+    if tree is None:
+        return []
+    prefix = folder + "/" if folder else ""
+    found: list[str] = []
+    for item in tree:
+        name = prefix + str(item.name)
+        if item.filemode == pygit2.enums.FileMode.TREE:
+            found += _walk(item.peel(pygit2.Tree), name)
+        else:
+            found.append(name)
+    return found
