@@ -26,7 +26,7 @@ import pygit2
 from agentls.files import FileTooLarge, NotARegularFile, read_regular
 from agentls.git.filters import ATTRIBUTES_FILE, WorktreeFilters
 from agentls.git.snapshot import Scan, WorktreeChange, snapshot_commit
-from agentls.git.trees import Entry, OverlayTree
+from agentls.git.trees import Entry, OverlayTree, changed_paths
 from agentls.git.trees import tree_entry as _tree_entry
 from agentls.session_files import NOTES
 from agentls.sessions import Session
@@ -76,6 +76,7 @@ class SessionState:
     _entries: dict[str, Entry] = field(default_factory=dict)
     _filters: WorktreeFilters | None = None
     _index_attributes: set[str] = field(default_factory=set)  # the scan saw them in the index
+    _committed: set[str] | None = None  # paths differing between the base and HEAD
 
     # --- building --------------------------------------------------------------
 
@@ -86,7 +87,7 @@ class SessionState:
         state.base_tree = tree_of(repo, base)
         state.head_tree = tree_of(repo, session.head)
         state._tree = OverlayTree(repo, state.head_tree)
-        state.changed = state._diff_from(state.base_tree)
+        state.changed = state._changed_from_base()
         return state
 
     @classmethod
@@ -133,22 +134,28 @@ class SessionState:
         self._tree = tree
         self._entries.clear()
         self._snapshot = self._tree_id = None
-        self.changed = self._diff_from(self.base_tree)
+        self.changed = self._changed_from_base()
         self.loaded = True
         self.version += 1
         self.touched = []
 
     def _tracked_attributes(self, path: str) -> bool:
-        return path in self._index_attributes or _tree_entry(self.head_tree, path) is not None
+        """An attributes file missing from the worktree that git still reads from the
+        index: only a skip-worktree one (sparse checkouts). `git add -A` stages the
+        deletion of any other before it reads an attribute."""
+        in_index = path in self._index_attributes or _tree_entry(self.head_tree, path) is not None
+        return in_index and self.filters.skip_worktree(path)
 
-    def _diff_from(self, tree: pygit2.Tree | None) -> set[str]:
-        """Paths that differ between TREE and the current state (no rename detection)."""
+    def _changed_from_base(self) -> set[str]:
+        """Paths that differ between the base and the current state (no rename detection):
+        among the committed work (base to HEAD, compared once) and the uncommitted paths."""
         overlay = self.overlay
-        if tree is None:  # unborn or unrelated history: everything is new
+        if self.base_tree is None:  # unborn or unrelated history: everything is new
             return set(overlay.under(""))
-        if self.head_tree is not None and tree.id == self.head_tree.id:
-            return set(overlay.paths)
-        return _diff_paths(tree.diff_to_tree(self.repo[self.snapshot_tree()].peel(pygit2.Tree)))
+        if self._committed is None:
+            self._committed = changed_paths(self.base_tree, self.head_tree)
+        candidates = self._committed | overlay.paths
+        return {p for p in candidates if self.entry(p) != self.base_entry(p)}
 
     @property
     def overlay(self) -> OverlayTree:
@@ -403,11 +410,3 @@ def _parents(path: str) -> list[str]:
     """The folders above PATH: "a/b/c" -> ["a", "a/b"]."""
     parts = path.split("/")
     return ["/".join(parts[:i]) for i in range(1, len(parts))]
-
-
-def _diff_paths(diff: pygit2.Diff) -> set[str]:
-    paths: set[str] = set()
-    for delta in diff.deltas:
-        paths.add(delta.old_file.path)
-        paths.add(delta.new_file.path)
-    return paths

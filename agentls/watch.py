@@ -8,9 +8,10 @@ paths are dropped when events arrive.
 
 Thirty worktrees of a 50k-file repository hold 1.5 million files in 15,000 folders,
 so the walk that sets the watches handles folders, not files: paths stay strings,
-and a folder whose link count says it has no subfolders (2 on the filesystems
-that keep that count, checked against the worktree's top folder first) is watched
-without listing it.
+a folder whose link count says it has no subfolders (2 on the filesystems that
+keep that count, checked against the worktree's top folder first) is watched
+without listing it, and a folder HEAD tracks is watched without asking git's
+ignore rules (~40 µs a folder): tracked files count even in an ignored folder.
 
 Events go to a sink as tuples:
 - ("file", abs_path): a file may have changed (written, renamed, deleted, chmod);
@@ -109,10 +110,11 @@ class Watcher:
             for path, gitdir in wanted.items():
                 self.add(path, gitdir)
 
-    def add(self, path: str | Path, gitdir: str | Path) -> None:
+    def add(self, path: str | Path, gitdir: str | Path, tracked: pygit2.Tree | None = None) -> None:
         """Watch one more worktree (and its admin dir); nothing when it is watched already.
 
         The engine's start-up adds worktrees one at a time, each just before its scan.
+        TRACKED (the worktree's HEAD tree) names folders that need no ignore check.
         """
         path, gitdir = str(path), str(gitdir)
         with self._lock:
@@ -120,7 +122,7 @@ class Watcher:
             if path not in self._roots and os.path.isdir(path):
                 root = _Root(path)
                 self._roots[path] = root
-                self._backend.watch_root(root)
+                self._backend.watch_root(root, tracked)
             if gitdir not in self._gitdirs:
                 self._gitdirs.add(gitdir)
                 self._backend.watch_gitdir(gitdir)
@@ -139,7 +141,7 @@ class Watcher:
 
 class _Backend:
     def watch_admin(self, common_dir: str) -> None: ...
-    def watch_root(self, root: _Root) -> None: ...
+    def watch_root(self, root: _Root, tracked: pygit2.Tree | None = None) -> None: ...
     def unwatch_root(self, root: _Root) -> None: ...
     def watch_gitdir(self, gitdir: str) -> None: ...
     def count(self) -> int:
@@ -215,17 +217,21 @@ class _InotifyBackend(_Backend):
             self.admin_paths.setdefault(kind, set()).add(path)
         return True
 
-    def watch_root(self, root: _Root) -> None:
-        self._walk(root, root.path, emit=False)
+    def watch_root(self, root: _Root, tracked: pygit2.Tree | None = None) -> None:
+        self._walk(root, root.path, emit=False, tracked=tracked)
 
-    def _walk(self, root: _Root, top: str, *, emit: bool) -> None:
-        """Watch TOP and every non-ignored folder below it; EMIT files found (new trees)."""
-        stack = [top]
+    def _walk(
+        self, root: _Root, top: str, *, emit: bool, tracked: pygit2.Tree | None = None
+    ) -> None:
+        """Watch TOP and every non-ignored folder below it; EMIT files found (new trees).
+
+        TRACKED is TOP's tree in HEAD: its subfolders are watched without an ignore check.
+        """
+        stack: list[tuple[str, pygit2.Tree | None]] = [(top, tracked)]
         while stack:
-            folder = stack.pop()
+            folder, tree = stack.pop()
             if not self._add(folder, "tree", root):
                 continue
-            subfolders = -1  # -1: not counted (the folder was not listed)
             if not emit and root.counts_links and _link_count(folder) == 2:
                 continue  # no subfolders: nothing to list (see the module docstring)
             try:
@@ -244,8 +250,11 @@ class _InotifyBackend(_Backend):
                         if entry.name == ".git":
                             continue
                         child = entry.path
-                        if not self.w.is_root(child) and not root.ignored_dir(child):
-                            stack.append(child)
+                        subtree = _subtree(tree, entry.name)
+                        if self.w.is_root(child):
+                            continue
+                        if subtree is not None or not root.ignored_dir(child):
+                            stack.append((child, subtree))
                     elif emit and entry.name != ".git":
                         self.w.sink(("file", entry.path))
             if root.counts_links is None and folder == root.path:
@@ -381,7 +390,7 @@ class _PollingBackend(_Backend):
             log.warning("cannot watch %s: %s", path, exc)
             return None
 
-    def watch_root(self, root: _Root) -> None:
+    def watch_root(self, root: _Root, tracked: pygit2.Tree | None = None) -> None:
         def handle(event: Any) -> None:
             for raw in (event.src_path, getattr(event, "dest_path", "")):
                 if not raw:
@@ -428,3 +437,13 @@ def _link_count(folder: str) -> int:
         return os.lstat(folder).st_nlink
     except OSError:
         return 0
+
+
+def _subtree(tree: pygit2.Tree | None, name: str) -> pygit2.Tree | None:
+    """The folder NAME of TREE, when HEAD tracks one there."""
+    if tree is None or name not in tree:
+        return None
+    item = tree[name]
+    if item.filemode != pygit2.enums.FileMode.TREE:
+        return None
+    return item.peel(pygit2.Tree)

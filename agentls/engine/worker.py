@@ -30,6 +30,7 @@ RECONCILE_AFTER = 0.3  # seconds of quiet after live updates before the full che
 # Worktree scans (`git status`) running at once while the engine starts: one per core
 # keeps both busy, since the walk that sets the next worktree's watches runs meanwhile.
 SCANS_AT_ONCE = 2
+SCAN_POLL = 0.005  # seconds between looks at running scans while nothing else is to do
 # Requests answered from the partial picture while the engine starts; the rest wait.
 WHILE_LOADING = frozenset({"subscribe", "focus", "check", "diff", "configure"})
 # Commands that run builds and tests or wait for the land lock: they get a thread and
@@ -82,9 +83,10 @@ class Worker:
         self.started_error: str | None = None
         # Start-up: the steps left (watch a worktree, scan one, check pairs), and the
         # requests that need the complete picture, answered when the steps are done.
-        self._loading: Iterator[None] | None = None
+        self._loading: Iterator[bool] | None = None
         self._scans: list[tuple[Any, Any]] = []  # (state, running Scan)
         self._waiting: list[Job] = []
+        self._held: list[Job] = []  # taken off the queue while waiting for a scan
         self._started = time.monotonic()
         self.stats: dict[str, Any] = {
             "batches": 0,
@@ -154,7 +156,7 @@ class Worker:
 
     def _queued(self) -> list[Job]:
         """Whatever is queued now (coalesced into one batch); never waits for more."""
-        batch: list[Job] = []
+        batch, self._held = self._held, []
         while True:
             try:
                 batch.append(self.jobs.get_nowait())
@@ -171,6 +173,11 @@ class Worker:
         self.watcher = Watcher(self.ws.repository.common_dir, self.sink)
         self._store_version = self.ws.store.data_version()
         self._begin_loading()
+        log.info(
+            "%d sessions read in %.2f s; watching and scanning their worktrees",
+            len(self.ws.states),
+            time.monotonic() - self._started,
+        )
 
     # --- start-up ----------------------------------------------------------------------------
 
@@ -181,37 +188,53 @@ class Worker:
         self._loading = self._load(self.ws.begin())
 
     def _load_step(self) -> None:
+        """One start-up step; when only git is busy, wait a moment for jobs instead."""
         assert self._loading is not None
         try:
-            next(self._loading)
+            waiting = next(self._loading)
         except StopIteration:
             self._loading = None
             self._loaded()
+            return
         except Exception:
             log.exception("engine start-up step failed; starting over")
             self._begin_loading()
+            return
+        if waiting:
+            try:
+                self._held.append(self.jobs.get(timeout=SCAN_POLL))
+            except queue.Empty:
+                return  # taken first, with the rest of the queue, by the next turn
 
-    def _load(self, states: list[Any]) -> Iterator[None]:
-        """Watch each worktree, then scan it: its `git status` runs in the background
-        while the next worktree's folders are walked. Watches come first, so nothing
-        written during a scan is missed. Then the full check, a pair at a time."""
-        for state in states:
-            self.watcher.add(state.session.path, state.session.worktree.gitdir)
-            yield
-            self._scans.append((state, state.begin_scan()))
-            while len(self._scans) >= SCANS_AT_ONCE or (self._scans and self._scans[0][1].done()):
+    def _load(self, states: list[Any]) -> Iterator[bool]:
+        """Watch each worktree, then scan it: `git status` runs in the background (two
+        at once) while the next worktrees' folders are walked. Watches come first, so
+        nothing written during a scan is missed. Then the full check, a pair at a time.
+        Yields after every step: True when it is only waiting for git."""
+        to_watch = list(states)
+        to_scan: list[Any] = []  # watched, not scanned yet
+        while to_watch or to_scan or self._scans:
+            if self._scans and self._scans[0][1].done():
                 self._finish_scan()
-                yield
-        while self._scans:
-            self._finish_scan()
-            yield
+                yield False
+            elif to_scan and len(self._scans) < SCANS_AT_ONCE:
+                state = to_scan.pop(0)
+                self._scans.append((state, state.begin_scan()))
+            elif to_watch and len(to_scan) < SCANS_AT_ONCE:
+                state = to_watch.pop(0)
+                session = state.session
+                self.watcher.add(session.path, session.worktree.gitdir, state.head_tree)
+                to_scan.append(state)
+                yield False
+            else:
+                yield True
         self.watcher.sync((s.path, s.worktree.gitdir) for s in self.ws.sessions if not s.missing)
         while not self.ws.reconcile(interrupted=lambda: not self.jobs.empty()):
             if self.ws.complete:
-                yield  # interrupted by a job: answer it, then carry on
+                yield False  # interrupted by a job: answer it, then carry on
             else:
                 self._loading = self._load(self.ws.begin())  # a session appeared meanwhile
-                yield
+                yield False
 
     def _finish_scan(self) -> None:
         state, scan = self._scans.pop(0)
@@ -229,6 +252,12 @@ class Worker:
         self.stats["complete"] = True
         if self.stats["loaded_in"] is None:
             self.stats["loaded_in"] = time.monotonic() - self._started
+            log.info(
+                "%d worktrees watched (%d folders) and scanned, full check done: %.2f s",
+                len(self.ws.states),
+                self.watcher.watch_count,
+                self.stats["loaded_in"],
+            )
         self._needs_reconcile = False
         self._publish()
         waiting, self._waiting = self._waiting, []

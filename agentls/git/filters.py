@@ -46,9 +46,9 @@ CONFIG_FILES = 2
 class WorktreeFilters:
     """Clean filters and ignore rules of one worktree, read with pygit2.
 
-    TRACKED_ATTRIBUTES(path) says whether the session's HEAD (or index) holds an
-    attributes file at PATH: git reads one from the index when the worktree's copy
-    is missing, so such a path still needs libgit2's lookup.
+    TRACKED_ATTRIBUTES(path) says whether git reads an attributes file at PATH from
+    the index although the worktree has none (a skip-worktree entry): such a path
+    still needs libgit2's lookup.
     """
 
     def __init__(
@@ -235,6 +235,18 @@ class WorktreeFilters:
         candidates += [os.path.join(f, ".gitattributes") for f in folders]
         candidates += self._config_files
         return tuple(_stat_key(f) for f in candidates)
+
+    def attributes_apply(self, path: str) -> bool:
+        """Whether an attributes file or core.autocrlf can change how PATH is stored
+        (when not, libgit2 is never asked: see the module docstring)."""
+        repo = self.repo
+        key = self._attribute_files_state(repo, path)
+        if self._config_state is not None and key[-CONFIG_FILES:] != self._config_state:
+            self._reopen()
+            repo = self.repo
+            key = self._attribute_files_state(repo, path)
+        self._config_state = key[-CONFIG_FILES:]
+        return not self._unreachable(repo, path, key)
 
     def _unreachable(self, repo: pygit2.Repository, path: str, key: tuple[object, ...]) -> bool:
         """No attribute source can apply to PATH, and core.autocrlf is off: git stores
