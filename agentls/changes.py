@@ -77,6 +77,7 @@ class SessionState:
     _filters: WorktreeFilters | None = None
     _index_attributes: set[str] = field(default_factory=set)  # the scan saw them in the index
     _committed: set[str] | None = None  # paths differing between the base and HEAD
+    _read_while_scanning: set[str] | None = None  # file events since begin_scan
 
     # --- building --------------------------------------------------------------
 
@@ -104,7 +105,12 @@ class SessionState:
         return state
 
     def begin_scan(self) -> Scan:
-        """Start `git status` on the worktree (in the background); then `finish_scan`."""
+        """Start `git status` on the worktree (in the background); then `finish_scan`.
+
+        Files that change on disk meanwhile are read again when the scan is taken in:
+        git may have looked at them before they changed.
+        """
+        self._read_while_scanning = set()
         return Scan(self.session.path)
 
     def scan(self) -> None:
@@ -137,6 +143,9 @@ class SessionState:
         self.changed = self._changed_from_base()
         self.loaded = True
         self.version += 1
+        again, self._read_while_scanning = self._read_while_scanning, None
+        for path in sorted(again or ()):
+            self.file_changed_on_disk(path)
         self.touched = []
 
     def _tracked_attributes(self, path: str) -> bool:
@@ -279,6 +288,8 @@ class SessionState:
         repository's gitlink, not a path of its own.
         """
         self.touched = []
+        if self._read_while_scanning is not None:
+            self._read_while_scanning.add(path)
         if path in self.overlays:
             entry = self.read_disk(path)
             self.overlays[path] = None if entry is False else entry

@@ -430,24 +430,31 @@ def test_libgit2_is_asked_only_where_an_attribute_source_exists(repo: Repo) -> N
 
 
 def test_files_changed_while_scanning(repo: Repo) -> None:
-    """git stat'ed the worktree, then files changed before their events were handled:
-    the scan reads what is there when it reads, and the events bring the rest."""
+    """git stat'ed the worktree, then files changed: their events, handled before or
+    after the scan is taken in, leave the state `git add -A` gives afterwards."""
     wt = _base(repo)
     repo.write(wt, "a.txt", "first edit\n")
-    with Workspace(wt) as ws:
-        ws.begin()
-        state = _state(ws, wt)
-        scan = state.begin_scan()
-        while not scan.done():
-            time.sleep(0.01)
-        repo.write(wt, "a.txt", "second edit, after git looked\n")  # git named it
-        repo.write(wt, "dir/x.txt", "edited after git looked\n")  # git did not name it
-        repo.write(wt, "late.txt", "created after git looked\n")
-        state.finish_scan(scan)
-        for path in ("a.txt", "dir/x.txt", "late.txt"):  # what the watcher delivers next
-            ws.file_changed(state, path)
-        live = state.snapshot_tree()
-    assert live == _tree(wt)
+    for events_first in (True, False):
+        with Workspace(wt) as ws:
+            ws.begin()
+            state = _state(ws, wt)
+            scan = state.begin_scan()
+            while not scan.done():
+                time.sleep(0.01)
+            repo.write(wt, "a.txt", f"edited after git looked {events_first}\n")  # git named it
+            repo.write(wt, "dir/x.txt", f"edited after git looked {events_first}\n")  # did not
+            repo.write(wt, f"late{events_first}.txt", "created after git looked\n")
+            events = ("a.txt", "dir/x.txt", f"late{events_first}.txt")
+            if events_first:  # the engine handles events while a scan runs
+                for path in events:
+                    ws.file_changed(state, path)
+                state.finish_scan(scan)
+            else:
+                state.finish_scan(scan)
+                for path in events:
+                    ws.file_changed(state, path)
+            live = state.snapshot_tree()
+        assert live == _tree(wt)
 
 
 # --- the tree builder ---------------------------------------------------------------------------
