@@ -18,7 +18,14 @@ from agentls.analysis import Analyzer
 from agentls.changes import NOTES_FILES, SessionState
 from agentls.claims import glob_matches
 from agentls.git.merge import MergeTree
-from agentls.git.repo import Repository, Trunk, ahead_behind, find_repository, resolve_trunk
+from agentls.git.repo import (
+    Repository,
+    Trunk,
+    ahead_behind,
+    find_repository,
+    object_store,
+    resolve_trunk,
+)
 from agentls.git.snapshot import clean_scratch_once
 from agentls.report import Collision, Report, SessionInfo
 from agentls.sessions import Session, discover_sessions, find_session, session_at
@@ -49,7 +56,8 @@ class Workspace:
         # Merges run in a scratch work tree with the pair's attribute files, never in
         # the folder agentls was started from (see agentls.git.merge).
         self.merger = MergeTree(self.repository.common_dir, self.git)
-        self.analyzer = Analyzer(self.git, self.merger)
+        # Analysis needs objects only (see object_store: no index loaded for diffs).
+        self.analyzer = Analyzer(object_store(self.repository.common_dir), self.merger)
         self.trunk: Trunk = resolve_trunk(self.repository, trunk)
         self.analyzer.trunk_branch = self.trunk.branch
         self.sessions: list[Session] = []

@@ -2,7 +2,8 @@
 
 On the 5k-file workload with 8 sessions (bench/workload.py), with and without
 the shared engine, for a clear file, a contested file told for the first time
-(deny), and the retry of that edit (allowed). `python -m bench hook --size 5000`.
+(deny), and the retry of that edit (allowed). `python -m bench hook --size 5000`;
+`--size 50000 --sessions 30` for the thirty-session tier.
 """
 
 from __future__ import annotations
@@ -104,11 +105,15 @@ def _stop_engine(main: Path, engine: subprocess.Popen[bytes]) -> None:
 def run(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench hook")
     parser.add_argument("--size", type=int, default=5000)
+    parser.add_argument("--sessions", type=int, default=8)
     parser.add_argument("--runs", type=int, default=40)
     args = parser.parse_args(argv)
-    workload = generate(args.size)
+    workload = generate(args.size, sessions=args.sessions)
     main = workload.worktrees[0]
-    print(f"machine: {os.cpu_count()} cores; {args.size} files, 8 sessions; one process per write")
+    print(
+        f"machine: {os.cpu_count()} cores; {args.size} files, {args.sessions} sessions; "
+        "one process per write"
+    )
     floor = []
     for _ in range(args.runs):
         start = time.perf_counter()

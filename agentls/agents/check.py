@@ -37,7 +37,7 @@ from agentls.files import read_regular
 from agentls.git.attributes import attributes_above
 from agentls.git.filters import WorktreeFilters
 from agentls.git.merge import MergeTree
-from agentls.git.repo import Repository, find_repository
+from agentls.git.repo import Repository, find_repository, object_store
 from agentls.session_files import HANDOFF, own_notes
 from agentls.sessions import Session, discover_sessions, find_session, session_at
 from agentls.store import Store
@@ -89,7 +89,7 @@ class DiskSide(Side):
         self.git = git
         self.head_tree = tree_of(git, head)
         self._entries: dict[str, Entry] = {}
-        self._filters = WorktreeFilters(session.path)
+        self._filters = WorktreeFilters(session.path, self._attributes_in_index)
 
     def base_entry(self, path: str) -> Entry:
         return tree_entry(self.git, self.base_tree, path)
@@ -98,6 +98,11 @@ class DiskSide(Side):
         if path not in self._entries:
             self._entries[path] = self._read(path)
         return self._entries[path]
+
+    def _attributes_in_index(self, path: str) -> bool:
+        """An attributes file git reads from the index (skip-worktree, in HEAD)."""
+        found = tree_entry(self.git, self.head_tree, path) is not None
+        return found and self._filters.skip_worktree(path)
 
     def _read(self, path: str) -> Entry:
         known = self.base_entry(path) or tree_entry(self.git, self.head_tree, path)
@@ -198,7 +203,8 @@ def disk_view(cwd: str | Path, located: tuple[Path, Path] | None = None) -> View
     store = Store(repository.state_dir)
     git = pygit2.Repository(str(repository.common_dir))
     merger = MergeTree(repository.common_dir, git)  # starts git only when a merge is asked for
-    view = View(repository, git, Analyzer(git, merger), [], {}, _close=[merger, store])
+    analyzer = Analyzer(object_store(repository.common_dir), merger)
+    view = View(repository, git, analyzer, [], {}, _close=[merger, store])
     try:
         view.sessions = discover_sessions(repository, store)
         view.ignore = configured_ignore(git)
