@@ -18,7 +18,6 @@ import os
 import stat
 from collections.abc import KeysView
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 import pygit2
@@ -92,13 +91,7 @@ class SessionState:
         return state
 
     @classmethod
-    def load(
-        cls,
-        session: Session,
-        repo: pygit2.Repository,
-        base: str | None,
-        scratch: Path | None = None,  # unused: scans write no temporary index any more
-    ) -> SessionState:
+    def load(cls, session: Session, repo: pygit2.Repository, base: str | None) -> SessionState:
         """The session's whole current state: tracked, staged, unstaged, untracked."""
         state = cls.start(session, repo, base)
         state.scan()

@@ -24,6 +24,7 @@ from agentls.git.repo import (
     ahead_behind,
     find_repository,
     object_store,
+    read_trunk,
     resolve_trunk,
 )
 from agentls.git.snapshot import clean_scratch_once
@@ -90,7 +91,9 @@ class Workspace:
         SessionState.start): `scan()` each returned state, then `reconcile()`. Until
         then the report holds what per-file checks (`focus`) found.
         """
-        self.trunk = resolve_trunk(self.repository, self.trunk_override)
+        # In process when it can (resolve_trunk runs up to four git processes).
+        trunk = read_trunk(self.git, self.trunk_override)
+        self.trunk = trunk or resolve_trunk(self.repository, self.trunk_override)
         self.analyzer.trunk_branch = self.trunk.branch
         self.sessions = discover_sessions(self.repository, self.store)
         live: dict[str, SessionState] = {}

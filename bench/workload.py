@@ -103,11 +103,19 @@ def shared_line(session: int) -> int:
     return FREE_LINES[slot]
 
 
-def generate(files: int, base_dir: Path | None = None, sessions: int = SESSIONS) -> Workload:
-    """The workload of FILES files and SESSIONS worktrees, built once and reused."""
+def generate(
+    files: int, base_dir: Path | None = None, sessions: int = SESSIONS, busy: int | None = None
+) -> Workload:
+    """The workload of FILES files and SESSIONS worktrees, built once and reused.
+
+    BUSY sessions (the first ones; all by default) also edit the shared files; the
+    others only work in packages of their own, as sessions scoped by ownership do.
+    """
     base_dir = base_dir or Path(os.environ.get("AGENTLS_BENCH_DIR", "/tmp/agentls-bench"))
+    busy = sessions if busy is None else min(busy, sessions)
     # The 8-session workload keeps its old folder name, so existing copies are reused.
-    root = base_dir / (f"repo-{files}" if sessions == SESSIONS else f"repo-{files}x{sessions}")
+    name = f"repo-{files}" if sessions == SESSIONS else f"repo-{files}x{sessions}"
+    root = base_dir / (name if busy == sessions else f"{name}-busy{busy}")
     worktrees = [root / "main"] + [root / f"s{i}" for i in range(1, sessions)]
     done = root / ".complete"
     if done.exists():
@@ -135,7 +143,7 @@ def generate(files: int, base_dir: Path | None = None, sessions: int = SESSIONS)
         # Uncommitted: own files, and shared files. Even sessions write line 5 (conflicts
         # between them), odd sessions write a line of their own (overlaps).
         _edit_line(wt, workload.own(i), 2, f"uncommitted by session {i}")
-        for shared in workload.contested(i):
+        for shared in workload.contested(i) if i < busy else ():
             _edit_line(wt, shared, shared_line(i), f"session {i} was here")
         (wt / f"pkg{i}/new_{i}.py").write_text("untracked\n")
         (wt / "node_modules").mkdir(exist_ok=True)

@@ -37,7 +37,7 @@ from agentls.files import read_regular
 from agentls.git.attributes import attributes_above
 from agentls.git.filters import WorktreeFilters
 from agentls.git.merge import MergeTree
-from agentls.git.repo import Repository, find_repository, object_store
+from agentls.git.repo import Repository, find_repository, object_store, read_trunk
 from agentls.session_files import HANDOFF, own_notes
 from agentls.sessions import Session, discover_sessions, find_session, session_at
 from agentls.store import Store
@@ -167,33 +167,6 @@ def live_view(workspace: Any) -> View:
     )
 
 
-def _trunk_commit(git: pygit2.Repository) -> tuple[str, str] | None:
-    """(branch, commit) like resolve_trunk, read with pygit2 instead of four git processes."""
-    names: list[str] = []
-    try:
-        configured = git.config["agentls.trunk"]
-    except (KeyError, pygit2.GitError):
-        configured = None
-    if configured:
-        names.append(str(configured))
-    else:
-        try:
-            origin = git.references["refs/remotes/origin/HEAD"].target
-            if isinstance(origin, str) and origin.startswith("refs/remotes/origin/"):
-                names.append(origin.removeprefix("refs/remotes/origin/"))
-        except (KeyError, pygit2.GitError):
-            pass
-        names += ["main", "master"]
-    for name in names:
-        for ref in (f"refs/heads/{name}", f"refs/remotes/origin/{name}"):
-            try:
-                commit = git.references[ref].peel(pygit2.Commit)
-            except (KeyError, pygit2.GitError, ValueError):
-                continue
-            return name, str(commit.id)
-    return None
-
-
 def disk_view(cwd: str | Path, located: tuple[Path, Path] | None = None) -> View:
     """A view read from disk: one `git worktree list`, pygit2 for everything else."""
     if located is not None:
@@ -208,15 +181,15 @@ def disk_view(cwd: str | Path, located: tuple[Path, Path] | None = None) -> View
     try:
         view.sessions = discover_sessions(repository, store)
         view.ignore = configured_ignore(git)
-        trunk = _trunk_commit(git)
+        trunk = read_trunk(git)
         if trunk is None:
             raise AgentlsError("no trunk branch: none of agentls.trunk, main or master exists")
-        view.trunk_branch = trunk[0]
+        view.trunk_branch = trunk.branch
         for session in view.sessions:
             if session.missing:
                 continue
             head = session.head
-            base = head if session.is_research else view.analyzer.merge_base(head, trunk[1])
+            base = head if session.is_research else view.analyzer.merge_base(head, trunk.commit)
             view.sides[session.id] = DiskSide(session, git, base, head)
     except BaseException:
         view.close()

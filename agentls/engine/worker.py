@@ -19,10 +19,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentls.engine.protocol import INTERNAL_ERROR, INVALID_PARAMS, REFUSED, EngineError
 from agentls.errors import AgentlsError
+
+if TYPE_CHECKING:
+    from agentls.changes import SessionState
+    from agentls.git.snapshot import Scan
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +88,7 @@ class Worker:
         # Start-up: the steps left (watch a worktree, scan one, check pairs), and the
         # requests that need the complete picture, answered when the steps are done.
         self._loading: Iterator[bool] | None = None
-        self._scans: list[tuple[Any, Any]] = []  # (state, running Scan)
+        self._scans: list[tuple[SessionState, Scan]] = []  # running, oldest first
         self._waiting: list[Job] = []
         self._held: list[Job] = []  # taken off the queue while waiting for a scan
         self._started = time.monotonic()
@@ -206,13 +210,13 @@ class Worker:
             except queue.Empty:
                 return  # taken first, with the rest of the queue, by the next turn
 
-    def _load(self, states: list[Any]) -> Iterator[bool]:
+    def _load(self, states: list[SessionState]) -> Iterator[bool]:
         """Watch each worktree, then scan it: `git status` runs in the background (two
         at once) while the next worktrees' folders are walked. Watches come first, so
         nothing written during a scan is missed. Then the full check, a pair at a time.
         Yields after every step: True when it is only waiting for git."""
         to_watch = list(states)
-        to_scan: list[Any] = []  # watched, not scanned yet
+        to_scan: list[SessionState] = []  # watched, not scanned yet
         while to_watch or to_scan or self._scans:
             if self._scans and self._scans[0][1].done():
                 self._finish_scan()

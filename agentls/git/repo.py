@@ -197,6 +197,40 @@ def _unborn_branch(repo: Repository) -> str | None:
     return head.removeprefix("refs/heads/")
 
 
+def read_trunk(git: pygit2.Repository, override: str | None = None) -> Trunk | None:
+    """resolve_trunk's answer read in process with pygit2 (no git processes), or None
+    when it finds none (resolve_trunk then says why)."""
+    import pygit2  # not at the top: hooks that ask the engine never load pygit2
+
+    names: list[str] = []
+    configured: object = override
+    if not configured:
+        try:
+            configured = git.config["agentls.trunk"]
+        except (KeyError, pygit2.GitError):
+            configured = None
+    if configured:
+        names.append(str(configured))
+    else:
+        try:
+            origin = git.references["refs/remotes/origin/HEAD"].target
+            if isinstance(origin, str) and origin.startswith("refs/remotes/origin/"):
+                names.append(origin.removeprefix("refs/remotes/origin/"))
+        except (KeyError, pygit2.GitError):
+            pass
+        names += ["main", "master"]
+    for name in names:
+        for ref in (f"refs/heads/{name}", f"refs/remotes/origin/{name}"):
+            try:
+                commit = git.references[ref].peel(pygit2.Commit)
+            except (KeyError, pygit2.GitError, ValueError):
+                continue
+            return Trunk(branch=name, ref=ref, commit=str(commit.id))
+        if configured:
+            return None  # a configured trunk that does not exist is an error, not a fallback
+    return None
+
+
 def _find_branch(repo: Repository, name: str) -> Trunk | None:
     for ref in (f"refs/heads/{name}", f"refs/remotes/origin/{name}"):
         commit = rev_parse(repo.cwd, ref)

@@ -28,6 +28,7 @@ import pygit2
 
 from agentls.errors import GitError
 from agentls.git.runner import git_env
+from agentls.git.trees import Entry
 
 SNAPSHOT_NAME, SNAPSHOT_EMAIL = "agentls", "agentls@localhost"
 SNAPSHOT_MESSAGE = "agentls snapshot\n"
@@ -98,7 +99,6 @@ STATUS_ARGS = [
     "--ignore-submodules=dirty",
 ]
 
-Entry = tuple[str, int] | None  # (blob id, mode); None: absent
 _ZERO_MODE = "000000"
 
 
