@@ -222,9 +222,18 @@ def peak_rss_mib(pid: int) -> float:
 
 
 async def wait_engine_gone(common: Path, timeout: float = 60) -> None:
+    """Wait until the engine has exited. Polled by its pid, not its socket: every client
+    that connects restarts the engine's grace period, so asking would keep it alive."""
+    pid = engine_stats(common).get("pid")
     end = time.monotonic() + timeout
-    while engine_stats(common) and time.monotonic() < end:
-        await asyncio.sleep(0.2)
+    while pid and time.monotonic() < end:
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return
+        await asyncio.sleep(0.1)
+    if pid:
+        raise TimeoutError(f"the engine (pid {pid}) did not exit within {timeout:.0f} s")
 
 
 # --- S1: engine start -------------------------------------------------------------------------
