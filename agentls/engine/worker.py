@@ -242,10 +242,16 @@ class Worker:
 
     def _finish_scan(self) -> None:
         state, scan = self._scans.pop(0)
-        if self.ws.states.get(state.session.id) is state:
-            state.finish_scan(scan)
-        else:
+        if self.ws.states.get(state.session.id) is not state:
             scan.close()  # the session moved or went away: its new state is loaded instead
+            return
+        try:
+            state.finish_scan(scan)
+        except AgentlsError as exc:
+            # A worktree git cannot read (a corrupt index, say) must not stall the others:
+            # it counts as its HEAD plus the files events bring, until a refresh.
+            log.warning("could not scan %s: %s", state.session.path, exc)
+            state.loaded = True
 
     def _cancel_scans(self) -> None:
         for _, scan in self._scans:

@@ -84,11 +84,9 @@ def clean_scratch_once(scratch_dir: Path) -> None:
 
 # Exactly what `git add -A` would look at: every untracked file (not folders), no
 # rename pairing, a submodule counted only when its checked-out commit moved (its
-# dirty files are not the superproject's), and no fsmonitor hook (analysis never
-# runs repository code). Paths stay relative to the worktree's top.
+# dirty files are not the superproject's). Paths stay relative to the worktree's top.
+# (git_env switches hooks and the fsmonitor command off, as for every git agentls runs.)
 STATUS_ARGS = [
-    "-c",
-    "core.fsmonitor=false",
     "-c",
     "status.relativePaths=false",
     "status",

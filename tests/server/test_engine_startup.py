@@ -219,3 +219,15 @@ def test_tracked_files_in_ignored_folders_and_new_deep_folders(repo: Repo, worke
     repo.write(b, "leaf/deeper/new.txt", "b\n")
     report = published.wait(lambda r: bool(collisions(r, "leaf/deeper/new.txt")))
     assert collisions(report, "leaf/deeper/new.txt") == {("conflict", "b", "main")}
+
+
+def test_a_worktree_git_cannot_read_does_not_stall_the_start(repo: Repo, worker: Any) -> None:
+    b, c = three_sessions(repo)
+    gitdir = Path(git(c, "rev-parse", "--absolute-git-dir"))
+    (gitdir / "index").write_bytes(b"not an index")  # `git status` refuses this worktree
+    w, _ = worker()
+    w.start()
+    report = call(w, "report", {})
+    assert report["complete"] is True
+    # The others are scanned: b's uncommitted edit is there; c counts as its HEAD.
+    assert "f.txt" in next(s for s in report["sessions"] if s["name"] == "b")["changed"]
