@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 KINDS = ("conflict", "overlap", "ownership", "research-write")
@@ -31,7 +31,28 @@ class SessionInfo:
     landed: bool = False  # landed by agentls, with no commits since
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # Field by field: dataclasses.asdict deep-copies every value through its generic
+        # recursion, ~20 µs a session, and the engine publishes all sessions on every edit.
+        return {
+            "id": self.id,
+            "name": self.name,
+            "path": self.path,
+            "branch": self.branch,
+            "role": self.role,
+            "head": self.head,
+            "base": self.base,
+            "dirty": self.dirty,
+            "changed": list(self.changed),
+            "claims": list(self.claims),
+            "priority": self.priority,
+            "ahead": self.ahead,
+            "behind": self.behind,
+            "missing": self.missing,
+            "locked": self.locked,
+            "is_trunk": self.is_trunk,
+            "source": self.source,
+            "landed": self.landed,
+        }
 
 
 @dataclass

@@ -286,8 +286,9 @@ class Workspace:
 
     def _info(self, session: Session) -> SessionInfo:
         state = self.states.get(session.id)
+        missing = session.missing  # a stat of the worktree's folder: once per session
         ahead = behind = 0
-        if session.head and not session.missing:
+        if session.head and not missing:
             key = (session.head, self.trunk.commit)
             if key not in self._ahead_behind:
                 self._ahead_behind[key] = self._count_ahead_behind(session.head)
@@ -306,7 +307,7 @@ class Workspace:
             priority=session.priority,
             ahead=ahead,
             behind=behind,
-            missing=session.missing,
+            missing=missing,
             locked=session.worktree.locked,
             is_trunk=self._is_trunk(session),
             source=session.source,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -167,8 +168,11 @@ def test_report_json_round_trips(conflicted: Repo) -> None:
     from agentls.workspace import Workspace
 
     with Workspace(conflicted.main) as ws:
-        data = ws.refresh().to_json()
+        report = ws.refresh()
+    data = report.to_json()
     assert Report.from_json(data).to_json() == data
+    # SessionInfo.to_json is written out field by field (asdict was slow): none forgotten.
+    assert data["sessions"] == [dataclasses.asdict(s) for s in report.sessions]
 
 
 # --- the CLI's voice ----------------------------------------------------------------------

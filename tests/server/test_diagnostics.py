@@ -186,3 +186,28 @@ async def test_trunk_conflict_and_settings(repo: Repo, windows) -> None:
     assert result["self"] == "b"
     paths = {c["path"] for c in result["report"]["overlaps"]}
     assert {"f.txt", "g.txt"} <= paths
+
+
+def test_self_session_is_the_deepest_worktree_holding_the_folder() -> None:
+    from agentls.server.diagnostics import self_session
+
+    report = {
+        "sessions": [
+            {"name": "main", "path": "/r/main"},
+            {"name": "s1", "path": "/r/s1"},
+            {"name": "nested", "path": "/r/main/sub/wt"},
+            {"name": "s10", "path": "/r/s10/"},
+        ]
+    }
+    found = {
+        folder: (self_session(report, Path(folder)) or {}).get("name")
+        for folder in ("/r/main", "/r/main/pkg", "/r/main/sub/wt/x", "/r/s10/a", "/r/s1", "/r")
+    }
+    assert found == {
+        "/r/main": "main",
+        "/r/main/pkg": "main",
+        "/r/main/sub/wt/x": "nested",
+        "/r/s10/a": "s10",  # not s1: a folder name, not a string prefix
+        "/r/s1": "s1",
+        "/r": None,
+    }
