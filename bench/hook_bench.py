@@ -112,7 +112,7 @@ def run(argv: list[str]) -> None:
     main = workload.worktrees[0]
     print(
         f"machine: {os.cpu_count()} cores; {args.size} files, {args.sessions} sessions; "
-        "one process per write"
+        f"one process per write; load average {os.getloadavg()[0]:.1f}"
     )
     floor = []
     for _ in range(args.runs):
@@ -133,6 +133,7 @@ def run(argv: list[str]) -> None:
         _stop_engine(main, engine)
     for kind, samples in warm.items():
         print(row(f"engine running: {kind}", samples))
+    print(f"  load average at the end {os.getloadavg()[0]:.1f}")
     every = cold["clear"] + cold["deny"] + cold["retry"]
     print(
         f"  p50 over all writes: no engine {summary(every)['p50']:.1f} ms (target <= 250), "

@@ -131,6 +131,10 @@ class Window:
             self.status.append((time.perf_counter(), params))
             self.changed.set()
 
+        @self.client.feature("agentls/reviewChanged")
+        def review(params: Any) -> None:
+            pass
+
         @self.client.feature(types.WINDOW_LOG_MESSAGE)
         def log_message(params: Any) -> None:
             pass
@@ -412,6 +416,7 @@ def tier(files: int, sessions: int, args: argparse.Namespace) -> None:
         flush=True,
     )
     restore(workload)
+    load_before = os.getloadavg()[0]
     pairs = sessions * (sessions - 1) // 2
     try:
         naive = [naive_ms(workload) for _ in range(args.naive)]
@@ -425,6 +430,8 @@ def tier(files: int, sessions: int, args: argparse.Namespace) -> None:
         results = asyncio.run(measure(workload, args.events, args.idle))
     finally:
         restore(workload)
+    # The machine is shared: say how busy it was (1-minute load average, 2 cores).
+    print(f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
     naive_p50 = statistics.median(naive)
     label = f"naive cycle ({sessions} snapshots + {pairs} merges)"
     print(stats_table(label + ", warm", naive))

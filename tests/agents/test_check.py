@@ -153,3 +153,34 @@ def test_session_notes_are_always_clear(parallel: Parallel) -> None:
     parallel.repo.write(parallel.auth, "HANDOFF.md", "# auth's notes\n")
     result = check_paths(None, parallel.auth, ["HANDOFF.md", "BRIEF.md"])
     assert result["clear"] is True, result
+
+
+def test_other_sessions_merges_go_to_git_in_one_round_trip(
+    parallel: Parallel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file many sessions changed: one batch to merge-tree, each verdict still git's."""
+    from agentls.git.merge import MergeTree
+
+    repo = parallel.repo
+    edits = {"x-conflict": "line 41\n", "x-clean": "line 10\n", "x-far": "line 55\n"}
+    for name, line in edits.items():
+        wt = repo.worktree(name, f"feat/{name}")
+        repo.write(wt, "shared.txt", numbered(60).replace(line, f"{name} was here\n"))
+        repo.commit(wt, name)
+    repo.write(parallel.auth, "shared.txt", numbered(60).replace("line 41\n", "auth 41\n"))
+    batches: list[int] = []
+    merge_batch = MergeTree._merge_batch
+
+    def counted(self: MergeTree, pairs: list[tuple[str, str]]) -> list:
+        batches.append(len(pairs))
+        return merge_batch(self, pairs)
+
+    monkeypatch.setattr(MergeTree, "_merge_batch", counted)
+    result = check_paths(None, parallel.auth, ["shared.txt"])
+    assert batches == [4]  # billing and the three above, in one round trip
+    kinds = {f["session"]: f["kind"] for f in _findings(result, "shared.txt")}
+    repo.commit(parallel.auth, "auth: line 41")
+    for name in ["billing", *edits]:
+        conflicted = _merge_tree_conflicts(parallel.main, "feat/auth", f"feat/{name}")
+        assert kinds[f"feat-{name}"] == ("conflict" if conflicted else "overlap"), name
+    assert set(kinds.values()) == {"conflict", "overlap"}
