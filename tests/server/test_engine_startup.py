@@ -222,7 +222,7 @@ def test_tracked_files_in_ignored_folders_and_new_deep_folders(repo: Repo, worke
 
 
 def test_a_worktree_git_cannot_read_does_not_stall_the_start(repo: Repo, worker: Any) -> None:
-    b, c = three_sessions(repo)
+    _b, c = three_sessions(repo)
     gitdir = Path(git(c, "rev-parse", "--absolute-git-dir"))
     (gitdir / "index").write_bytes(b"not an index")  # `git status` refuses this worktree
     w, _ = worker()
