@@ -35,6 +35,7 @@ from lsprotocol import types
 from pygls import uris
 from pygls.lsp.client import LanguageClient
 
+from agentls.engine.protocol import EngineError
 from bench.naive import naive_cycle
 from bench.workload import ENV as GIT_ENV
 from bench.workload import Workload, generate
@@ -228,8 +229,17 @@ def peak_rss_mib(pid: int) -> float:
 async def wait_engine_gone(common: Path, timeout: float = 60) -> None:
     """Wait until the engine has exited. Polled by its pid, not its socket: every client
     that connects restarts the engine's grace period, so asking would keep it alive."""
-    pid = engine_stats(common).get("pid")
     end = time.monotonic() + timeout
+    pid = None
+    while pid is None:
+        try:
+            pid = engine_stats(common).get("pid")
+        except EngineError:  # it closed the connection while answering: it is exiting
+            if time.monotonic() > end:
+                raise
+            await asyncio.sleep(0.1)
+            continue
+        break
     while pid and time.monotonic() < end:
         try:
             os.kill(int(pid), 0)
