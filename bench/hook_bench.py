@@ -80,18 +80,19 @@ def _start_engine(main: Path) -> subprocess.Popen[bytes]:
 
     located = locate(main)
     assert located is not None
-    deadline = time.monotonic() + 120
+    # A cold page cache at 50k x 30 on a busy machine took the engine over a minute.
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         client = connect(located[1])
         if client is not None:
             try:
-                client.call("report", {})  # the first refresh is done
+                client.call("report", {}, timeout=300)  # the first refresh is done
                 return engine
             finally:
                 client.close()
         time.sleep(0.2)
     engine.kill()
-    raise RuntimeError("the engine did not come up within 120 s")
+    raise RuntimeError("the engine did not come up within 300 s")
 
 
 def _stop_engine(main: Path, engine: subprocess.Popen[bytes]) -> None:
