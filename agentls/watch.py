@@ -287,7 +287,11 @@ class _InotifyBackend(_Backend):
             self._add(gitdir, "gitdir", None)
 
     def close(self) -> None:
-        self.fd.close()
+        # stop(), not close(): watchdog's reader loop runs until its thread is stopped,
+        # and after a bare close() it spins on the closed descriptor at full CPU.
+        self.fd.stop()
+        if threading.current_thread() is not self.fd:
+            self.fd.join(timeout=5)
 
     # --- the InotifyFD callback protocol (runs on watchdog's reader thread) -----------
 
