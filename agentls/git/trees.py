@@ -178,16 +178,30 @@ def changed_paths(old: pygit2.Tree | None, new: pygit2.Tree | None) -> set[str]:
     every entry (~5 ms at 50k files even when one file differs); this reads only the
     folders that differ, which between sessions of one repository are few.
     """
-    found: set[str] = set()
+    return change_sets(old, new)[0]
+
+
+def change_sets(
+    old: pygit2.Tree | None, new: pygit2.Tree | None
+) -> tuple[set[str], set[str], set[str]]:
+    """(changed, added, deleted) files from OLD to NEW, as libgit2's tree diff with
+    INCLUDE_TYPECHANGE reports them: a file that became a link (or back) is changed,
+    neither added nor deleted; a file replaced by a folder is deleted, the folder's
+    files added. `changed` holds every path of both. Equal subtrees are skipped."""
+    found: tuple[set[str], set[str], set[str]] = (set(), set(), set())
     _compare(old, new, "", found)
     return found
 
 
 def _compare(
-    old: pygit2.Tree | None, new: pygit2.Tree | None, prefix: str, found: set[str]
+    old: pygit2.Tree | None,
+    new: pygit2.Tree | None,
+    prefix: str,
+    found: tuple[set[str], set[str], set[str]],
 ) -> None:
     if old is not None and new is not None and old.id == new.id:
         return
+    changed, added, deleted = found
     before = {str(item.name): item for item in old} if old is not None else {}
     after = {str(item.name): item for item in new} if new is not None else {}
     for name in before.keys() | after.keys():
@@ -204,8 +218,13 @@ def _compare(
                 path + "/",
                 found,
             )
-        if (a is not None and not a_tree) or (b is not None and not b_tree):
-            found.add(path)
+        a_file, b_file = a is not None and not a_tree, b is not None and not b_tree
+        if a_file or b_file:
+            changed.add(path)
+            if not a_file:
+                added.add(path)
+            elif not b_file:
+                deleted.add(path)
 
 
 def _walk(tree: pygit2.Tree | None, folder: str) -> list[str]:

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agentls.changes import SessionState
-from agentls.git.trees import OverlayTree, changed_paths
+from agentls.git.trees import OverlayTree, change_sets, changed_paths
 from agentls.workspace import Workspace
 from tests.conftest import GIT_ENV, Repo, git, numbered
 from tests.core.test_oracle import ATTRIBUTES, BINARY, PATHS, apply, build, session_ops
@@ -508,12 +508,20 @@ def test_overlay_tree_writes_what_an_index_writes(tmp_path_factory, base, steps)
         assert got == write(current)
         new_tree = repo[got].peel(pygit2.Tree)
         expected: set[str] = set()
+        added: set[str] = set()
+        deleted: set[str] = set()
         if base_tree is not None:
-            for delta in base_tree.diff_to_tree(new_tree).deltas:
+            flags = pygit2.enums.DiffOption.INCLUDE_TYPECHANGE
+            for delta in base_tree.diff_to_tree(new_tree, flags=flags).deltas:
                 expected |= {delta.old_file.path, delta.new_file.path}
+                if delta.status == pygit2.enums.DeltaStatus.ADDED:
+                    added.add(delta.new_file.path)
+                elif delta.status == pygit2.enums.DeltaStatus.DELETED:
+                    deleted.add(delta.old_file.path)
         else:
-            expected = set(current)
+            expected = added = set(current)
         assert changed_paths(base_tree, new_tree) == expected
+        assert change_sets(base_tree, new_tree) == (expected, added, deleted)
 
 
 def _clash(a: str, b: str) -> bool:
@@ -531,3 +539,29 @@ def test_scan_never_writes_the_index(repo: Repo) -> None:
     after = (gitdir / "index").stat()
     assert (after.st_mtime_ns, after.st_ino) == (before.st_mtime_ns, before.st_ino)
     assert not list(gitdir.glob("index.lock"))
+
+
+def test_change_sets_match_libgit2_on_links_modes_and_file_folder_swaps(tmp_path) -> None:
+    repo = pygit2.init_repository(str(tmp_path / "bare"), bare=True)
+
+    def tree(entries: dict[str, tuple[str, int]]) -> pygit2.Tree:
+        index = pygit2.Index()
+        for name, (text, mode) in entries.items():
+            index.add(pygit2.IndexEntry(name, repo.create_blob(text.encode()), mode))
+        return repo[index.write_tree(repo)].peel(pygit2.Tree)
+
+    old = tree({"a": ("x", 0o100644), "d": ("y", 0o100644), "e": ("z", 0o100644)})
+    new = tree({"a": ("x", 0o120000), "d/f": ("y", 0o100644), "e": ("z", 0o100755)})
+    flags = pygit2.enums.DiffOption.INCLUDE_TYPECHANGE
+    changed: set[str] = set()
+    added: set[str] = set()
+    deleted: set[str] = set()
+    for delta in old.diff_to_tree(new, flags=flags).deltas:
+        changed |= {delta.old_file.path, delta.new_file.path}
+        if delta.status == pygit2.enums.DeltaStatus.ADDED:
+            added.add(delta.new_file.path)
+        elif delta.status == pygit2.enums.DeltaStatus.DELETED:
+            deleted.add(delta.old_file.path)
+    assert (changed, added, deleted) == ({"a", "d", "d/f", "e"}, {"d/f"}, {"d"})
+    assert change_sets(old, new) == (changed, added, deleted)
+    assert change_sets(new, old) == (changed, deleted, added)
