@@ -27,13 +27,13 @@ from agentls.changes import Entry, SessionState, tree_entry, tree_of
 from agentls.claims import matching_claim
 from agentls.git.attributes import ATTRIBUTES_FILE, NO_ATTRIBUTES, AttributeSource, attributes_above
 from agentls.git.merge import MergeTree
+from agentls.git.trees import change_sets
 from agentls.hunks import Hunk, LineRanges
 from agentls.pairs import PairReporter, PairState, parents
 from agentls.probes import Conflict, ProbeFile, Probes, conflicts_of
 from agentls.report import Collision, Range
 
 _TREE = pygit2.enums.FileMode.TREE
-_DIFF_FLAGS = pygit2.enums.DiffOption.INCLUDE_TYPECHANGE
 
 
 class Analyzer:
@@ -159,18 +159,10 @@ class Analyzer:
             if len(self._diff_cache) > 256:
                 self._diff_cache.clear()
             old, new = (self.repo[t].peel(pygit2.Tree) for t in (old_tree, new_tree))
-            changed: set[str] = set()
-            added: set[str] = set()
-            deleted: set[str] = set()
-            # A file that became a link (or back) is a change, not a deletion and an add.
-            for delta in old.diff_to_tree(new, flags=_DIFF_FLAGS).deltas:
-                changed.add(delta.old_file.path)
-                changed.add(delta.new_file.path)
-                if delta.status == pygit2.enums.DeltaStatus.ADDED:
-                    added.add(delta.new_file.path)
-                elif delta.status == pygit2.enums.DeltaStatus.DELETED:
-                    deleted.add(delta.old_file.path)
-            self._diff_cache[key] = (changed, added, deleted)
+            # As libgit2's tree diff with INCLUDE_TYPECHANGE gives them (a file that became
+            # a link is changed, not deleted and added), without reading equal subtrees:
+            # libgit2 walks all 50k entries (~5 ms) even when one file differs.
+            self._diff_cache[key] = change_sets(old, new)
         return self._diff_cache[key]
 
     # --- the incremental check: one path of one pair --------------------------------

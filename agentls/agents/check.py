@@ -34,10 +34,11 @@ from agentls.changes import (
 from agentls.claims import glob_matches, matching_claim
 from agentls.errors import AgentlsError
 from agentls.files import read_regular
-from agentls.git.attributes import attributes_above
+from agentls.git.attributes import AttributeSource, attributes_above
 from agentls.git.filters import WorktreeFilters
 from agentls.git.merge import MergeTree
 from agentls.git.repo import Repository, find_repository, object_store, read_trunk
+from agentls.probes import ProbeFile
 from agentls.session_files import HANDOFF, own_notes
 from agentls.sessions import Session, discover_sessions, find_session, session_at
 from agentls.store import Store
@@ -290,7 +291,7 @@ def _ask_git_at_once(
     one round trip to merge-tree; `_finding` then reads them from the analyzer's cache.
     (One round trip each cost a cold hook ~2 ms a session, far more on a busy machine:
     a file 15 sessions changed waited for 15 answers in turn.)"""
-    questions = []
+    questions: list[tuple[AttributeSource, tuple[ProbeFile, ...]]] = []
     for other in others:
         theirs_base, theirs = other.base_entry(path), other.entry(path)
         if theirs == theirs_base:
@@ -300,9 +301,13 @@ def _ask_git_at_once(
         mine = cache["mine"]
         if mine == cache["mine_base"] or mine == theirs:
             continue
-        questions.append((path, view.pair_base_entry(writer, other, path), mine, theirs))
+        # The very question `_finding` asks through merge_file (one file, the pair's
+        # attribute source), so its answer is the cached one.
+        attributes = attributes_above([path], view.onto(writer, other).entry)
+        base = view.pair_base_entry(writer, other, path)
+        questions.append((attributes, ((path, base, mine, theirs),)))
     if len(questions) > 1:
-        view.analyzer.merge_files(questions)
+        view.analyzer.probes.merge(questions)  # one round trip per attribute source
 
 
 def _writer(view: View, cwd: Path, file: Path, session: str | None) -> tuple[Side, str] | None:

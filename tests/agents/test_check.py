@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -171,9 +172,9 @@ def test_other_sessions_merges_go_to_git_in_one_round_trip(
     batches: list[int] = []
     merge_batch = MergeTree._merge_batch
 
-    def counted(self: MergeTree, pairs: list[tuple[str, str]]) -> list:
+    def counted(self: MergeTree, pairs: list[tuple[str, str]], attributes: Any) -> list:
         batches.append(len(pairs))
-        return merge_batch(self, pairs)
+        return merge_batch(self, pairs, attributes)
 
     monkeypatch.setattr(MergeTree, "_merge_batch", counted)
     result = check_paths(None, parallel.auth, ["shared.txt"])
