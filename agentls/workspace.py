@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from agentls.git.repo import (
     read_trunk,
     resolve_trunk,
 )
-from agentls.git.snapshot import clean_scratch_once
+from agentls.git.snapshot import Scan, clean_scratch_once
 from agentls.report import Collision, Report, SessionInfo
 from agentls.sessions import Session, discover_sessions, find_session, session_at
 from agentls.store import Store
@@ -79,10 +80,27 @@ class Workspace:
 
     def refresh(self) -> Report:
         """Re-read worktrees, trunk and every session whose HEAD moved; full check."""
-        for state in self.begin():
-            state.scan()
+        self.scan(self.begin())
         self.reconcile()
         return self.report()
+
+    def scan(self, states: list[SessionState]) -> None:
+        """Scan STATES' worktrees, a few `git status` processes side by side: on a cold
+        start they are most of the time, and each waits on the disk as much as a core."""
+        at_once = min(8, max(2, os.cpu_count() or 1))
+        running: list[tuple[SessionState, Scan]] = []
+        try:
+            for state in states:
+                running.append((state, state.begin_scan()))
+                if len(running) >= at_once:
+                    done, scan = running.pop(0)
+                    done.finish_scan(scan)
+            while running:
+                done, scan = running.pop(0)
+                done.finish_scan(scan)
+        finally:
+            for _, scan in running:  # a scan failed: the others' processes go too
+                scan.close()
 
     def begin(self) -> list[SessionState]:
         """Re-read worktrees, trunk and sessions; what the full load still has to scan.

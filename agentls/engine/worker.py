@@ -362,8 +362,7 @@ class Worker:
         # Watches before scans, so nothing written meanwhile (a new worktree's checkout,
         # say) is missed.
         self.watcher.sync((s.path, s.worktree.gitdir) for s in self.ws.sessions if not s.missing)
-        for state in pending:
-            state.scan()
+        self.ws.scan(pending)
         self.ws.reconcile()
         self._needs_reconcile = False  # refresh ran the full check
         return True
