@@ -141,8 +141,14 @@ def _same_second(action, edit) -> None:  # type: ignore[no-untyped-def]
 def test_racy_edit_after_commit(repo: Repo) -> None:
     """Same size, same second as the index write: git re-reads it by content."""
     wt = _base(repo)
-    repo.write(wt, "b.txt", "AAAA\n")
-    _same_second(lambda: repo.commit(wt, "racy"), lambda: repo.write(wt, "b.txt", "BBBB\n"))
+
+    def commit() -> None:
+        # Written again on every attempt: a retry must not commit the last one's edit.
+        repo.write(wt, "b.txt", "AAAA\n")
+        repo.commit(wt, "racy")
+
+    _same_second(commit, lambda: repo.write(wt, "b.txt", "BBBB\n"))
+    assert git(wt, "show", "HEAD:b.txt") == "AAAA"
     time.sleep(1.1)  # the scan comes a second later
     state = assert_snapshot_is_git_add_all(wt)
     assert "b.txt" in state.uncommitted
