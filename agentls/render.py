@@ -8,6 +8,7 @@ from collections import defaultdict
 from typing import TextIO
 
 from agentls.advice import advice
+from agentls.remote import wording as remote_wording
 from agentls.report import Collision, Range, Report
 from agentls.vocabulary import KIND_LABEL, plural
 
@@ -86,6 +87,8 @@ def render_status(report: Report, stream: TextIO | None = None) -> None:
             branch += " [trunk]"
         if s.missing:
             branch += " [folder gone]"
+        if s.remote is not None:
+            branch = remote_wording.branch_cell(s)
         rows.append(
             [
                 str(position),
@@ -99,6 +102,7 @@ def render_status(report: Report, stream: TextIO | None = None) -> None:
             ]
         )
     out += _table(rows)
+    out += [f"  {line}" for line in remote_wording.fetch_lines(report.remotes)]
     out.append("")
     if not report.overlaps:
         out.append(style("No collisions.", "32") + " Every session can land in any order.")

@@ -29,6 +29,7 @@ class SessionInfo:
     is_trunk: bool = False
     source: str | None = None
     landed: bool = False  # landed by agentls, with no commits since
+    remote: dict[str, Any] | None = None  # role "remote": where it lives (agentls.remote)
 
     def to_json(self) -> dict[str, Any]:
         # Field by field: dataclasses.asdict deep-copies every value through its generic
@@ -99,6 +100,7 @@ class Report:
     overlaps: list[Collision]
     repository: str = ""
     warnings: list[str] = field(default_factory=list)
+    remotes: list[dict[str, Any]] = field(default_factory=list)  # each remote's last fetch
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -107,6 +109,7 @@ class Report:
             "sessions": [s.to_json() for s in self.sessions],
             "overlaps": [c.to_json() for c in self.overlaps],
             "warnings": list(self.warnings),
+            "remotes": list(self.remotes),
         }
 
     @classmethod
@@ -134,6 +137,7 @@ class Report:
             ],
             repository=data.get("repository", ""),
             warnings=list(data.get("warnings", [])),
+            remotes=list(data.get("remotes", [])),
         )
 
     def session(self, name: str) -> SessionInfo | None:

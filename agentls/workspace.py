@@ -29,6 +29,8 @@ from agentls.git.repo import (
     resolve_trunk,
 )
 from agentls.git.snapshot import Scan, clean_scratch_once
+from agentls.remote import view as remote_view
+from agentls.remote.sessions import RemoteSessions
 from agentls.report import Collision, Report, SessionInfo
 from agentls.sessions import Session, discover_sessions, find_session, session_at
 from agentls.store import Store
@@ -65,6 +67,7 @@ class Workspace:
         self.sessions: list[Session] = []
         self.states: dict[str, SessionState] = {}
         self._ahead_behind: dict[tuple[str, str], tuple[int, int]] = {}
+        self.remote = RemoteSessions(self.git)  # sessions on other machines (agentls.remote)
 
     def close(self) -> None:
         self.merger.close()
@@ -128,7 +131,8 @@ class Workspace:
                 state.session = session
             live[session.id] = state
         self.states = live
-        self.analyzer.forget(set(live))
+        remote_view.refresh(self)
+        self.analyzer.forget(set(live) | set(self.remote.states))
         self._count_commits()
         return [state for state in live.values() if not state.loaded]
 
@@ -239,7 +243,10 @@ class Workspace:
         code = [
             self.states[s.id] for s in self.sessions if s.id in self.states and not s.is_research
         ]
-        return list(itertools.combinations(code, 2))
+        # Remote sessions pair with every local one, not with each other: what they do to
+        # one another is their business, and 100 of them must not cost 4,950 merges.
+        remote = [(a, r) for r in self.remote.states.values() for a in code]
+        return list(itertools.combinations(code, 2)) + remote
 
     def reconcile(self, interrupted: Callable[[], bool] | None = None) -> bool:
         """The authoritative full check for every pair whose snapshots changed.
@@ -263,6 +270,7 @@ class Workspace:
     # --- the report ------------------------------------------------------------------------
 
     def session(self, name: str) -> Session:
+        remote_view.refuse_lifecycle(self, name)
         return find_session(self.sessions, name)
 
     def report(self) -> Report:
@@ -285,9 +293,10 @@ class Workspace:
         return Report(
             trunk_branch=self.trunk.branch,
             trunk_commit=self.trunk.commit,
-            sessions=[self._info(s) for s in self.sessions],
+            sessions=[self._info(s) for s in self.sessions] + remote_view.infos(self),
             overlaps=collisions,
             repository=str(self.repository.common_dir),
+            remotes=remote_view.statuses(self),
         )
 
     def _count_ahead_behind(self, head: str) -> tuple[int, int]:

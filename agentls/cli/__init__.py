@@ -32,6 +32,7 @@ AREAS = (
     "agentls.cli.serve",
     "agentls.cli.agents",
     "agentls.cli.review",
+    "agentls.remote.cli",
 )
 
 

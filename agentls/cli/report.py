@@ -22,6 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     status.add_argument("--json", action="store_true", help="print the report as JSON")
     status.add_argument("--trunk", help="compare against this branch instead of the trunk")
+    status.add_argument("--fetch", action="store_true", help="fetch remote sessions first")
     status.set_defaults(run=run_status)
 
     overlaps = subparsers.add_parser(
@@ -35,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--exit-code", action="store_true", help="exit 1 when any conflict is predicted"
     )
     overlaps.add_argument("--trunk", help="compare against this branch instead of the trunk")
+    overlaps.add_argument("--fetch", action="store_true", help="fetch remote sessions first")
     overlaps.set_defaults(run=run_overlaps)
 
     demo = subparsers.add_parser(
@@ -53,6 +55,10 @@ def _report(args: argparse.Namespace) -> Report:
     from agentls.lifecycle import pending
     from agentls.workspace import Workspace
 
+    if getattr(args, "fetch", False):
+        from agentls.remote.cli import fetch_now
+
+        fetch_now(args.directory)  # an unreachable remote is reported in the report itself
     with Workspace(args.directory, trunk=args.trunk) as workspace:
         report = None if args.trunk else _engine_report(workspace.repository.common_dir)
         if report is None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from agentls.errors import AgentlsError, InvalidInputError
 from agentls.git.runner import git_ok, run_git, run_git_bytes
 from agentls.names import validate_name
+from agentls.remote import view as remote_view
 from agentls.session_files import ALWAYS_EXCLUDED
 from agentls.sessions import Session
 from agentls.workspace import Workspace
@@ -29,6 +30,7 @@ def kill_point(step: str) -> None:
 def session_named(ws: Workspace, name: object, *, fresh: bool = False) -> Session:
     """The session called NAME (after validating the name); FRESH: refresh the workspace
     first (one full refresh, which a caller about to change things needs anyway)."""
+    remote_view.refuse_lifecycle(ws, name)  # a remote session's name is no local name
     validate_name(name)
     assert isinstance(name, str)
     refreshed = fresh or not ws.sessions

@@ -1,0 +1,180 @@
+"""Remote configuration: `[tool.agentls.remote]` in pyproject.toml, or `[remote]` in
+.agentls.toml.
+
+Read from trunk's committed files (like land's configuration), never from a
+session's worktree: a branch, maybe an agent's work, must not be able to switch on
+publishing the user's uncommitted work, or point fetches elsewhere.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agentls.errors import AgentlsError
+from agentls.git.runner import run_git_bytes
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+DEFAULT_PATTERNS = ("claude/*", "codex/*", "copilot/*", "cursor/*")
+DEFAULT_INTERVAL = 300.0  # seconds between background fetches, once configured
+DEFAULT_WIP_PREFIX = "agentls-wip/"  # branch prefix for hosts that refuse custom refs
+KEYS = ("remotes", "patterns", "interval", "publish", "wip", "wip-prefix", "user")
+_USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class RemoteConfig:
+    remotes: tuple[str, ...] = ("origin",)
+    patterns: tuple[str, ...] = DEFAULT_PATTERNS
+    # Seconds between the engine's background fetches; 0 = only `agentls fetch`.
+    # Without a [remote] table nothing is fetched in the background.
+    interval: float = 0.0
+    publish: bool = False  # the engine publishes local snapshots after quiet periods
+    wip: bool = True  # also fetch other users' published work (refs/agentls/wip/*)
+    wip_prefix: str = DEFAULT_WIP_PREFIX
+    user: str | None = None  # the <user> of published refs; default from git config
+    source: str | None = None  # where it was read from, for messages
+
+    @property
+    def configured(self) -> bool:
+        return self.source is not None
+
+
+def _strings(value: Any, key: str, source: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise AgentlsError(
+            f"{source}: remote.{key} must be a string or a list of strings",
+            f'e.g. {key} = ["origin"]' if key == "remotes" else 'e.g. patterns = ["codex/*"]',
+            code="invalid-config",
+            data={"key": key, "source": source},
+        )
+    return tuple(v.strip() for v in value)
+
+
+def _check_pattern(pattern: str, source: str) -> str:
+    """A ref pattern: a branch glob (`codex/*`) or a full ref glob (`refs/pull/*/head`)."""
+    bad = (
+        pattern.startswith(("-", "+", "/", "^"))
+        or pattern.count("*") > 1
+        or any(c in pattern for c in " ~:?[\\\0")
+        or ".." in pattern
+        or "//" in pattern
+        or pattern.endswith(("/", ".lock"))
+    )
+    if bad:
+        raise AgentlsError(
+            f"{source}: invalid remote pattern {pattern!r}",
+            "use a branch glob with at most one '*' (codex/*) or a full ref (refs/pull/*/head)",
+            code="invalid-config",
+            data={"key": "patterns", "pattern": pattern, "source": source},
+        )
+    return pattern
+
+
+def _check_remote(name: str, source: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name) or ".." in name:
+        raise AgentlsError(
+            f"{source}: invalid remote name {name!r}",
+            "name a remote as `git remote` lists it",
+            code="invalid-config",
+            data={"key": "remotes", "remote": name, "source": source},
+        )
+    return name
+
+
+def parse(table: Any, source: str) -> RemoteConfig:
+    """A RemoteConfig from one TOML table, refusing unknown keys and wrong types."""
+    if not isinstance(table, dict):
+        raise AgentlsError(f"{source}: the remote settings must be a table", code="invalid-config")
+    unknown = sorted(set(table) - set(KEYS))
+    if unknown:
+        raise AgentlsError(
+            f"{source}: unknown remote setting(s) {', '.join(unknown)}",
+            f"known: {', '.join(KEYS)}",
+            code="invalid-config",
+            data={"keys": unknown, "source": source},
+        )
+    remotes = tuple(_check_remote(r, source) for r in _strings(table.get("remotes", ["origin"]), "remotes", source))
+    patterns = tuple(
+        _check_pattern(p, source)
+        for p in _strings(table.get("patterns", list(DEFAULT_PATTERNS)), "patterns", source)
+    )
+    interval = table.get("interval", DEFAULT_INTERVAL)
+    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval < 0:
+        raise AgentlsError(
+            f"{source}: remote.interval must be a number of seconds >= 0 (0: no background fetch)",
+            code="invalid-config",
+            data={"key": "interval", "source": source},
+        )
+    flags = {}
+    for key, default in (("publish", False), ("wip", True)):
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            raise AgentlsError(
+                f"{source}: remote.{key} must be true or false",
+                code="invalid-config",
+                data={"key": key, "source": source},
+            )
+        flags[key] = value
+    prefix = table.get("wip-prefix", DEFAULT_WIP_PREFIX)
+    if not isinstance(prefix, str) or not prefix.endswith("/") or "*" in prefix:
+        raise AgentlsError(
+            f"{source}: remote.wip-prefix must be a branch prefix ending in '/'",
+            'e.g. wip-prefix = "agentls-wip/"',
+            code="invalid-config",
+            data={"key": "wip-prefix", "source": source},
+        )
+    _check_pattern(prefix + "*", source)
+    user = table.get("user")
+    if user is not None and (not isinstance(user, str) or not _USER.fullmatch(user)):
+        raise AgentlsError(
+            f"{source}: remote.user must be 1-64 letters, digits, '.', '_' or '-'",
+            code="invalid-config",
+            data={"key": "user", "source": source},
+        )
+    return RemoteConfig(
+        remotes=remotes,
+        patterns=patterns,
+        interval=float(interval),
+        publish=flags["publish"],
+        wip=flags["wip"],
+        wip_prefix=prefix,
+        user=user,
+        source=source,
+    )
+
+
+def _show(cwd: Path, commit: str, path: str) -> str | None:
+    proc = run_git_bytes(["show", f"{commit}:{path}"], cwd, check=False)
+    return proc.stdout.decode(errors="replace") if proc.returncode == 0 else None
+
+
+def load(cwd: Path, commit: str | None) -> RemoteConfig:
+    """The remote configuration committed at COMMIT (trunk); defaults when there is none."""
+    if not commit:
+        return RemoteConfig()
+    for path in (".agentls.toml", "pyproject.toml"):
+        text = _show(cwd, commit, path)
+        if text is None:
+            continue
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise AgentlsError(
+                f"{path} on trunk is not valid TOML: {exc}", code="invalid-config"
+            ) from exc
+        if path == ".agentls.toml" and "remote" in data:
+            return parse(data["remote"], f"{path} [remote]")
+        table = data.get("tool", {}).get("agentls", {}).get("remote")
+        if table is not None:
+            return parse(table, f"{path} [tool.agentls.remote]")
+    return RemoteConfig()

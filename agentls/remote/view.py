@@ -1,0 +1,121 @@
+"""The Workspace's remote side: which remote sessions exist now, and what the report
+says about them and about each remote's last fetch.
+
+The Workspace calls three functions and nothing else: `refresh` (after its local
+sessions are known), `infos` (the report's session rows) and `statuses` (the
+report's `remotes`). `refuse_lifecycle` turns a lifecycle verb aimed at a remote
+session into a clear refusal.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from agentls.errors import AgentlsError
+from agentls.git.repo import ahead_behind
+from agentls.remote import config as remote_config
+from agentls.remote.config import RemoteConfig
+from agentls.remote.fetch import known_remotes, read_statuses
+from agentls.remote.sessions import RemoteSession
+from agentls.report import SessionInfo
+
+if TYPE_CHECKING:
+    from agentls.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+def config(ws: Workspace) -> RemoteConfig:
+    """The remote configuration on trunk (cached per trunk commit); a broken one is
+    reported as a warning and the defaults apply, so status never fails on it."""
+    key = ws.trunk.commit
+    cached = getattr(ws, "_remote_config", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]  # type: ignore[no-any-return]
+    try:
+        found, problem = remote_config.load(ws.repository.cwd, key), None
+    except AgentlsError as exc:
+        found, problem = RemoteConfig(), str(exc)
+    ws._remote_config = (key, found)  # type: ignore[attr-defined]
+    ws.remote.config_problem = problem
+    return found
+
+
+def refresh(ws: Workspace) -> None:
+    """Re-list remote sessions against the local ones just discovered."""
+    from agentls.remote.publish import publisher
+
+    settings = config(ws)
+    ws.remote.own_user = publisher(ws.repository, settings)
+    ws.remote.wip_prefix = settings.wip_prefix
+    local_heads = {s.name: s.head for s in ws.sessions if s.head and not s.missing}
+    trunk = ws.trunk.commit
+    ws.remote.refresh(trunk, local_heads, lambda head: ws.analyzer.merge_base(head, trunk))
+    ws.remote.statuses = read_statuses(ws.repository)
+    ws.remote.present = known_remotes(ws.repository.cwd)
+
+
+def infos(ws: Workspace) -> list[SessionInfo]:
+    rows = []
+    for session in ws.remote.sessions:
+        key = (session.head, ws.trunk.commit)
+        if key not in ws._ahead_behind:
+            ws._ahead_behind[key] = ahead_behind(ws.repository.cwd, session.head, ws.trunk.commit)
+        ahead, behind = ws._ahead_behind[key]
+        rows.append(ws.remote.info(session, ahead, behind))
+    return rows
+
+
+def statuses(ws: Workspace) -> list[dict[str, Any]]:
+    """Each configured remote: when it was last fetched, whether it answered, how many
+    of its refs are sessions now."""
+    settings = config(ws)
+    found = []
+    for name in settings.remotes:
+        status = ws.remote.statuses.get(name)
+        # Quiet for a repository that never asked: no fetch yet and no [remote] table.
+        if name not in ws.remote.present or (status is None and not settings.configured):
+            continue
+        found.append(
+            {
+                "remote": name,
+                "fetched": status.fetched if status else None,
+                "tried": status.tried if status else None,
+                "reachable": status.reachable if status else None,
+                "error": status.error if status else None,
+                "retry": status.retry if status else None,
+                "sessions": sum(1 for s in ws.remote.sessions if s.ref.remote == name),
+                "interval": settings.interval,
+                "publish": settings.publish,
+                "problem": ws.remote.config_problem,
+            }
+        )
+    return found
+
+
+def find(ws: Workspace, name: str) -> RemoteSession | None:
+    return ws.remote.find(name) if isinstance(name, str) else None
+
+
+def refuse_lifecycle(ws: Workspace, name: object) -> None:
+    """A lifecycle verb named a remote session: say why it cannot apply, change nothing."""
+    if not isinstance(name, str) or ":" not in name:
+        return
+    if not ws.remote.sessions:
+        try:
+            refresh(ws)
+        except Exception:  # a broken remote view never hides the real refusal
+            log.debug("could not list remote sessions", exc_info=True)
+            return
+    session = find(ws, name)
+    if session is None:
+        return
+    raise AgentlsError(
+        f"{name} is a remote session ({session.branch} on {session.ref.remote}): it lives on "
+        "another machine, so it cannot be renamed, claimed for, handed off, landed or removed here",
+        "check it out in a local session (`agentls new NAME --from "
+        f"{session.ref.ref}`) to work on it here",
+        code="remote-session",
+        data={"session": name, "remote": session.ref.remote, "ref": session.ref.remote_ref},
+    )
