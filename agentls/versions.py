@@ -16,6 +16,7 @@ import pygit2
 
 from agentls.changes import MODE_GITLINK, MODE_LINK, Entry, tree_entry, tree_of
 from agentls.errors import InvalidInputError
+from agentls.remote import view as remote_view
 from agentls.workspace import Workspace
 
 AT_POINTS = ("current", "head", "base")
@@ -53,6 +54,9 @@ def file_version(ws: Workspace, session: str, path: str, at: str = "current") ->
     rel = check_relative_path(path)
     if not isinstance(at, str):
         raise InvalidInputError(f"invalid version {at!r}")
+    remote = remote_view.file_version(ws, session, rel, at)  # a session on another machine
+    if remote is not None:
+        return remote
     target = ws.session(session)
     state = ws.states.get(target.id)
     commit: str | None = None

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from agentls.engine.protocol import INTERNAL_ERROR, INVALID_PARAMS, REFUSED, EngineError
 from agentls.errors import AgentlsError
+from agentls.remote import view as remote_view
+from agentls.remote.fetcher import start_fetcher
 
 if TYPE_CHECKING:
     from agentls.changes import SessionState
@@ -77,6 +79,7 @@ class Worker:
         self.ready = threading.Event()
         self.ws: Any = None
         self.watcher: Any = None
+        self.fetcher: Any = None
         self.last_report: dict[str, Any] | None = None
         self._last_serialized = ""
         # abs path -> {connection: unsaved text}, the latest edit last. Two windows may
@@ -273,8 +276,12 @@ class Worker:
         waiting, self._waiting = self._waiting, []
         for job in waiting:
             self._call(job)
+        if self.fetcher is None:
+            self.fetcher = start_fetcher(self)  # remote sessions, fetched in the background
 
     def _close(self) -> None:
+        if self.fetcher is not None:
+            self.fetcher.stop()
         self._cancel_scans()
         for job in self._waiting:
             if job.reply is not None:
@@ -545,6 +552,10 @@ class Worker:
             return self._diff(params)
         if method == "fileVersion":
             return self._file_version(params)
+        if method == "remotePublish":  # the background fetcher's auto-publish (agentls.remote)
+            from agentls.remote.publish import publish
+
+            return publish(self.ws)
         if method == "stats":
             return {**self.stats, "watches": self.watcher.watch_count if self.watcher else 0}
         raise EngineError(f"unknown engine method {method!r}", INVALID_PARAMS)
@@ -611,8 +622,7 @@ class Worker:
                 self.ws.focus([str(self.ws.session(name).path / path)])
         texts = []
         for name in (mine, other):
-            session = self.ws.session(name)
-            state = self.ws.states.get(session.id)
+            state = remote_view.state_named(self.ws, name)  # remote sessions too
             entry = state.entry(path) if state is not None else None
             blob = self.ws.git[entry[0]].data if entry else b""
             texts.append(blob.decode("utf-8", errors="replace").splitlines(keepends=True))

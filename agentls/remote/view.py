@@ -119,3 +119,41 @@ def refuse_lifecycle(ws: Workspace, name: object) -> None:
         code="remote-session",
         data={"session": name, "remote": session.ref.remote, "ref": session.ref.remote_ref},
     )
+
+
+def state_named(ws: Workspace, name: str) -> Any:
+    """The live state of the session NAME, remote or local (None when it has none)."""
+    remote = find(ws, name)
+    if remote is not None:
+        return ws.remote.states.get(remote.id)
+    return ws.states.get(ws.session(name).id)
+
+
+def file_version(ws: Workspace, name: str, rel: str, at: str) -> dict[str, Any] | None:
+    """`agentls.fileVersion` for a remote session (None when NAME is not one): its
+    current state is its ref's commit; there is no local file to point at."""
+    from agentls.changes import tree_entry, tree_of
+    from agentls.versions import _commit_at, _text
+
+    session = find(ws, name)
+    if session is None:
+        return None
+    state = ws.remote.states.get(session.id)
+    if at in ("current", "head"):
+        commit: str | None = session.head
+    elif at == "base":
+        commit = state.base if state is not None else None
+    else:
+        commit = _commit_at(ws, at)
+    entry = tree_entry(ws.git, tree_of(ws.git, commit), rel) if commit else None
+    text, binary = _text(ws, entry)
+    shown = f" @ {commit[:12]}" if commit else " (none)"
+    return {
+        "text": text,
+        "binary": binary,
+        "exists": entry is not None,
+        "uri": None,
+        "label": f"{session.name}: {rel}{shown} ({session.branch} on {session.ref.remote})",
+        "commit": commit,
+        "remote": session.describe(),
+    }

@@ -15,6 +15,7 @@ from typing import Any
 
 from lsprotocol import types
 
+from agentls.remote.server import remote_actions
 from agentls.server.diagnostics import SOURCE
 from agentls.vocabulary import lines_text, possessive
 
@@ -72,7 +73,10 @@ def code_actions(
     for diagnostic, data in ours:
         me, other, path = data["session"], data.get("other"), data["path"]
         other_path = data.get("otherPath")
-        if isinstance(other, str) and isinstance(other_path, str):
+        if isinstance(other, str) and isinstance(data.get("remote"), dict):
+            for key, title, command, argument in remote_actions(data):
+                offer(key, title, command, argument, diagnostic)
+        elif isinstance(other, str) and isinstance(other_path, str):
             other_ranges = data.get("otherRanges") or []
             first = other_ranges[0] if other_ranges else [1, 1]
             where = f" ({lines_text([first])})" if other_ranges else ""

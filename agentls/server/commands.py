@@ -22,6 +22,7 @@ from agentls.errors import AgentlsError, InvalidInputError
 from agentls.server import operations, window
 from agentls.server.actions import COMPARE, OPEN_OTHER
 from agentls.server.protocol import Invocation
+from agentls.remote.server import OPEN_VERSION, cmd_open_version
 from agentls.server.refusals import INVALID_ARGUMENTS, error_object, refusal
 from agentls.vocabulary import possessive
 
@@ -225,3 +226,4 @@ def register(ls: AgentlsServer) -> None:
     ls.command(OPEN_OTHER)(cmd_open_other)
     ls.command(COMPARE)(cmd_compare)
     ls.command(FILE_VERSION)(cmd_file_version)
+    ls.command(OPEN_VERSION)(cmd_open_version)  # a remote session's file (agentls.remote)

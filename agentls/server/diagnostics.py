@@ -20,6 +20,8 @@ from pygls import uris
 
 from agentls.claims import glob_matches
 from agentls.files import read_regular
+from agentls.remote import ROLE as REMOTE_ROLE
+from agentls.remote import wording as remote_wording
 from agentls.report import KINDS
 from agentls.server.settings import Settings
 from agentls.vocabulary import VIA_TRUNK, lines_text, session_label
@@ -62,14 +64,17 @@ def message(
 ) -> str:
     """What happened and what it means, naming the other side as the user knows it
     (and the other side's file, when a rename put it at another path)."""
-    at = f" at {lines_text(other_ranges)}" if other_ranges else ""
+    info = other_info or {}
+    remote = info.get("role") == REMOTE_ROLE
+    at = f"{',' if remote else ''} at {lines_text(other_ranges)}" if other_ranges else ""
     if other_file:
         at = f" in {other_file}{at}"
     kinds = [k for k in detail if k != "contents"]
     extra = f" ({', '.join(kinds)})" if kinds else ""
-    info = other_info or {}
     if info.get("is_trunk"):
         who = f"{trunk} (already on trunk)"
+    elif remote:  # who and where: "codex/fix-login on origin, committed 12 min ago"
+        who = remote_wording.who(info)
     else:
         who = f"session {session_label(other or '?', info.get('branch'))}"
     if kind == "conflict":
@@ -202,7 +207,11 @@ def build(
         detail = collision.get("detail", [])
         file = Path(me["path"]) / rel
         other_rel = renamed.get(other, rel) if other is not None else rel
-        other_path = str(Path(other_info["path"]) / other_rel) if other_info is not None else None
+        other_path = (  # a remote session has no worktree: no file to point at
+            str(Path(other_info["path"]) / other_rel)
+            if other_info is not None and other_info.get("path")
+            else None
+        )
         related = (
             _related(other, other_info, other_path, theirs, me)
             if other is not None and other_info is not None and other_path is not None
@@ -222,6 +231,8 @@ def build(
             data["via"] = via
         if other_rel != rel:
             data["otherFile"] = other_rel
+        if other_info is not None and other_info.get("remote"):
+            data["remote"] = other_info["remote"]  # where it lives (agentls.remote)
         text = message(
             kind,
             via,
@@ -309,6 +320,7 @@ def sessions_changed(report: dict[str, Any], me: dict[str, Any] | None) -> dict[
                 "missing": s.get("missing", False),
                 "is_trunk": s.get("is_trunk", False),
                 "landed": s.get("landed", False),
+                "remote": s.get("remote"),
             }
             for s in report.get("sessions", [])
         ],
