@@ -168,3 +168,10 @@ def daemon_network(tmp_path: Path) -> Iterator[tuple[Network, Daemon]]:
         yield network, daemon
     finally:
         daemon.stop()
+
+
+# The server tests' fixtures: editor windows running the real server, and no engine
+# left behind after a test.
+from tests.server.conftest import _no_engine_left, windows  # noqa: E402
+
+__all__ = ["Daemon", "Machine", "Network", "_no_engine_left", "windows"]
