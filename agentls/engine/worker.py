@@ -622,7 +622,7 @@ class Worker:
                 self.ws.focus([str(self.ws.session(name).path / path)])
         texts = []
         for name in (mine, other):
-            state = remote_view.state_named(self.ws, name)  # remote sessions too
+            state = remote_view.state_named(self.ws, str(name))  # remote sessions too
             entry = state.entry(path) if state is not None else None
             blob = self.ws.git[entry[0]].data if entry else b""
             texts.append(blob.decode("utf-8", errors="replace").splitlines(keepends=True))

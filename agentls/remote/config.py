@@ -103,7 +103,10 @@ def parse(table: Any, source: str) -> RemoteConfig:
             code="invalid-config",
             data={"keys": unknown, "source": source},
         )
-    remotes = tuple(_check_remote(r, source) for r in _strings(table.get("remotes", ["origin"]), "remotes", source))
+    remotes = tuple(
+        _check_remote(r, source)
+        for r in _strings(table.get("remotes", ["origin"]), "remotes", source)
+    )
     patterns = tuple(
         _check_pattern(p, source)
         for p in _strings(table.get("patterns", list(DEFAULT_PATTERNS)), "patterns", source)

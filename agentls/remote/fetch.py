@@ -166,6 +166,7 @@ def fetch(
                 result.statuses.append(status)
                 continue
             status.tried = moment
+            error: str | None
             if remote not in present:
                 error = f"no remote named {remote!r} in this repository (see `git remote -v`)"
             else:

@@ -89,18 +89,16 @@ def _wip_commit(ws: Workspace, state: Any, user: str, old: dict[str, Any] | None
     commit of the snapshot on top of HEAD (reused while head and tree stay the same, so
     an unchanged session is not re-published with a new date)."""
     tree, head = state.snapshot_tree(), state.head
-    if old and old.get("head") == head and old.get("tree") == tree and old.get("commit"):
-        if old["commit"] in ws.git:
-            return str(old["commit"])
+    same = old and old.get("head") == head and old.get("tree") == tree
+    if same and old and old.get("commit") and old["commit"] in ws.git:
+        return str(old["commit"])
     head_tree = str(state.head_tree.id) if state.head_tree is not None else None
     if head and tree == head_tree:
         return str(head)
     signature = _signature(ws.git)
     message = f"agentls: uncommitted work of {state.session.name} (published by {user})\n"
     parents = [pygit2.Oid(hex=head)] if head else []
-    oid = ws.git.create_commit(
-        None, signature, signature, message, pygit2.Oid(hex=tree), parents
-    )
+    oid = ws.git.create_commit(None, signature, signature, message, pygit2.Oid(hex=tree), parents)
     return str(oid)
 
 
@@ -151,7 +149,13 @@ def publish(ws: Workspace, *, remote: str | None = None) -> dict[str, Any]:
             continue  # trunk's checkout is nobody's session work
         chosen[session.id] = (_wip_commit(ws, state, user, records.get(session.id)), session.name)
     gone = {sid: rec for sid, rec in records.items() if sid not in chosen}
-    result: dict[str, Any] = {"ok": True, "remote": target, "user": user, "published": [], "removed": []}
+    result: dict[str, Any] = {
+        "ok": True,
+        "remote": target,
+        "user": user,
+        "published": [],
+        "removed": [],
+    }
     for namespace in (WIP_NAMESPACE, f"refs/heads/{config.wip_prefix.rstrip('/')}"):
         wanted = {sid: f"{namespace}/{user}/{name}" for sid, (_, name) in chosen.items()}
         specs = [f"+{chosen[sid][0]}:{ref}" for sid, ref in wanted.items()]
@@ -168,7 +172,9 @@ def publish(ws: Workspace, *, remote: str | None = None) -> dict[str, Any]:
             ref.startswith(WIP_NAMESPACE) for ref in rejected
         )
         if custom_refused:
-            result["fallback"] = f"{target} refused {WIP_NAMESPACE}/: {next(iter(rejected.values()))}"
+            result["fallback"] = (
+                f"{target} refused {WIP_NAMESPACE}/: {next(iter(rejected.values()))}"
+            )
             continue  # the host refuses custom namespaces: publish as branches instead
         if not worked:
             raise AgentlsError(

@@ -76,7 +76,9 @@ async def cmd_open_version(ls: AgentlsServer, call: Invocation) -> dict[str, Any
     except AgentlsError as exc:
         raise refusal(exc.code, f"cannot write that version: {exc.message}", exc.data) from exc
     except OSError as exc:
-        raise refusal("os-error", f"cannot write that version: {exc}", {"errno": exc.errno}) from exc
+        raise refusal(
+            "os-error", f"cannot write that version: {exc}", {"errno": exc.errno}
+        ) from exc
     uri = uris.from_fs_path(str(target)) or str(target)
     result = await window.show_or_tell(ls, version["label"], uri, str(target), [line, end])
     return {**result, "label": version["label"], "path": str(target)}

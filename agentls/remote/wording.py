@@ -26,7 +26,9 @@ def branch_cell(info: Any) -> str:
     """The status table's branch cell for a remote session row."""
     remote = info.remote or {}
     if remote.get("wip"):
-        return f"{remote.get('user')}/{remote.get('session')} (uncommitted) on {remote.get('remote')}"
+        return (
+            f"{remote.get('user')}/{remote.get('session')} (uncommitted) on {remote.get('remote')}"
+        )
     return f"{info.branch} on {remote.get('remote')} [remote]"
 
 

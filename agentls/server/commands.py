@@ -19,10 +19,10 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from agentls.engine.commands import LIFECYCLE_COMMANDS, ArgumentError, validate
 from agentls.errors import AgentlsError, InvalidInputError
+from agentls.remote.server import OPEN_VERSION, cmd_open_version
 from agentls.server import operations, window
 from agentls.server.actions import COMPARE, OPEN_OTHER
 from agentls.server.protocol import Invocation
-from agentls.remote.server import OPEN_VERSION, cmd_open_version
 from agentls.server.refusals import INVALID_ARGUMENTS, error_object, refusal
 from agentls.vocabulary import possessive
 

@@ -26,7 +26,9 @@ def remote_names(folder: Path) -> list[str]:
 
 def test_fetch_brings_session_refs_into_agentls_namespace_only(network: Network) -> None:
     here, cloud = network.machine("laptop"), network.machine("cloud")
-    cloud.cloud_branch("codex/fix-login", "f.txt", edit_line(cloud.main.joinpath("f.txt").read_text(), 3, "x"))
+    cloud.cloud_branch(
+        "codex/fix-login", "f.txt", edit_line(cloud.main.joinpath("f.txt").read_text(), 3, "x")
+    )
     cloud.cloud_branch("feature/other", "g.txt", "other\n")  # not a session pattern
     before = git(here.main, "for-each-ref", "refs/remotes")
     result = fetch(find_repository(here.main), RemoteConfig())
@@ -67,7 +69,7 @@ def test_pull_request_heads_and_custom_patterns(network: Network) -> None:
 
 
 class _AskForPassword(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         self.send_response(401)
         self.send_header("WWW-Authenticate", 'Basic realm="agentls test"')
         self.send_header("Content-Length", "0")

@@ -18,9 +18,13 @@ from tests.conftest import git, numbered
 from tests.remote.conftest import Network, edit_line
 
 
-
 def refs_on_server(network: Network) -> set[str]:
-    return {line.split(" ")[0] for line in git(network.server, "for-each-ref", "--format=%(refname) %(objectname)").splitlines()}
+    return {
+        line.split(" ")[0]
+        for line in git(
+            network.server, "for-each-ref", "--format=%(refname) %(objectname)"
+        ).splitlines()
+    }
 
 
 def test_unsaved_then_saved_work_published_on_b_conflicts_on_a(network: Network) -> None:
@@ -101,7 +105,9 @@ def test_a_host_refusing_custom_refs_gets_branches_instead(network: Network) -> 
     hook.write_text(
         "#!/bin/sh\n"
         "while read old new ref; do\n"
-        '  case "$ref" in refs/heads/*|refs/tags/*) ;; *) echo "custom refs denied: $ref"; exit 1;; esac\n'
+        '  case "$ref" in refs/heads/*|refs/tags/*) ;;\n'
+        '  *) echo "custom refs denied: $ref"; exit 1;;\n'
+        "  esac\n"
         "done\n"
     )
     hook.chmod(hook.stat().st_mode | stat.S_IXUSR)
@@ -111,7 +117,10 @@ def test_a_host_refusing_custom_refs_gets_branches_instead(network: Network) -> 
     with Workspace(b.main) as ws:
         ws.refresh()
         result = publish(ws)
-    assert "refused refs/agentls/wip/: [remote rejected] (pre-receive hook declined)" in result["fallback"]
+    assert (
+        "refused refs/agentls/wip/: [remote rejected] (pre-receive hook declined)"
+        in result["fallback"]
+    )
     assert result["published"][0]["ref"] == "refs/heads/agentls-wip/bob/billing"
     a_feat = a.worktree("login", "login")
     a.write("f.txt", edit_line(numbered(40), 4, "alice"), a_feat)
@@ -158,7 +167,10 @@ def test_cli_publish_and_unpublish(network: Network) -> None:
 
     published = cli("publish")
     assert published.returncode == 0, published.stderr
-    assert "published billing (commits and uncommitted work) to origin refs/agentls/wip/bob/billing" in published.stdout
+    assert (
+        "published billing (commits and uncommitted work) to origin refs/agentls/wip/bob/billing"
+        in published.stdout
+    )
     removed = cli("unpublish")
     assert removed.returncode == 0 and "removed refs/agentls/wip/bob/billing" in removed.stdout
     assert cli("unpublish").stdout.strip() == "nothing published"

@@ -92,7 +92,9 @@ async def test_push_on_a_becomes_a_diagnostic_on_b_with_an_open_action(
 
     # A lifecycle verb aimed at it is refused with its code, and nothing changes.
     try:
-        await window.command("agentls.session.rename", {"session": "origin:codex/fix-login", "name": "x"})
+        await window.command(
+            "agentls.session.rename", {"session": "origin:codex/fix-login", "name": "x"}
+        )
     except Exception as exc:  # pygls raises the JSON-RPC error
         assert getattr(exc, "data", None) is not None
         data = exc.data if isinstance(exc.data, dict) else exc.data._asdict()  # type: ignore[attr-defined]
@@ -104,8 +106,11 @@ async def test_push_on_a_becomes_a_diagnostic_on_b_with_an_open_action(
     git(cloud.main, "push", "-q", "origin", "codex/fix-login:main")
     git(b.main, "pull", "-q", "--ff-only")
     await wait_diagnostics(
-        window.client, feat / "f.txt", lambda ds: not from_remote("codex/fix-login")(ds),
-        "the merged remote branch dropping out", 60,
+        window.client,
+        feat / "f.txt",
+        lambda ds: not from_remote("codex/fix-login")(ds),
+        "the merged remote branch dropping out",
+        60,
     )
 
 

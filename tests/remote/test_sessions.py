@@ -126,6 +126,7 @@ def test_one_changed_ref_re_analyses_only_its_pairs(network: Network) -> None:
     with Workspace(here.main) as ws:
         ws.refresh()
         assert len(ws.remote.states) == 6
+
         def seen() -> dict:  # which merge a pair's answer came from
             return {k: (id(p), p.version, p.verified) for k, p in ws.analyzer.pairs.items()}
 
@@ -209,5 +210,7 @@ def test_cli_fetch_status_overlaps_and_refusal(network: Network) -> None:
     failed = cli(here, "fetch")
     assert failed.returncode == 1 and "origin: remote unreachable" in failed.stdout
     later = cli(here, "status")
-    assert "origin: remote unreachable (" in later.stdout and "last fetched just now" in later.stdout
+    assert (
+        "origin: remote unreachable (" in later.stdout and "last fetched just now" in later.stdout
+    )
     assert "origin:claude/fix" in later.stdout  # the last fetched state still counts
