@@ -46,8 +46,16 @@ def publisher(repo: Repository, config: RemoteConfig) -> str:
     """The <user> of this machine's published refs: configured, else from git's user."""
     if config.user:
         return config.user
-    email = run_git(["config", "--get", "user.email"], repo.cwd, check=False)
-    name = run_git(["config", "--get", "user.name"], repo.cwd, check=False)
+    settings = {
+        key: run_git(["config", "--get", key], repo.cwd, check=False)
+        for key in ("user.email", "user.name")
+    }
+    return publisher_from(settings)
+
+
+def publisher_from(settings: dict[str, str]) -> str:
+    """The <user> from git's user.email (its local part), else user.name, else the login."""
+    email, name = settings.get("user.email", ""), settings.get("user.name", "")
     for candidate in (email.partition("@")[0], name):
         if _clean(candidate):
             return _clean(candidate)

@@ -16,7 +16,7 @@ from agentls.errors import AgentlsError
 from agentls.git.repo import ahead_behind
 from agentls.remote import config as remote_config
 from agentls.remote.config import RemoteConfig
-from agentls.remote.fetch import known_remotes, read_statuses
+from agentls.remote.fetch import read_statuses
 from agentls.remote.sessions import RemoteSession
 from agentls.report import SessionInfo
 
@@ -44,16 +44,26 @@ def config(ws: Workspace) -> RemoteConfig:
 
 def refresh(ws: Workspace) -> None:
     """Re-list remote sessions against the local ones just discovered."""
-    from agentls.remote.publish import publisher
+    from agentls.remote.publish import publisher_from
 
     settings = config(ws)
-    ws.remote.own_user = publisher(ws.repository, settings)
+    ws.remote.own_user = settings.user or publisher_from(_git_config(ws))
     ws.remote.wip_prefix = settings.wip_prefix
     local_heads = {s.name: s.head for s in ws.sessions if s.head and not s.missing}
     trunk = ws.trunk.commit
     ws.remote.refresh(trunk, local_heads, lambda head: ws.analyzer.merge_base(head, trunk))
     ws.remote.statuses = read_statuses(ws.repository)
-    ws.remote.present = known_remotes(ws.repository.cwd)
+    ws.remote.present = list(ws.git.remotes.names())  # no subprocess on every refresh
+
+
+def _git_config(ws: Workspace) -> dict[str, str]:
+    found = {}
+    for key in ("user.email", "user.name"):
+        try:
+            found[key] = str(ws.git.config[key])
+        except (KeyError, ValueError):
+            pass
+    return found
 
 
 def infos(ws: Workspace) -> list[SessionInfo]:
