@@ -9,6 +9,7 @@ session into a clear refusal.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -53,16 +54,14 @@ def refresh(ws: Workspace) -> None:
     trunk = ws.trunk.commit
     ws.remote.refresh(trunk, local_heads, lambda head: ws.analyzer.merge_base(head, trunk))
     ws.remote.statuses = read_statuses(ws.repository)
-    ws.remote.present = list(ws.git.remotes.names())  # no subprocess on every refresh
+    ws.remote.present = [str(n) for n in ws.git.remotes.names()]  # no subprocess on every refresh
 
 
 def _git_config(ws: Workspace) -> dict[str, str]:
     found = {}
     for key in ("user.email", "user.name"):
-        try:
+        with contextlib.suppress(KeyError, ValueError):
             found[key] = str(ws.git.config[key])
-        except (KeyError, ValueError):
-            pass
     return found
 
 
