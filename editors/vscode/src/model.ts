@@ -5,6 +5,19 @@ import * as path from 'path';
 export type CollisionKind = 'conflict' | 'overlap' | 'ownership' | 'research-write';
 export const COLLISION_KINDS: readonly CollisionKind[] = ['conflict', 'overlap', 'ownership', 'research-write'];
 
+/** Where a remote session lives (role "remote": a branch pushed by a cloud agent or a
+ * teammate, or their published uncommitted work; docs/remote.md). */
+export interface RemoteInfo {
+  remote: string;
+  branch: string;
+  ref?: string;
+  committed?: number;
+  author?: string;
+  wip?: boolean;
+  user?: string | null;
+  session?: string | null;
+}
+
 /** One session as `agentls/sessionsChanged` summarises it (older servers send fewer fields). */
 export interface SessionSummary {
   name: string;
@@ -22,6 +35,7 @@ export interface SessionSummary {
   missing?: boolean;
   is_trunk?: boolean;
   landed?: boolean;
+  remote?: RemoteInfo | null;
 }
 
 /** Params of the `agentls/sessionsChanged` notification. */
@@ -49,6 +63,7 @@ export interface ReportSession {
   missing: boolean;
   is_trunk: boolean;
   landed?: boolean;
+  remote?: RemoteInfo | null;
 }
 
 export interface ReportCollision {
@@ -111,7 +126,8 @@ export function collisionsOf(report: Report, name: string): CollisionView[] {
       session: name,
       other,
       alone: found === undefined,
-      otherFile: otherSession ? path.join(otherSession.path, c.path) : c.path,
+      // A remote session has no folder here: '' (its version opens through the server).
+      otherFile: otherSession?.remote ? '' : otherSession ? path.join(otherSession.path, c.path) : c.path,
       otherRanges: c.ranges[other] ?? [],
       ownRanges: c.ranges[name] ?? [],
       detail: c.detail ?? [],
@@ -219,6 +235,9 @@ export function sessionDescription(s: SessionSummary, review = ''): string {
   if (review && !s.landed && !s.missing) {
     parts.push(review);
   }
+  if (s.remote) {
+    parts.push(s.remote.wip ? `uncommitted · ${s.remote.remote}` : `on ${s.remote.remote}`);
+  }
   if (s.missing) {
     parts.push('folder gone');
   } else if (s.landed) {
@@ -237,9 +256,14 @@ export function sessionDescription(s: SessionSummary, review = ''): string {
 
 /** Tree tooltip of a session (Markdown, every fact). */
 export function sessionTooltip(s: SessionSummary, isSelf: boolean, trunkBranch?: string, review?: string): string {
-  const role = s.role === 'trunk' ? `trunk${trunkBranch ? ` (${trunkBranch})` : ''}` : s.role === 'research' ? 'research fork (read-only)' : 'code session';
+  const role = s.role === 'trunk' ? `trunk${trunkBranch ? ` (${trunkBranch})` : ''}` : s.role === 'research' ? 'research fork (read-only)' : s.remote ? 'remote session (another machine)' : 'code session';
   const lines = [`**${s.name}**${isSelf ? ' — this window' : ''}`, '', `${role} · branch ${s.branch ?? '(detached)'} · priority ${s.priority}`];
-  lines.push('', `Folder: ${s.path}${s.missing ? ' (gone)' : ''}`);
+  if (s.remote) {
+    const what = s.remote.wip ? `uncommitted work of ${s.remote.user} (${s.remote.session})` : `${s.remote.branch}, committed by ${s.remote.author ?? '?'}`;
+    lines.push('', `Remote: ${what} on ${s.remote.remote} — it can be compared with, not renamed, claimed or landed here`);
+  } else {
+    lines.push('', `Folder: ${s.path}${s.missing ? ' (gone)' : ''}`);
+  }
   if (s.role !== 'trunk') {
     lines.push('', `${s.ahead} ahead, ${s.behind} behind trunk · ${countText(s.changed, 'changed file')}${s.dirty ? ' · uncommitted changes' : ''}${s.landed ? ' · landed' : ''}`);
   }
@@ -259,6 +283,9 @@ export function sessionIcon(s: SessionSummary, isSelf: boolean): string {
   if (s.missing) {
     return 'warning';
   }
+  if (s.remote) {
+    return 'cloud';
+  }
   if (s.role === 'research') {
     return 'telescope';
   }
@@ -277,6 +304,9 @@ export function sessionIcon(s: SessionSummary, isSelf: boolean): string {
  */
 export function sessionContext(s: SessionSummary, isSelf: boolean, restorable: boolean, reviewable = false): string {
   const words = ['agentls-session', `role-${s.role}`];
+  if (s.remote) {
+    return [...words, 'other', 'remote'].join(' '); // no folder here: no verb applies
+  }
   words.push(isSelf ? 'self' : 'other');
   words.push(s.missing ? 'missing' : 'present');
   if ((s.claims ?? []).length) {
@@ -408,6 +438,7 @@ export function summariesFromReport(report: Report): SessionSummary[] {
       missing: s.missing,
       is_trunk: s.is_trunk,
       landed: s.landed,
+      remote: s.remote,
     };
   });
 }
@@ -456,6 +487,7 @@ export function sessionList(summary: SessionsChanged | undefined, report: Report
       missing: s.missing ?? r?.missing,
       is_trunk: isTrunk,
       landed: s.landed ?? r?.landed,
+      remote: s.remote ?? r?.remote,
     };
   });
 }

@@ -207,6 +207,10 @@ const WORDS: Record<string, Wording> = {
     const who = str(data.session) ?? str(data.branch);
     return who ? [`${who} has no commits that ${str(data.trunk) ?? 'trunk'} lacks: nothing to land.`, []] : undefined;
   },
+  'remote-session': (data) =>
+    str(data.session)
+      ? [`${data.session} lives on another machine (${str(data.remote) ?? 'a remote'}): it can be compared with, not changed from here.`, []]
+      : undefined,
   'research-fork': (data) =>
     str(data.session) ? [`${data.session} is a research fork: its findings go in HANDOFF.md, and it is never landed.`, []] : undefined,
   'detached-head': (data) => (str(data.session) ? [`${data.session} is not on a branch; check out a branch there first.`, []] : undefined),

@@ -137,6 +137,12 @@ async function compareNode(model: SessionsModel, arg: CollisionNode | undefined)
 async function openOtherSide(arg: CollisionNode | undefined): Promise<void> {
   if (arg && arg.type === 'collision' && !arg.collision.alone) {
     const [start, end] = arg.collision.otherRanges[0] ?? [1, 1];
+    if (!arg.collision.otherFile) {
+      // A remote session's version: the server writes it to a read-only copy and shows it.
+      const c = arg.collision;
+      await vscode.commands.executeCommand('agentls.openVersion', { session: c.other, path: c.path, line: start, endLine: end });
+      return;
+    }
     await openFileAt(arg.collision.otherFile, start, end);
   }
 }

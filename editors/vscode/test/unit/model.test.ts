@@ -13,6 +13,7 @@ import {
   parsePriority,
   relatedLabel,
   sessionContext,
+  sessionIcon,
   sessionTooltip,
   parseGlobs,
   pickOrder,
@@ -156,6 +157,28 @@ describe('session labels', () => {
     assert.equal(sessionContext(trunk, false, false), 'agentls-session role-trunk other present');
     assert.match(sessionContext({ ...auth, landed: true, missing: true }, false, false), /\bother missing\b.*\blanded\b/);
     assert.doesNotMatch(sessionContext({ ...auth, landed: true }, false, false), /landable/);
+  });
+
+  it('mark a remote session and offer it no verb (it lives on another machine)', () => {
+    const remote = {
+      ...auth,
+      name: 'origin:codex/fix',
+      role: 'remote',
+      branch: 'codex/fix',
+      path: '',
+      claims: [],
+      remote: { remote: 'origin', branch: 'codex/fix', author: 'Codex', wip: false },
+    };
+    assert.equal(sessionContext(remote, false, true), 'agentls-session role-remote other remote');
+    assert.equal(sessionIcon(remote, false), 'cloud');
+    assert.equal(sessionDescription(remote), 'on origin · ↑2 ↓1 · 2 changed · dirty');
+    const tip = sessionTooltip(remote, false);
+    assert.match(tip, /remote session \(another machine\)/);
+    assert.match(tip, /Remote: codex\/fix, committed by Codex on origin/);
+    assert.doesNotMatch(tip, /Folder:/);
+    const wip = { ...remote, remote: { remote: 'origin', branch: 'agentls/wip/bob/billing', wip: true, user: 'bob', session: 'billing' } };
+    assert.match(sessionDescription(wip), /^uncommitted · origin/);
+    assert.match(sessionTooltip(wip, false), /uncommitted work of bob \(billing\) on origin/);
   });
 });
 

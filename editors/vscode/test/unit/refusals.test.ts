@@ -17,6 +17,7 @@ const SAMPLES: Record<string, Record<string, unknown>> = {
   'dirty-worktree': { session: 'auth', role: 'session', path: '/r/a', paths: ['a.py', 'b.py'], count: 2, action: 'land' },
   'nothing-to-land': { session: 'auth', branch: 'feat/auth', trunk: 'main' },
   'research-fork': { session: 'probe' },
+  'remote-session': { session: 'origin:codex/fix', remote: 'origin', ref: 'refs/heads/codex/fix' },
   'detached-head': { session: 'auth', path: '/r/a' },
   'on-trunk': { session: 'shop', trunk: 'main', action: 'remove' },
   'operation-in-progress': { session: 'auth', role: 'session', path: '/r/a', operation: 'rebase' },
