@@ -264,6 +264,9 @@ end
 function M.open(ctx, name, how)
   M.target(ctx, 'open', name, 'Open which worktree?', function(session)
     local info = sessions.find(ctx.client.id, session)
+    if info and type(info.remote) == 'table' then
+      return ui.notify(string.format('%s lives on another machine (%s on %s): no worktree to open here', session, tostring(info.remote.branch), tostring(info.remote.remote)), levels.WARN)
+    end
     M.open_worktree(info and info.path, how)
   end)
 end

@@ -13,6 +13,7 @@ M.groups = {
   AgentlsRole = 'Type',
   AgentlsTrunk = 'Constant',
   AgentlsResearch = 'PreProc',
+  AgentlsRemote = 'Special',
   AgentlsPriority = 'Number',
   AgentlsAhead = 'String',
   AgentlsBehind = 'WarningMsg',

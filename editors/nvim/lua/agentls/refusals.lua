@@ -113,6 +113,10 @@ words['nothing-to-land'] = function(data)
   return string.format('%s has no commits %s lacks: nothing to land', data.session or data.branch, data.trunk or 'trunk')
 end
 
+words['remote-session'] = function(data)
+  return string.format('%s lives on another machine (%s on %s): compare with it, but change it only there', data.session, tostring(data.ref or '?'):gsub('^refs/heads/', ''), tostring(data.remote))
+end
+
 words['research-fork'] = function(data)
   return string.format('%s is a research fork: it is never landed (:AgentLS remove %s when done)', data.session, data.session)
 end

@@ -103,7 +103,13 @@ local function session_row(b, session, widths, state, collisions, review)
     { pad(session.name, widths.name), is_self and 'AgentlsSelf' or 'AgentlsSession' },
     { '  ' },
   }
-  if session.is_trunk then
+  if type(session.remote) == 'table' then
+    -- On another machine: where it lives instead of priority and ahead/behind.
+    local where = session.remote.wip and string.format('%s/%s uncommitted', tostring(session.remote.user), tostring(session.remote.session))
+      or tostring(session.remote.branch or session.branch)
+    table.insert(segments, { pad('remote', 9), 'AgentlsRemote' })
+    table.insert(segments, { where .. ' on ' .. tostring(session.remote.remote) .. '  ', 'AgentlsRemote' })
+  elseif session.is_trunk then
     table.insert(segments, { pad('trunk', 9), 'AgentlsTrunk' })
     table.insert(segments, { pad(present(session.branch) and session.branch or 'detached', 14), 'AgentlsTrunk' })
   else
@@ -159,6 +165,9 @@ local function session_details(b, session, collisions)
     { '  ' },
     { tostring(session.path or '?'), 'AgentlsPath' },
   }
+  if type(session.remote) == 'table' then -- no folder here: say where it lives and who wrote it
+    where[4] = { string.format('on %s, by %s (another machine: compare, not change)', tostring(session.remote.remote), tostring(session.remote.author or session.remote.user or '?')), 'AgentlsRemote' }
+  end
   if present(session.source) then
     table.insert(where, { '  forked from ' .. session.source, 'AgentlsResearch' })
   end
@@ -235,7 +244,7 @@ function M.build(client_id, view)
     end
   end
 
-  local groups = { active = {}, research = {}, landed = {} }
+  local groups = { active = {}, research = {}, landed = {}, remote = {} }
   local width = 4
   for _, session in ipairs(state.sessions) do
     width = math.max(width, vim.fn.strdisplaywidth(session.name))
@@ -243,6 +252,8 @@ function M.build(client_id, view)
       table.insert(groups.landed, session)
     elseif session.role == 'research' then
       table.insert(groups.research, session)
+    elseif session.role == 'remote' then
+      table.insert(groups.remote, session)
     else
       table.insert(groups.active, session)
     end
@@ -264,6 +275,7 @@ function M.build(client_id, view)
   end
   list('Sessions', groups.active)
   list('Research', groups.research)
+  list('Remote', groups.remote, 'on other machines: fetched, never changed from here')
   local remove_key = keys_of('remove')[1]
   list('Landed', groups.landed, remove_key and (remove_key .. ' removes one') or nil)
 
@@ -481,8 +493,8 @@ end
 --- the sessions buffer was opened from (else a split).
 local function open_collision(item)
   local path = item.session and item.session.path
-  if not path then
-    return
+  if not present(path) then
+    return -- a remote session has no worktree here
   end
   local file = path .. '/' .. item.path
   vim.cmd('wincmd p')
