@@ -613,3 +613,33 @@ def _demo_folder_foreign(d: dict[str, Any]) -> tuple[str, str | None]:
         f"{d['path']} exists and is not an agentls demo folder",
         "pass an empty or new folder with --dir",
     )
+
+
+# --- remote sessions (agentls.remote, docs/remote.md) ----------------------------------------
+
+
+@_words("remote-session")
+def _remote_session(d: dict[str, Any]) -> tuple[str, str | None]:
+    return (
+        f"{d['session']} is a remote session ({d['branch']} on {d['remote']}): it lives on "
+        "another machine, so it cannot be renamed, claimed for, handed off, landed or removed here",
+        f"to work on it here, start a session from it: agentls new NAME --from {d['local_ref']}",
+    )
+
+
+@_words("no-remote")
+def _no_remote(d: dict[str, Any]) -> tuple[str, str | None]:
+    return (
+        f"no configured remote exists here (configured: {', '.join(d['configured'])})",
+        "add one with `git remote add origin URL`, or set remotes in [tool.agentls.remote]"
+        " (docs/remote.md)",
+    )
+
+
+@_words("publish-failed")
+def _publish_failed(d: dict[str, Any]) -> tuple[str, str | None]:
+    verb = "remove published refs from" if d.get("action") == "unpublish" else "publish to"
+    return (
+        f"could not {verb} {d['remote']}: {d.get('error') or 'git push failed'}",
+        "check that you can push there without a password prompt (agentls never asks for one)",
+    )

@@ -32,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def fetch_now(directory: str | Path) -> dict[str, Any]:
     """Fetch every configured remote now (the CLI's `fetch` and `--fetch`), then have a
     running engine refresh so every editor sees the result at once."""
+    from agentls.remote import config as remote_config
     from agentls.remote import view
     from agentls.remote.fetch import fetch, require_remotes
     from agentls.workspace import Workspace
@@ -39,9 +40,7 @@ def fetch_now(directory: str | Path) -> dict[str, Any]:
     with Workspace(directory) as ws:
         config = view.config(ws)
         if ws.remote.config_problem:
-            from agentls.errors import AgentlsError
-
-            raise AgentlsError(ws.remote.config_problem, code="invalid-config")
+            remote_config.load(ws.repository.cwd, ws.trunk.commit)  # raises the refusal itself
         require_remotes(ws.repository, config)
         result = fetch(ws.repository, config, force=True)
         common_dir = ws.repository.common_dir

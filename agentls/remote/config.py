@@ -47,16 +47,17 @@ class RemoteConfig:
         return self.source is not None
 
 
+def _bad(source: str, key: str | None, problem: str, hint: str | None = None) -> AgentlsError:
+    """The `invalid-config` refusal (worded by agentls.wording, as land's settings are)."""
+    return AgentlsError.refuse("invalid-config", source=source, key=key, problem=problem, hint=hint)
+
+
 def _strings(value: Any, key: str, source: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise AgentlsError(
-            f"{source}: remote.{key} must be a string or a list of strings",
-            f'e.g. {key} = ["origin"]' if key == "remotes" else 'e.g. patterns = ["codex/*"]',
-            code="invalid-config",
-            data={"key": key, "source": source},
-        )
+        example = 'e.g. remotes = ["origin"]' if key == "remotes" else 'e.g. patterns = ["codex/*"]'
+        raise _bad(source, key, f"remote.{key} must be a string or a list of strings", example)
     return tuple(v.strip() for v in value)
 
 
@@ -71,22 +72,22 @@ def _check_pattern(pattern: str, source: str) -> str:
         or pattern.endswith(("/", ".lock"))
     )
     if bad:
-        raise AgentlsError(
-            f"{source}: invalid remote pattern {pattern!r}",
+        raise _bad(
+            source,
+            "patterns",
+            f"invalid remote pattern {pattern!r}",
             "use a branch glob with at most one '*' (codex/*) or a full ref (refs/pull/*/head)",
-            code="invalid-config",
-            data={"key": "patterns", "pattern": pattern, "source": source},
         )
     return pattern
 
 
 def _check_remote(name: str, source: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name) or ".." in name:
-        raise AgentlsError(
-            f"{source}: invalid remote name {name!r}",
-            "name a remote as `git remote` lists it",
-            code="invalid-config",
-            data={"key": "remotes", "remote": name, "source": source},
+        raise _bad(
+            source,
+            "remotes",
+            f"invalid remote name {name!r}",
+            "name a remote as git remote lists it",
         )
     return name
 
@@ -94,15 +95,13 @@ def _check_remote(name: str, source: str) -> str:
 def parse(table: Any, source: str) -> RemoteConfig:
     """A RemoteConfig from one TOML table, refusing unknown keys and wrong types."""
     if not isinstance(table, dict):
-        raise AgentlsError(f"{source}: the remote settings must be a table", code="invalid-config")
+        raise _bad(source, None, "the remote settings must be a table")
     unknown = sorted(set(table) - set(KEYS))
     if unknown:
-        raise AgentlsError(
-            f"{source}: unknown remote setting(s) {', '.join(unknown)}",
+        raise _bad(
+            source, unknown[0], f"unknown remote setting(s) {', '.join(unknown)}",
             f"known: {', '.join(KEYS)}",
-            code="invalid-config",
-            data={"keys": unknown, "source": source},
-        )
+        )  # fmt: skip
     remotes = tuple(
         _check_remote(r, source)
         for r in _strings(table.get("remotes", ["origin"]), "remotes", source)
@@ -113,37 +112,26 @@ def parse(table: Any, source: str) -> RemoteConfig:
     )
     interval = table.get("interval", DEFAULT_INTERVAL)
     if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval < 0:
-        raise AgentlsError(
-            f"{source}: remote.interval must be a number of seconds >= 0 (0: no background fetch)",
-            code="invalid-config",
-            data={"key": "interval", "source": source},
-        )
+        raise _bad(
+            source, "interval", "remote.interval must be a number of seconds >= 0",
+            "0 switches background fetching off",
+        )  # fmt: skip
     flags = {}
     for key, default in (("publish", False), ("wip", True)):
         value = table.get(key, default)
         if not isinstance(value, bool):
-            raise AgentlsError(
-                f"{source}: remote.{key} must be true or false",
-                code="invalid-config",
-                data={"key": key, "source": source},
-            )
+            raise _bad(source, key, f"remote.{key} must be true or false")
         flags[key] = value
     prefix = table.get("wip-prefix", DEFAULT_WIP_PREFIX)
     if not isinstance(prefix, str) or not prefix.endswith("/") or "*" in prefix:
-        raise AgentlsError(
-            f"{source}: remote.wip-prefix must be a branch prefix ending in '/'",
+        raise _bad(
+            source, "wip-prefix", "remote.wip-prefix must be a branch prefix ending in '/'",
             'e.g. wip-prefix = "agentls-wip/"',
-            code="invalid-config",
-            data={"key": "wip-prefix", "source": source},
-        )
+        )  # fmt: skip
     _check_pattern(prefix + "*", source)
     user = table.get("user")
     if user is not None and (not isinstance(user, str) or not _USER.fullmatch(user)):
-        raise AgentlsError(
-            f"{source}: remote.user must be 1-64 letters, digits, '.', '_' or '-'",
-            code="invalid-config",
-            data={"key": "user", "source": source},
-        )
+        raise _bad(source, "user", "remote.user must be 1-64 letters, digits, '.', '_' or '-'")
     return RemoteConfig(
         remotes=remotes,
         patterns=patterns,
@@ -172,9 +160,7 @@ def load(cwd: Path, commit: str | None) -> RemoteConfig:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise AgentlsError(
-                f"{path} on trunk is not valid TOML: {exc}", code="invalid-config"
-            ) from exc
+            raise _bad(path, None, f"not valid TOML on trunk: {exc}") from exc
         if path == ".agentls.toml" and "remote" in data:
             return parse(data["remote"], f"{path} [remote]")
         table = data.get("tool", {}).get("agentls", {}).get("remote")

@@ -243,10 +243,4 @@ def require_remotes(repo: Repository, config: RemoteConfig) -> None:
     """Refuse a fetch or publish when none of the configured remotes exists."""
     present = known_remotes(repo.cwd)
     if not any(r in present for r in config.remotes):
-        raise AgentlsError(
-            f"no configured remote exists here (configured: {', '.join(config.remotes)})",
-            "add one with `git remote add origin <url>`, or set remotes in "
-            "[tool.agentls.remote] (see docs/remote.md)",
-            code="no-remote",
-            data={"configured": list(config.remotes), "present": present},
-        )
+        raise AgentlsError.refuse("no-remote", configured=list(config.remotes), present=present)

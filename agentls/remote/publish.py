@@ -185,11 +185,8 @@ def publish(ws: Workspace, *, remote: str | None = None) -> dict[str, Any]:
             )
             continue  # the host refuses custom namespaces: publish as branches instead
         if not worked:
-            raise AgentlsError(
-                f"could not publish to {target}: {error or 'git push failed'}",
-                "check that you can push there (`git push` asks no password here)",
-                code="publish-failed",
-                data={"remote": target, "rejected": rejected, "error": error},
+            raise AgentlsError.refuse(
+                "publish-failed", remote=target, rejected=rejected, error=error, action="publish"
             )
         for sid, ref in wanted.items():
             commit, name = chosen[sid]
@@ -227,10 +224,8 @@ def unpublish(ws: Workspace, names: list[str] | None = None) -> dict[str, Any]:
     for remote, refs in by_remote.items():
         worked, rejected, error = _push(ws.repository.cwd, remote, [f":{r}" for r in refs])
         if not worked:
-            raise AgentlsError(
-                f"could not remove published refs from {remote}: {error or 'git push failed'}",
-                code="publish-failed",
-                data={"remote": remote, "rejected": rejected, "error": error},
+            raise AgentlsError.refuse(
+                "publish-failed", remote=remote, rejected=rejected, error=error, action="unpublish"
             )
         removed += refs
     for sid in chosen:

@@ -113,9 +113,14 @@ class RemoteState(SessionState):
         return self._snapshot
 
     def set_entry(self, path: str, entry: Entry) -> bool:
-        raise AgentlsError(
-            f"{self.session.name} is a remote session: its files change only by a fetch",
-            code="remote-session",
+        remote: Any = self.session
+        raise AgentlsError.refuse(
+            "remote-session",
+            session=remote.name,
+            remote=remote.ref.remote,
+            ref=remote.ref.remote_ref,
+            branch=remote.branch,
+            local_ref=remote.ref.ref,
         )
 
 

@@ -120,13 +120,13 @@ def refuse_lifecycle(ws: Workspace, name: object) -> None:
     session = find(ws, name)
     if session is None:
         return
-    raise AgentlsError(
-        f"{name} is a remote session ({session.branch} on {session.ref.remote}): it lives on "
-        "another machine, so it cannot be renamed, claimed for, handed off, landed or removed here",
-        "check it out in a local session (`agentls new NAME --from "
-        f"{session.ref.ref}`) to work on it here",
-        code="remote-session",
-        data={"session": name, "remote": session.ref.remote, "ref": session.ref.remote_ref},
+    raise AgentlsError.refuse(
+        "remote-session",
+        session=name,
+        remote=session.ref.remote,
+        ref=session.ref.remote_ref,
+        branch=session.branch,
+        local_ref=session.ref.ref,
     )
 
 
