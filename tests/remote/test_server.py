@@ -138,3 +138,34 @@ async def test_engine_reports_an_unreachable_remote(network: Network, windows) -
     else:
         raise AssertionError("the engine never said the remote is unreachable")
     assert remotes[0]["error"] and remotes[0]["retry"]
+
+
+@deadline(150)
+async def test_unsaved_work_published_by_bs_engine_is_a_diagnostic_on_a(
+    network: Network, windows
+) -> None:
+    """B's engine publishes (publish = true) an unsaved buffer; A's engine fetches it."""
+    admin = network.machine("admin")
+    admin.write(".agentls.toml", "[remote]\ninterval = 1\npublish = true\n")
+    admin.commit("agentls: publish and fetch")
+    admin.push("main:main")
+    a, b = network.machine("alice"), network.machine("bob")
+    a_feat, b_feat = a.worktree("login", "login"), b.worktree("billing", "billing")
+    a.write("g.txt", edit_line(numbered(40), 8, "alice's eight"), a_feat)
+    window_b = await windows(b_feat)
+    await window_b.wait_status(lambda s: s["self"] == "billing", "bob's status")
+    g_b = b_feat / "g.txt"
+    window_b.open(g_b)
+    window_b.change(g_b, edit_line(numbered(40), 8, "bob's unsaved eight"), 2)
+
+    window_a = await windows(a_feat)
+    found = await wait_diagnostics(
+        window_a.client,
+        a_feat / "g.txt",
+        lambda ds: any("uncommitted work of bob (billing) on origin" in d.message for d in ds),
+        "bob's unsaved work as a conflict on alice's machine",
+        60,
+    )
+    assert any(d.code == "conflict" and d.range.start.line == 7 for d in found)
+    assert g_b.read_text() == numbered(40)  # published from the buffer; nothing written
+    assert "refs/agentls/wip/bob/billing" in git(network.server, "for-each-ref")
