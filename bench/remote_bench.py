@@ -172,6 +172,21 @@ def run_size(files: int, remotes: int, cycles: int) -> None:
             print(row("  refresh + analysis after it (incremental)", refresh_ms))
             print(row("  push-to-report: fetch + refresh (incremental)", cycle_ms))
             print(row("  naive: same refresh, every pair merged again", naive_ms))
+            # Live edits in a local session while REMOTES remote sessions are loaded: the
+            # work depends on the sessions that touch the edited file, not on their number.
+            local = next(st for st in ws.states.values() if st.session.name == "local1")
+            contested = sum(1 for st in ws.remote.states.values() if "pkg0/mod1.py" in st.changed)
+            for path, label in (
+                ("pkg0/mod50.py", "edit a file no remote session touches"),
+                ("pkg0/mod1.py", f"edit a file {contested} remote sessions also changed"),
+            ):
+                edits = []
+                for i in range(20):
+                    started = time.perf_counter()
+                    ws.buffer_changed(local, path, text(path, f" edit{i}"))
+                    ws.report()
+                    edits.append((time.perf_counter() - started) * 1000)
+                print(row(f"  {label}", edits))
             print(
                 f"  pairs merged per changed ref: incremental "
                 f"{sorted(set(incremental_merges))}, naive {sorted(set(naive_merges))} "

@@ -10,8 +10,10 @@ on hosts refusing custom refs, at branches under the configured prefix).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from agentls.remote.config import RemoteConfig
+if TYPE_CHECKING:
+    from agentls.remote.config import RemoteConfig
 
 NAMESPACE = "refs/agentls/remote"
 WIP_NAMESPACE = "refs/agentls/wip"

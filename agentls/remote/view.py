@@ -15,13 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from agentls.errors import AgentlsError
 from agentls.git.repo import ahead_behind
-from agentls.remote import config as remote_config
-from agentls.remote.config import RemoteConfig
-from agentls.remote.fetch import read_statuses
-from agentls.remote.sessions import RemoteSession
 from agentls.report import SessionInfo
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the settings and fetch modules load on first use, off import paths
+    from agentls.remote.config import RemoteConfig
+    from agentls.remote.sessions import RemoteSession
     from agentls.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -30,6 +28,8 @@ log = logging.getLogger(__name__)
 def config(ws: Workspace) -> RemoteConfig:
     """The remote configuration on trunk (cached per trunk commit); a broken one is
     reported as a warning and the defaults apply, so status never fails on it."""
+    from agentls.remote import config as remote_config
+
     key = ws.trunk.commit
     cached = getattr(ws, "_remote_config", None)
     if cached is not None and cached[0] == key:
@@ -37,7 +37,7 @@ def config(ws: Workspace) -> RemoteConfig:
     try:
         found, problem = remote_config.load(ws.repository.cwd, key), None
     except AgentlsError as exc:
-        found, problem = RemoteConfig(), str(exc)
+        found, problem = remote_config.RemoteConfig(), str(exc)
     ws._remote_config = (key, found)  # type: ignore[attr-defined]
     ws.remote.config_problem = problem
     return found
@@ -45,6 +45,7 @@ def config(ws: Workspace) -> RemoteConfig:
 
 def refresh(ws: Workspace) -> None:
     """Re-list remote sessions against the local ones just discovered."""
+    from agentls.remote.fetch import read_statuses
     from agentls.remote.publish import publisher_from
 
     settings = config(ws)
