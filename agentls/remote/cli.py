@@ -11,19 +11,34 @@ from typing import Any
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     fetch = subparsers.add_parser(
-        "fetch", help="fetch remote sessions (cloud agents' and teammates' branches) now"
+        "fetch",
+        help="fetch remote sessions (cloud agents' and teammates' branches) now",
+        description="Fetch the branches cloud agents and teammates pushed to the configured"
+        " remotes (claude/*, codex/*, copilot/*, cursor/* by default) into agentls's own refs"
+        " (refs/agentls/remote/...), never your remote-tracking branches, never asking for a"
+        " password. They show in status and in editors as remote sessions (docs/remote.md).",
     )
     fetch.add_argument("--json", action="store_true", help="print what happened as JSON")
     fetch.set_defaults(run=run_fetch)
 
     publish = subparsers.add_parser(
-        "publish", help="push each local session's snapshot (uncommitted work too) to the remote"
+        "publish",
+        help="push each local session's snapshot (uncommitted work too) to the remote",
+        description="Push each local session's snapshot (its commits plus one commit of its"
+        " uncommitted, non-ignored files) to refs/agentls/wip/<user>/<session> on the remote,"
+        " so other machines see your work in progress; removes the refs of sessions that are"
+        " gone. What is shared: docs/remote.md.",
     )
     publish.add_argument("--remote", help="publish to this remote (default: the first configured)")
     publish.add_argument("--json", action="store_true", help="print what happened as JSON")
     publish.set_defaults(run=run_publish)
 
-    unpublish = subparsers.add_parser("unpublish", help="remove refs `agentls publish` pushed")
+    unpublish = subparsers.add_parser(
+        "unpublish",
+        help="remove refs `agentls publish` pushed",
+        description="Remove from the remote the refs agentls publish pushed: all of them, or"
+        " those of the sessions named.",
+    )
     unpublish.add_argument("sessions", nargs="*", help="only these sessions (default: all)")
     unpublish.add_argument("--json", action="store_true", help="print what happened as JSON")
     unpublish.set_defaults(run=run_unpublish)
