@@ -240,7 +240,7 @@ def build_queue(ws: Workspace, *, newest_first: bool = False) -> dict[str, Any]:
     others = [
         {"session": info.name, "reason": _reviewable(info, ws.states.get(info.id))}
         for info in report.sessions
-        if info.id not in queued
+        if info.id not in queued and info.remote is None  # remote: reviewed on its own machine
     ]
     return {
         "ok": True,
