@@ -214,3 +214,16 @@ def test_cli_fetch_status_overlaps_and_refusal(network: Network) -> None:
         "origin: remote unreachable (" in later.stdout and "last fetched just now" in later.stdout
     )
     assert "origin:claude/fix" in later.stdout  # the last fetched state still counts
+
+
+def test_review_queue_leaves_remote_sessions_out(network: Network) -> None:
+    from agentls.review.queue import build_queue
+
+    here, cloud = network.machine("laptop"), network.machine("cloud")
+    cloud.cloud_branch("codex/fix", "f.txt", "x\n")
+    fetch(find_repository(here.main), RemoteConfig())
+    with Workspace(here.main) as ws:
+        ws.refresh()
+        queue = build_queue(ws)
+    assert [n["session"] for n in queue["notQueued"]] == ["main"]
+    assert queue["items"] == []
