@@ -14,7 +14,6 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from agentls.errors import AgentlsError
-from agentls.git.repo import ahead_behind
 from agentls.report import SessionInfo
 
 if TYPE_CHECKING:  # the settings and fetch modules load on first use, off import paths
@@ -71,7 +70,7 @@ def infos(ws: Workspace) -> list[SessionInfo]:
     for session in ws.remote.sessions:
         key = (session.head, ws.trunk.commit)
         if key not in ws._ahead_behind:
-            ws._ahead_behind[key] = ahead_behind(ws.repository.cwd, session.head, ws.trunk.commit)
+            ws._ahead_behind[key] = ws._count_ahead_behind(session.head)
         ahead, behind = ws._ahead_behind[key]
         rows.append(ws.remote.info(session, ahead, behind))
     return rows
