@@ -21,7 +21,7 @@ from typing import Any
 
 import pygit2
 
-from agentls.changes import Entry, SessionState, tree_entry, tree_of
+from agentls.changes import Entry, SessionState
 from agentls.errors import AgentlsError
 from agentls.remote import ROLE
 from agentls.remote.refs import NAMESPACE, RemoteRef, parse_local_ref, wip_prefix_owner
@@ -81,36 +81,13 @@ class RemoteState(SessionState):
     def from_commit(
         cls, session: RemoteSession, repo: pygit2.Repository, base: str | None
     ) -> RemoteState:
-        state = cls(
-            session=session,  # type: ignore[arg-type]
-            repo=repo,
-            base=base,
-            index=pygit2.Index(),
-            head=session.head,
-        )
-        state.base_tree = tree_of(repo, base)
-        state.head_tree = tree_of(repo, session.head)
+        # A state as its HEAD has it (what SessionState.start builds) is all of it: no
+        # worktree to scan, and its snapshot is the commit itself.
+        state = cls.start(session, repo, base)  # type: ignore[arg-type]
+        state.loaded = True
         state._snapshot = session.head
-        state._tree = str(state.head_tree.id) if state.head_tree is not None else None
-        if state.base_tree is None:
-            state.changed = set(_all_paths(state.head_tree))
-        else:
-            assert state.head_tree is not None
-            state.changed = _diff_paths(state.base_tree.diff_to_tree(state.head_tree))
-        return state
-
-    def entry(self, path: str) -> Entry:
-        if path not in self._entries:
-            self._entries[path] = tree_entry(self.repo, self.head_tree, path)
-        return self._entries[path]
-
-    def snapshot_tree(self) -> str:
-        assert self._tree is not None
-        return self._tree
-
-    def snapshot(self) -> str:
-        assert self._snapshot is not None
-        return self._snapshot
+        state._tree_id = str(state.head_tree.id) if state.head_tree is not None else None
+        return state  # type: ignore[return-value]
 
     def set_entry(self, path: str, entry: Entry) -> bool:
         remote: Any = self.session
