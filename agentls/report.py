@@ -53,6 +53,7 @@ class SessionInfo:
             "is_trunk": self.is_trunk,
             "source": self.source,
             "landed": self.landed,
+            "remote": dict(self.remote) if self.remote is not None else None,
         }
 
 
