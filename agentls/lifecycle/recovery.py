@@ -11,15 +11,23 @@ recovery tries again rather than reporting an undo that did not happen.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
 from agentls.git.repo import rev_parse
 from agentls.git.runner import run_git, run_git_bytes
 from agentls.lifecycle import checkout
-from agentls.lifecycle.common import branch_commit, git_dir, is_ancestor, operation_in_progress
+from agentls.lifecycle.common import (
+    branch_commit,
+    git_dir,
+    is_ancestor,
+    operation_in_progress,
+    timestamp,
+)
 from agentls.lifecycle.journal import RECOVERED, Entry, Journal, LandLock, pid_alive
-from agentls.lifecycle.repair import clear_stale_locks
+from agentls.lifecycle.remove import KEPT_DIR
+from agentls.lifecycle.repair import clear_half_added_worktrees, clear_stale_locks
 from agentls.workspace import Workspace
 
 INTERRUPTED = "interrupted"
@@ -81,10 +89,48 @@ def _on_branch(entry: Entry, worktree: Path, cwd: Path) -> bool:
     )
 
 
-def _abort_rebase(entry: Entry, worktree: Path, cwd: Path, partial: bool) -> tuple[bool, str]:
+def _blocking_untracked(entry: Entry, worktree: Path) -> list[str]:
+    """Files in WORKTREE that the branch's old head has but the index does not: a rebase
+    killed while a pick wrote them leaves them untracked, and `--abort` (a `reset --hard`
+    to the old head) refuses to overwrite them."""
+    wanted = run_git_bytes(["ls-tree", "-r", "-z", "--name-only", entry.branch_old], cwd=worktree)
+    tracked = run_git_bytes(["ls-files", "-z"], cwd=worktree)
+    known = set(tracked.stdout.split(b"\0"))
+    found = []
+    for raw in wanted.stdout.split(b"\0"):
+        if raw and raw not in known:
+            relative = os.fsdecode(raw)
+            if (worktree / relative).is_symlink() or (worktree / relative).is_file():
+                found.append(relative)
+    return found
+
+
+def _move_aside(ws: Workspace, entry: Entry, worktree: Path, paths: list[str]) -> Path | None:
+    """Move PATHS out of WORKTREE into <state-dir>/kept/<name>/<time>/ (as `remove` keeps
+    git-ignored files): never deleted, even when the old head holds the same bytes."""
+    if not paths:
+        return None
+    destination = ws.repository.state_dir / KEPT_DIR / entry.name / timestamp()
+    for relative in paths:
+        target = destination / relative
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.replace(worktree / relative, target)  # same filesystem: .git is beside it
+    return destination
+
+
+def _abort_rebase(ws: Workspace, entry: Entry, worktree: Path, partial: bool) -> tuple[bool, str]:
     """Abort agentls's rebase in WORKTREE; (done, git's words when not)."""
+    cwd = ws.repository.cwd
     proc = run_git_bytes(["rebase", "--abort"], cwd=worktree, check=False)
     detail = proc.stderr.decode(errors="replace").strip()
+    if proc.returncode != 0 and not partial and operation_in_progress(worktree) == "rebase":
+        # A pick killed half-way wrote files it had not added to the index yet.
+        kept = _move_aside(ws, entry, worktree, _blocking_untracked(entry, worktree))
+        if kept is not None:
+            proc = run_git_bytes(["rebase", "--abort"], cwd=worktree, check=False)
+            detail = proc.stderr.decode(errors="replace").strip()
+            moved = f"moved the untracked files in the way of the abort to {kept}"
+            detail = f"{detail}; {moved}" if proc.returncode else moved
     if proc.returncode != 0 and partial and operation_in_progress(worktree) == "rebase":
         # git cannot abort a rebase killed before it wrote all of its state; it had not
         # detached HEAD or touched a file yet (that comes after), so dropping the state
@@ -128,7 +174,7 @@ def recover_entry(ws: Workspace, journal: Journal, entry: Entry) -> str:
     ours = None if state is None else state != "theirs"
     branch_now = branch_commit(cwd, entry.branch)
     if ours:
-        done, detail = _abort_rebase(entry, worktree, cwd, partial=state == "ours-partial")
+        done, detail = _abort_rebase(ws, entry, worktree, partial=state == "ours-partial")
         if not done:
             # Left running: the next `agentls recover` (or land) tries again.
             return (
@@ -140,7 +186,7 @@ def recover_entry(ws: Workspace, journal: Journal, entry: Entry) -> str:
         message = (
             f"undid {what}: aborted the rebase agentls had started;"
             f" {entry.branch} is back at its old head"
-        )
+        ) + (f" ({detail})" if "moved the untracked" in detail else "")
     elif ours is False:
         message = (
             f"closed {what}: a rebase in {worktree} that agentls did not start is in progress;"
@@ -194,6 +240,12 @@ def recover_locked(ws: Workspace, journal: Journal, lock: LandLock) -> list[str]
         _gitdirs(ws, running),
         [s.path for s in ws.sessions] + [Path(e.worktree) for e in running],
     )
+    half_made = clear_half_added_worktrees(
+        ws.repository.common_dir, ws.repository.state_dir / KEPT_DIR
+    )
+    if half_made:
+        messages += half_made
+        ws.refresh()
     for entry in running:
         messages.append(recover_entry(ws, journal, entry))
     return messages

@@ -12,9 +12,13 @@ provably abandoned.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Iterable
 from pathlib import Path
+
+from agentls.git.runner import run_git
+from agentls.lifecycle.common import timestamp
 
 # A lock this recent may belong to a git process between closing and renaming it.
 MIN_LOCK_AGE = 2.0
@@ -138,3 +142,95 @@ def clear_stale_locks(
             continue
         removed.append(f"removed {path}, a lock file a killed git process left behind")
     return removed
+
+
+# `git worktree add` first writes the new admin dir locked with this reason and a HEAD
+# of zeros, then points HEAD at the commit, checks the files out and unlocks. Killed in
+# between, it leaves an entry whose HEAD is no object: `git rev-list --all`, `gc` and
+# `fsck` fail in the whole repository, and `git worktree prune` never drops it (locked).
+ADDING_REASON = "initializing"
+
+
+def _git_working_on(folders: list[Path]) -> bool:
+    """A live git process names one of FOLDERS in its arguments or works inside one."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if not (entry / "comm").read_text().startswith("git"):
+                continue
+            args = (entry / "cmdline").read_bytes().split(b"\0")[1:]
+            cwd = Path(os.readlink(entry / "cwd"))
+        except OSError:
+            continue
+        for folder in folders:
+            if os.fsencode(folder) in args or cwd == folder or folder in cwd.parents:
+                return True
+    return False
+
+
+def half_added_worktrees(common_dir: Path) -> list[tuple[Path, Path]]:
+    """(admin dir, folder) of each worktree a killed `git worktree add` left half-made."""
+    found = []
+    admins = common_dir / "worktrees"
+    if not admins.is_dir():
+        return []
+    for admin in sorted(admins.iterdir()):
+        try:
+            if (admin / "locked").read_text().strip() != ADDING_REASON:
+                continue
+            folder = Path((admin / "gitdir").read_text().strip()).parent
+            age = time.time() - (admin / "locked").stat().st_mtime
+        except OSError:
+            continue
+        if not Path("/proc/self").is_dir():
+            if age < MIN_LOCK_AGE_UNVERIFIED:
+                continue
+        elif _git_working_on([folder, admin]):
+            continue  # still being added
+        found.append((admin, folder))
+    return found
+
+
+def _checked_out(admin: Path, folder: Path, relative: str) -> bool:
+    """FOLDER/RELATIVE holds exactly what git checks out there from the entry's HEAD."""
+    path = folder / relative
+    if path.is_symlink() or not path.is_file():
+        return False
+    env = {"GIT_DIR": str(admin), "GIT_WORK_TREE": str(folder)}
+    expected = run_git(
+        ["rev-parse", "--verify", "--quiet", f"HEAD:{relative}"], folder, env=env, check=False
+    )
+    actual = run_git(["hash-object", "--", relative], folder, env=env, check=False)
+    return bool(expected) and expected == actual
+
+
+def undo_half_added_worktree(admin: Path, folder: Path, kept: Path) -> str:
+    """Remove what a killed `git worktree add` made; files git did not write go to KEPT."""
+    moved: list[str] = []
+    if folder.is_dir() and not folder.is_symlink():
+        for root, dirs, files in os.walk(folder, topdown=True):
+            base = Path(root)
+            if base == folder:
+                files = [f for f in files if f != ".git"]
+            for name in [*files, *(d for d in dirs if (base / d).is_symlink())]:
+                relative = (base / name).relative_to(folder).as_posix()
+                if not _checked_out(admin, folder, relative):
+                    target = kept / relative
+                    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                    os.replace(base / name, target)
+                    moved.append(relative)
+        shutil.rmtree(folder)
+    shutil.rmtree(admin)
+    message = f"removed {folder}, a worktree a killed `git worktree add` left half-made"
+    if moved:
+        message += f"; moved {len(moved)} file(s) git had not written there to {kept}"
+    return message
+
+
+def clear_half_added_worktrees(common_dir: Path, kept_root: Path) -> list[str]:
+    """Undo every `git worktree add` a kill left half-made; one line each."""
+    return [
+        undo_half_added_worktree(admin, folder, kept_root / admin.name / timestamp())
+        for admin, folder in half_added_worktrees(common_dir)
+    ]
