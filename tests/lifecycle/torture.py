@@ -124,10 +124,11 @@ class World:
     def common(self) -> Path:
         return self.main / ".git"
 
-    def git(self, cwd: Path, *args: str, check: bool = True) -> str:
+    def git(self, cwd: Path, *args: str, check: bool = True, input: str | None = None) -> str:
         proc = subprocess.run(
             [self.env["TORTURE_REAL_GIT"], *args],
             cwd=cwd,
+            input=input,
             capture_output=True,
             text=True,
             env={**os.environ, **GIT_ENV},
@@ -312,8 +313,33 @@ def heads(world: World) -> set[str]:
     return found
 
 
+# What a `git worktree add` killed half-way leaves locked (its HEAD is zeros until git
+# points it at the commit): `rev-list --all` fails on it until `agentls recover` removes it.
+ADDING = "initializing"
+
+
+def half_added(world: World) -> list[Path]:
+    found = []
+    for admin in sorted((world.common / "worktrees").glob("*")):
+        with contextlib.suppress(OSError):
+            if (admin / "locked").read_text().strip() == ADDING:
+                found.append(admin)
+    return found
+
+
 def reachable(world: World) -> set[str]:
-    return set(world.git(world.main, "rev-list", "--all").split())
+    proc = subprocess.run(
+        [world.env["TORTURE_REAL_GIT"], "rev-list", "--all"],
+        cwd=world.main, capture_output=True, text=True, env={**os.environ, **GIT_ENV},
+        check=False,
+    )  # fmt: skip
+    if proc.returncode == 0:
+        return set(proc.stdout.split())
+    if not half_added(world):
+        raise Violation(f"git rev-list --all failed in {world.main}: {proc.stderr}")
+    # Between a kill and recover only: every ref and every worktree HEAD git has set.
+    tips = "".join(f"{tip}\n" for tip in sorted(heads(world)))
+    return set(world.git(world.main, "rev-list", "--stdin", input=tips).split())
 
 
 def trunk(world: World) -> str:
@@ -450,6 +476,10 @@ def check_settled(world: World) -> None:
             {(r[0], r[1]) for r in db.execute("SELECT worktree, branch FROM land_journal")}
             if "land_journal" in tables
             else set()
+        )
+    if half_added(world):
+        raise Violation(
+            f"worktrees a killed `git worktree add` left half-made: {half_added(world)}"
         )
     locks = [str(p) for p in world.common.rglob("*.lock") if p.name != "land.lock"]
     if locks:
