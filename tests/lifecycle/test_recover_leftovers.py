@@ -1,0 +1,145 @@
+"""What git itself leaves half-done when it is killed, and `agentls recover` makes whole.
+
+Both states come from the kill campaign (tests/lifecycle/torture.py) and are rebuilt
+here with real git: a `git worktree add` killed before it pointed the new HEAD at a
+commit, and a land's rebase killed while a pick was writing a file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from agentls.lifecycle.land import KILL_ENV
+from tests.conftest import GIT_ENV, Repo, git
+from tests.lifecycle.helpers import agentls, all_commits, sessions_table
+
+REAL_GIT = shutil.which("git") or "git"
+
+
+def kill_worktree_add(repo: Repo, folder: Path, at: str, *args: str) -> None:
+    """Run the real `git worktree add` and SIGKILL it when it starts its AT child
+    (`update-ref`: HEAD not set yet; `reset`: files being checked out)."""
+    exec_path = repo.root / "exec-path"
+    exec_path.mkdir(exist_ok=True)
+    wrapper = exec_path / "git"
+    # git runs its child commands as `git <cmd>` from its exec path, found first in PATH.
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1" = "{at}" ]; then kill -9 "$PPID"; exit 137; fi\n'
+        f'unset GIT_EXEC_PATH; exec "{REAL_GIT}" "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    proc = subprocess.run(
+        [REAL_GIT, "worktree", "add", *args, "--", str(folder), "HEAD"],
+        cwd=repo.main,
+        env={**os.environ, **GIT_ENV, "GIT_EXEC_PATH": str(exec_path)},
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    admin = repo.main / ".git" / "worktrees" / folder.name
+    assert (admin / "locked").read_text().strip() == "initializing"
+
+
+def fsck(repo: Repo) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [REAL_GIT, "fsck", "--no-dangling", "--no-progress"],
+        cwd=repo.main, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def test_recover_removes_a_worktree_git_was_killed_adding(land_repo: Repo) -> None:
+    repo = land_repo
+    agentls(repo.main, "new", "ivy", check=True)
+    reachable = all_commits(repo)
+    folder = repo.root / "repo-bob"
+    kill_worktree_add(repo, folder, "update-ref", "--detach")
+    broken = git(repo.main, "rev-list", "--all", check=False)
+    assert broken == "", "the half-made worktree should break rev-list --all"
+
+    done = agentls(repo.main, "recover")
+    assert done.returncode == 0, done.stderr
+    assert f"removed {folder}" in done.stdout
+    assert not folder.exists()
+    assert not (repo.main / ".git" / "worktrees" / "repo-bob").exists()
+    assert reachable <= all_commits(repo)
+    assert fsck(repo).returncode == 0, fsck(repo).stderr
+    assert "repo-bob" not in git(repo.main, "worktree", "list")
+    assert "bob" not in [row[1] for row in sessions_table(repo)]
+    # The killed command can simply be run again.
+    agentls(repo.main, "fork", "bob", "--from", "ivy", check=True)
+    assert (folder / "app.txt").is_file()
+
+
+def test_recover_keeps_files_git_did_not_write_in_a_half_added_worktree(land_repo: Repo) -> None:
+    repo = land_repo
+    folder = repo.root / "repo-bob"
+    kill_worktree_add(repo, folder, "reset", "--detach")  # HEAD set, nothing checked out
+    (folder / "app.txt").write_text(git(repo.main, "show", "HEAD:app.txt") + "\n")  # as git would
+    (folder / "mine.txt").write_text("written meanwhile\n")
+
+    done = agentls(repo.main, "recover")
+    assert done.returncode == 0, done.stderr
+    assert f"removed {folder}" in done.stdout and "moved 1 file(s)" in done.stdout
+    assert not folder.exists()
+    kept = list((repo.main / ".git" / "agentls" / "kept" / "repo-bob").glob("*/mine.txt"))
+    assert [p.read_text() for p in kept] == ["written meanwhile\n"]
+    assert fsck(repo).returncode == 0
+
+
+def test_recover_leaves_a_worktree_git_is_still_adding(land_repo: Repo) -> None:
+    repo = land_repo
+    folder = repo.root / "repo-bob"
+    kill_worktree_add(repo, folder, "update-ref", "--detach")
+    admin = repo.main / ".git" / "worktrees" / "repo-bob"
+    # A live git working in the folder (as `git worktree add`'s own children do).
+    busy = subprocess.Popen(
+        [REAL_GIT, "--git-dir", str(repo.main / ".git"), "cat-file", "--batch"],
+        cwd=folder, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        done = agentls(repo.main, "recover")
+    finally:
+        busy.communicate(b"", timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert admin.is_dir() and folder.is_dir(), done.stdout
+    assert agentls(repo.main, "recover").returncode == 0
+    assert not admin.exists() and not folder.exists()
+
+
+@pytest.mark.parametrize("same_bytes", [False, True], ids=["half-written", "whole"])
+def test_recover_aborts_a_rebase_a_killed_pick_left_files_in_the_way_of(
+    land_repo: Repo, same_bytes: bool
+) -> None:
+    repo = land_repo
+    agentls(repo.main, "new", "a", check=True)
+    wt = repo.root / "repo-a"
+    repo.write(wt, "a1.txt", "one\n")
+    repo.commit(wt, "a: one")
+    repo.write(wt, "a2.txt", "two\n")
+    repo.commit(wt, "a: two")
+    head_old = git(wt, "rev-parse", "HEAD")
+    repo.write(repo.main, "trunk.txt", "trunk moved on\n")
+    repo.commit(repo.main, "trunk: more")
+    killed = agentls(repo.main, "land", "a", env={KILL_ENV: "mid-rebase"})
+    assert killed.returncode == -signal.SIGKILL
+    # The next pick was killed after it wrote a2.txt and before it added it to the index.
+    written = "two\n" if same_bytes else ""
+    (wt / "a2.txt").write_text(written)
+    done = agentls(repo.main, "recover")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "aborted the rebase agentls had started" in done.stdout
+    assert git(wt, "rev-parse", "HEAD") == head_old
+    assert git(wt, "symbolic-ref", "HEAD") == "refs/heads/a"
+    assert git(wt, "status", "--porcelain") == ""
+    assert (wt / "a2.txt").read_text() == "two\n"
+    kept = list((repo.main / ".git" / "agentls" / "kept" / "a").glob("*/a2.txt"))
+    assert [p.read_text() for p in kept] == [written], "the file in the way was not kept"
+    assert fsck(repo).returncode == 0
