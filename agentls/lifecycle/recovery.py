@@ -12,6 +12,7 @@ recovery tries again rather than reporting an undo that did not happen.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -114,7 +115,7 @@ def _move_aside(ws: Workspace, entry: Entry, worktree: Path, paths: list[str]) -
     for relative in paths:
         target = destination / relative
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.replace(worktree / relative, target)  # same filesystem: .git is beside it
+        shutil.move(worktree / relative, target)
     return destination
 
 
@@ -241,7 +242,9 @@ def recover_locked(ws: Workspace, journal: Journal, lock: LandLock) -> list[str]
         [s.path for s in ws.sessions] + [Path(e.worktree) for e in running],
     )
     half_made = clear_half_added_worktrees(
-        ws.repository.common_dir, ws.repository.state_dir / KEPT_DIR
+        ws.repository.common_dir,
+        ws.repository.state_dir / KEPT_DIR,
+        [s.path for s in ws.sessions],
     )
     if half_made:
         messages += half_made

@@ -169,8 +169,15 @@ def _git_working_on(folders: list[Path]) -> bool:
     return False
 
 
-def half_added_worktrees(common_dir: Path) -> list[tuple[Path, Path]]:
-    """(admin dir, folder) of each worktree a killed `git worktree add` left half-made."""
+def half_added_worktrees(
+    common_dir: Path, worktrees: Iterable[Path] = ()
+) -> list[tuple[Path, Path]]:
+    """(admin dir, folder) of each worktree a killed `git worktree add` left half-made.
+
+    One still being added has a live git naming its folder or working in it; a `git
+    worktree add` given a relative path is only seen by where it runs, so an entry
+    younger than MIN_LOCK_AGE is left while any git runs in the repository's WORKTREES.
+    """
     found = []
     admins = common_dir / "worktrees"
     if not admins.is_dir():
@@ -186,7 +193,9 @@ def half_added_worktrees(common_dir: Path) -> list[tuple[Path, Path]]:
         if not Path("/proc/self").is_dir():
             if age < MIN_LOCK_AGE_UNVERIFIED:
                 continue
-        elif _git_working_on([folder, admin]):
+        elif _git_working_on([folder, admin]) or (
+            age < MIN_LOCK_AGE and _git_running_in([common_dir, *worktrees])
+        ):
             continue  # still being added
         found.append((admin, folder))
     return found
@@ -208,7 +217,12 @@ def _checked_out(admin: Path, folder: Path, relative: str) -> bool:
 def undo_half_added_worktree(admin: Path, folder: Path, kept: Path) -> str:
     """Remove what a killed `git worktree add` made; files git did not write go to KEPT."""
     moved: list[str] = []
-    if folder.is_dir() and not folder.is_symlink():
+    try:
+        pointer = (folder / ".git").read_text().strip().removeprefix("gitdir: ")
+        points_here = (folder / pointer).resolve() == admin.resolve()  # absolute or relative
+    except OSError:
+        points_here = False
+    if points_here and folder.is_dir() and not folder.is_symlink():
         for root, dirs, files in os.walk(folder, topdown=True):
             base = Path(root)
             if base == folder:
@@ -218,19 +232,22 @@ def undo_half_added_worktree(admin: Path, folder: Path, kept: Path) -> str:
                 if not _checked_out(admin, folder, relative):
                     target = kept / relative
                     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                    os.replace(base / name, target)
+                    shutil.move(base / name, target)
                     moved.append(relative)
         shutil.rmtree(folder)
     shutil.rmtree(admin)
-    message = f"removed {folder}, a worktree a killed `git worktree add` left half-made"
+    what = folder if points_here else f"{admin} (its folder {folder} is not its own)"
+    message = f"removed {what}, a worktree a killed `git worktree add` left half-made"
     if moved:
         message += f"; moved {len(moved)} file(s) git had not written there to {kept}"
     return message
 
 
-def clear_half_added_worktrees(common_dir: Path, kept_root: Path) -> list[str]:
+def clear_half_added_worktrees(
+    common_dir: Path, kept_root: Path, worktrees: Iterable[Path] = ()
+) -> list[str]:
     """Undo every `git worktree add` a kill left half-made; one line each."""
     return [
         undo_half_added_worktree(admin, folder, kept_root / admin.name / timestamp())
-        for admin, folder in half_added_worktrees(common_dir)
+        for admin, folder in half_added_worktrees(common_dir, worktrees)
     ]
