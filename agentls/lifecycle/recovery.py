@@ -94,8 +94,11 @@ def _blocking_untracked(entry: Entry, worktree: Path) -> list[str]:
     """Files in WORKTREE that the branch's old head has but the index does not: a rebase
     killed while a pick wrote them leaves them untracked, and `--abort` (a `reset --hard`
     to the old head) refuses to overwrite them."""
-    wanted = run_git_bytes(["ls-tree", "-r", "-z", "--name-only", entry.branch_old], cwd=worktree)
-    tracked = run_git_bytes(["ls-files", "-z"], cwd=worktree)
+    args = ["ls-tree", "-r", "-z", "--name-only", entry.branch_old]
+    wanted = run_git_bytes(args, cwd=worktree, check=False)
+    tracked = run_git_bytes(["ls-files", "-z"], cwd=worktree, check=False)
+    if wanted.returncode or tracked.returncode:
+        return []
     known = set(tracked.stdout.split(b"\0"))
     found = []
     for raw in wanted.stdout.split(b"\0"):
