@@ -160,7 +160,8 @@ async def test_trunk_conflict_and_settings(repo: Repo, windows) -> None:
     original = numbered(40)
     # Severity override and an ignore glob through initializationOptions.
     win_b = await windows(b, options={"severity": {"trunk-conflict": "error"}, "ignore": ["g.txt"]})
-    await win_b.wait_status(lambda s: s["self"] == "b", "B's status")
+    # The engine's start-up is staged (open files first): start from its complete picture.
+    await win_b.wait_status(lambda s: s["self"] == "b" and s["complete"], "B's status")
     repo.write(b, "f.txt", edit_line(original, 7, "b seven"))
     repo.write(b, "g.txt", edit_line(original, 7, "b seven"))
     # Work already on trunk: main commits conflicting changes.
@@ -179,8 +180,12 @@ async def test_trunk_conflict_and_settings(repo: Repo, windows) -> None:
     assert found[0].data["kind"] == "conflict"
     assert found[0].message.startswith("conflicts with main (already on trunk) at line 7;")
     assert "rebase onto main" in found[0].message and "session main" not in found[0].message
-    status = await win_b.wait_status(lambda s: s["counts"]["conflict"] >= 1, "counts")
-    assert status["total"] >= 2  # both files collide; g.txt is only hidden in the editor
+    # Both files collide (g.txt is only hidden in the editor); the watcher may bring
+    # g.txt's edit in a later report than f.txt's, so wait for it rather than assume it.
+    await win_b.wait_status(
+        lambda s: s["counts"]["conflict"] >= 1 and s["total"] >= 2 and s["complete"],
+        "both files counted",
+    )
     assert agentls_diagnostics(win_b.client, b / "g.txt") == []
     result = await win_b.command("agentls.sessions", {})
     assert result["self"] == "b"
