@@ -90,7 +90,7 @@ def discover_sessions(repo: Repository, store: Store) -> list[Session]:
     """Every non-bare worktree as a session, in cascade order (priority, then name)."""
     sessions = []
     for worktree in list_worktrees(repo):
-        if worktree.bare:
+        if worktree.bare or worktree.adding:
             continue
         session_id = session_id_for(worktree)
         record = store.ensure(

@@ -48,6 +48,9 @@ class Worktree:
     bare: bool = False
     locked: bool = False
     prunable: bool = False
+    # `git worktree add` still running, or killed half-way (its HEAD may not be valid
+    # yet): not a session until git finishes; `agentls recover` clears a dead one.
+    adding: bool = False
 
     @property
     def exists(self) -> bool:
@@ -151,6 +154,7 @@ def list_worktrees(repo: Repository) -> list[Worktree]:
                 bare="bare" in fields,
                 locked="locked" in fields,
                 prunable="prunable" in fields,
+                adding=fields.get("locked") == "initializing",
             )
         )
     return result
