@@ -109,7 +109,7 @@ H.run('review verdicts: request changes, skip, approve, changed since review, re
   H.cursor_to('^  beta ')
   H.press('V')
   H.eq(view, vim.api.nvim_get_current_buf(), 'V goes to the review buffer')
-  H.wait_for("the cursor on beta's section", 10000, function()
+  H.wait_for("the cursor on beta's section", 20000, function()
     return vim.api.nvim_get_current_line():find('^2%. beta ') ~= nil
   end, function()
     return vim.api.nvim_get_current_line()
