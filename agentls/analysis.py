@@ -209,7 +209,9 @@ class Analyzer:
             grouped: set[str] = set()
             for path in paths:
                 self._note_change(pair, a, b, path)
-                if path in pair.group or pair.is_rename_candidate(path):
+                nowhere = a.entry(path) is None and b.entry(path) is None
+                nowhere = nowhere and self.base_entry(pair, path) is None
+                if pair.decided_together(path, nowhere=nowhere):
                     grouped.add(path)
                 else:
                     singles.append((pair, a, b, path))

@@ -74,6 +74,17 @@ class PairState:
         added, deleted = self.added, self.deleted
         return path in added[0] or path in added[1] or path in deleted[0] or path in deleted[1]
 
+    def decided_together(self, path: str, *, nowhere: bool) -> bool:
+        """PATH's answer comes from one merge of several paths (renames, moved folders):
+        a rename candidate, a path of the last group, or a conflict git reported with
+        other paths or where neither side has a file (e.g. "directory rename
+        suggested" at the path a file would move to). A merge of PATH alone would
+        lose it. NOWHERE: neither side nor the base has a file at PATH."""
+        if path in self.group or self.is_rename_candidate(path):
+            return True
+        conflict = self.conflicts.get(path)
+        return conflict is not None and (bool(conflict.related) or nowhere)
+
     def rename_candidates(self) -> set[str]:
         """Every path either side added or deleted, when git may pair some as renames
         that meet the other side's changes (else renames cannot make a conflict)."""

@@ -480,6 +480,18 @@ def _shape(report: Report) -> list[tuple]:
     attributes=st.sampled_from(ATTRIBUTES),
     branch_off=st.lists(st.booleans(), min_size=3, max_size=3),
 )
+@example(  # trunk moved a folder live, s2 renamed a file into it: git suggests the new
+    # folder ("directory rename suggested"); s2's .gitattributes edit re-decided that
+    # path on its own and dropped it (found by hypothesis)
+    committed=[[("src/n.py", ("remove", 0, ""), "commit"), ("src/b.py", ("remove", 0, ""), "commit")], [], []],
+    live=[
+        [("src/b.py", ("move_dir", 0, "lib"))],
+        [],
+        [("a.txt", ("rename_edit", 1, "src/moved.py")), ("a.txt", ("attributes", 0, "*.txt merge=union\n"))],
+    ],
+    attributes=None,
+    branch_off=[False, False, False],
+)
 @example(  # renames done live: a rename + edit against an edit, a folder moved with an edit
     committed=[[], [], []],
     live=[

@@ -356,13 +356,20 @@ function M.refresh(bufnr, done)
     return views[bufnr] == view and view.generation == generation
   end
   view.reading = generation
-  local user_done = done
+  -- A newer refresh (entering the buffer, a notification) supersedes this one:
+  -- what waits for this one then runs when that one is done, never dropped.
+  view.waiting = view.waiting or {}
+  if done then
+    table.insert(view.waiting, done)
+  end
   done = function()
     if view.reading == generation then
       view.reading = nil
     end
-    if user_done then
-      user_done()
+    local waiting = view.waiting
+    view.waiting = {}
+    for _, callback in ipairs(waiting) do
+      callback()
     end
   end
   local order = { newestFirst = newest_first() }
