@@ -483,11 +483,18 @@ def _shape(report: Report) -> list[tuple]:
 @example(  # trunk moved a folder live, s2 renamed a file into it: git suggests the new
     # folder ("directory rename suggested"); s2's .gitattributes edit re-decided that
     # path on its own and dropped it (found by hypothesis)
-    committed=[[("src/n.py", ("remove", 0, ""), "commit"), ("src/b.py", ("remove", 0, ""), "commit")], [], []],
+    committed=[
+        [("src/n.py", ("remove", 0, ""), "commit"), ("src/b.py", ("remove", 0, ""), "commit")],
+        [],
+        [],
+    ],
     live=[
         [("src/b.py", ("move_dir", 0, "lib"))],
         [],
-        [("a.txt", ("rename_edit", 1, "src/moved.py")), ("a.txt", ("attributes", 0, "*.txt merge=union\n"))],
+        [
+            ("a.txt", ("rename_edit", 1, "src/moved.py")),
+            ("a.txt", ("attributes", 0, "*.txt merge=union\n")),
+        ],
     ],
     attributes=None,
     branch_off=[False, False, False],
