@@ -120,6 +120,24 @@ def no_prompt_env(cwd: Path) -> dict[str, str]:
     }
 
 
+def talk_to_remote(
+    argv: list[str], cwd: Path, timeout: float
+) -> subprocess.CompletedProcess[bytes]:
+    """Run git against a remote so that nothing can ask a person anything: no stdin,
+    no terminal (a session of its own), every credential prompt refused. Raises
+    subprocess.TimeoutExpired after TIMEOUT seconds, OSError when git cannot start."""
+    return subprocess.run(
+        argv,
+        cwd=str(cwd),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=git_env(no_prompt_env(cwd)),
+        timeout=timeout,
+        start_new_session=True,
+        check=False,
+    )
+
+
 def known_remotes(cwd: Path) -> list[str]:
     return run_git(["remote"], cwd, check=False).split()
 
@@ -208,16 +226,7 @@ def _fetch_one(cwd: Path, remote: str, config: RemoteConfig, timeout: float) -> 
         *refspecs(remote, config),
     ]
     try:
-        proc = subprocess.run(
-            argv,
-            cwd=str(cwd),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            env=git_env(no_prompt_env(cwd)),
-            timeout=timeout,
-            start_new_session=True,  # no controlling terminal: nothing can prompt on it
-            check=False,
-        )
+        proc = talk_to_remote(argv, cwd, timeout)
     except subprocess.TimeoutExpired:
         return f"remote {remote} did not answer within {timeout:.0f} s"
     except OSError as exc:

@@ -24,9 +24,9 @@ import pygit2
 
 from agentls.errors import AgentlsError
 from agentls.git.repo import Repository
-from agentls.git.runner import git_env, run_git
+from agentls.git.runner import run_git
 from agentls.remote.config import RemoteConfig
-from agentls.remote.fetch import folder, no_prompt_env, require_remotes
+from agentls.remote.fetch import folder, require_remotes, talk_to_remote
 from agentls.remote.refs import WIP_NAMESPACE
 
 if TYPE_CHECKING:
@@ -117,18 +117,11 @@ def _push(cwd: Path, remote: str, refspecs: list[str]) -> tuple[bool, dict[str, 
         "--end-of-options", remote, *refspecs,
     ]  # fmt: skip
     try:
-        proc = subprocess.run(
-            argv,
-            cwd=str(cwd),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            env=git_env(no_prompt_env(cwd)),
-            timeout=PUSH_TIMEOUT,
-            start_new_session=True,
-            check=False,
-        )
+        proc = talk_to_remote(argv, cwd, PUSH_TIMEOUT)
     except subprocess.TimeoutExpired:
         return False, {}, f"remote {remote} did not answer within {PUSH_TIMEOUT:.0f} s"
+    except OSError as exc:
+        return False, {}, f"could not run git push: {exc}"
     rejected: dict[str, str] = {}
     for line in proc.stdout.decode(errors="replace").splitlines():
         parts = line.split("\t")
