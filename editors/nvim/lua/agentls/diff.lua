@@ -22,18 +22,24 @@ local function filetype_of(path)
   return ok and found or nil
 end
 
---- A read-only scratch buffer holding `text`, named `name`.
-local function scratch(name, text, path)
-  local bufnr = vim.fn.bufnr(name)
-  if bufnr ~= -1 then
-    vim.api.nvim_buf_delete(bufnr, { force = true })
-  end
-  bufnr = vim.api.nvim_create_buf(false, true)
-  vim.api.nvim_buf_set_name(bufnr, name)
+--- A file's text as lines (its last newline ends the last line, not a new one).
+function M.split_text(text)
   local lines = vim.split(text, '\n', { plain = true })
   if lines[#lines] == '' then
-    table.remove(lines) -- the file's last newline
+    table.remove(lines)
   end
+  return lines
+end
+
+--- A read-only scratch buffer named NAME holding LINES, with PATH's filetype
+--- (a buffer of that name is replaced).
+function M.readonly_buffer(name, lines, path)
+  local old = vim.fn.bufnr(name)
+  if old ~= -1 then
+    vim.api.nvim_buf_delete(old, { force = true })
+  end
+  local bufnr = vim.api.nvim_create_buf(false, true)
+  vim.api.nvim_buf_set_name(bufnr, name)
   vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, lines)
   vim.bo[bufnr].buftype = 'nofile'
   vim.bo[bufnr].bufhidden = 'wipe'
@@ -44,6 +50,12 @@ local function scratch(name, text, path)
   if filetype then
     vim.bo[bufnr].filetype = filetype
   end
+  return bufnr
+end
+
+--- A read-only scratch buffer holding `text`, named `name`; q closes the tab.
+local function scratch(name, text, path)
+  local bufnr = M.readonly_buffer(name, M.split_text(text), path)
   vim.api.nvim_buf_set_keymap(bufnr, 'n', 'q', '<Cmd>tabclose<CR>', { nowait = true, silent = true })
   return bufnr
 end

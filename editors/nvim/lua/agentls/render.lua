@@ -74,4 +74,32 @@ function M.list_window()
   vim.wo.list = false
 end
 
+--- The keys the user mapped to ACTION in the option table MAPPINGS ('mappings',
+--- 'review_mappings'): none when set to false, one or a list.
+function M.keys_of(mappings, action)
+  local key = require('agentls.config').options[mappings][action]
+  if key == false or key == nil then
+    return {}
+  end
+  return type(key) == 'table' and key or { key }
+end
+
+--- Maps each of ACTIONS' keys in BUFNR to its <Plug>(PREFIX-action) mapping.
+function M.map_plug_keys(bufnr, mappings, actions, prefix)
+  for _, action in ipairs(actions) do
+    for _, key in ipairs(M.keys_of(mappings, action)) do
+      vim.api.nvim_buf_set_keymap(bufnr, 'n', key, '<Plug>(' .. prefix .. '-' .. action:gsub('_', '-') .. ')', { nowait = true, silent = true })
+    end
+  end
+end
+
+--- The name of a plugin buffer that is one per repository: KIND plus the
+--- repository's main folder (the same from every worktree).
+function M.repository_buffer_name(client, kind)
+  local root = client.config and client.config.root_dir or tostring(client.id)
+  local repo = require('agentls.git').repository(root)
+  local folder = repo and repo.common_dir:gsub('/%.git$', '') or root
+  return 'agentls://' .. kind .. folder
+end
+
 return M

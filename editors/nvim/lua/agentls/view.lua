@@ -47,11 +47,7 @@ local HELP = {
 }
 
 local function keys_of(action)
-  local key = config.options.mappings[action]
-  if key == false or key == nil then
-    return {}
-  end
-  return type(key) == 'table' and key or { key }
+  return render.keys_of('mappings', action)
 end
 
 -- --- rendering ----------------------------------------------------------------------
@@ -367,19 +363,11 @@ local function on_sessions_changed()
 end
 
 local function map_keys(bufnr)
-  for action in pairs(config.defaults.mappings) do
-    for _, key in ipairs(keys_of(action)) do
-      vim.api.nvim_buf_set_keymap(bufnr, 'n', key, '<Plug>(agentls-' .. action:gsub('_', '-') .. ')', { nowait = true, silent = true })
-    end
-  end
+  render.map_plug_keys(bufnr, 'mappings', vim.tbl_keys(config.defaults.mappings), 'agentls')
 end
 
 local function buffer_name(client)
-  local root = client.config and client.config.root_dir or tostring(client.id)
-  local repo = require('agentls.git').repository(root)
-  -- One buffer per repository: its main folder names it.
-  local folder = repo and repo.common_dir:gsub('/%.git$', '') or root
-  return 'agentls://sessions' .. folder
+  return render.repository_buffer_name(client, 'sessions')
 end
 
 --- Opens (or shows again) the sessions buffer of a client's repository.

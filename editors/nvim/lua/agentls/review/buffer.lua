@@ -52,11 +52,7 @@ local NOT_QUEUED = {
 }
 
 local function keys_of(action)
-  local key = config.options.review_mappings[action]
-  if key == false or key == nil then
-    return {}
-  end
-  return type(key) == 'table' and key or { key }
+  return render.keys_of('review_mappings', action)
 end
 
 local function newest_first()
@@ -445,18 +441,11 @@ local function on_change()
 end
 
 local function map_keys(bufnr)
-  for action in pairs(config.defaults.review_mappings) do
-    for _, key in ipairs(keys_of(action)) do
-      vim.api.nvim_buf_set_keymap(bufnr, 'n', key, '<Plug>(agentls-review-' .. action:gsub('_', '-') .. ')', { nowait = true, silent = true })
-    end
-  end
+  render.map_plug_keys(bufnr, 'review_mappings', vim.tbl_keys(config.defaults.review_mappings), 'agentls-review')
 end
 
 local function buffer_name(client)
-  local root = client.config and client.config.root_dir or tostring(client.id)
-  local repo = require('agentls.git').repository(root)
-  local folder = repo and repo.common_dir:gsub('/%.git$', '') or root
-  return 'agentls://review' .. folder
+  return render.repository_buffer_name(client, 'review')
 end
 
 --- The line of a session's section header, or nil.

@@ -12,7 +12,6 @@
 local M = {}
 
 local client_mod = require('agentls.client')
-local config = require('agentls.config')
 local text = require('agentls.review.text')
 local ui = require('agentls.ui')
 
@@ -22,22 +21,7 @@ local FILE_VERSION = 'agentls.fileVersion'
 -- tabpage handle -> { client_id, spec, index, left, right, from, generation }
 local tabs = {}
 
-local function filetype_of(path)
-  local ok, found = pcall(vim.filetype.match, { filename = path })
-  if ok and found then
-    return found
-  end
-  ok, found = pcall(vim.filetype.match, path) -- 0.7's signature
-  return ok and found or nil
-end
-
-local function split_text(value)
-  local lines = vim.split(value, '\n', { plain = true })
-  if lines[#lines] == '' then
-    table.remove(lines) -- the file's last newline
-  end
-  return lines
-end
+local split_text = require('agentls.diff').split_text
 
 --- One side of a file: { lines, label, note } where `note` says why there is no
 --- text (binary, absent).
@@ -135,42 +119,14 @@ end
 -- --- the tab ---------------------------------------------------------------------------------
 
 local function scratch(name, version, path)
-  local old = vim.fn.bufnr(name)
-  if old ~= -1 then
-    vim.api.nvim_buf_delete(old, { force = true })
-  end
-  local bufnr = vim.api.nvim_create_buf(false, true)
-  vim.api.nvim_buf_set_name(bufnr, name)
-  vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, version.lines)
-  vim.bo[bufnr].buftype = 'nofile'
-  vim.bo[bufnr].bufhidden = 'wipe'
-  vim.bo[bufnr].swapfile = false
-  vim.bo[bufnr].modifiable = false
-  vim.bo[bufnr].readonly = true
-  local filetype = filetype_of(path)
-  if filetype then
-    vim.bo[bufnr].filetype = filetype
-  end
-  return bufnr
-end
-
-local function keys_of(action)
-  local key = config.options.review_mappings[action]
-  if key == false or key == nil then
-    return {}
-  end
-  return type(key) == 'table' and key or { key }
+  return require('agentls.diff').readonly_buffer(name, version.lines, path)
 end
 
 -- Keys of the diff tab's buffers (read-only scratch buffers, so plain keys are safe).
 local TAB_KEYS = { 'next_file', 'previous_file', 'approve', 'approve_land', 'request_changes', 'skip', 'run_checks', 'close' }
 
 local function map_keys(bufnr)
-  for _, action in ipairs(TAB_KEYS) do
-    for _, key in ipairs(keys_of(action)) do
-      vim.api.nvim_buf_set_keymap(bufnr, 'n', key, '<Plug>(agentls-review-' .. action:gsub('_', '-') .. ')', { nowait = true, silent = true })
-    end
-  end
+  require('agentls.render').map_plug_keys(bufnr, 'review_mappings', TAB_KEYS, 'agentls-review')
 end
 
 local function statusline(label, extra)
