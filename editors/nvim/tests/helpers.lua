@@ -142,6 +142,23 @@ function H.cursor_to(pattern, bufnr)
   error(string.format('no line matches %q in:\n%s', pattern, H.text(bufnr)), 2)
 end
 
+--- The highlight groups the plugin's namespace NS puts on line ROW of BUFNR, as a set.
+function H.highlight_groups(bufnr, ns, row)
+  local marks = vim.api.nvim_buf_get_extmarks(bufnr, vim.api.nvim_create_namespace(ns), { row - 1, 0 }, { row - 1, -1 }, { details = true })
+  local groups = {}
+  for _, mark in ipairs(marks) do
+    groups[mark[4].hl_group] = true
+  end
+  return groups
+end
+
+--- Writes LINES to NAME in the worktree DIR and commits it there with MESSAGE.
+function H.commit_file(dir, name, lines, message)
+  H.write(dir .. '/' .. name, lines)
+  H.git(dir, 'add', name)
+  H.git(dir, 'commit', '-qm', message)
+end
+
 --- The session named `name` in `agentls status --json`.
 function H.session(cwd, name)
   for _, session in ipairs(H.status(cwd).sessions) do

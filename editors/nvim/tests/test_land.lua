@@ -7,13 +7,9 @@ local H = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h')
 H.run(':AgentLS land (progress through LSP progress)', function()
   local fx = H.fixture()
   -- alpha adds a new file: independent of everything else, committed, clean.
-  H.write(fx.alpha .. '/feature.txt', { 'alpha feature' })
-  H.git(fx.alpha, 'add', 'feature.txt')
-  H.git(fx.alpha, 'commit', '-qm', 'alpha: add feature.txt')
+  H.commit_file(fx.alpha, 'feature.txt', { 'alpha feature' }, 'alpha: add feature.txt')
   -- trunk gains a land configuration after alpha branched: land must rebase, then run it.
-  H.write(fx.repo .. '/.agentls.toml', { '[land]', 'test = "sleep 1; echo step one; test -f feature.txt"' })
-  H.git(fx.repo, 'add', '.agentls.toml')
-  H.git(fx.repo, 'commit', '-qm', 'land config')
+  H.commit_file(fx.repo, '.agentls.toml', { '[land]', 'test = "sleep 1; echo step one; test -f feature.txt"' }, 'land config')
   local old_trunk = H.git(fx.repo, 'rev-parse', 'refs/heads/main')
 
   -- What a progress plugin (fidget.nvim, a statusline) sees.

@@ -6,12 +6,8 @@ local H = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h')
 
 H.run(':AgentLS land (failing tests)', function()
   local fx = H.fixture()
-  H.write(fx.repo .. '/.agentls.toml', { '[land]', 'test = "echo agentls-test-output-marker; exit 3"' })
-  H.git(fx.repo, 'add', '.agentls.toml')
-  H.git(fx.repo, 'commit', '-qm', 'land config with a failing test')
-  H.write(fx.beta .. '/beta.txt', { 'beta work' })
-  H.git(fx.beta, 'add', 'beta.txt')
-  H.git(fx.beta, 'commit', '-qm', 'beta: add beta.txt')
+  H.commit_file(fx.repo, '.agentls.toml', { '[land]', 'test = "echo agentls-test-output-marker; exit 3"' }, 'land config with a failing test')
+  H.commit_file(fx.beta, 'beta.txt', { 'beta work' }, 'beta: add beta.txt')
   local old_trunk = H.git(fx.repo, 'rev-parse', 'refs/heads/main')
 
   -- The current buffer is in the trunk's worktree: land asks which session.

@@ -7,13 +7,9 @@ local H = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h')
 
 H.run(':AgentLS remove, restore, recover, new', function()
   local fx = H.fixture()
-  H.write(fx.repo .. '/.agentls.toml', { '[land]', 'test = "true"' })
-  H.git(fx.repo, 'add', '.agentls.toml')
-  H.git(fx.repo, 'commit', '-qm', 'land config')
+  H.commit_file(fx.repo, '.agentls.toml', { '[land]', 'test = "true"' }, 'land config')
   -- beta: a commit trunk lacks (unlanded work).
-  H.write(fx.beta .. '/beta.txt', { 'beta work' })
-  H.git(fx.beta, 'add', 'beta.txt')
-  H.git(fx.beta, 'commit', '-qm', 'beta: work')
+  H.commit_file(fx.beta, 'beta.txt', { 'beta work' }, 'beta: work')
   local beta_head = H.git(fx.beta, 'rev-parse', 'HEAD')
 
   H.setup()
@@ -46,9 +42,7 @@ H.run(':AgentLS remove, restore, recover, new', function()
 
   -- land beta (trunk moved since it branched? no: make it move), then restore puts
   -- its branch back to the pre-land head.
-  H.write(fx.repo .. '/trunk.txt', { 'trunk moved on' })
-  H.git(fx.repo, 'add', 'trunk.txt')
-  H.git(fx.repo, 'commit', '-qm', 'trunk: more')
+  H.commit_file(fx.repo, 'trunk.txt', { 'trunk moved on' }, 'trunk: more')
   H.cli(fx.repo, 'land', 'beta')
   local rebased = H.git(beta.path, 'rev-parse', 'HEAD')
   H.assert(rebased ~= beta_head, 'land rebased beta')
@@ -62,9 +56,7 @@ H.run(':AgentLS remove, restore, recover, new', function()
   vim.cmd('AgentLS recover')
   H.wait_message('nothing to recover')
   -- ...then a land killed while holding the lock is recovered.
-  H.write(beta.path .. '/more.txt', { 'more' })
-  H.git(beta.path, 'add', 'more.txt')
-  H.git(beta.path, 'commit', '-qm', 'beta: more')
+  H.commit_file(beta.path, 'more.txt', { 'more' }, 'beta: more')
   vim.fn.system({ 'env', 'AGENTLS_TEST_KILL_AT=locked', H.server, '-C', fx.repo, 'land', 'beta' })
   H.assert(H.cli(fx.repo, 'status'):find('interrupted', 1, true), 'status should report the interrupted land')
   vim.cmd('AgentLS recover')

@@ -23,9 +23,7 @@ end
 
 H.run('pickers offer only the sessions a verb applies to', function()
   local fx = H.fixture()
-  H.write(fx.repo .. '/.agentls.toml', { '[land]', 'test = "true"' })
-  H.git(fx.repo, 'add', '.agentls.toml')
-  H.git(fx.repo, 'commit', '-qm', 'land config')
+  H.commit_file(fx.repo, '.agentls.toml', { '[land]', 'test = "true"' }, 'land config')
   -- alpha and beta have work; alpha lands; beta's research fork has a snapshot commit.
   for _, wt in ipairs({ fx.alpha, fx.beta }) do
     H.write(wt .. '/' .. vim.fn.fnamemodify(wt, ':t') .. '.txt', { 'work' })

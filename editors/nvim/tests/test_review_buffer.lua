@@ -27,9 +27,7 @@ H.run('review buffer: the queue, sections, a diff tab against git', function()
   H.cli(fx.repo, 'claim', 'alpha', 'docs/**')
   H.cli(fx.repo, 'priority', 'alpha', '1')
   -- beta: one clean commit, landable.
-  H.write(fx.beta .. '/billing.txt', { 'beta billing' })
-  H.git(fx.beta, 'add', 'billing.txt')
-  H.git(fx.beta, 'commit', '-qm', 'beta: billing')
+  H.commit_file(fx.beta, 'billing.txt', { 'beta billing' }, 'beta: billing')
   H.cli(fx.repo, 'priority', 'beta', '5')
   local base = H.git(fx.repo, 'rev-parse', 'refs/heads/main')
 
@@ -67,12 +65,7 @@ H.run('review buffer: the queue, sections, a diff tab against git', function()
   H.assert(text:find('      1 file%(s%) with uncommitted work'), "alpha's blocker:\n" .. text)
 
   -- Highlights: the review state and landability carry their groups (users restyle them).
-  local row = H.cursor_to('^  2%. beta ')
-  local marks = vim.api.nvim_buf_get_extmarks(view, vim.api.nvim_create_namespace('agentls-review'), { row - 1, 0 }, { row - 1, -1 }, { details = true })
-  local groups = {}
-  for _, mark in ipairs(marks) do
-    groups[mark[4].hl_group] = true
-  end
+  local groups = H.highlight_groups(view, 'agentls-review', H.cursor_to('^  2%. beta '))
   H.assert(groups.AgentlsUnreviewed and groups.AgentlsLandable and groups.AgentlsSession, "highlights of beta's row: " .. vim.inspect(vim.tbl_keys(groups)))
 
   -- An unsaved edit of alpha's app.txt in this Neovim is part of the review.

@@ -8,13 +8,9 @@ local H = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h')
 
 H.run('review: run checks, approve and land (require-review on)', function()
   local fx = H.fixture()
-  H.write(fx.alpha .. '/feature.txt', { 'alpha feature' })
-  H.git(fx.alpha, 'add', 'feature.txt')
-  H.git(fx.alpha, 'commit', '-qm', 'alpha: add feature.txt')
+  H.commit_file(fx.alpha, 'feature.txt', { 'alpha feature' }, 'alpha: add feature.txt')
   -- Trunk, after alpha branched: land only approved heads, and test for the feature.
-  H.write(fx.repo .. '/.agentls.toml', { '[land]', 'require-review = true', 'test = "test -f feature.txt"' })
-  H.git(fx.repo, 'add', '.agentls.toml')
-  H.git(fx.repo, 'commit', '-qm', 'land config: require review')
+  H.commit_file(fx.repo, '.agentls.toml', { '[land]', 'require-review = true', 'test = "test -f feature.txt"' }, 'land config: require review')
   local old_trunk = H.git(fx.repo, 'rev-parse', 'refs/heads/main')
   local alpha_head = H.git(fx.alpha, 'rev-parse', 'HEAD')
 

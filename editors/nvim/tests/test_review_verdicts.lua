@@ -18,9 +18,7 @@ H.run('review verdicts: request changes, skip, approve, changed since review, re
   H.write(fx.alpha .. '/app.txt', H.numbered(40, { [10] = 'alpha 10' }))
   H.git(fx.alpha, 'commit', '-qam', 'alpha: line 10')
   H.write(fx.alpha .. '/HANDOFF.md', OWN_NOTES) -- the agent's own notes (untracked)
-  H.write(fx.beta .. '/billing.txt', { 'beta billing' })
-  H.git(fx.beta, 'add', 'billing.txt')
-  H.git(fx.beta, 'commit', '-qm', 'beta: billing')
+  H.commit_file(fx.beta, 'billing.txt', { 'beta billing' }, 'beta: billing')
   H.cli(fx.repo, 'priority', 'alpha', '1')
   H.cli(fx.repo, 'priority', 'beta', '2')
 

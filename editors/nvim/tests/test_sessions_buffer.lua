@@ -39,12 +39,7 @@ H.run('sessions buffer: rows, live refresh, details, opening', function()
   H.assert(text:find('\n  main +trunk +main +0 changed'), 'the trunk checkout:\n' .. text)
 
   -- Highlights: the conflict count carries AgentlsConflict (users restyle it).
-  local row = H.cursor_to('^. alpha ')
-  local marks = vim.api.nvim_buf_get_extmarks(view, vim.api.nvim_create_namespace('agentls-sessions'), { row - 1, 0 }, { row - 1, -1 }, { details = true })
-  local groups = {}
-  for _, mark in ipairs(marks) do
-    groups[mark[4].hl_group] = true
-  end
+  local groups = H.highlight_groups(view, 'agentls-sessions', H.cursor_to('^. alpha '))
   H.assert(groups.AgentlsConflict and groups.AgentlsClaim and groups.AgentlsPriority, 'highlights of alpha\'s row: ' .. vim.inspect(vim.tbl_keys(groups)))
 
   -- = shows alpha's details: branch, folder, claims, and the conflict with beta.

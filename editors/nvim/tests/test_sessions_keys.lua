@@ -6,9 +6,7 @@ local H = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h')
 
 H.run('sessions buffer keys: land, rename, claim, release, priority, handoff, remove', function()
   local fx = H.fixture()
-  H.write(fx.alpha .. '/feature.txt', { 'alpha feature' })
-  H.git(fx.alpha, 'add', 'feature.txt')
-  H.git(fx.alpha, 'commit', '-qm', 'alpha: add feature.txt')
+  H.commit_file(fx.alpha, 'feature.txt', { 'alpha feature' }, 'alpha: add feature.txt')
   local old_trunk = H.git(fx.repo, 'rev-parse', 'refs/heads/main')
 
   H.setup()
