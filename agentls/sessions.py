@@ -65,8 +65,19 @@ def session_id_for(worktree: Worktree) -> str:
     except OSError:
         pass
     new_id = uuid.uuid4().hex
+    # Several processes may see the worktree first at once: the marker appears whole
+    # and only once (a hard link fails if it exists), and the first one wins.
+    draft = marker.with_name(f"{SESSION_ID_FILE}.{new_id}")
     try:
-        marker.write_text(new_id + "\n")
+        draft.write_text(new_id + "\n")
+        try:
+            os.link(draft, marker)
+        except FileExistsError:
+            return marker.read_text().strip() or new_id
+        except OSError:  # a filesystem without hard links
+            marker.write_text(new_id + "\n")
+        finally:
+            draft.unlink(missing_ok=True)
     except OSError:
         # Read-only admin dir: fall back to the admin dir itself, stable across moves too.
         return f"path:{worktree.gitdir}"

@@ -6,14 +6,15 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from agentls.errors import InvalidInputError, NotARepositoryError
-from agentls.git.repo import find_repository
+from agentls.git.repo import find_repository, list_worktrees
 from agentls.names import default_name, validate_name
-from agentls.sessions import discover_sessions
+from agentls.sessions import SESSION_ID_FILE, discover_sessions
 from agentls.store import Store
 from agentls.workspace import Workspace
 from tests.conftest import Repo, git
@@ -148,6 +149,44 @@ def test_store_is_wal_and_shared_by_processes(three: Repo) -> None:
     assert len(discover_sessions(repository, store)) == 4
     store.close()
     assert records <= {"main", "feat-login", "wt-detached"}
+
+
+def test_processes_seeing_new_worktrees_at_once_agree_on_their_ids(three: Repo) -> None:
+    """Processes released together (imports done) race on worktrees no agentls process
+    has seen: one id file each, one store row each, the same names everywhere."""
+    code = (
+        "import sys, time, pathlib; from agentls.git.repo import find_repository;"
+        "from agentls.store import Store; from agentls.sessions import discover_sessions;"
+        "go = pathlib.Path(sys.argv[2]);\n"
+        "while not go.exists(): time.sleep(0.001)\n"
+        "r = find_repository(sys.argv[1]); s = Store(r.state_dir);"
+        "print(sorted((x.name, x.id) for x in discover_sessions(r, s)))"
+    )
+    repository = find_repository(three.main)
+    for round_ in range(3):
+        for n in range(2):
+            three.worktree(f"new-{round_}-{n}", f"new-{round_}-{n}")
+        go = three.root / f"go-{round_}"
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", code, str(three.main), str(go)],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(6)
+        ]
+        time.sleep(1.0)  # every process is polling for the go file by now
+        go.touch()
+        outputs = {p.communicate(timeout=60)[0] for p in procs}
+        assert len(outputs) == 1, outputs
+        store = Store(repository.state_dir)
+        sessions = discover_sessions(repository, store)
+        assert len(store.all()) == len(sessions) == 4 + 2 * round_ + 1
+        on_disk = {
+            (w.gitdir / SESSION_ID_FILE).read_text().strip() for w in list_worktrees(repository)
+        }
+        assert {s.id for s in sessions} == on_disk
+        store.close()
 
 
 def test_outside_a_repository(tmp_path: Path) -> None:
