@@ -41,6 +41,8 @@ Sink = Callable[[Event], None]
 
 # Names in an admin dir (common dir or worktrees/<id>) whose change means HEAD moved.
 HEAD_FILES = frozenset({"HEAD", "packed-refs"})
+# A worktree's lock (`git worktree lock`, and "initializing" while `git worktree add` runs).
+LOCK_FILE = "locked"
 # Folders whose removal means a rebase or am finished.
 REBASE_DIRS = frozenset({"rebase-merge", "rebase-apply"})
 # agentls's SQLite store in <common>/agentls (WAL mode: commits write store.sqlite3-wal).
@@ -365,6 +367,10 @@ class _InotifyBackend(_Backend):
                 self.w.sink(("admin", "worktrees changed"))
             elif name in HEAD_FILES and not event.is_directory:
                 self.w.sink(("admin", f"{name} changed in {os.path.basename(d.path)}"))
+            elif name == LOCK_FILE and not event.is_directory:
+                # Locked or unlocked; `git worktree add` unlocks a new worktree last, and
+                # only then is it a session (its HEAD was written while still locked).
+                self.w.sink(("admin", f"lock changed in {os.path.basename(d.path)}"))
             elif name in REBASE_DIRS and event.is_directory and event.is_delete:
                 self.w.sink(("admin", f"{name} finished"))
 
