@@ -145,6 +145,41 @@ export function rowLabelled(page, label) {
   return sessionRows(page).filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
 }
 
+/**
+ * The row labelled LABEL, scrolled into view as a person scrolls the tree. The list
+ * renders only the rows on screen, so a row below the fold is not in the page at all:
+ * wheel down to the last row, then up to the first, until it shows whole. Fails with
+ * the rows on screen when it never does within TIMEOUT ms.
+ */
+export async function revealRow(page, label, timeout = 15_000) {
+  const row = rowLabelled(page, label);
+  const list = sessionsView(page).locator('.monaco-list').first();
+  const end = (down) => sessionRows(page).and(page.locator(down ? '[data-last-element="true"]' : '[data-index="0"]'));
+  const deadline = Date.now() + timeout;
+  let down = true;
+  for (;;) {
+    const box = await list.boundingBox();
+    const at = (await row.isVisible()) ? await row.boundingBox() : null;
+    if (box && at && at.y >= box.y - 0.5 && at.y + at.height <= box.y + box.height + 0.5) {
+      break;
+    }
+    if (Date.now() > deadline) {
+      const shown = await sessionRows(page).allInnerTexts();
+      throw new Error(`no row "${label}" in the Sessions view after ${timeout} ms of scrolling; rows on screen:\n${shown.join('\n')}`);
+    }
+    if (at && box) {
+      down = at.y > box.y; // on screen in part: on towards the rest of it
+    } else if ((await end(down).count()) > 0) {
+      down = !down; // the list's end is on screen: the row is not this way (or not there yet)
+    }
+    await list.hover({ position: { x: 20, y: 10 } });
+    await page.mouse.wheel(0, down ? 110 : -110);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await page.mouse.move(700, 700); // no hover left over the tree
+  return row;
+}
+
 /** Open the Sessions view (the activity bar's AgentLS). */
 export async function openSessionsView(page) {
   await runCommand(page, 'AgentLS: Focus on Sessions View');

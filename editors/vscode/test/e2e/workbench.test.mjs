@@ -21,6 +21,7 @@ import {
   notifications,
   openWorkbench,
   pickItem,
+  revealRow,
   rowLabelled,
   runCommand,
   sessionRows,
@@ -364,11 +365,15 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
     assert.doesNotMatch(text, /FAILED/);
     assert.match(git(repo.main, 'show', 'main:app/config.py'), /SETTING_5 = 50 {2}# auth/, 'login-work landed');
     assert.doesNotMatch(git(repo.main, 'show', 'main:app/config.py'), /billing/, 'feat-billing did not');
+    // The conflict feat-billing now meets through landed work is listed on each pair that
+    // carries it, labelled (docs/concepts.md: labelled, not hidden).
+    await sessionRows(page).filter({ hasText: 'conflict (already on trunk) · login-work' }).first().waitFor({ timeout: 30_000 });
   });
 
   it('removes a session after asking, from the tree, keeping a backup', async () => {
-    const probe = rowLabelled(page, 'probe');
-    await probe.waitFor({ timeout: 15_000 });
+    // Below the fold by now: the conflicts feat-billing meets through landed work
+    // ("already on trunk") are rows of their own under every session involved.
+    const probe = await revealRow(page, 'probe');
     await contextMenu(page, probe, 'Remove Session');
     const asked = await waitForDialog(page, 'Remove session probe?');
     assert.match(asked.detail, /backup/);
@@ -398,11 +403,9 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
     assert.ok(!fs.existsSync(payments), 'the worktree is gone');
 
     // Removed sessions are listed; bring it back from there.
-    const group = rowLabelled(page, 'Removed sessions');
-    await group.waitFor({ timeout: 30_000 });
+    const group = await revealRow(page, 'Removed sessions', 30_000);
     await expand(group);
-    const removed = rowLabelled(page, 'payments');
-    await removed.waitFor({ timeout: 15_000 });
+    const removed = await revealRow(page, 'payments');
     await shot('removed-sessions');
     await contextMenu(page, removed, 'Restore Session');
     await waitForDialog(page, 'Bring back payments?');
