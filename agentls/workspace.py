@@ -105,12 +105,13 @@ class Workspace:
             for _, scan in running:  # a scan failed: the others' processes go too
                 scan.close()
 
-    def begin(self) -> list[SessionState]:
+    def begin(self, *, rescan: bool = False) -> list[SessionState]:
         """Re-read worktrees, trunk and sessions; what the full load still has to scan.
 
-        Sessions that are new, or whose HEAD or base moved, start from their HEAD (see
-        SessionState.start): `scan()` each returned state, then `reconcile()`. Until
-        then the report holds what per-file checks (`focus`) found.
+        Sessions that are new, or whose HEAD or base moved (with RESCAN: every session),
+        start from their HEAD (see SessionState.start): `scan()` each returned state,
+        then `reconcile()`. Until then the report holds what per-file checks (`focus`)
+        found.
         """
         # In process when it can (resolve_trunk runs up to four git processes).
         trunk = read_trunk(self.git, self.trunk_override)
@@ -122,7 +123,12 @@ class Workspace:
             if session.missing:
                 continue
             state = self.states.get(session.id)
-            if state is None or state.head != session.head or state.base != self._base(session):
+            if (
+                rescan
+                or state is None
+                or state.head != session.head
+                or state.base != self._base(session)
+            ):
                 fresh = SessionState.start(session, self.git, self._base(session))
                 if state is not None:
                     _carry_overlays(state, fresh)  # unsaved buffers survive a HEAD move

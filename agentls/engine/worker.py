@@ -358,14 +358,16 @@ class Worker:
         """
         return bool(self.ws.store.data_version() != self._store_version)
 
-    def _refresh(self) -> bool:
+    def _refresh(self, *, rescan: bool = False) -> bool:
+        """Re-read sessions and trunk; worktrees whose HEAD moved are scanned again
+        (with RESCAN, every worktree: a person asked, maybe for what no event said)."""
         self.stats["refreshes"] += 1
         self._store_version = self.ws.store.data_version()
         if self._loading is not None:
             # Still starting: re-read the sessions and go on loading what is not loaded.
             self._begin_loading()
             return True
-        pending = self.ws.begin()
+        pending = self.ws.begin(rescan=rescan)
         # Watches before scans, so nothing written meanwhile (a new worktree's checkout,
         # say) is missed.
         self.watcher.sync((s.path, s.worktree.gitdir) for s in self.ws.sessions if not s.missing)
@@ -533,7 +535,7 @@ class Worker:
         if method == "focus":
             return {"complete": self._loading is None, "changed": self._focus(params.get("paths"))}
         if method == "refresh":
-            self._refresh()
+            self._refresh(rescan=params.get("rescan") is True)
             self._publish()
             return self.last_report
         if method == "configure":

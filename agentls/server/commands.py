@@ -83,7 +83,7 @@ async def cmd_refresh(ls: AgentlsServer, call: Invocation) -> dict[str, Any]:
     arguments(call)
     if ls.engine is None:
         return sessions_result(ls)
-    report = await ls.engine_call("refresh", {})
+    report = await ls.engine_call("refresh", {"rescan": True})  # a person asked: read all
     ls.apply_report(report)
     return sessions_result(ls)
 

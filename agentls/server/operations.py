@@ -272,6 +272,15 @@ class Operations:
         log.info("operation %s finished (%s): %s", op.id, "ok" if ok else error, text)
         if op.token is not None:
             self.ls.work_done_progress.end(op.token, types.WorkDoneProgressEnd(message=text))
+        # The message first: whoever waits for the end finds it already there.
+        if not self.ls.client_features.operations:
+            if ok:
+                kind = types.MessageType.Info
+            elif error is not None and error.get("code") == INTERNAL:
+                kind = types.MessageType.Error
+            else:
+                kind = types.MessageType.Warning
+            self.ls.tell(text, kind)
         self.ls.protocol.notify(
             FINISHED,
             {
@@ -283,11 +292,3 @@ class Operations:
                 "error": error,
             },
         )
-        if not self.ls.client_features.operations:
-            if ok:
-                kind = types.MessageType.Info
-            elif error is not None and error.get("code") == INTERNAL:
-                kind = types.MessageType.Error
-            else:
-                kind = types.MessageType.Warning
-            self.ls.tell(text, kind)

@@ -124,3 +124,23 @@ def test_session_that_branched_before_trunk_moved(repo: Repo) -> None:
     [collision] = report.overlaps
     assert collision.kind == "conflict" and set(collision.sessions) == {"main", "feature"}
     git(repo.main, "log", "--oneline")
+
+
+def test_a_rescan_reads_work_no_event_reported(repo: Repo) -> None:
+    """A plain refresh re-reads only worktrees whose HEAD moved (events bring the
+    rest); a rescan, what a person's explicit refresh asks for, reads them all, and
+    keeps unsaved buffers."""
+    wt = _setup(repo)
+    with Workspace(wt) as ws:
+        ws.refresh()
+        repo.write(wt, "quiet.txt", "written while nobody fed an event\n")
+        state = ws.states[ws.session("feature").id]
+        ws.buffer_changed(state, "b.txt", "unsaved\n")
+        ws.scan(ws.begin())
+        ws.reconcile()
+        assert "quiet.txt" not in ws.report().session("feature").changed
+        ws.scan(ws.begin(rescan=True))
+        ws.reconcile()
+        changed = ws.report().session("feature").changed
+        assert "quiet.txt" in changed and "b.txt" in changed
+        assert ws.states[ws.session("feature").id].overlays.keys() == {"b.txt"}
