@@ -1,28 +1,26 @@
-"""Build and test results by tree id: what a land (or a review) ran on exactly this tree.
+"""Build and test results by tree id: what a land, a review or a semantic check ran.
 
 A land runs the configured build/test commands on the rebased branch; their results
 are kept here by the tree id they ran on, so a review of a session whose head has
 that tree shows them without running anything. `run_checks` runs the same configured
-commands (read from trunk, as land does) on a session's HEAD tree in a scratch
-checkout outside every worktree: a throwaway repository borrowing the objects
-(`objects/info/alternates`), never a worktree (which would become a session), never
-the session's own folder (which the agent may be editing), and with no git hooks.
+commands (read from trunk, as land does) on a session's HEAD tree in one of agentls's
+scratch checkouts (agentls.semantic.scratch): never a worktree (which would become a
+session), never the session's own folder (which the agent may be editing), and with
+no git hooks. Semantic checks (agentls.semantic) record their runs here too, with
+each command's failing tests and full log, and reuse a run on the same tree.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
+import json
 import time
 import uuid
-from collections.abc import Callable, Iterable
-from pathlib import Path
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import pygit2
 
 from agentls.errors import AgentlsError, InvalidInputError
-from agentls.git.runner import run_git_bytes
 from agentls.store import Store
 
 SCHEMA = """
@@ -43,6 +41,11 @@ CREATE TABLE IF NOT EXISTS tree_checks (
 );
 CREATE INDEX IF NOT EXISTS tree_checks_by_tree ON tree_checks (tree, id);
 """
+# Columns added after the table first shipped (older stores gain them on open).
+ADDED_COLUMNS = {"failures": "TEXT NOT NULL DEFAULT '[]'", "log": "TEXT"}
+# Sources whose runs were made in a scratch checkout of exactly the tree (a land runs in
+# the session's worktree, where untracked and ignored files take part).
+SCRATCH_SOURCES = ("review", "semantic")
 
 OUTPUT_KEPT = 60  # lines of each command's output kept with its result
 Progress = Callable[[str, "int | None"], None]
@@ -54,19 +57,35 @@ class CheckBook:
     def __init__(self, store: Store) -> None:
         self.db = store.db
         self.db.executescript(SCHEMA)
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(tree_checks)")}
+        for column, declaration in ADDED_COLUMNS.items():
+            if column not in have:
+                try:
+                    self.db.execute(f"ALTER TABLE tree_checks ADD COLUMN {column} {declaration}")
+                except Exception:  # another process added it a moment ago
+                    pass
 
     def record(self, tree: str, results: Iterable[Any], *, source: str, session: str) -> str:
         """Store RESULTS (CommandResult-like) of one run on TREE; the run's id."""
         run = uuid.uuid4().hex
         now = time.time()
-        for result in results:
-            tail = "\n".join(result.output.splitlines()[-OUTPUT_KEPT:])
-            self.db.execute(
-                "INSERT INTO tree_checks (tree, run, kind, command, ok, exit_code, seconds,"
-                " summary, output, source, session, time) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (tree, run, result.kind, result.command, int(result.ok), result.exit_code,
-                 result.seconds, result.summary, tail, source, session, now),
-            )  # fmt: skip
+        self.db.execute("BEGIN IMMEDIATE")  # one transaction: a run is read whole or not at all
+        try:
+            for result in results:
+                tail = "\n".join(result.output.splitlines()[-OUTPUT_KEPT:])
+                failures = json.dumps(getattr(result, "failures", None) or [])
+                self.db.execute(
+                    "INSERT INTO tree_checks (tree, run, kind, command, ok, exit_code, seconds,"
+                    " summary, output, source, session, time, failures, log)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (tree, run, result.kind, result.command, int(result.ok), result.exit_code,
+                     result.seconds, result.summary, tail, source, session, now, failures,
+                     getattr(result, "log", None)),
+                )  # fmt: skip
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
         return run
 
     def latest(self, tree: str) -> dict[str, Any] | None:
@@ -79,12 +98,7 @@ class CheckBook:
         rows = list(
             self.db.execute("SELECT * FROM tree_checks WHERE run = ? ORDER BY id", (last[0],))
         )
-        results = [
-            {"kind": r["kind"], "command": r["command"], "ok": bool(r["ok"]),
-             "exitCode": r["exit_code"], "seconds": r["seconds"], "summary": r["summary"],
-             "output": r["output"]}
-            for r in rows
-        ]  # fmt: skip
+        results = [_result(r) for r in rows]
         return {
             "tree": tree,
             "ok": all(r["ok"] for r in results),
@@ -93,6 +107,54 @@ class CheckBook:
             "time": rows[-1]["time"],
             "results": results,
         }
+
+    def run_for(self, tree: str, commands: Sequence[tuple[str, str]]) -> dict[str, Any] | None:
+        """The latest finished run of exactly COMMANDS on TREE in a scratch checkout.
+
+        A run that passed ran them all; one that failed stopped at its first failure.
+        A run that timed out proves nothing about the tree and is never reused.
+        """
+        wanted = [list(c) for c in commands]
+        marks = ",".join("?" for _ in SCRATCH_SOURCES)
+        runs = self.db.execute(
+            f"SELECT run FROM tree_checks WHERE tree = ? AND source IN ({marks})"
+            " GROUP BY run ORDER BY MAX(id) DESC LIMIT 20",
+            (tree, *SCRATCH_SOURCES),
+        ).fetchall()
+        for (run,) in runs:
+            rows = list(
+                self.db.execute("SELECT * FROM tree_checks WHERE run = ? ORDER BY id", (run,))
+            )
+            done = [[r["kind"], r["command"]] for r in rows]
+            if not rows or done != wanted[: len(done)] or any(r["exit_code"] is None for r in rows):
+                continue
+            complete = len(done) == len(wanted) and all(r["ok"] for r in rows)
+            stopped = not rows[-1]["ok"] and all(r["ok"] for r in rows[:-1])
+            if complete or stopped:
+                return {
+                    "tree": tree,
+                    "run": run,
+                    "ok": complete,
+                    "source": rows[-1]["source"],
+                    "time": rows[-1]["time"],
+                    "results": [_result(r) for r in rows],
+                }
+        return None
+
+
+def _result(row: Any) -> dict[str, Any]:
+    keys = row.keys()
+    return {
+        "kind": row["kind"],
+        "command": row["command"],
+        "ok": bool(row["ok"]),
+        "exitCode": row["exit_code"],
+        "seconds": row["seconds"],
+        "summary": row["summary"],
+        "output": row["output"],
+        "failures": json.loads(row["failures"]) if "failures" in keys and row["failures"] else [],
+        "log": row["log"] if "log" in keys else None,
+    }
 
 
 def tree_of_commit(repo: pygit2.Repository, commit: str | None) -> str | None:
@@ -115,8 +177,8 @@ def record_land_checks(store: Store, repo: pygit2.Repository, commit: str | None
 def run_checks(ws: Any, name: str, progress: Progress | None = None) -> dict[str, Any]:
     """Run trunk's configured build/test commands on SESSION's HEAD tree (scratch checkout)."""
     from agentls.lifecycle import config as land_config
-    from agentls.lifecycle.commands import run_command
     from agentls.lifecycle.common import session_named
+    from agentls.semantic.runs import run_tree
 
     report: Progress = progress or (lambda message, percent: None)
     session = session_named(ws, name)
@@ -137,39 +199,19 @@ def run_checks(ws: Any, name: str, progress: Progress | None = None) -> dict[str
     head = session.head
     tree = tree_of_commit(ws.git, head)
     assert tree is not None
-    scratch = Path(tempfile.mkdtemp(prefix="agentls-checks-"))
-    results = []
-    try:
-        report(f"checkout: {head[:12]} into a scratch folder", 5)
-        _scratch_checkout(ws.repository.common_dir, scratch, head)
-        for index, (kind, command) in enumerate(commands):
-            report(f"{kind}: running `{command}`", 10 + 85 * index // len(commands))
-            result = run_command(kind, command, scratch, config.timeout, report)
-            results.append(result)
-            if not result.ok:
-                break
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    CheckBook(ws.store).record(tree, results, source="review", session=session.name)
+    report(f"checkout: {head[:12]} into a scratch folder", 5)
+    run = run_tree(
+        ws.repository.common_dir, ws.store, tree, commands,
+        timeout=config.timeout, progress=report, force=True, source="review", low_priority=False,
+        session=session.name,
+    )  # fmt: skip
     checks = CheckBook(ws.store).latest(tree)
     assert checks is not None
-    ok = all(r.ok for r in results)
-    summary = "; ".join(r.summary for r in results)
+    summary = "; ".join(r["summary"] for r in run.results)
     return {
-        "ok": ok,
+        "ok": run.ok,
         "session": session.name,
         "head": head,
         "checks": checks,
         "message": f"{session.name} at {head[:12]}: {summary}",
     }
-
-
-def _scratch_checkout(common_dir: Path, folder: Path, commit: str) -> None:
-    """A plain checkout of COMMIT in FOLDER: its own repository, borrowing the objects."""
-    no_hooks = ["-c", f"core.hooksPath={folder / '.no-hooks'}"]
-    run_git_bytes([*no_hooks, "init", "-q", "--template=", str(folder)], folder)
-    alternates = folder / ".git" / "objects" / "info" / "alternates"
-    alternates.parent.mkdir(parents=True, exist_ok=True)
-    alternates.write_text(str(common_dir / "objects") + "\n")
-    run_git_bytes([*no_hooks, "-c", "advice.detachedHead=false", "checkout", "-q", "--detach",
-                   commit], folder)  # fmt: skip

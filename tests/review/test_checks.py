@@ -67,7 +67,9 @@ def test_run_checks_uses_a_scratch_checkout_of_head(
         summary = build_queue(ws)["items"][0]
     content, folder = out.read_text().splitlines()
     assert content == "committed"  # HEAD's tree, not the worktree's uncommitted state
-    assert Path(folder) != wt and not Path(folder).exists()  # a scratch folder, removed
+    # agentls's own scratch checkout under the git dir (kept for the next check), not wt.
+    common = Path(git(repo.main, "rev-parse", "--path-format=absolute", "--git-common-dir"))
+    assert Path(folder).parent == common / "agentls" / "semantic" / "scratch"
     assert not marker.exists()
     assert summary["checks"]["source"] == "review" and summary["checks"]["ok"] is True
     assert summary["checks"]["tree"] == git(repo.main, "rev-parse", "s^{tree}")
