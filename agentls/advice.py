@@ -67,6 +67,21 @@ def advice(report: Report) -> list[str]:
             f"{len(via_trunk)} of them come through work already on {report.trunk_branch}: "
             f"the session without it will meet them when it rebases onto {report.trunk_branch}"
         )
+    semantic = [c for c in report.overlaps if c.kind == "semantic"]
+    for collision in semantic:
+        check = collision.semantic or {}
+        if collision.via:
+            lines.append(
+                f"{collision.sessions[0]} breaks `{check.get('command')}` once merged with "
+                f"{check.get('trunk') or 'trunk'} (semantic conflict): rebase onto it and fix "
+                "before landing"
+            )
+        else:
+            lines.append(
+                f"{' and '.join(collision.sessions)} each pass alone but break "
+                f"`{check.get('command')}` merged (semantic conflict): land one first, then fix "
+                "the other on top (`agentls land --all` re-checks after the first lands)"
+            )
     research = [c for c in report.overlaps if c.kind == "research-write"]
     if research:
         writers = sorted({c.sessions[0] for c in research})

@@ -204,6 +204,11 @@ class SessionState:
             self._tree_id = self.overlay.write()
         return self._tree_id
 
+    @property
+    def known_tree(self) -> str | None:
+        """The snapshot tree if it was computed since the last change, else None (free)."""
+        return self._tree
+
     def snapshot(self) -> str:
         """A commit of everything this session has now, on top of its HEAD."""
         if self._snapshot is None:

@@ -12,7 +12,13 @@ from agentls.remote import wording as remote_wording
 from agentls.report import Collision, Range, Report
 from agentls.vocabulary import KIND_LABEL, plural
 
-KIND_COLOUR = {"conflict": "31", "ownership": "33", "research-write": "35", "overlap": "36"}
+KIND_COLOUR = {
+    "conflict": "31",
+    "ownership": "33",
+    "research-write": "35",
+    "overlap": "36",
+    "semantic": "91",
+}
 
 
 class Style:
@@ -37,8 +43,29 @@ def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
     ]
 
 
+def semantic_why(collision: Collision) -> str:
+    """ "(test `pytest -q` exit 1: tests/test_cart.py::test_checkout)" """
+    check = collision.semantic or {}
+    code = check.get("exitCode")
+    tests = check.get("tests") or []
+    shown = ", ".join(tests[:3]) + (f" and {len(tests) - 3} more" if len(tests) > 3 else "")
+    what = f"{check.get('kind') or 'test'} `{check.get('command')}`"
+    what += " timed out" if code is None else f" exit {code}"
+    stale = "" if check.get("current", True) else "; changed since, re-checking"
+    return f"({what}{': ' + shown if shown else ''}{stale})"
+
+
 def collision_cells(collision: Collision) -> list[str]:
     """[kind, path, where on each side, why] for one collision."""
+    if collision.kind == "semantic":
+        sides = " · ".join(
+            f"{name} {collision.path_of(name)}"
+            + "".join(f" {format_ranges([r])}" for r in collision.ranges.get(name, []))
+            for name in collision.sessions
+        )
+        if collision.via:
+            sides += f" · {(collision.semantic or {}).get('trunk') or 'trunk'} (trunk)"
+        return [KIND_LABEL[collision.kind], collision.path, sides, semantic_why(collision)]
     names = collision.sessions[:1] if collision.kind == "ownership" else collision.sessions
     sides = " · ".join(
         f"{name}{_elsewhere(collision, name)} {format_ranges(collision.ranges.get(name, []))}"

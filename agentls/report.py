@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = ("conflict", "overlap", "ownership", "research-write")
+KINDS = ("conflict", "overlap", "ownership", "research-write", "semantic")
 Range = tuple[int, int]  # 1-based, inclusive
 
 
@@ -72,6 +72,9 @@ class Collision:
     # Where git puts the conflicted file, when this collision is reported at the path a
     # session still has (a rename's old path): that session sees it in its own file.
     merged_path: str | None = None
+    # A semantic conflict's check: the command, its exit code, failing tests, output tail,
+    # full log (agentls.semantic.findings); None for every other kind.
+    semantic: dict[str, Any] | None = None
 
     def key(self) -> tuple[str, str, tuple[str, ...]]:
         return (self.kind, self.path, tuple(self.sessions))
@@ -90,7 +93,7 @@ class Collision:
             "via": self.via,
             "paths": dict(self.paths),
             "merged_path": self.merged_path,
-        }
+        } | ({"semantic": self.semantic} if self.semantic is not None else {})
 
 
 @dataclass
@@ -133,6 +136,7 @@ class Report:
                     via=c.get("via"),
                     paths=dict(c.get("paths") or {}),
                     merged_path=c.get("merged_path"),
+                    semantic=c.get("semantic"),
                 )
                 for c in data["overlaps"]
             ],

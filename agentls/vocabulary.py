@@ -1,8 +1,9 @@
 """The words every front end uses for sessions and collisions (CLI, server, editors).
 
-Collision kinds are `conflict`, `overlap`, `ownership` and `research-write` (the
-report's `kind`, the diagnostic's `code`); a conflict that comes from work already
-on trunk keeps its kind and is labelled `via: "trunk"`. docs/concepts.md lists them.
+Collision kinds are `conflict`, `overlap`, `ownership`, `research-write` and
+`semantic` (the report's `kind`, the diagnostic's `code`); a conflict that comes from
+work already on trunk keeps its kind and is labelled `via: "trunk"`, and so is a
+semantic conflict of a session with trunk. docs/concepts.md lists them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ KIND_LABEL = {
     "overlap": "overlap",
     "ownership": "ownership",
     "research-write": "research write",
+    "semantic": "semantic",
 }
 VIA_TRUNK = "trunk"
 

@@ -32,12 +32,13 @@ from agentls.git.snapshot import Scan, clean_scratch_once
 from agentls.remote import view as remote_view
 from agentls.remote.sessions import RemoteSessions
 from agentls.report import Collision, Report, SessionInfo
+from agentls.semantic.findings import semantic_collisions
 from agentls.sessions import Session, discover_sessions, find_session, session_at
 from agentls.store import Store
 
 log = logging.getLogger(__name__)
 
-KIND_ORDER = {"conflict": 0, "ownership": 1, "research-write": 2, "overlap": 3}
+KIND_ORDER = {"conflict": 0, "semantic": 1, "ownership": 1, "research-write": 2, "overlap": 3}
 
 
 class Workspace:
@@ -289,6 +290,7 @@ class Workspace:
                 collisions += self.analyzer.research_writes(state)
             else:
                 collisions += self.analyzer.ownership(state, states)
+        collisions += semantic_collisions(self)  # agentls.semantic: builds and tests merged
         collisions = [
             c
             for c in collisions

@@ -25,6 +25,19 @@ def _lines(ranges: dict[str, Any], name: str) -> str:
     return ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in spans)
 
 
+def _semantic_line(collision: dict[str, Any], name: str) -> str:
+    """A semantic conflict, once, in the words an agent can act on."""
+    check = collision.get("semantic") or {}
+    other = next((s for s in collision["sessions"] if s != name), None)
+    with_whom = f"session {other}'s work" if other else f"{check.get('trunk') or 'trunk'}"
+    tests = check.get("tests") or []
+    failing = f" ({', '.join(tests[:3])})" if tests else ""
+    return (
+        f"- semantic conflict: merged with {with_whom}, `{check.get('command')}` fails"
+        f"{failing}, though each passes alone; look at {collision['path']} before you land"
+    )
+
+
 def summarize(report: dict[str, Any], cwd: str) -> str:
     """A few lines for the model: who else works here, what is contested, what is claimed."""
     folder = Path(cwd).resolve()
@@ -48,6 +61,9 @@ def summarize(report: dict[str, Any], cwd: str) -> str:
     if mine:
         out.append("Files you share with other sessions:")
         for collision in mine[:MAX_ITEMS]:
+            if collision["kind"] == "semantic":
+                out.append(_semantic_line(collision, name))
+                continue
             other = next((s for s in collision["sessions"] if s != name), name)
             where = _lines(collision.get("ranges", {}), other)
             text = f"- {collision['path']}: {collision['kind']} with {other}"

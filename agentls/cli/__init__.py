@@ -33,6 +33,7 @@ AREAS = (
     "agentls.cli.agents",
     "agentls.cli.review",
     "agentls.remote.cli",
+    "agentls.cli.verify",
 )
 
 

@@ -54,10 +54,15 @@ SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
         "land": (BOOL, False),
     },
     "agentls.review.runChecks": {"session": (STR, True)},
+    # Semantic checks (agentls.semantic): run now, read the status, allow background checks.
+    "agentls.verify.run": {"pair": (STRS, False), "force": (BOOL, False)},
+    "agentls.verify.status": {},
+    "agentls.verify.allowBackground": {"allow": (BOOL, True)},
 }
 
 LIFECYCLE_COMMANDS = tuple(c for c in SCHEMAS if c.startswith("agentls.session."))
 REVIEW_COMMANDS = tuple(c for c in SCHEMAS if c.startswith("agentls.review."))
+VERIFY_COMMANDS = tuple(c for c in SCHEMAS if c.startswith("agentls.verify."))
 # Commands that change nothing: the engine answers them without refreshing afterwards.
 READ_ONLY_COMMANDS = frozenset({"agentls.review.queue", "agentls.review.item"})
 

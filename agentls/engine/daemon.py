@@ -121,6 +121,7 @@ class Connection:
                     kind="call",
                     method=method,
                     params=params,
+                    owner=self.id,
                     reply=reply,
                     progress=lambda value: self.send(
                         encode({"method": "progress", "params": {"id": request_id, **value}})
@@ -156,7 +157,7 @@ class Engine:
     def __init__(self, common_dir: Path, grace: float = DEFAULT_GRACE) -> None:
         self.common_dir = common_dir
         self.grace = grace
-        self.worker = Worker(common_dir, self._broadcast)
+        self.worker = Worker(common_dir, self._broadcast, self._notify_all)
         self.connections: dict[int, Connection] = {}
         self._lock = threading.Lock()
         self._ids = 0
@@ -166,6 +167,14 @@ class Engine:
 
     def _broadcast(self, serialized: str, report: dict[str, Any]) -> None:
         line = ('{"method":"report","params":' + serialized + "}\n").encode()
+        with self._lock:
+            targets = [c for c in self.connections.values() if c.subscribed]
+        for conn in targets:
+            conn.send(line)
+
+    def _notify_all(self, method: str, params: dict[str, Any]) -> None:
+        """A notification to every subscribed client (semantic checks' status)."""
+        line = encode({"method": method, "params": params})
         with self._lock:
             targets = [c for c in self.connections.values() if c.subscribed]
         for conn in targets:
@@ -192,8 +201,17 @@ class Engine:
             **usage,
             **self.worker.stats,
             "watches": self.worker.watcher.watch_count if self.worker.watcher else 0,
+            "semantic": self._semantic_status(),
             "ready": self.worker.ready.is_set(),
         }
+
+    def _semantic_status(self) -> dict[str, Any] | None:
+        scheduler = self.worker.semantic
+        try:
+            return scheduler.status() if scheduler is not None else None
+        except Exception:  # stats must answer whatever happens
+            log.warning("could not read the semantic status", exc_info=True)
+            return None
 
     def left(self, conn: Connection) -> None:
         with self._lock:

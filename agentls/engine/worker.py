@@ -56,10 +56,10 @@ LONG_RUNNING = frozenset(
 
 @dataclass
 class Job:
-    kind: str  # file | tree | admin | store | buffer | close | drop | call | stop
+    kind: str  # file | tree | admin | store | buffer | close | drop | call | semantic | stop
     path: str = ""
     text: str = ""
-    owner: int = 0  # connection id for buffers
+    owner: int = 0  # connection id (buffers, calls)
     method: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     reply: Callable[[Any, EngineError | None], None] | None = None
@@ -67,14 +67,19 @@ class Job:
 
 
 Publisher = Callable[[str, dict[str, Any]], None]
+Notifier = Callable[[str, dict[str, Any]], None]
 
 
 class Worker:
     """Owns the Workspace; turns jobs into state changes and published reports."""
 
-    def __init__(self, common_dir: Path, publish: Publisher) -> None:
+    def __init__(
+        self, common_dir: Path, publish: Publisher, notify: Notifier | None = None
+    ) -> None:
         self.common_dir = common_dir
         self.publish = publish  # (serialized report line, report json)
+        self.notify: Notifier = notify or (lambda method, params: None)  # to every subscriber
+        self.semantic: Any = None  # agentls.semantic.scheduler.Scheduler
         self.jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self.ready = threading.Event()
         self.ws: Any = None
@@ -179,6 +184,7 @@ class Worker:
         self.ws = Workspace(self.common_dir)
         self.watcher = Watcher(self.ws.repository.common_dir, self.sink)
         self._store_version = self.ws.store.data_version()
+        self._start_semantic()  # trust and status from the start; pairs once loaded
         self._begin_loading()
         log.info(
             "%d sessions read in %.2f s; watching and scanning their worktrees",
@@ -279,6 +285,22 @@ class Worker:
         if self.fetcher is None:
             self.fetcher = start_fetcher(self)  # remote sessions, fetched in the background
 
+    def _start_semantic(self) -> None:
+        """Background semantic checks (off unless trunk and the user switch them on)."""
+        from agentls.semantic.scheduler import Scheduler
+
+        try:
+            self.semantic = Scheduler(
+                self.ws.repository.common_dir,
+                self.ws.repository.cwd,
+                notify=lambda status: self.notify("semantic", status),
+                changed=lambda: self.put(Job(kind="semantic")),
+            )
+            self.semantic.start()
+        except Exception:
+            log.exception("semantic checks could not start")
+            self.semantic = None
+
     def _close(self) -> None:
         if self.fetcher is not None:
             self.fetcher.stop()
@@ -286,6 +308,8 @@ class Worker:
         for job in self._waiting:
             if job.reply is not None:
                 job.reply(None, EngineError("the engine is stopping", REFUSED))
+        if self.semantic is not None:
+            self.semantic.stop()
         if self.watcher is not None:
             self.watcher.close()
         if self.ws is not None:
@@ -330,6 +354,10 @@ class Worker:
                 changed |= self._safely(self._buffer_closed, job.path, job.owner)
             elif job.kind == "drop":
                 changed |= self._safely(self._drop, job.owner)
+                if self.semantic is not None:
+                    self.semantic.left(job.owner)
+            elif job.kind == "semantic":  # a semantic check finished: its verdict shows
+                changed = True
             elif job.kind == "call":
                 if changed:
                     self._safely(self._publish)
@@ -451,6 +479,13 @@ class Worker:
         if serialized != self._last_serialized:
             self._last_serialized = serialized
             self.publish(serialized, report)
+        if self.semantic is not None and self._loading is None:
+            # What changed, and (once the full check ran) the pairs to check; not while
+            # starting: sessions not scanned yet have no state to build or compare.
+            try:
+                self.semantic.observe(self.ws, settled=not self._needs_reconcile)
+            except Exception:
+                log.exception("semantic checks could not take the new picture")
 
     def _review_summary(self, report: Any) -> list[dict[str, Any]] | None:
         """Each session's review state, published with the report (agentls/reviewChanged)."""
@@ -468,6 +503,10 @@ class Worker:
         if self._loading is not None and job.method not in WHILE_LOADING:
             self._waiting.append(job)  # answered when the start-up is done
             return
+        command = job.params.get("command") if job.method == "command" else None
+        if isinstance(command, str) and command.startswith("agentls.verify."):
+            self._verify(job)
+            return
         if job.method == "command" and job.params.get("command") in LONG_RUNNING:
             with self._long_lock:
                 self._long_running += 1
@@ -477,14 +516,38 @@ class Worker:
             return
         self._answer(job, self._dispatch)
 
-    def _answer_long(self, job: Job) -> None:
+    def _answer_long(self, job: Job, handler: Callable[[Job], Any] | None = None) -> None:
         try:
-            self._answer(job, self._run_long)
+            self._answer(job, handler or self._run_long)
         finally:
             with self._long_lock:
                 self._long_running -= 1
 
-    def _answer(self, job: Job, handler: Callable[[Job], Any]) -> None:
+    def _verify(self, job: Job) -> None:
+        """agentls.verify.*: prepared here, on the live Workspace (unsaved buffers count);
+        refusals answer at once, the checks themselves are waited for on a thread (the
+        engine stays up for them, like a land, when the asking window goes)."""
+        from agentls.semantic.engine import prepare_verify
+
+        work: list[Callable[[], Any]] = []
+
+        def prepare(job: Job) -> None:
+            work.append(prepare_verify(self, job))
+
+        self._answer(job, prepare, reply_on_success=False)
+        if work:
+            with self._long_lock:
+                self._long_running += 1
+            threading.Thread(
+                target=self._answer_long,
+                args=(job, lambda job: work[0]()),
+                name="agentls-verify",
+                daemon=True,
+            ).start()
+
+    def _answer(
+        self, job: Job, handler: Callable[[Job], Any], *, reply_on_success: bool = True
+    ) -> None:
         assert job.reply is not None
         try:
             result = handler(job)
@@ -502,7 +565,8 @@ class Worker:
             log.exception("engine request %s failed", job.method)
             job.reply(None, EngineError(f"{job.method} failed: {exc}", INTERNAL_ERROR))
         else:
-            job.reply(result, None)
+            if reply_on_success:
+                job.reply(result, None)
 
     def _run_long(self, job: Job) -> Any:
         """A land on its own Workspace; the land lock keeps lands one at a time."""
@@ -539,7 +603,7 @@ class Worker:
             self._publish()
             return self.last_report
         if method == "configure":
-            return self._configure(params)
+            return self._configure(params, job.owner)
         if method == "check":
             return self._check(params)
         if method == "command":
@@ -559,7 +623,9 @@ class Worker:
 
             return publish(self.ws)
         if method == "stats":
-            return {**self.stats, "watches": self.watcher.watch_count if self.watcher else 0}
+            semantic = self.semantic.status() if self.semantic is not None else None
+            watches = self.watcher.watch_count if self.watcher else 0
+            return {**self.stats, "watches": watches, "semantic": semantic}
         raise EngineError(f"unknown engine method {method!r}", INVALID_PARAMS)
 
     def _focus(self, paths: Any) -> bool:
@@ -573,7 +639,15 @@ class Worker:
         self._publish()
         return True
 
-    def _configure(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _configure(self, params: dict[str, Any], owner: int = 0) -> dict[str, Any]:
+        trusted = params.get("trusted")
+        if trusted is not None:  # an editor's workspace trust: no background checks without it
+            if not isinstance(trusted, bool):
+                raise EngineError("trusted must be true or false", INVALID_PARAMS)
+            if self.semantic is not None:
+                self.semantic.set_trusted(owner, trusted)
+            if "trunk" not in params:
+                return {"trunk": self.ws.trunk.branch, "trusted": trusted}
         trunk = params.get("trunk") or None
         if trunk is not None and not isinstance(trunk, str):
             raise EngineError("trunk must be a branch name or null", INVALID_PARAMS)

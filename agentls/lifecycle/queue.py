@@ -17,7 +17,7 @@ from agentls.report import Report
 from agentls.session_files import NOTES
 from agentls.workspace import Workspace
 
-EDGE_KINDS = ("conflict", "overlap", "ownership")
+EDGE_KINDS = ("conflict", "overlap", "ownership", "semantic")
 
 
 def plan(report: Report) -> tuple[list[str], dict[str, set[str]]]:

@@ -12,7 +12,9 @@ each command's failing tests and full log, and reuse a run on the same tree.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -60,10 +62,9 @@ class CheckBook:
         have = {row[1] for row in self.db.execute("PRAGMA table_info(tree_checks)")}
         for column, declaration in ADDED_COLUMNS.items():
             if column not in have:
-                try:
+                # Another process may have added it a moment ago.
+                with contextlib.suppress(sqlite3.OperationalError):
                     self.db.execute(f"ALTER TABLE tree_checks ADD COLUMN {column} {declaration}")
-                except Exception:  # another process added it a moment ago
-                    pass
 
     def record(self, tree: str, results: Iterable[Any], *, source: str, session: str) -> str:
         """Store RESULTS (CommandResult-like) of one run on TREE; the run's id."""

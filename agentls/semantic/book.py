@@ -80,6 +80,12 @@ class SemanticBook:
             args = (status,)
         return [(a, b, json.loads(data)) for a, b, data in self.db.execute(query, args)]
 
+    def latest_key(self, ids: tuple[str, str]) -> str | None:
+        row = self.db.execute(
+            "SELECT key FROM semantic_pairs WHERE a = ? AND b = ?", ids
+        ).fetchone()
+        return str(row[0]) if row else None
+
     def latest_of(self, ids: tuple[str, str]) -> dict[str, Any] | None:
         row = self.db.execute(
             "SELECT v.data FROM semantic_pairs p JOIN semantic_verdicts v ON v.key = p.key"

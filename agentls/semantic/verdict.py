@@ -91,7 +91,8 @@ class _Runs:
         self.done: dict[str, TreeRun] = {}
         self.overhead = 0.0
 
-    def of(self, tree: str, label: str) -> TreeRun | None:
+    def of(self, tree: str, label: str, who: str) -> TreeRun | None:
+        """TREE's run (LABEL names it in progress, WHO in the tree_checks table)."""
         if tree not in self.done:
 
             def step(message: str, percent: int | None) -> None:
@@ -100,7 +101,7 @@ class _Runs:
             run = run_tree(
                 self.common_dir, self.store, tree, self.config.commands(),
                 timeout=self.config.timeout, progress=step, cancel=self.cancel,
-                force=self.force, session=label,
+                force=self.force, session=who,
             )  # fmt: skip
             if run.cancelled:
                 return None
@@ -188,7 +189,7 @@ def _decide(
     if merged in (a.tree, b.tree):
         same = a if merged == a.tree else b
         return "same", f"{both} merged is {same.name} itself: nothing new to build"
-    merged_run = runs.of(merged, both)
+    merged_run = runs.of(merged, "merged", both)
     if merged_run is None:
         return None, ""
     if merged_run.ok:
@@ -210,7 +211,7 @@ def _decide(
         return "timeout", f"{command} timed out on {both} merged: no answer"
     side_runs = {}
     for key, side in (("a", a), ("b", b)):
-        run = runs.of(side.tree, side.name)
+        run = runs.of(side.tree, f"{side.name} alone", side.name)
         if run is None:
             return None, ""
         side_runs[key] = run
@@ -227,7 +228,7 @@ def _decide(
         if trunk is None:
             return False
         if not trunk_known:
-            trunk_run = runs.of(trunk.tree, trunk.name)
+            trunk_run = runs.of(trunk.tree, f"{trunk.name} (trunk) alone", trunk.name)
             if trunk_run is None:
                 raise _Cancelled
             verdict["sides"]["trunk"] = _side_summary(trunk_run)
