@@ -3,7 +3,9 @@
 Sessions that share no changed path are independent and land in any order;
 overlapping ones land sequentially, highest priority (leftmost in the cascade)
 first, each rebased onto the trunk the previous one produced. A failure skips the
-sessions that overlap the failed one and continues with the rest.
+sessions that overlap the failed one and continues with the rest. Two sessions with
+a semantic conflict (agentls.semantic) count as overlapping, and the second is
+checked again merged with the new trunk before it lands (agentls.semantic.landing).
 """
 
 from __future__ import annotations
@@ -56,8 +58,13 @@ def land_all(
     APPROVED_ONLY (always, when trunk's land settings say `require-review = true`)
     lands only sessions whose current head a reviewer approved; the others wait.
     """
+    from agentls.semantic.landing import recheck_after_land, semantic_partners
+
     report_progress: Progress = progress or (lambda message, percent: None)
-    order, edges = plan(ws.refresh())
+    report = ws.refresh()
+    order, edges = plan(report)
+    partners = semantic_partners(report)
+    landed: list[str] = []
     waiting = _unapproved(ws, order, approved_only)
     order = [name for name in order if name not in waiting]
     report_progress(f"plan: {' -> '.join(order) or 'nothing to land'}", 0)
@@ -75,6 +82,14 @@ def land_all(
             failed.add(name)
             continue
 
+        after = [n for n in landed if n in partners.get(name, set())]
+        if after and not dry_run:
+            refused = recheck_after_land(ws, name, after, report_progress)
+            if refused is not None:
+                results.append(refused)
+                failed.add(name)
+                continue
+
         def step(message: str, percent: int | None, name: str = name, index: int = index) -> None:
             overall = None if percent is None else (100 * index + percent) // max(1, len(order))
             report_progress(f"{name}: {message}", overall)
@@ -85,6 +100,8 @@ def land_all(
             outcome = {"ok": False, "message": str(exc), "error": exc.to_json()}
         if not outcome["ok"]:
             failed.add(name)
+        elif not dry_run:
+            landed.append(name)
         row = {"session": name, "ok": bool(outcome["ok"]), "skipped": False,
                "message": outcome["message"]}  # fmt: skip
         if outcome.get("handoff"):  # a note written into that session's worktree: say where

@@ -23,6 +23,8 @@ OPEN_OTHER = "agentls.openOther"
 COMPARE = "agentls.compare"
 CLAIM = "agentls.session.claim"
 HANDOFF = "agentls.session.handoff"
+SHOW_LOG = "agentls.verify.showLog"
+VERIFY = "agentls.verify.run"
 
 
 def _plain(data: Any) -> Any:
@@ -73,7 +75,10 @@ def code_actions(
     for diagnostic, data in ours:
         me, other, path = data["session"], data.get("other"), data["path"]
         other_path = data.get("otherPath")
-        if isinstance(other, str) and isinstance(data.get("remote"), dict):
+        semantic = data.get("semantic") if data.get("kind") == "semantic" else None
+        if isinstance(semantic, dict):
+            _semantic_actions(offer, semantic, diagnostic)
+        elif isinstance(other, str) and isinstance(data.get("remote"), dict):
             for key, title, command, argument in remote_actions(data):
                 offer(key, title, command, argument, diagnostic)
         elif isinstance(other, str) and isinstance(other_path, str):
@@ -95,7 +100,7 @@ def code_actions(
                 argument,
                 diagnostic,
             )
-        if data.get("kind") != "research-write":
+        if data.get("kind") not in ("research-write", "semantic"):
             argument = {"session": me, "globs": [path]}
             offer(
                 (CLAIM, json.dumps(argument, sort_keys=True)),
@@ -114,3 +119,27 @@ def code_actions(
                 diagnostic,
             )
     return list(found.values())
+
+
+def _semantic_actions(offer: Any, semantic: dict[str, Any], diagnostic: types.Diagnostic) -> None:
+    """A semantic conflict: read the failing command's whole output, or check again."""
+    command = semantic.get("command") or "the command"
+    log = semantic.get("log")
+    if isinstance(log, str):
+        offer(
+            (SHOW_LOG, log),
+            f"agentls: open the full log of `{command}`",
+            SHOW_LOG,
+            {"log": log},
+            diagnostic,
+        )
+    pair = semantic.get("pair")
+    if isinstance(pair, list) and len(pair) == 2 and all(isinstance(n, str) for n in pair):
+        argument = {"pair": list(pair), "force": True}
+        offer(
+            (VERIFY, json.dumps(argument, sort_keys=True)),
+            f"agentls: re-run the semantic check of {pair[0]} + {pair[1]}",
+            VERIFY,
+            argument,
+            diagnostic,
+        )

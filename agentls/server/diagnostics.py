@@ -97,6 +97,33 @@ def message(
     )
 
 
+def semantic_message(
+    collision: dict[str, Any], other: str | None, other_info: dict[str, Any] | None, trunk: str
+) -> str:
+    """A semantic conflict: what fails once merged, and that each side passes alone."""
+    check = collision.get("semantic") or {}
+    tests = check.get("tests") or []
+    code = check.get("exitCode")
+    failing = "timed out" if code is None else f"fails (exit {code}"
+    if code is not None:
+        shown = ", ".join(tests[:3]) + (f" and {len(tests) - 3} more" if len(tests) > 3 else "")
+        failing += f": {shown})" if shown else ")"
+    command = f"{check.get('kind') or 'test'} `{check.get('command')}`"
+    stale = "" if check.get("current", True) else " (checked before the latest changes)"
+    if other is None:
+        with_trunk = check.get("trunk") or trunk
+        return (
+            f"merged with {with_trunk} (already on trunk), {command} {failing}, though this "
+            f"session passes alone: a semantic conflict; rebase onto {with_trunk} and fix it "
+            f"before landing{stale}"
+        )
+    who = f"session {session_label(other, (other_info or {}).get('branch'))}"
+    return (
+        f"merged with {who}, {command} {failing}, though each passes alone: a semantic "
+        f"conflict git cannot see; land one first and fix the other{stale}"
+    )
+
+
 def lsp_range(lines: list[int] | None, lengths: Sequence[int] | None) -> types.Range:
     """1-based inclusive [start, end] -> an LSP range covering those whole lines.
 
@@ -190,8 +217,9 @@ def build(
         if kind == "ownership" and sessions[0] != name:
             continue  # the owner is told nothing: the writer is the one to act
         renamed = collision.get("paths") or {}
-        if name in renamed:
+        if name in renamed and kind != "semantic":
             continue  # its file is elsewhere (a rename): the collision there is its own
+        # (A semantic conflict instead points each session at its own file through `paths`.)
         if any(glob_matches(g, rel) for g in settings.ignore):
             continue
         other = next((s for s in sessions if s != name), None)
@@ -205,7 +233,8 @@ def build(
         own = ranges.get(name, [])
         theirs = ranges.get(other, []) if other is not None else []
         detail = collision.get("detail", [])
-        file = Path(me["path"]) / rel
+        own_rel = renamed.get(name, rel)  # only a semantic conflict's differs here
+        file = Path(me["path"]) / own_rel
         other_rel = renamed.get(other, rel) if other is not None else rel
         other_path = (  # a remote session has no worktree: no file to point at
             str(Path(other_info["path"]) / other_rel)
@@ -219,7 +248,7 @@ def build(
         )
         data: dict[str, Any] = {
             "kind": kind,
-            "path": rel,
+            "path": own_rel,
             "session": name,
             "other": other,
             "otherPath": other_path,
@@ -229,20 +258,24 @@ def build(
         }
         if via is not None:
             data["via"] = via
-        if other_rel != rel:
-            data["otherFile"] = other_rel
         if other_info is not None and other_info.get("remote"):
             data["remote"] = other_info["remote"]  # where it lives (agentls.remote)
-        text = message(
-            kind,
-            via,
-            other,
-            other_info,
-            theirs,
-            detail,
-            trunk,
-            other_rel if other_rel != rel else None,
-        )
+        if kind == "semantic":
+            data["semantic"] = semantic_data(collision, name, other, trunk)
+            text = semantic_message(collision, other, other_info, trunk)
+        else:
+            if other_rel != rel:
+                data["otherFile"] = other_rel
+            text = message(
+                kind,
+                via,
+                other,
+                other_info,
+                theirs,
+                detail,
+                trunk,
+                other_rel if other_rel != rel else None,
+            )
         if file not in known_lengths:
             known_lengths[file] = lengths(file)
         for lines in own or [None]:
@@ -258,6 +291,23 @@ def build(
                 )
             )
     return found
+
+
+def semantic_data(
+    collision: dict[str, Any], name: str, other: str | None, trunk: str
+) -> dict[str, Any]:
+    """What a semantic diagnostic's code actions need: the log, the pair to re-run."""
+    check = collision.get("semantic") or {}
+    return {
+        "command": check.get("command"),
+        "kind": check.get("kind"),
+        "exitCode": check.get("exitCode"),
+        "tests": list(check.get("tests") or []),
+        "log": check.get("log"),
+        "current": check.get("current", True),
+        # agentls.verify.run's "pair": trunk is named by its branch.
+        "pair": [name, other if other is not None else (check.get("trunk") or trunk)],
+    }
 
 
 def fit_to_text(

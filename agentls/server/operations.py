@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 FINISHED = "agentls/operationFinished"
 LAND, LAND_ALL = "agentls.session.land", "agentls.session.landAll"
 NEW, FORK = "agentls.session.new", "agentls.session.fork"
-LONG_COMMANDS = frozenset({LAND, LAND_ALL, NEW, FORK})
+VERIFY = "agentls.verify.run"
+LONG_COMMANDS = frozenset({LAND, LAND_ALL, NEW, FORK, VERIFY})
 CREATE_TIMEOUT = 5.0  # seconds a client gets to accept a server-created progress token
 MAX_PROGRESS = 120  # characters of one progress message
 
@@ -63,6 +64,9 @@ def title(command: str, arguments: dict[str, Any]) -> str:
         return "Landing all sessions"
     if command == NEW:
         return f"Creating session {arguments.get('name')}"
+    if command == VERIFY:
+        pair = arguments.get("pair")
+        return f"Verifying {' + '.join(pair)} merged" if pair else "Verifying every pair merged"
     source = arguments.get("from")
     return f"Forking {source} as {arguments.get('name')}" if source else (
         f"Forking research session {arguments.get('name')}"
@@ -121,6 +125,8 @@ def summary(command: str, heading: str, result: Any, error: dict[str, Any] | Non
         return "land all: " + "; ".join(parts)
     if error is not None and not result:
         return f"{heading}: {error['message']}"
+    if command == VERIFY:
+        return f"verify: {result.get('message')}"
     if command == LAND:
         if error is not None:
             return f"land of {result.get('session')} failed: {error['message']}"

@@ -27,7 +27,7 @@ from agentls.engine.client import EngineClient
 from agentls.engine.protocol import EngineError
 from agentls.errors import AgentlsError
 from agentls.files import read_regular
-from agentls.server import commands, diagnostics, framing
+from agentls.server import commands, diagnostics, framing, semantic
 from agentls.server import encoding as encoding_
 from agentls.server.actions import code_actions
 from agentls.server.capabilities import ClientFeatures
@@ -169,6 +169,7 @@ class AgentlsServer(LanguageServer):
             await asyncio.to_thread(client.call, "subscribe", {"open": opened})
         except EngineError as exc:
             self.tell(f"engine: {exc.message}", types.MessageType.Error)
+        await semantic.after_connect(self)
         for path, text in self.dirty.items():  # buffers edited before (re)connecting
             self._notify_engine("buffer", {"path": path, "text": text})
 
@@ -189,6 +190,8 @@ class AgentlsServer(LanguageServer):
         """Engine reader thread -> the event loop."""
         if method == "report" and self.loop is not None:
             self.loop.call_soon_threadsafe(self.apply_report, params)
+        elif method == "semantic" and self.loop is not None:
+            self.loop.call_soon_threadsafe(semantic.status_changed, self, params)
 
     def _engine_closed(self) -> None:
         if self.stopping or self.loop is None:
@@ -323,7 +326,7 @@ class AgentlsServer(LanguageServer):
     # --- settings ------------------------------------------------------------------------
 
     def use_settings(self, raw: Any) -> None:
-        old_trunk = self.settings.trunk
+        old_trunk, old_trusted = self.settings.trunk, self.settings.trusted
         settings, problems = parse_settings(raw)
         self.settings = settings
         logging.getLogger("agentls").setLevel(settings.log_level.upper())
@@ -331,6 +334,8 @@ class AgentlsServer(LanguageServer):
             self.tell(f"settings: {problem}", types.MessageType.Warning)
         if settings.trunk != old_trunk and self.engine is not None:
             self.spawn(self._configure_trunk())
+        if settings.trusted != old_trusted and self.engine is not None:
+            self.spawn(semantic.send_trust(self))
         self.republish()
 
     async def pull_configuration(self) -> None:
@@ -522,6 +527,7 @@ def code_action(ls: AgentlsServer, params: types.CodeActionParams) -> list[types
 
 commands.register(server)
 register_review(server, commands.lifecycle)  # agentls.review.*
+semantic.register(server, commands.lifecycle)  # agentls.verify.*
 
 
 def serve(host: str | None = None, port: int | None = None, *, verbose: bool = False) -> None:

@@ -7,13 +7,14 @@ from typing import Any
 
 from lsprotocol import types
 
-CODES = ("conflict", "overlap", "ownership", "research-write", "trunk-conflict")
+CODES = ("conflict", "overlap", "ownership", "research-write", "trunk-conflict", "semantic")
 DEFAULT_SEVERITY = {
     "conflict": "warning",
     "overlap": "information",
     "ownership": "warning",
     "research-write": "warning",
     "trunk-conflict": "warning",
+    "semantic": "warning",
 }
 SEVERITIES = {
     "error": types.DiagnosticSeverity.Error,
@@ -33,6 +34,9 @@ class Settings:
     ignore: list[str] = field(default_factory=list)
     trunk: str | None = None
     log_level: str = "info"
+    # The editor trusts this workspace (VS Code's workspace trust). False: no background
+    # semantic checks while this window is attached, and agentls.verify.* is refused.
+    trusted: bool = True
 
     def level(self, code: str) -> types.DiagnosticSeverity | None:
         """The LSP severity for CODE; None when the user turned it off."""
@@ -81,6 +85,12 @@ def parse_settings(raw: Any) -> tuple[Settings, list[str]]:
         settings.trunk = trunk.strip()
     elif trunk not in (None, ""):
         problems.append("trunk must be a branch name or null")
+    trusted = raw.get("trusted")
+    if isinstance(trusted, bool):
+        settings.trusted = trusted
+    elif trusted is not None:
+        problems.append("trusted must be true or false")
+        settings.trusted = False  # unsure means untrusted: running commands is code execution
     level = raw.get("logLevel")
     if isinstance(level, str) and level.lower() in LOG_LEVELS:
         settings.log_level = level.lower()
