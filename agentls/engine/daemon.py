@@ -113,6 +113,9 @@ class Connection:
                 if method == "subscribe" and error is None:
                     # The current report goes out as a push first, so pushes stay ordered.
                     self.send(encode({"method": "report", "params": result}))
+                    status = self.engine._semantic_status()
+                    if status is not None:  # and where semantic checks stand
+                        self.send(encode({"method": "semantic", "params": status}))
                     self.subscribed = True
                 self.reply(request_id, result, error)
 

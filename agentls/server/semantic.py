@@ -102,21 +102,9 @@ async def send_trust(ls: AgentlsServer) -> None:
 
 
 async def after_connect(ls: AgentlsServer) -> None:
-    """Once attached: the window's trust to the engine, the engine's status to the client."""
+    """Once attached: the window's trust to the engine (the engine pushes its status)."""
     if not ls.settings.trusted:
         await send_trust(ls)
-    if ls.engine is None:
-        return
-    try:
-        status = await asyncio.to_thread(
-            ls.engine.call, "command", {"command": STATUS, "arguments": {}}
-        )
-    except EngineError as exc:
-        log.info("no semantic status: %s", exc.message)
-        return
-    if isinstance(status, dict):
-        status.pop("ok", None)
-        status_changed(ls, status)
 
 
 def status_changed(ls: AgentlsServer, status: dict[str, Any]) -> None:
