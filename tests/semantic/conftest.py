@@ -20,16 +20,16 @@ PYTHON = sys.executable
 UNITTEST = f"{PYTHON} -m unittest discover -q -s tests -t ."
 PYTEST = f"{PYTHON} -m pytest -q -p no:cacheprovider -p no:asyncio -p no:pytest_lsp tests"
 
-PRICES = '''\
+PRICES = """\
 def total(prices):
     return sum(prices)
 
 
 def discount(price, rate=0.1):
     return round(price * (1 - rate), 2)
-'''
+"""
 
-TEST_PRICES = '''\
+TEST_PRICES = """\
 import unittest
 
 from shop import prices
@@ -38,7 +38,7 @@ from shop import prices
 class PricesTest(unittest.TestCase):
     def test_total(self):
         self.assertEqual(prices.total([1, 2, 3]), 6)
-'''
+"""
 
 
 def settings(test: str = UNITTEST, build: str | None = None, verify: str = "enabled = true") -> str:

@@ -29,7 +29,6 @@ from tests.semantic.conftest import (
     session,
     settings,
 )
-from tests.server.conftest import wait_gone
 
 CART = "from shop import prices\n\n\ndef checkout(items):\n    return prices.total(items) + 5\n"
 TEST_CART = (
@@ -283,7 +282,7 @@ def test_an_untrusted_window_keeps_background_checks_off(
     semantic_pair(shop, test=counting(UNITTEST, counter), verify="quiet = 0.5")
     common = common_dir(shop)
     trust.set_background(common, True, "test")
-    with engine(shop) as (_, client, listener):
+    with engine(shop) as (_, _client, listener):
         untrusted = connect(common)
         assert untrusted is not None
         try:

@@ -23,21 +23,21 @@ from tests.semantic.conftest import (
     settings,
 )
 
-CART = '''\
+CART = """\
 from shop import prices
 
 
 def checkout(items):
     return prices.total(items) + 5
-'''
+"""
 
-TEST_CART = '''\
+TEST_CART = """\
 from shop import cart
 
 
 def test_checkout():
     assert cart.checkout([1, 2]) == 8
-'''
+"""
 
 
 def renamed(text: str) -> str:
@@ -110,7 +110,8 @@ def test_a_build_only_break_an_import_of_a_removed_module(shop: Repo) -> None:
     shop.write(shop.main, "shop/legacy.py", "def old():\n    return 1\n")
     shop.commit(shop.main, "report and legacy")
     session(shop, "cleanup", {"shop/legacy.py": None})
-    session(shop, "reports", {"shop/report.py": "from shop import prices\nfrom shop import legacy\n"})
+    uses_legacy = "from shop import prices\nfrom shop import legacy\n"
+    session(shop, "reports", {"shop/report.py": uses_legacy})
     with fresh(shop) as ws:
         pair = only(verify(ws, pair=["cleanup", "reports"]), "semantic")
     failed = pair["failed"]
