@@ -70,6 +70,13 @@ class Repo:
         return git(worktree, *args)
 
 
+@pytest.fixture(autouse=True)
+def _private_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """agentls's per-user settings (the background-check opt-in) go to this test's own
+    folder, never the real ~/.config: servers and engines the test starts inherit it."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Repo:
     return Repo(tmp_path)

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from agentls.workspace import Workspace
 from tests.conftest import Repo, git
+
+# Editor windows running the real server, and the check that no engine outlives a test.
+from tests.server.conftest import _no_engine_left, windows  # noqa: F401
 
 PYTHON = sys.executable
 UNITTEST = f"{PYTHON} -m unittest discover -q -s tests -t ."
@@ -44,13 +46,6 @@ class PricesTest(unittest.TestCase):
 def settings(test: str = UNITTEST, build: str | None = None, verify: str = "enabled = true") -> str:
     land = f"test = {test!r}\n" + (f"build = {build!r}\n" if build else "")
     return f"[tool.agentls.land]\n{land}\n[tool.agentls.verify]\n{verify}\n"
-
-
-@pytest.fixture(autouse=True)
-def _private_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The per-user opt-in goes to this test's own config folder, never the real one."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-    yield
 
 
 @pytest.fixture
