@@ -71,10 +71,20 @@ class Repo:
 
 
 @pytest.fixture(autouse=True)
-def _private_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _private_user_config(tmp_path: Path) -> Iterator[None]:
     """agentls's per-user settings (the background-check opt-in) go to this test's own
-    folder, never the real ~/.config: servers and engines the test starts inherit it."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    folder, never the real ~/.config: servers and engines the test starts inherit it.
+
+    Not through `monkeypatch`: requested here, first, it would undo a test's own
+    monkeypatching only after every other fixture's teardown.
+    """
+    before = os.environ.get("XDG_CONFIG_HOME")
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path / "xdg-config")
+    yield
+    if before is None:
+        os.environ.pop("XDG_CONFIG_HOME", None)
+    else:
+        os.environ["XDG_CONFIG_HOME"] = before
 
 
 @pytest.fixture
