@@ -42,7 +42,7 @@ from agentls.server.refusals import (
 )
 from agentls.server.review import register as register_review
 from agentls.server.review import review_changed
-from agentls.server.settings import Settings, parse_settings
+from agentls.server.settings import Settings, mentions_trusted, parse_settings
 
 log = logging.getLogger("agentls.server")
 
@@ -328,6 +328,8 @@ class AgentlsServer(LanguageServer):
     def use_settings(self, raw: Any) -> None:
         old_trunk, old_trusted = self.settings.trunk, self.settings.trusted
         settings, problems = parse_settings(raw)
+        if not mentions_trusted(raw):
+            settings.trusted = old_trusted  # trust is the editor's to say, not the settings'
         self.settings = settings
         logging.getLogger("agentls").setLevel(settings.log_level.upper())
         for problem in problems:

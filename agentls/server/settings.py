@@ -97,3 +97,15 @@ def parse_settings(raw: Any) -> tuple[Settings, list[str]]:
     elif level is not None:
         problems.append(f"logLevel must be one of {', '.join(LOG_LEVELS)}")
     return settings, problems
+
+
+def mentions_trusted(raw: Any) -> bool:
+    """Whether RAW (flat or under "agentls") says anything about workspace trust.
+
+    VS Code sends `trusted` with its initializationOptions only: the settings it pushes
+    and its workspace/configuration answers are the user's settings, without it. Those
+    must not turn an untrusted window trusted again (use_settings keeps what it had).
+    """
+    if isinstance(raw, dict) and isinstance(raw.get("agentls"), dict):
+        raw = raw["agentls"]
+    return isinstance(raw, dict) and "trusted" in raw

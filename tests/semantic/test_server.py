@@ -93,7 +93,17 @@ async def test_a_semantic_conflict_shows_in_both_sessions_with_its_actions(
 @deadline(60)
 async def test_an_untrusted_workspace_refuses_to_run_checks(shop: Repo, windows: Any) -> None:
     semantic_pair(shop, verify="quiet = 0.5")
-    win = await windows(shop.root / "cart", options={"operations": True, "trusted": False})
+    # As VS Code does: trust in the initializationOptions only; the user's settings (the
+    # workspace/configuration answer, didChangeConfiguration) never mention it.
+    win = await windows(
+        shop.root / "cart",
+        options={"operations": True, "trusted": False},
+        configuration={"logLevel": "info"},
+    )
+    await win.wait_status(lambda status: True, "the window attached")
+    win.client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"agentls": {"logLevel": "info"}})
+    )
     with pytest.raises(JsonRpcException) as refused:
         await win.command("agentls.verify.run", {})
     assert refused.value.data["code"] == "workspace-untrusted"
