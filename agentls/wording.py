@@ -643,3 +643,46 @@ def _publish_failed(d: dict[str, Any]) -> tuple[str, str | None]:
         f"could not {verb} {d['remote']}: {d.get('error') or 'git push failed'}",
         "check that you can push there without a password prompt (agentls never asks for one)",
     )
+
+
+# --- semantic checks (agentls.semantic) -------------------------------------------------------
+
+
+@_words("verify-disabled")
+def _verify_disabled(d: dict[str, Any]) -> tuple[str, str | None]:
+    return (
+        f"semantic checks are not enabled on {d['trunk']}",
+        "add `[tool.agentls.verify]` with `enabled = true` to pyproject.toml (or `[verify]` to"
+        " .agentls.toml) on trunk; it runs the build and test commands of [tool.agentls.land]",
+    )
+
+
+@_words("verify-no-commands")
+def _verify_no_commands(d: dict[str, Any]) -> tuple[str, str | None]:
+    return (
+        "no build or test commands are configured for semantic checks",
+        'add them under [tool.agentls.land] (or [tool.agentls.verify]): test = "pytest -q"',
+    )
+
+
+@_words("scratch-busy")
+def _scratch_busy(d: dict[str, Any]) -> tuple[str, str | None]:
+    return (
+        f"all {d['slots']} scratch checkouts of this repository are in use",
+        "wait for the running checks to finish",
+    )
+
+
+@_words("semantic-conflict")
+def _semantic_conflict(d: dict[str, Any]) -> tuple[str, str | None]:
+    tests = d.get("tests") or []
+    failing = f": {listing(tests, 3)}" if tests else ""
+    ran = "timed out" if d.get("exit_code") is None else f"fails (exit {d['exit_code']}{failing})"
+    return (
+        f"{d['session']} not landed: merged with {d['trunk']} after {listing(d['after'])}"
+        f" landed, `{d['command']}` still {ran}, though {d['session']} passes alone"
+        " (a semantic conflict)",
+        f"fix it on top of {d['trunk']} (full log: {d['log']}), then land again"
+        if d.get("log")
+        else f"fix it on top of {d['trunk']}, then land again",
+    )

@@ -80,10 +80,13 @@ def _engine_command(client: Any, command: str, arguments: dict[str, Any], progre
         )
     except EngineError as exc:
         if exc.code == REFUSED and isinstance(exc.data, dict):
+            from agentls.wording import WORDS
+
+            code, data = exc.data.get("code"), exc.data.get("data") or {}
+            if code in WORDS:  # worded here, with the CLI's hint
+                raise AgentlsError(code=code, data=data) from exc
             raise AgentlsError(
-                exc.data.get("message") or exc.message,
-                code=exc.data.get("code"),
-                data=exc.data.get("data") or {},
+                exc.data.get("message") or exc.message, code=code, data=data
             ) from exc
         if exc.code == REFUSED or exc.code == -32602:
             raise AgentlsError(exc.message) from exc

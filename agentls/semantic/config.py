@@ -48,34 +48,51 @@ class VerifyConfig:
         return hashlib.sha1(raw.encode()).hexdigest()[:16]
 
 
+def _refuse(source: str, key: str | None, problem: str, hint: str | None = None) -> AgentlsError:
+    return AgentlsError.refuse("invalid-config", source=source, key=key, problem=problem, hint=hint)
+
+
 def _number(table: dict[str, Any], key: str, default: float, source: str) -> float:
     value = table.get(key, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise AgentlsError(f"{source}: verify.{key} must be a number of seconds >= 0")
+        raise _refuse(source, key, f"verify.{key} must be a number of seconds >= 0")
     return float(value)
+
+
+def _commands(value: Any, key: str, source: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _refuse(
+            source, key, f"verify.{key} must be a command string or a list of them",
+            'e.g. test = "pytest -q"',
+        )  # fmt: skip
+    return list(value)
 
 
 def parse(table: Any, source: str, land: land_config.LandConfig) -> VerifyConfig:
     """A VerifyConfig from one TOML table (LAND supplies the default commands)."""
     if not isinstance(table, dict):
-        raise AgentlsError(f"{source}: the verify settings must be a table")
+        raise _refuse(source, None, "the verify settings must be a table")
     unknown = set(table) - set(KEYS)
     if unknown:
-        raise AgentlsError(
-            f"{source}: unknown verify setting(s) {', '.join(sorted(unknown))}",
+        raise _refuse(
+            source, sorted(unknown)[0], f"unknown verify setting(s) {', '.join(sorted(unknown))}",
             f"known: {', '.join(KEYS)}",
-        )
+        )  # fmt: skip
     for key in ("enabled", "trunk"):
         if not isinstance(table.get(key, False), bool):
-            raise AgentlsError(f"{source}: verify.{key} must be true or false")
+            raise _refuse(source, key, f"verify.{key} must be true or false")
     jobs = table.get("jobs", 1)
     if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= MAX_JOBS:
-        raise AgentlsError(f"{source}: verify.jobs must be a whole number from 1 to {MAX_JOBS}")
+        raise _refuse(source, "jobs", f"verify.jobs must be a whole number from 1 to {MAX_JOBS}")
     own = "build" in table or "test" in table
     return VerifyConfig(
         enabled=table.get("enabled", False),
-        build=land_config._commands(table.get("build"), "build", source) if own else land.build,
-        test=land_config._commands(table.get("test"), "test", source) if own else land.test,
+        build=_commands(table.get("build"), "build", source) if own else land.build,
+        test=_commands(table.get("test"), "test", source) if own else land.test,
         timeout=_number(table, "timeout", DEFAULT_TIMEOUT, source) or DEFAULT_TIMEOUT,
         quiet=_number(table, "quiet", DEFAULT_QUIET, source),
         jobs=jobs,
@@ -94,7 +111,7 @@ def load(cwd: Path, commit: str) -> VerifyConfig:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise AgentlsError(f"{path} on trunk is not valid TOML: {exc}") from exc
+            raise _refuse(f"{path} on trunk", None, f"not valid TOML: {exc}") from exc
         table, label = None, f"{path} [tool.agentls.verify]"
         if path == ".agentls.toml" and "verify" in data:
             table, label = data["verify"], f"{path} [verify]"

@@ -55,28 +55,17 @@ def recheck_after_land(
     pairs = result["pairs"]
     if not pairs or pairs[0]["status"] != "semantic":
         return None
-    pair = pairs[0]
-    failed = pair.get("failed") or {}
-    message = (
-        f"not landed: merged with {ws.trunk.branch} after {', '.join(landed)} landed, "
-        f"`{failed.get('command')}` still fails ({pair['reason']}); fix it on top of "
-        f"{ws.trunk.branch}, then land again"
-    )
+    failed = pairs[0].get("failed") or {}
+    error = AgentlsError.refuse(
+        "semantic-conflict", session=name, trunk=ws.trunk.branch, after=list(landed),
+        kind=failed.get("kind"), command=failed.get("command"),
+        exit_code=failed.get("exitCode"), tests=failed.get("newFailures") or [],
+        log=failed.get("log"),
+    )  # fmt: skip
     return {
         "session": name,
         "ok": False,
         "skipped": False,
-        "message": message,
-        "error": {
-            "code": "semantic-conflict",
-            "message": message,
-            "data": {
-                "session": name,
-                "after": list(landed),
-                "command": failed.get("command"),
-                "exitCode": failed.get("exitCode"),
-                "tests": failed.get("newFailures") or [],
-                "log": failed.get("log"),
-            },
-        },
+        "message": str(error),
+        "error": error.to_json(),
     }

@@ -78,11 +78,7 @@ class Scratch:
                 scratch.release()
                 raise
             return scratch
-        raise AgentlsError(
-            f"all {MAX_SLOTS} scratch checkouts of this repository are in use",
-            "wait for the running checks to finish",
-            code="scratch-busy",
-        )
+        raise AgentlsError.refuse("scratch-busy", slots=MAX_SLOTS)
 
     def release(self) -> None:
         if self._fd is not None:

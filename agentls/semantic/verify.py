@@ -22,21 +22,9 @@ def require_enabled(ws: Any) -> verify_config.VerifyConfig:
     """The verify settings on trunk, or a refusal saying how to switch them on."""
     config = verify_config.load(ws.repository.cwd, ws.trunk.commit)
     if not config.enabled:
-        raise AgentlsError(
-            f"semantic checks are not enabled on {ws.trunk.branch}",
-            "add `[tool.agentls.verify]` with `enabled = true` to pyproject.toml (or `[verify]`"
-            " to .agentls.toml) on trunk; it runs the build and test commands of"
-            " [tool.agentls.land]",
-            code="verify-disabled",
-            data={"trunk": ws.trunk.branch},
-        )
+        raise AgentlsError.refuse("verify-disabled", trunk=ws.trunk.branch)
     if not config.commands():
-        raise AgentlsError(
-            "no build or test commands are configured for semantic checks",
-            'add them under [tool.agentls.land] (or [tool.agentls.verify]): test = "pytest -q"',
-            code="verify-no-commands",
-            data={"source": config.source},
-        )
+        raise AgentlsError.refuse("verify-no-commands", source=config.source)
     return config
 
 

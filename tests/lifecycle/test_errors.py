@@ -39,7 +39,7 @@ def declared_codes() -> set[str]:
 
 SERVER_CODES = {
     "trunk-checkout", "land-failed", "land-all-incomplete", "invalid-arguments",
-    "engine-unavailable", "os-error", "internal-error",
+    "engine-unavailable", "os-error", "internal-error", "workspace-untrusted",
 }  # fmt: skip
 
 

@@ -40,7 +40,7 @@ def test_settings_come_from_trunk_with_lands_commands_by_default(shop: Repo) -> 
         ("enabled = true\nquiet = -1", "verify.quiet must be a number"),
         ("enabled = true\njobs = 0", "verify.jobs must be a whole number"),
         ("enabled = true\nbackground = true", "unknown verify setting(s) background"),
-        ("enabled = true\ntest = ''", "land.test must be a command string"),
+        ("enabled = true\ntest = ''", "verify.test must be a command string"),
     ],
 )
 def test_bad_settings_are_refused_with_what_to_fix(shop: Repo, table: str, words: str) -> None:
@@ -48,6 +48,7 @@ def test_bad_settings_are_refused_with_what_to_fix(shop: Repo, table: str, words
     with pytest.raises(AgentlsError) as refused:
         verify_config.load(shop.main, git(shop.main, "rev-parse", "main"))
     assert words in str(refused.value)
+    assert refused.value.code == "invalid-config"
 
 
 def test_without_a_verify_table_checks_are_off(repo: Repo) -> None:
