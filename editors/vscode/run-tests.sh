@@ -2,12 +2,12 @@
 # The VS Code extension's tests: unit tests (node's test runner), then end to end in a
 # real workbench (code-server + Chromium, the built .vsix, the real `agentls serve`).
 # code-server and node 24 are cached outside the repository (ensure-code-server.sh).
-# Usage: run-tests.sh [all|unit|e2e] [workbench|review]   (default: all, both workbench tests)
+# Usage: run-tests.sh [all|unit|e2e] [workbench|review|semantic]   (default: all, every workbench test)
 set -euo pipefail
 what="${1:-all}"
 only="${2:-}"
-case "$what" in all|unit|e2e) ;; *) echo "usage: $0 [all|unit|e2e] [workbench|review]" >&2; exit 2 ;; esac
-case "$only" in ''|workbench|review) ;; *) echo "usage: $0 [all|unit|e2e] [workbench|review]" >&2; exit 2 ;; esac
+case "$what" in all|unit|e2e) ;; *) echo "usage: $0 [all|unit|e2e] [workbench|review|semantic]" >&2; exit 2 ;; esac
+case "$only" in ''|workbench|review|semantic) ;; *) echo "usage: $0 [all|unit|e2e] [workbench|review|semantic]" >&2; exit 2 ;; esac
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cd "$here"
@@ -46,7 +46,7 @@ export AGENTLS_SERVER="[\"$server\", \"serve\"]"
 export AGENTLS_TEST_OUTPUT="$root/test-output/vscode"
 # Pictures of this run only.
 rm -rf "$AGENTLS_TEST_OUTPUT"/*.png "$AGENTLS_TEST_OUTPUT/docs"
-if [ -n "$only" ]; then tests=("test/e2e/$only.test.mjs"); else tests=(test/e2e/workbench.test.mjs test/e2e/review.test.mjs); fi
+if [ -n "$only" ]; then tests=("test/e2e/$only.test.mjs"); else tests=(test/e2e/workbench.test.mjs test/e2e/review.test.mjs test/e2e/semantic.test.mjs); fi
 # One workbench at a time: each starts its own code-server and Chromium.
 node --test --test-concurrency=1 --test-reporter=spec --test-timeout=1200000 "${tests[@]}"
 echo "screenshots: $AGENTLS_TEST_OUTPUT"

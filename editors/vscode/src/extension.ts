@@ -10,6 +10,7 @@ import { describeRefusal } from './refusals';
 import { VersionProvider } from './diff';
 import { ReviewModel } from './review/reviewModel';
 import { ReviewTree } from './review/reviewView';
+import { SemanticChecks } from './semanticUi';
 import { SessionsModel } from './sessionsModel';
 import { SessionsTree, VIEW_ID } from './sessionsView';
 import { StatusBar } from './statusBar';
@@ -34,6 +35,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     new SetupReporter(server),
     new VersionProvider(server, model),
     ...registerCommands(server, model, review, reviewTree),
+    new SemanticChecks(server, model), // after the commands: it routes agentls.verify.* code actions
     // An operation started elsewhere (another extension, a code action of an older
     // client) that nobody here waited for: say how it ended.
     server.onUnclaimedOperation((end) => {

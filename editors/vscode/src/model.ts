@@ -1,9 +1,10 @@
 // The shapes the server sends (docs/server.md: agentls.sessions, agentls/sessionsChanged)
 // and the pure functions that turn them into labels. No `vscode` import: unit-tested in node.
 import * as path from 'path';
+import { SemanticCheck, semanticDescription, semanticTooltip } from './semantic';
 
-export type CollisionKind = 'conflict' | 'overlap' | 'ownership' | 'research-write';
-export const COLLISION_KINDS: readonly CollisionKind[] = ['conflict', 'overlap', 'ownership', 'research-write'];
+export type CollisionKind = 'conflict' | 'overlap' | 'ownership' | 'research-write' | 'semantic';
+export const COLLISION_KINDS: readonly CollisionKind[] = ['conflict', 'overlap', 'ownership', 'research-write', 'semantic'];
 
 /** Where a remote session lives (role "remote": a branch pushed by a cloud agent or a
  * teammate, or their published uncommitted work; docs/remote.md). */
@@ -73,6 +74,10 @@ export interface ReportCollision {
   ranges: Record<string, [number, number][]>;
   detail: string[];
   via?: string;
+  /** Sessions whose file for this collision is at another path (name -> path). */
+  paths?: Record<string, string>;
+  /** A semantic conflict's check (kind `semantic` only): see ./semantic.ts. */
+  semantic?: SemanticCheck;
 }
 
 export interface Report {
@@ -107,6 +112,8 @@ export interface CollisionView {
   via?: string;
   /** For ownership: this session changed the other's claim ("writer"), or the other changed this one's ("owner"). */
   side?: 'writer' | 'owner';
+  /** A semantic conflict's check (kind `semantic`); `path` is then this session's own file. */
+  semantic?: SemanticCheck;
 }
 
 /** Collisions that involve NAME, each pointing at the other session's file and lines. */
@@ -122,18 +129,19 @@ export function collisionsOf(report: Report, name: string): CollisionView[] {
     const otherSession = byName.get(other);
     views.push({
       kind: c.kind,
-      path: c.path,
+      path: c.paths?.[name] ?? c.path,
       session: name,
       other,
       alone: found === undefined,
       // A remote session has no folder here: '' (its version opens through the server).
-      otherFile: otherSession?.remote ? '' : otherSession ? path.join(otherSession.path, c.path) : c.path,
+      otherFile: otherSession?.remote ? '' : otherSession ? path.join(otherSession.path, c.paths?.[other] ?? c.path) : c.path,
       otherRanges: c.ranges[other] ?? [],
       ownRanges: c.ranges[name] ?? [],
       detail: c.detail ?? [],
       via: c.via ?? (otherSession?.is_trunk && c.kind === 'conflict' ? 'trunk' : undefined),
       // The analysis lists an ownership finding as [writer, owner].
       side: c.kind === 'ownership' ? (c.sessions[0] === name ? 'writer' : 'owner') : undefined,
+      semantic: c.semantic,
     });
   }
   // Conflicts first: they are the ones that stop a merge.
@@ -171,6 +179,9 @@ export function collisionLabel(c: CollisionView): string {
  * session changed billing's claim), "changed by billing". Lines are in the tooltip.
  */
 export function collisionDescription(c: CollisionView): string {
+  if (c.kind === 'semantic') {
+    return semanticDescription(c.other, c.alone, c.semantic);
+  }
   if (c.alone) {
     return kindText(c);
   }
@@ -190,6 +201,9 @@ export function collisionKey(c: CollisionView): string {
 
 /** Tree tooltip of a collision (plain text, several lines). */
 export function collisionTooltip(c: CollisionView): string {
+  if (c.kind === 'semantic') {
+    return semanticTooltip(c.session, c.other, c.alone, c.path, c.semantic);
+  }
   const mine = linesText(c.ownRanges);
   const theirs = linesText(c.otherRanges);
   if (c.alone) {
@@ -454,7 +468,12 @@ export function allCollisions(report: Report, self: string | null): CollisionVie
   for (const viewer of viewers) {
     for (const view of collisionsOf(report, viewer)) {
       const original = report.overlaps.find(
-        (c) => c.kind === view.kind && c.path === view.path && c.sessions.includes(viewer) && c.sessions.includes(view.other),
+        (c) =>
+          c.kind === view.kind &&
+          (c.paths?.[viewer] ?? c.path) === view.path &&
+          c.sessions.includes(viewer) &&
+          c.sessions.includes(view.other) &&
+          (c.sessions.length === 1) === view.alone,
       );
       if (original && !seen.has(original)) {
         seen.add(original);

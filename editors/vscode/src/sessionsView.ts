@@ -38,6 +38,7 @@ const KIND_ICONS: Record<string, [string, string]> = {
   overlap: ['info', 'list.warningForeground'],
   ownership: ['lock', 'list.warningForeground'],
   'research-write': ['telescope', 'list.warningForeground'],
+  semantic: ['beaker', 'list.errorForeground'],
 };
 
 export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
@@ -154,6 +155,9 @@ function collisionItem(node: CollisionNode): vscode.TreeItem {
   item.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
   item.contextValue = `agentls-collision kind-${c.kind}${c.alone ? ' alone' : ' paired'}`;
   item.tooltip = collisionTooltip(c);
-  item.command = { command: COMPARE_COLLISION, title: c.alone ? 'Open' : 'Compare', arguments: [node] };
+  item.command =
+    c.kind === 'semantic' // the failing test (or first changed file) here: ./semanticUi.ts
+      ? { command: 'agentls.palette.openSemantic', title: 'Open', arguments: [node] }
+      : { command: COMPARE_COLLISION, title: c.alone ? 'Open' : 'Compare', arguments: [node] };
   return item;
 }

@@ -1,7 +1,7 @@
 // The "agentls" settings as the server reads them (initializationOptions and the
 // workspace/configuration section): validated here so a typo becomes a default, not a crash.
 
-export const SEVERITY_KINDS = ['conflict', 'overlap', 'ownership', 'research-write', 'trunk-conflict'] as const;
+export const SEVERITY_KINDS = ['conflict', 'overlap', 'ownership', 'research-write', 'trunk-conflict', 'semantic'] as const;
 export type SeverityKind = (typeof SEVERITY_KINDS)[number];
 export type Severity = 'error' | 'warning' | 'information' | 'hint';
 const SEVERITIES: readonly Severity[] = ['error', 'warning', 'information', 'hint'];
@@ -12,6 +12,7 @@ export const DEFAULT_SEVERITY: Record<SeverityKind, Severity> = {
   ownership: 'warning',
   'research-write': 'warning',
   'trunk-conflict': 'warning',
+  semantic: 'warning',
 };
 
 export interface ServerOptions {

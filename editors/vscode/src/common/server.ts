@@ -30,6 +30,8 @@ import { getSettings, SECTION } from './settings';
 
 export const SESSIONS_CHANGED = 'agentls/sessionsChanged';
 export const REVIEW_CHANGED = 'agentls/reviewChanged';
+/** Where the semantic checks stand (docs/semantic.md); read by ../semanticUi.ts. */
+export const SEMANTIC_CHANGED = 'agentls/semanticChanged';
 
 /** A refusal or failure of a server command: the server's message and its error object. */
 export class CommandError extends Error {
@@ -98,6 +100,7 @@ export class AgentlsServer implements vscode.Disposable {
   private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
   private readonly finishedEmitter = new vscode.EventEmitter<OperationFinished>();
   private readonly reviewEmitter = new vscode.EventEmitter<unknown>();
+  private readonly semanticEmitter = new vscode.EventEmitter<unknown>();
   private readonly operations = new Operations();
   private current: ServerState = { kind: 'stopped' };
   private disposed = false;
@@ -112,6 +115,8 @@ export class AgentlsServer implements vscode.Disposable {
   readonly onUnclaimedOperation = this.finishedEmitter.event;
   /** Fires with every `agentls/reviewChanged` notification's params (checked by the review model). */
   readonly onReviewChanged = this.reviewEmitter.event;
+  /** Fires with every `agentls/semanticChanged` notification (its params, unchecked). */
+  readonly onSemanticChanged = this.semanticEmitter.event;
 
   get state(): ServerState {
     return this.current;
@@ -189,8 +194,9 @@ export class AgentlsServer implements vscode.Disposable {
       documentSelector: [{ scheme: 'file' }],
       outputChannel: log.logChannel(),
       revealOutputChannelOn: RevealOutputChannelOn.Never,
-      // `operations`: this client handles agentls/operationFinished itself.
-      initializationOptions: { ...settings.options, operations: true },
+      // `operations`: this client handles agentls/operationFinished itself. `trusted`: no
+      // semantic checks run for an untrusted workspace (granting trust restarts the server).
+      initializationOptions: { ...settings.options, operations: true, trusted: vscode.workspace.isTrusted },
       synchronize: { configurationSection: SECTION },
       workspaceFolder: folder,
       initializationFailedHandler: (err) => {
@@ -220,6 +226,7 @@ export class AgentlsServer implements vscode.Disposable {
       this.changed.fire(params);
     });
     client.onNotification(REVIEW_CHANGED, (params: unknown) => this.reviewEmitter.fire(params));
+    client.onNotification(SEMANTIC_CHANGED, (params: unknown) => this.semanticEmitter.fire(params));
     client.onNotification(OPERATION_FINISHED, (params: unknown) => {
       if (isOperationFinished(params) && !this.operations.finished(params)) {
         // The request's answer may still be on its way: give it a moment to claim this.
@@ -462,5 +469,6 @@ export class AgentlsServer implements vscode.Disposable {
     this.stateEmitter.dispose();
     this.finishedEmitter.dispose();
     this.reviewEmitter.dispose();
+    this.semanticEmitter.dispose();
   }
 }
