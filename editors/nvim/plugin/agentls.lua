@@ -15,7 +15,7 @@ vim.api.nvim_create_user_command('AgentLS', function(opts)
 end, {
   nargs = '*',
   bang = true,
-  desc = 'agentls: sessions, review, new, fork, rename, claim, release, priority, handoff, land, land-all, remove, restore, recover, open, cd, overlaps, refresh, restart, log',
+  desc = 'agentls: sessions, review, new, fork, rename, claim, release, priority, handoff, land, land-all, remove, restore, recover, open, cd, overlaps, verify, checks, refresh, restart, log',
   complete = function(arglead, cmdline)
     return require('agentls').complete(arglead, cmdline)
   end,
@@ -27,7 +27,7 @@ end, {
 --   vim.keymap.set('n', '<leader>as', '<Plug>(agentls-sessions)')
 for _, action in ipairs({
   'sessions', 'toggle', 'open-item', 'land', 'handoff', 'rename', 'claim', 'release',
-  'priority', 'remove', 'restore', 'new', 'fork', 'tab', 'tcd', 'refresh',
+  'priority', 'remove', 'restore', 'new', 'fork', 'tab', 'tcd', 'verify', 'open-log', 'refresh',
   'next-session', 'previous-session', 'help', 'close',
 }) do
   vim.keymap.set('n', '<Plug>(agentls-' .. action .. ')', function()

@@ -111,6 +111,10 @@ M.handlers = {
     end
     return vim.NIL
   end,
+  ['agentls/semanticChanged'] = function(_, params, ctx)
+    require('agentls.semantic').update(ctx.client_id, params)
+    return vim.NIL
+  end,
   ['agentls/operationFinished'] = function(err, params, ctx)
     return require('agentls.operations').finished(err, params, ctx)
   end,
@@ -148,6 +152,7 @@ local function on_exit(_, _, client_id)
   end
   sessions.forget(client_id)
   require('agentls.review.state').forget(client_id)
+  require('agentls.semantic').forget(client_id)
   require('agentls.operations').forget(client_id)
 end
 
@@ -260,6 +265,7 @@ local LONG = {
   ['agentls.session.landAll'] = true,
   ['agentls.session.new'] = true,
   ['agentls.session.fork'] = true,
+  ['agentls.verify.run'] = true, -- semantic checks (agentls.semantic)
 }
 
 --- Runs `workspace/executeCommand` with ONE object argument and calls

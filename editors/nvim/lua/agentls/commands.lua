@@ -36,9 +36,14 @@ function M.quickfix_items(report)
       if not ranges or #ranges == 0 then
         ranges = { { 1, 1 } }
       end
+      local rel = type(overlap.paths) == 'table' and overlap.paths[name] or overlap.path
+      if overlap.kind == 'semantic' and type(overlap.semantic) == 'table' then
+        against = other and against or (' vs ' .. tostring(overlap.semantic.trunk or 'trunk') .. ' (trunk)')
+        detail = ' [' .. require('agentls.semantic').check_text(overlap.semantic) .. ']'
+      end
       for _, range in ipairs(ranges) do
         table.insert(items, {
-          filename = (paths[name] or '.') .. '/' .. overlap.path,
+          filename = (paths[name] or '.') .. '/' .. rel,
           lnum = range[1],
           end_lnum = range[2],
           col = 1,
@@ -78,6 +83,32 @@ M.subcommands.review = {
   complete = 'review',
   run = function(ctx)
     require('agentls.review').open(ctx.client, ctx.args[1])
+  end,
+}
+
+-- Semantic checks (docs/semantic.md): `:AgentLS verify [A B]` builds and tests the
+-- pending pairs (or one; B may be trunk's branch) merged now; with ! even the
+-- cached ones. `:AgentLS checks [allow|forbid]` says where the background checks
+-- stand, or allows / stops them for this repository.
+M.subcommands.verify = {
+  complete = 'pair',
+  run = function(ctx)
+    require('agentls.semantic').verify(ctx, #ctx.args > 0 and ctx.args or nil, ctx.bang)
+  end,
+}
+
+M.subcommands.checks = {
+  complete = 'checks',
+  run = function(ctx)
+    local semantic = require('agentls.semantic')
+    local verb = ctx.args[1]
+    if verb == 'allow' or verb == 'forbid' then
+      return semantic.allow(ctx, verb == 'allow')
+    end
+    if verb ~= nil then
+      return ui.notify(string.format('checks: unknown %q (allow, forbid, or nothing to see the status)', verb), levels.ERROR)
+    end
+    semantic.show(ctx)
   end,
 }
 
@@ -321,6 +352,12 @@ local function candidates_for(kind, client, position, args, arglead)
   if kind == 'claims' then
     local session = current_session(client)
     return session and type(session.claims) == 'table' and session.claims or {}
+  end
+  if kind == 'checks' then
+    return position == 1 and { 'allow', 'forbid' } or {}
+  end
+  if kind == 'pair' then
+    return position <= 2 and session_names(client, 'verify') or {}
   end
   if kind == 'restore' then
     local repo_dir = client.config and client.config.root_dir

@@ -29,6 +29,8 @@ M.groups = {
   AgentlsOverlap = 'DiagnosticInfo',
   AgentlsOwnership = 'DiagnosticWarn',
   AgentlsResearchWrite = 'DiagnosticWarn',
+  AgentlsSemantic = 'DiagnosticWarn',
+  AgentlsChecks = 'MoreMsg',
   -- The review sweep (:AgentLS review) and review states in the sessions buffer.
   AgentlsApproved = 'String',
   AgentlsChangesRequested = 'WarningMsg',

@@ -106,11 +106,14 @@ function M.status(bufnr)
       return nil
     end
     local state = sessions.get(client.id) or {}
+    local semantic = require('agentls.semantic')
     return {
       session = session.name,
       buffer = buffer_collisions(bufnr),
       total = tonumber(session.collisions) or 0,
       counts = state.counts or {},
+      checks = semantic.status_text(semantic.get(client.id)),
+      checking = semantic.short_text(semantic.get(client.id)),
     }
   end)
   return ok and result or nil
@@ -118,16 +121,18 @@ end
 
 --- For a statusline: the buffer's session, then "!{this buffer's collisions}/
 --- {the session's}" when the session has any, e.g. "billing !1/3", "billing
---- !0/2", "billing"; "" outside agentls repositories.
+--- !0/2", "billing"; "" outside agentls repositories. While semantic checks run,
+--- " checking" (" checking +2": two more queued) follows.
 function M.statusline(bufnr)
   local status = M.status(bufnr)
   if not status then
     return ''
   end
+  local checking = status.checking and (' ' .. status.checking) or ''
   if status.total == 0 and status.buffer == 0 then
-    return status.session
+    return status.session .. checking
   end
-  return string.format('%s !%d/%d', status.session, status.buffer, math.max(status.total, status.buffer))
+  return string.format('%s !%d/%d%s', status.session, status.buffer, math.max(status.total, status.buffer), checking)
 end
 
 return M

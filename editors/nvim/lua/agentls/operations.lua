@@ -1,4 +1,4 @@
--- Long operations (land, land-all, new, fork). A server that runs them in the
+-- Long operations (land, land-all, new, fork, verify). A server that runs them in the
 -- background answers `{"ok": true, "operation": id, "title": ...}` at once and
 -- later sends `agentls/operationFinished {operation, ok, result, error}`; an older
 -- server answers with the result itself. Either way the caller gets one

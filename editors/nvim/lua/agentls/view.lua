@@ -11,6 +11,7 @@ local highlights = require('agentls.highlights')
 local render = require('agentls.render')
 local review_state = require('agentls.review.state')
 local review_text = require('agentls.review.text')
+local semantic = require('agentls.semantic')
 local sessions = require('agentls.sessions')
 local ui = require('agentls.ui')
 
@@ -39,6 +40,8 @@ local HELP = {
   { 'tab', 'open the session\'s worktree in a new tab (:tcd there)' },
   { 'tcd', ':tcd this tab to the session\'s worktree' },
   { 'review', 'review the session (:AgentLS review, at its section)' },
+  { 'verify', 'build and test the pairs merged now (on a semantic collision: check it again)' },
+  { 'open_log', 'on a semantic collision: open the full log of the failing command' },
   { 'refresh', 're-read every worktree' },
   { 'next_session', 'next session' },
   { 'previous_session', 'previous session' },
@@ -179,10 +182,19 @@ local function session_details(b, session, collisions)
     local mine = (overlap.ranges or {})[session.name] or {}
     local theirs = other and (overlap.ranges or {})[other] or {}
     local detail = type(overlap.detail) == 'table' and #overlap.detail > 0 and ('  [' .. table.concat(overlap.detail, ', ') .. ']') or ''
+    -- A session may see the collision at a path of its own (a rename; a semantic
+    -- conflict points each session at its own file).
+    local path = type(overlap.paths) == 'table' and overlap.paths[session.name] or overlap.path
+    local check = overlap.kind == 'semantic' and type(overlap.semantic) == 'table' and overlap.semantic or nil
+    if check then
+      -- Merged with trunk: one session, the other side is trunk's branch.
+      other = other or (tostring(check.trunk or 'trunk') .. ' (trunk)')
+      theirs, detail = {}, '  [' .. semantic.check_text(check) .. ']'
+    end
     b.add({
       { '    ' },
       { pad(overlap.kind, 15), highlights.for_kind(overlap.kind) },
-      { overlap.path, 'AgentlsPath' },
+      { path, 'AgentlsPath' },
       { #mine > 0 and ('  ' .. ranges_text(mine)) or '' },
       { '  with ' },
       { tostring(other or '?'), 'AgentlsSession' },
@@ -192,8 +204,9 @@ local function session_details(b, session, collisions)
       kind = 'collision',
       name = session.name,
       session = session,
-      path = overlap.path,
+      path = path,
       line = mine[1] and mine[1][1] or 1,
+      semantic = check,
     })
   end
 end
@@ -226,6 +239,10 @@ function M.build(client_id, view)
   b.add(header)
   for _, operation in ipairs(require('agentls.operations').running(client_id)) do
     b.add({ { 'running: ', 'AgentlsRunning' }, { tostring(operation.title or operation.operation) } })
+  end
+  local checks = semantic.status_text(semantic.get(client_id))
+  if checks then
+    b.add({ { 'semantic checks: ', 'AgentlsChecks' }, { checks } })
   end
   for _, warning in ipairs(type(report.warnings) == 'table' and report.warnings or {}) do
     b.add({ { 'warning: ' .. tostring(warning), 'AgentlsWarning' } })
@@ -412,6 +429,16 @@ function M.open(client)
         end,
         desc = 'agentls: review states in the sessions buffer',
       })
+      vim.api.nvim_create_autocmd('User', {
+        group = group,
+        pattern = 'AgentlsSemanticChanged',
+        callback = function()
+          for view_buf in pairs(views) do
+            M.render(view_buf) -- where the semantic checks stand: no request
+          end
+        end,
+        desc = 'agentls: semantic checks in the sessions buffer',
+      })
     end
   end
   views[bufnr].client_id = client.id
@@ -549,6 +576,16 @@ local in_view = {
   review = function(ctx, item)
     require('agentls.review').open(ctx.client, item and item.kind ~= 'removed' and item.name or nil)
   end,
+  verify = function(ctx, item)
+    local pair = item and item.semantic and type(item.semantic.pair) == 'table' and item.semantic.pair or nil
+    semantic.verify(ctx, pair, pair ~= nil)
+  end,
+  open_log = function(_, item)
+    if not (item and item.semantic) then
+      return ui.notify('put the cursor on a semantic collision (= shows a session\'s collisions)', vim.log.levels.WARN)
+    end
+    semantic.open_log(item.semantic.log)
+  end,
   refresh = function(ctx, _, bufnr)
     client_mod.execute(ctx.client, 'agentls.refresh', {}, function(err, answer)
       if err then
@@ -608,6 +645,9 @@ local elsewhere = {
   end,
   review = function(ctx)
     require('agentls.review').open(ctx.client)
+  end,
+  verify = function(ctx)
+    semantic.verify(ctx)
   end,
 }
 
