@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 
 from agentls.engine.client import EngineClient, connect
+from agentls.engine.protocol import EngineError
 from agentls.semantic import trust
 from tests.conftest import Repo, git
 from tests.semantic.conftest import (
@@ -296,3 +299,47 @@ def test_an_untrusted_window_keeps_background_checks_off(
         finally:
             untrusted.close()  # the untrusted window goes away
         listener.wait(listener.semantic, "the check once no untrusted window is attached")
+
+
+def test_a_requested_check_outlives_the_window_that_asked_for_it(shop: Repo) -> None:
+    """The last client leaves while its `verify` runs: the engine finishes the check
+    (its verdict is recorded), then exits, as it does for a land."""
+    semantic_pair(shop, test=f"sleep 3; {UNITTEST}")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "agentls", "-C", str(shop.main), "engine", "--grace", "0.5"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while (client := connect(common_dir(shop))) is None:
+            assert time.monotonic() < deadline, "the engine did not come up"
+            time.sleep(0.1)
+        started = time.monotonic()
+        progress = threading.Event()
+        asking = threading.Thread(
+            target=_call_quietly,
+            args=(client, {"command": "agentls.verify.run", "arguments": {}}, progress.set),
+            daemon=True,
+        )
+        asking.start()
+        assert progress.wait(60), "the check never reported progress"
+        client.close()  # a window closed mid-check
+        assert process.wait(timeout=120) == 0
+        assert time.monotonic() - started > 3  # past its 0.5 s grace: the check ran to its end
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)
+    # The verdict was recorded: the CLI (no engine now) answers it from the store.
+    out = subprocess.run(
+        [sys.executable, "-m", "agentls", "-C", str(shop.main), "verify", "--json"],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    answer = json.loads(out.stdout)
+    assert [(p["status"], p["cached"]) for p in answer["pairs"]] == [("semantic", True)]
+
+
+def _call_quietly(client: EngineClient, params: dict[str, Any], on_progress: Any) -> None:
+    with contextlib.suppress(EngineError):  # the connection closes under it
+        client.call("command", params, timeout=120, on_progress=lambda _: on_progress())
