@@ -116,6 +116,19 @@ H.run('semantic checks: status, verify, the sessions buffer, log, diagnostics, o
   H.assert(files[fx.alpha .. '/shop/prices.py'], 'alpha\'s quickfix item: ' .. vim.inspect(files))
   H.assert(files[fx.beta .. '/tests/test_cart.py']:find('vs alpha .*exit 1: test_checkout'), 'the item says what failed: ' .. vim.inspect(files))
   vim.cmd('cclose')
+  -- A rename's conflict is listed at both paths (docs/concepts.md): each session has
+  -- one entry, in the file it has.
+  local renamed = require('agentls.commands').quickfix_items({
+    sessions = { { name = 's1', path = '/r/s1' }, { name = 's2', path = '/r/s2' } },
+    overlaps = {
+      { kind = 'conflict', path = 'b.py', sessions = { 's1', 's2' }, ranges = { s1 = { { 2, 2 } }, s2 = { { 3, 3 } } }, detail = {}, paths = { s2 = 'a.py' } },
+      { kind = 'conflict', path = 'a.py', sessions = { 's1', 's2' }, ranges = { s1 = { { 2, 2 } }, s2 = { { 3, 3 } } }, detail = {}, paths = { s1 = 'b.py' } },
+    },
+  })
+  local names = vim.tbl_map(function(item)
+    return item.filename .. ':' .. item.lnum
+  end, renamed)
+  H.eq({ '/r/s1/b.py:2', '/r/s2/a.py:3' }, names, 'a rename conflict once per session, in its own file')
 
   -- :AgentLS checks allow asks first, then background checks are on.
   H.choose('Allow')

@@ -124,12 +124,19 @@ export function collisionsOf(report: Report, name: string): CollisionView[] {
     if (!c.sessions.includes(name)) {
       continue;
     }
+    // A session in `paths` has the file at another path: a rename's collision is listed
+    // again there (docs/concepts.md), so it is seen once, in the file it has. A semantic
+    // conflict is listed once; `paths` names each session's own file.
+    const own = c.paths?.[name];
+    if (own !== undefined && c.kind !== 'semantic') {
+      continue;
+    }
     const found = c.sessions.find((s) => s !== name);
     const other = found ?? name;
     const otherSession = byName.get(other);
     views.push({
       kind: c.kind,
-      path: c.paths?.[name] ?? c.path,
+      path: own ?? c.path,
       session: name,
       other,
       alone: found === undefined,

@@ -28,28 +28,31 @@ function M.quickfix_items(report)
   for _, overlap in ipairs(report.overlaps or {}) do
     local names = overlap.sessions or {}
     for index, name in ipairs(names) do
-      -- A research write has no other side: it is the fork's own finding.
-      local other = names[index == 1 and 2 or 1]
-      local against = other and (' vs ' .. other) or ''
-      local detail = (overlap.detail and #overlap.detail > 0) and (' [' .. table.concat(overlap.detail, ', ') .. ']') or ''
-      local ranges = (overlap.ranges or {})[name]
-      if not ranges or #ranges == 0 then
-        ranges = { { 1, 1 } }
-      end
-      local rel = type(overlap.paths) == 'table' and overlap.paths[name] or overlap.path
-      if overlap.kind == 'semantic' and type(overlap.semantic) == 'table' then
-        against = other and against or (' vs ' .. tostring(overlap.semantic.trunk or 'trunk') .. ' (trunk)')
-        detail = ' [' .. require('agentls.semantic').check_text(overlap.semantic) .. ']'
-      end
-      for _, range in ipairs(ranges) do
-        table.insert(items, {
-          filename = (paths[name] or '.') .. '/' .. rel,
-          lnum = range[1],
-          end_lnum = range[2],
-          col = 1,
-          type = M.quickfix_type(overlap.kind),
-          text = string.format('%s: %s%s (lines %d-%d)%s', overlap.kind, name, against, range[1], range[2], detail),
-        })
+      -- A session in `paths` sees a rename's conflict at the entry listed at its own path.
+      if not sessions.seen_elsewhere(overlap, name) then
+        -- A research write has no other side: it is the fork's own finding.
+        local other = names[index == 1 and 2 or 1]
+        local against = other and (' vs ' .. other) or ''
+        local detail = (overlap.detail and #overlap.detail > 0) and (' [' .. table.concat(overlap.detail, ', ') .. ']') or ''
+        local ranges = (overlap.ranges or {})[name]
+        if not ranges or #ranges == 0 then
+          ranges = { { 1, 1 } }
+        end
+        local rel = type(overlap.paths) == 'table' and overlap.paths[name] or overlap.path
+        if overlap.kind == 'semantic' and type(overlap.semantic) == 'table' then
+          against = other and against or (' vs ' .. tostring(overlap.semantic.trunk or 'trunk') .. ' (trunk)')
+          detail = ' [' .. require('agentls.semantic').check_text(overlap.semantic) .. ']'
+        end
+        for _, range in ipairs(ranges) do
+          table.insert(items, {
+            filename = (paths[name] or '.') .. '/' .. rel,
+            lnum = range[1],
+            end_lnum = range[2],
+            col = 1,
+            type = M.quickfix_type(overlap.kind),
+            text = string.format('%s: %s%s (lines %d-%d)%s', overlap.kind, name, against, range[1], range[2], detail),
+          })
+        end
       end
     end
   end

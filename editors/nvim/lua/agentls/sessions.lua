@@ -112,11 +112,18 @@ function M.collisions_of(client_id, name)
   local state = by_client[client_id]
   local found = {}
   for _, overlap in ipairs(state and state.report and state.report.overlaps or {}) do
-    if vim.tbl_contains(overlap.sessions or {}, name) then
+    if vim.tbl_contains(overlap.sessions or {}, name) and not M.seen_elsewhere(overlap, name) then
       table.insert(found, overlap)
     end
   end
   return found
+end
+
+--- Whether session NAME sees this collision at another entry: a rename's conflict is
+--- listed again at the path the session has (`paths` names it; docs/concepts.md). A
+--- semantic conflict is listed once, `paths` naming each session's own file.
+function M.seen_elsewhere(overlap, name)
+  return overlap.kind ~= 'semantic' and type(overlap.paths) == 'table' and overlap.paths[name] ~= nil
 end
 
 --- Session names known for a client (for completion and pickers).

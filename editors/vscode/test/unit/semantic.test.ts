@@ -74,6 +74,21 @@ describe('semantic collisions in the Sessions view', () => {
     assert.doesNotMatch(tooltip, /research/);
   });
 
+  it('leave a rename conflict listed at both paths seen once by each session, in its own file', () => {
+    // s1 renamed a.py to b.py, s2 edited a.py: git's conflict at b.py, and again at a.py.
+    const renamed: Report = {
+      ...report,
+      overlaps: [
+        { kind: 'conflict', path: 'b.py', sessions: ['cart', 'rename'], ranges: { cart: [[2, 2]], rename: [[3, 3]] }, detail: ['rename/modify'], paths: { rename: 'a.py' } },
+        { kind: 'conflict', path: 'a.py', sessions: ['cart', 'rename'], ranges: { cart: [[2, 2]], rename: [[3, 3]] }, detail: ['rename/modify'], paths: { cart: 'b.py' } },
+      ],
+    };
+    const cart = collisionsOf(renamed, 'cart');
+    const rename = collisionsOf(renamed, 'rename');
+    assert.deepEqual(cart.map((c) => [c.path, c.otherFile]), [['b.py', '/r/rename/a.py']]);
+    assert.deepEqual(rename.map((c) => [c.path, c.otherFile]), [['a.py', '/r/cart/b.py']]);
+  });
+
   it('are listed once each by Show Overlaps, also where a session sees it at another path', () => {
     const all = allCollisions(report, 'rename');
     assert.equal(all.filter((c) => c.kind === 'semantic').length, 2);
