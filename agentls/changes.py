@@ -207,7 +207,7 @@ class SessionState:
     @property
     def known_tree(self) -> str | None:
         """The snapshot tree if it was computed since the last change, else None (free)."""
-        return self._tree
+        return self._tree_id
 
     def snapshot(self) -> str:
         """A commit of everything this session has now, on top of its HEAD."""
