@@ -429,6 +429,13 @@ def _snapshot_commit(d: dict[str, Any]) -> tuple[str, str | None]:
 
 @_words("nothing-to-land")
 def _nothing_to_land(d: dict[str, Any]) -> tuple[str, str | None]:
+    if d.get("remote"):
+        return (
+            f"nothing to land: {d['branch']} has no commits that {d['remote']} lacks"
+            f" (local {d['trunk']} is behind it)",
+            f"it has landed already; bring {d['trunk']} up to date:"
+            f" git merge --ff-only {d['remote']} in its worktree",
+        )
     return (
         f"nothing to land: {d['branch']} has no commits that {d['trunk']} lacks",
         "commit your work first, or it has landed already",
@@ -624,6 +631,54 @@ def _remote_session(d: dict[str, Any]) -> tuple[str, str | None]:
         f"{d['session']} is a remote session ({d['branch']} on {d['remote']}): it lives on "
         "another machine, so it cannot be renamed, claimed for, handed off, landed or removed here",
         f"to work on it here, start a session from it: agentls new NAME --from {d['local_ref']}",
+    )
+
+
+# --- landing with a remote trunk (agentls.lifecycle.upstream) -----------------------------
+
+
+@_words("trunk-fetch-failed")
+def _trunk_fetch_failed(d: dict[str, Any]) -> tuple[str, str | None]:
+    return (
+        f"could not fetch trunk from {d['remote']} ({d['branch']}) before landing: {d['error']};"
+        " nothing changed",
+        "check that you can fetch without a password prompt, or land locally only:"
+        " agentls land --no-push (or push = false in [tool.agentls.land])",
+    )
+
+
+@_words("trunk-ahead-of-remote")
+def _trunk_ahead_of_remote(d: dict[str, Any]) -> tuple[str, str | None]:
+    remote = f"{d['remote']}/{d['branch']}"
+    both = f", and {remote} has {d['behind']} it lacks" if d["behind"] else ""
+    return (
+        f"local {d['trunk']} has {d['ahead']} commit(s) that {remote} lacks{both}: a land would"
+        " push them along; nothing changed",
+        (f"reconcile first: git pull --rebase {d['remote']} {d['branch']} on {d['trunk']}, then "
+         if d["behind"] else "")
+        + f"git push {d['remote']} {d['trunk']}:{d['branch']}, or land locally only:"
+        " agentls land --no-push",
+    )  # fmt: skip
+
+
+@_words("push-failed")
+def _push_failed(d: dict[str, Any]) -> tuple[str, str | None]:
+    return (
+        f"{d['remote']} refused the push of {d['trunk']} ({d['remote_branch']}): {d['reason']};"
+        f" {d['trunk']} untouched here and there; {d['branch']} stays rebased and tested"
+        f" (old head at {d['backup']})",
+        "fix what the remote objects to and land again, or land locally only:"
+        " agentls land --no-push",
+    )
+
+
+@_words("push-raced")
+def _push_raced(d: dict[str, Any]) -> tuple[str, str | None]:
+    return (
+        f"{d['remote']}/{d['remote_branch']} moved before each of {d['attempts']} pushes"
+        f" (other machines keep landing); {d['trunk']} untouched; {d['branch']} stays rebased"
+        f" onto the last fetched {d['remote_branch']} and tested (old head at {d['backup']})",
+        "land again when the remote is quieter",
     )
 
 

@@ -162,7 +162,8 @@ def _land(args: argparse.Namespace) -> int:
                 )
             # A dry run has no progress to show; the plan is in the printed table.
             result = land_all(ws, progress=None if args.dry_run else progress,
-                              dry_run=args.dry_run, approved_only=args.approved)  # fmt: skip
+                              dry_run=args.dry_run, approved_only=args.approved,
+                              push=False if args.no_push else None)  # fmt: skip
         else:
             if args.approved:
                 from agentls.errors import InvalidInputError
@@ -174,7 +175,7 @@ def _land(args: argparse.Namespace) -> int:
             name = args.name or _this_session(ws, args)
             result = land(ws, name, dry_run=args.dry_run, keep_open=args.keep_open,
                           remove=args.remove, progress=None if args.dry_run else progress,
-                          wait=args.wait)  # fmt: skip
+                          wait=args.wait, push=False if args.no_push else None)  # fmt: skip
     return _emit(args, result, lambda: _land_text(result))
 
 
@@ -405,6 +406,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--keep-open", action="store_true", help="leave a conflicted rebase open")
     p.add_argument("--remove", action="store_true", help="remove worktree + branch after landing")
     p.add_argument("--wait", type=_seconds, metavar="SECONDS", help="wait for another land's lock")
+    p.add_argument(
+        "--no-push", action="store_true",
+        help="land on the local trunk only, even when trunk tracks a remote branch",
+    )  # fmt: skip
     p.set_defaults(run=_land)
 
     p = add(

@@ -20,6 +20,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 DEFAULT_TIMEOUT = 600.0
+KEYS = ("build", "test", "timeout", "lock_wait", "require-review", "push")
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,9 @@ class LandConfig:
     timeout: float = DEFAULT_TIMEOUT  # seconds, per command
     lock_wait: float = 0.0  # seconds to wait for another land to finish
     require_review: bool = False  # land only heads a reviewer approved (agentls.review)
+    # Push trunk to its upstream after the tests pass (when trunk tracks a remote
+    # branch); false: land on the local trunk only (agentls.lifecycle.upstream).
+    push: bool = True
     source: str | None = None  # where it was read from, for messages
 
     def commands(self) -> list[tuple[str, str]]:
@@ -60,19 +64,22 @@ def parse(table: dict[str, Any], source: str) -> LandConfig:
         raise AgentlsError.refuse(
             "invalid-config", source=source, key=None, problem="the land settings must be a table"
         )
-    unknown = set(table) - {"build", "test", "timeout", "lock_wait", "require-review"}
+    unknown = set(table) - set(KEYS)
     if unknown:
         raise AgentlsError.refuse(
             "invalid-config", source=source, key=sorted(unknown)[0],
             problem=f"unknown land setting(s) {', '.join(sorted(unknown))}",
-            hint="known: build, test, timeout, lock_wait, require-review",
+            hint=f"known: {', '.join(KEYS)}",
         )  # fmt: skip
-    require_review = table.get("require-review", False)
-    if not isinstance(require_review, bool):
-        raise AgentlsError.refuse(
-            "invalid-config", source=source, key="require-review",
-            problem="land.require-review must be true or false",
-        )  # fmt: skip
+    flags: dict[str, bool] = {}
+    for key, off_or_on in (("require-review", False), ("push", True)):
+        flag = table.get(key, off_or_on)
+        if not isinstance(flag, bool):
+            raise AgentlsError.refuse(
+                "invalid-config", source=source, key=key,
+                problem=f"land.{key} must be true or false",
+            )  # fmt: skip
+        flags[key] = flag
     numbers = {}
     for key, default in (("timeout", DEFAULT_TIMEOUT), ("lock_wait", 0.0)):
         value = table.get(key, default)
@@ -87,7 +94,8 @@ def parse(table: dict[str, Any], source: str) -> LandConfig:
         test=_commands(table.get("test"), "test", source),
         timeout=numbers["timeout"] or DEFAULT_TIMEOUT,
         lock_wait=numbers["lock_wait"],
-        require_review=require_review,
+        require_review=flags["require-review"],
+        push=flags["push"],
         source=source,
     )
 

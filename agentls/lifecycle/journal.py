@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,7 +40,10 @@ CREATE TABLE IF NOT EXISTS land_journal (
     details TEXT NOT NULL DEFAULT '{}',
     pid INTEGER NOT NULL,
     started REAL NOT NULL,
-    finished REAL
+    finished REAL,
+    remote TEXT,
+    remote_ref TEXT,
+    base TEXT
 );
 CREATE TABLE IF NOT EXISTS land_lock (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -49,8 +53,13 @@ CREATE TABLE IF NOT EXISTS land_lock (
 );
 """
 
-# Journal statuses: 'running' until the land ends; then one of these.
+# Columns added after the first release: (name, type), added to older stores on open.
+ADDED_COLUMNS = (("remote", "TEXT"), ("remote_ref", "TEXT"), ("base", "TEXT"))
+
+# Journal statuses: 'running' until the land ends; then one of these. RACED: the push
+# of trunk lost a race to another machine's push; the land goes on with a new attempt.
 LANDED, FAILED, CONFLICT, RECOVERED = "landed", "failed", "conflict", "recovered"
+RACED = "raced"
 
 
 @dataclass
@@ -75,6 +84,17 @@ class Entry:
     pid: int = 0
     started: float = 0.0
     finished: float | None = None
+    # Landing with a remote trunk (agentls.lifecycle.upstream): the remote and its
+    # branch trunk is pushed to, and BASE, the remote trunk's commit the branch is
+    # rebased onto and the push's compare-and-swap expects (None: a local land).
+    remote: str | None = None
+    remote_ref: str | None = None
+    base: str | None = None
+
+    @property
+    def onto(self) -> str:
+        """The commit the branch is rebased onto: the remote trunk's, else local trunk's."""
+        return self.base or self.trunk_old
 
 
 class Journal:
@@ -83,6 +103,7 @@ class Journal:
     def __init__(self, store: Store) -> None:
         self.db = store.db
         self.db.executescript(SCHEMA)
+        _add_columns(self.db)
 
     def _entry(self, row: Any) -> Entry:
         values = dict(row)
@@ -99,12 +120,16 @@ class Journal:
         trunk_ref: str,
         trunk_old: str,
         branch_old: str,
+        remote: str | None = None,
+        remote_ref: str | None = None,
+        base: str | None = None,
     ) -> Entry:
         cursor = self.db.execute(
             "INSERT INTO land_journal (session_id, name, branch, worktree, trunk_ref, trunk_old,"
-            " branch_old, step, pid, started) VALUES (?, ?, ?, ?, ?, ?, ?, 'locked', ?, ?)",
+            " branch_old, step, pid, started, remote, remote_ref, base)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, 'locked', ?, ?, ?, ?, ?)",
             (session_id, name, branch, worktree, trunk_ref, trunk_old, branch_old, os.getpid(),
-             time.time()),
+             time.time(), remote, remote_ref, base),
         )  # fmt: skip
         entry = self.get(int(cursor.lastrowid or 0))
         assert entry is not None
@@ -164,6 +189,19 @@ class Journal:
             (LANDED, RECOVERED),
         )
         return [self._entry(row) for row in rows]
+
+
+def _add_columns(db: sqlite3.Connection) -> None:
+    """Add the columns a store made by an older agentls lacks (SQLite has no
+    ADD COLUMN IF NOT EXISTS); a concurrent opener may add one first."""
+    present = {row[1] for row in db.execute("PRAGMA table_info(land_journal)")}
+    for name, kind in ADDED_COLUMNS:
+        if name not in present:
+            try:
+                db.execute(f"ALTER TABLE land_journal ADD COLUMN {name} {kind}")
+            except sqlite3.OperationalError as exc:
+                if "duplicate column" not in str(exc):
+                    raise
 
 
 def pid_alive(pid: int) -> bool:

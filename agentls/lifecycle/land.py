@@ -23,6 +23,7 @@ from agentls.git.merge import conflict_path
 from agentls.git.runner import run_git, run_git_bytes
 from agentls.git.snapshot import snapshots_in
 from agentls.lifecycle import config as land_config
+from agentls.lifecycle import upstream
 from agentls.lifecycle.commands import CommandResult, run_command
 from agentls.lifecycle.common import (
     KILL_ENV,
@@ -37,7 +38,15 @@ from agentls.lifecycle.common import (
     trunk_session,
 )
 from agentls.lifecycle.conflict import conflict_context, conflicted_files
-from agentls.lifecycle.journal import CONFLICT, FAILED, LANDED, Entry, Journal, LandLock
+from agentls.lifecycle.journal import (
+    CONFLICT,
+    FAILED,
+    LANDED,
+    RACED,
+    Entry,
+    Journal,
+    LandLock,
+)
 from agentls.lifecycle.recovery import recover_entry, recover_locked
 from agentls.sessions import Session
 from agentls.workspace import Workspace
@@ -50,6 +59,8 @@ KILL_POINTS = (
     "locked", "backup", "mid-rebase", "rebased", "during-build", "during-tests", "tested",
     "mid-ff",
 )  # fmt: skip
+# Only with a remote trunk: before the push of trunk, after the remote accepted it.
+PUSH_KILL_POINTS = ("pushing", "pushed")
 
 
 _kill_point = kill_point
@@ -72,6 +83,16 @@ class Plan:
     trunk_worktree: Session | None
     ahead: int
     config: land_config.LandConfig = field(default_factory=land_config.LandConfig)
+    # With a remote trunk (agentls.lifecycle.upstream): where trunk is pushed, and BASE,
+    # the remote trunk's commit the branch is rebased onto (else local trunk's).
+    upstream: upstream.Upstream | None = None
+    base: str = ""
+    previous_base: str | None = None  # a retry: the base the branch was rebased onto before
+    attempt: int = 1
+
+    @property
+    def onto(self) -> str:
+        return self.base or self.trunk_old
 
 
 def _identify(ws: Workspace, name: str) -> Session:
@@ -106,8 +127,21 @@ def _refuse_unclean(session: Session, role: str, action: str = "land") -> None:
         )
 
 
-def preflight(ws: Workspace, name: str) -> Plan:
-    """Refuse unless the session can be landed now; what the land will do."""
+def preflight(
+    ws: Workspace,
+    name: str,
+    *,
+    fetch: bool = True,
+    push: bool | None = None,
+    previous_base: str | None = None,
+    attempt: int = 1,
+) -> Plan:
+    """Refuse unless the session can be landed now; what the land will do.
+
+    With a remote trunk and pushing on, FETCH the remote's trunk first (a dry run uses
+    the last fetched one); PUSH False lands locally only. A retry (ATTEMPT > 1, after a
+    lost race) names the base the branch was rebased onto before (PREVIOUS_BASE).
+    """
     session = _identify(ws, name)
     _refuse_unclean(session, "session")
     trunk_wt = trunk_session(ws)
@@ -128,10 +162,19 @@ def preflight(ws: Workspace, name: str) -> Plan:
         )
     _refuse_snapshots(ws, session, head)
     config = land_config.load(cwd, ws.trunk.commit)
-    if config.require_review:  # the review gate (agentls.review.gate)
+    up, base = _remote_base(ws, config, push=push, fetch=fetch)
+    if base != ws.trunk.commit:
+        ahead = int(run_git(["rev-list", "--count", f"{base}..{head}"], cwd=cwd))
+        if ahead == 0:
+            assert up is not None
+            raise NothingToLand.refuse(
+                "nothing-to-land", session=session.name, branch=session.branch,
+                trunk=ws.trunk.branch, remote=up.describe(),
+            )  # fmt: skip
+    if config.require_review and attempt == 1:  # the review gate (agentls.review.gate)
         from agentls.review.gate import require_approval
 
-        require_approval(ws, session)
+        require_approval(ws, session)  # (a retry re-lands the approved head, rebased)
     return Plan(
         session=session,
         branch=session.branch,
@@ -142,7 +185,27 @@ def preflight(ws: Workspace, name: str) -> Plan:
         trunk_worktree=trunk_wt,
         ahead=ahead,
         config=config,
+        upstream=up,
+        base=base,
+        previous_base=previous_base,
+        attempt=attempt,
     )
+
+
+def _remote_base(
+    ws: Workspace, config: land_config.LandConfig, *, push: bool | None, fetch: bool
+) -> tuple[upstream.Upstream | None, str]:
+    """(where trunk is pushed, the commit to rebase onto): (None, local trunk) when the
+    land is local only; else the remote trunk's commit, refusing when local trunk has
+    commits the remote lacks."""
+    cwd, trunk = ws.repository.cwd, ws.trunk
+    up = upstream.find(cwd, trunk.branch)
+    if up is None or push is False or not upstream.push_wanted(cwd, config.push):
+        return None, trunk.commit
+    remote = upstream.fetch_trunk(cwd, up) if fetch else upstream.last_fetched(cwd, up)
+    remote = remote or trunk.commit
+    upstream.require_behind(cwd, trunk.branch, trunk.commit, up, remote)
+    return up, remote
 
 
 def _refuse_snapshots(ws: Workspace, session: Session, head: str) -> None:
@@ -171,18 +234,26 @@ def predicted_conflicts(ws: Workspace, trunk: str, head: str) -> list[str]:
 
 
 def _dry_run(ws: Workspace, plan: Plan) -> dict[str, Any]:
-    conflicts = predicted_conflicts(ws, plan.trunk_old, plan.head)
+    conflicts = predicted_conflicts(ws, plan.onto, plan.head)
     steps: list[dict[str, Any]] = [
         {"step": "lock", "status": "would", "detail": "take the land lock"},
         {"step": "backup", "status": "would",
          "detail": f"keep {plan.head[:12]} under refs/agentls/backup/{plan.session.name}/<time>"},
         {"step": "rebase", "status": "would fail" if conflicts else "would",
          "detail": f"rebase {plan.ahead} commit(s) of {plan.branch} onto "
-                   f"{plan.trunk_branch} {plan.trunk_old[:12]}"
+                   f"{plan.upstream.describe() if plan.upstream else plan.trunk_branch}"
+                   f" {plan.onto[:12]}"
                    + (f"; predicted conflicts: {', '.join(conflicts)}" if conflicts else "")},
     ]  # fmt: skip
     for kind, command in plan.config.commands():
         steps.append({"step": kind, "status": "would", "detail": f"run `{command}`"})
+    if plan.upstream is not None:
+        detail = (
+            f"push to {plan.upstream.remote} {plan.upstream.branch}, compare-and-swap against"
+            f" {plan.onto[:12]} (as last fetched; the land fetches first), retried up to"
+            f" {upstream.ATTEMPTS} times when the remote moved"
+        )
+        steps.append({"step": "push", "status": "would", "detail": detail})
     where = (
         f"merge --ff-only in {plan.trunk_worktree.path}"
         if plan.trunk_worktree
@@ -238,6 +309,9 @@ class _Lander:
             trunk_ref=plan.trunk_ref,
             trunk_old=plan.trunk_old,
             branch_old=plan.head,
+            remote=plan.upstream.remote if plan.upstream else None,
+            remote_ref=plan.upstream.remote_ref if plan.upstream else None,
+            base=plan.base if plan.upstream else None,
         )
 
     def note(self, step: str, status: str, detail: str, percent: int | None) -> None:
@@ -288,7 +362,8 @@ class _Lander:
         """Rebase in the session's worktree; None when done, else the conflict context."""
         self.journal.step(self.entry, "rebase")
         plan = self.plan
-        if is_ancestor(self.cwd, plan.trunk_old, plan.head):
+        onto = plan.onto
+        if is_ancestor(self.cwd, onto, plan.head):
             self.journal.step(self.entry, "rebased", rebased=plan.head)
             self.note("rebase", "skipped", f"{plan.branch} is already on {plan.trunk_branch}", 40)
             return None
@@ -298,8 +373,11 @@ class _Lander:
             # Test hook: stop the rebase after its first commit, as a crash would leave it.
             env["GIT_SEQUENCE_EDITOR"] = "sed -i '1a break'"
             args.append("--interactive")
-        self.progress(f"rebase: {plan.ahead} commit(s) onto {plan.trunk_old[:12]}", 20)
-        proc = run_git_bytes([*args, plan.trunk_old], cwd=self.worktree, env=env, check=False)
+        self.progress(f"rebase: {plan.ahead} commit(s) onto {onto[:12]}", 20)
+        # A retry replays exactly the commits the last attempt rebased (above its base),
+        # even when the remote's trunk was rewritten meanwhile.
+        targets = ["--onto", onto, plan.previous_base] if plan.previous_base else [onto]
+        proc = run_git_bytes([*args, *targets], cwd=self.worktree, env=env, check=False)
         _kill_point("mid-rebase")
         in_progress = operation_in_progress(self.worktree) == "rebase"
         if proc.returncode == 0 and not in_progress:
@@ -313,18 +391,14 @@ class _Lander:
         stopped_on = conflicted_files(self.worktree) if in_progress else []
         # The rebase stops at the first conflicting commit; the merge of trunk and the
         # whole branch knows every path that will conflict, so the agent fixes them all.
-        files = sorted(
-            set(stopped_on) | set(predicted_conflicts(self.ws, plan.trunk_old, plan.head))
-        )
+        files = sorted(set(stopped_on) | set(predicted_conflicts(self.ws, onto, plan.head)))
         if not in_progress:
             files = []  # the rebase failed for another reason: say that, not a guess
         landings = self.journal.landings()
         for entry in landings:  # name each landed session as it is called now (renames)
             record = self.ws.store.get(entry.session_id)
             entry.name = record.name if record is not None else entry.name
-        context = conflict_context(
-            self.cwd, files, plan.head, plan.trunk_old, landings, plan.trunk_branch
-        )
+        context = conflict_context(self.cwd, files, plan.head, onto, landings, plan.trunk_branch)
         context["stopped_on"] = stopped_on
         context["git"] = git_says[-2000:]
         if in_progress and not keep_open:
@@ -357,6 +431,33 @@ class _Lander:
         self.journal.step(self.entry, "tested")
         _kill_point("tested")
         return None
+
+    def push(self) -> upstream.PushOutcome | tuple[str, dict[str, Any]] | None:
+        """Push the tested head to the remote trunk (compare-and-swap against the base it
+        was rebased onto); None without a remote trunk, else the outcome, or (code, data)
+        when the branch moved under the land."""
+        plan, rebased, up = self.plan, self.entry.rebased, self.plan.upstream
+        if up is None:
+            return None
+        assert rebased is not None
+        now = branch_commit(self.cwd, plan.branch)
+        if now != rebased:
+            return "branch-moved", {"branch": plan.branch, "now": now}
+        self.journal.step(self.entry, "push")
+        self.progress(f"push: {rebased[:12]} to {up.remote} {up.branch}", 88)
+        _kill_point("pushing")
+        outcome = upstream.push(self.cwd, up, rebased, plan.base)
+        if outcome.kind == "accepted":
+            self.journal.step(self.entry, "pushed")
+            self.note(
+                "push", "done",
+                f"{up.remote} {up.branch}: {plan.base[:12]} -> {rebased[:12]} (compare-and-swap)",
+                89,
+            )  # fmt: skip
+            _kill_point("pushed")
+        else:
+            self.note("push", outcome.kind, f"{up.remote} {up.branch}: {outcome.reason}", None)
+        return outcome
 
     def fast_forward(self) -> tuple[str, dict[str, Any]] | None:
         """Move trunk to the rebased head; None when done, else (code, data) saying why not."""
@@ -405,14 +506,16 @@ def land(
     remove: bool = False,
     progress: Progress | None = None,
     wait: float | None = None,
+    push: bool | None = None,
 ) -> dict[str, Any]:
     """Land SESSION: rebase onto trunk, build + test, fast-forward trunk (see module doc).
 
     WAIT: seconds to wait for another land's lock (default: the configured lock_wait).
+    PUSH: False lands on the local trunk only, even when trunk has an upstream.
     """
     report: Progress = progress or (lambda message, percent: None)
     if dry_run:
-        return _dry_run(ws, preflight(ws, session))
+        return _dry_run(ws, preflight(ws, session, fetch=False, push=push))
     journal = Journal(ws.store)
     try:
         target: str = _identify(ws, session).name
@@ -434,7 +537,7 @@ def land(
         for line in recovered:
             report(f"recovery: {line}", None)
         try:
-            plan = preflight(ws, target)
+            plan = preflight(ws, target, push=push)
         except NothingToLand as exc:
             landed_now = any(f"marked {target} landed" in line for line in recovered)
             if not landed_now:
@@ -447,20 +550,24 @@ def land(
                 "trunk": {"old": None, "new": ws.trunk.commit},
                 "recovered": recovered,
             }
-        lander = _Lander(ws, plan, journal, report)
-        lander.note("lock", "done", "holding the land lock", 5)
-        _kill_point("locked")
-        try:
-            result = _run(ws, lander, keep_open=keep_open)
-        except (AgentlsError, OSError, KeyboardInterrupt) as exc:  # (and SIGTERM, in the CLI)
-            _settle(ws, journal, lander)
-            folder = plan.session.path
-            if isinstance(exc, (GitError, OSError)) and not folder.is_dir():
-                # Removed under the land (a racing `remove --force`): say that, in one line.
-                raise AgentlsError.refuse(
-                    "session-vanished", session=plan.session.name, path=str(folder)
-                ) from exc
-            raise
+        steps: list[dict[str, Any]] = []
+        while True:
+            lander = _Lander(ws, plan, journal, report)
+            lander.steps[:0] = steps  # the earlier attempts' steps, then this one's
+            if plan.attempt == 1:
+                lander.note("lock", "done", "holding the land lock", 5)
+            _kill_point("locked")
+            result = _attempt(ws, journal, lander, keep_open=keep_open)
+            if "raced" not in result:
+                break
+            # The remote trunk moved between our fetch and our push: fetch, rebase onto
+            # it and test again (the branch is already rebased onto the old one).
+            steps = lander.steps
+            plan = preflight(
+                ws, target, push=push, previous_base=plan.base, attempt=plan.attempt + 1
+            )
+            lander.note("retry", "running", f"attempt {plan.attempt} of {upstream.ATTEMPTS}", 15)
+            steps = lander.steps
     finally:
         lock.release()
     if recovered:
@@ -473,6 +580,24 @@ def land(
         result["removed"] = remove_session(ws, target, force=True)
     ws.refresh()
     return result
+
+
+def _attempt(
+    ws: Workspace, journal: Journal, lander: _Lander, *, keep_open: bool
+) -> dict[str, Any]:
+    """One attempt at landing (a retry after a lost push race is another one)."""
+    plan = lander.plan
+    try:
+        return _run(ws, lander, keep_open=keep_open)
+    except (AgentlsError, OSError, KeyboardInterrupt) as exc:  # (and SIGTERM, in the CLI)
+        _settle(ws, journal, lander)
+        folder = plan.session.path
+        if isinstance(exc, (GitError, OSError)) and not folder.is_dir():
+            # Removed under the land (a racing `remove --force`): say that, in one line.
+            raise AgentlsError.refuse(
+                "session-vanished", session=plan.session.name, path=str(folder)
+            ) from exc
+        raise
 
 
 def _settle(ws: Workspace, journal: Journal, lander: _Lander) -> None:
@@ -519,20 +644,69 @@ def _run(ws: Workspace, lander: _Lander, *, keep_open: bool) -> dict[str, Any]:
         )  # fmt: skip
         result["handoff"] = _write_handoff(ws, name, force=False)
         return result
+    pushed = lander.push()
+    if isinstance(pushed, tuple):
+        code, data = pushed
+        return lander.fail(FAILED, code, **data)
+    if pushed is not None and pushed.kind != "accepted":
+        return _push_failed(lander, pushed, where)
+    extra: dict[str, Any] = {}
     problem = lander.fast_forward()
-    if problem is not None:
+    if problem is not None and pushed is None:
         code, data = problem
         return lander.fail(FAILED, code, **data)
+    if problem is not None:
+        # The remote took it: the session is landed on the trunk of record; only this
+        # clone's trunk could not follow (moved or made dirty during the land).
+        lander.journal.step(lander.entry, "advanced", trunk_new=lander.entry.rebased)
+        extra["warning"] = _local_behind(plan, problem)
     ws.store.update(plan.session.id, landed=time.time())
     # Short in words (the full id is in "trunk": {"new"}), like git's own messages.
     message = f"landed {name}: {plan.trunk_branch} is now {(lander.entry.rebased or '')[:12]}"
+    if plan.upstream is not None:
+        message += f", pushed to {plan.upstream.describe()}"
+    if "warning" in extra:
+        message += f" ({extra['warning']})"
     lander.finish(LANDED, message)
-    extra: dict[str, Any] = {}
     handoff = _write_handoff(ws, name, force=False)
     if handoff:
         extra["handoff"] = handoff
     lander.note("done", "done", message, 100)
     return lander.result(True, message, **extra)
+
+
+def _push_failed(
+    lander: _Lander, outcome: upstream.PushOutcome, where: dict[str, Any]
+) -> dict[str, Any]:
+    """The push did not go through: local trunk stays where it was (at or behind the
+    remote's), the branch stays rebased and tested (its old head in the backup)."""
+    plan = lander.plan
+    assert plan.upstream is not None
+    data = {
+        "remote": plan.upstream.remote, "remote_branch": plan.upstream.branch,
+        "reason": outcome.reason, "backup": lander.entry.backup_ref, **where,
+    }  # fmt: skip
+    if outcome.kind == "raced" and plan.attempt < upstream.ATTEMPTS:
+        message = f"{plan.upstream.describe()} moved during the land ({outcome.reason}); retrying"
+        lander.finish(RACED, message)
+        return lander.result(False, message, raced=outcome.reason)
+    if outcome.kind == "raced":
+        return lander.fail(FAILED, "push-raced", attempts=plan.attempt, **data)
+    return lander.fail(FAILED, "push-failed", **data)
+
+
+def _local_behind(plan: Plan, problem: tuple[str, dict[str, Any]]) -> str:
+    assert plan.upstream is not None
+    code, data = problem
+    where = f" in {plan.trunk_worktree.path}" if plan.trunk_worktree else ""
+    why = {
+        "trunk-moved": f"local {plan.trunk_branch} moved during the land",
+        "trunk-worktree-unclean": f"{data.get('path')} has uncommitted changes",
+    }.get(code, data.get("detail") or code)
+    return (
+        f"local {plan.trunk_branch} was left where it was: {why}; bring it up to date with"
+        f" `git merge --ff-only {plan.upstream.describe()}`{where}"
+    )
 
 
 def _remember_checks(ws: Workspace, lander: _Lander) -> None:

@@ -50,8 +50,11 @@ def land_all(
     progress: Progress | None = None,
     dry_run: bool = False,
     approved_only: bool = False,
+    push: bool | None = None,
 ) -> dict[str, Any]:
     """Land every finished code session in planned order; a table of results.
+
+    PUSH False: land on the local trunk only (see land()).
 
     DRY_RUN changes nothing: it shows the plan and each session's dry run against
     trunk as it is now (later sessions would be rebased onto the earlier ones' result).
@@ -95,7 +98,7 @@ def land_all(
             report_progress(f"{name}: {message}", overall)
 
         try:
-            outcome = land(ws, name, dry_run=dry_run, progress=None if dry_run else step)
+            outcome = land(ws, name, dry_run=dry_run, progress=None if dry_run else step, push=push)
         except AgentlsError as exc:
             outcome = {"ok": False, "message": str(exc), "error": exc.to_json()}
         if not outcome["ok"]:

@@ -60,7 +60,7 @@ def _rebase_state(entry: Entry, worktree: Path) -> str | None:
     expected = {
         "head-name": f"refs/heads/{entry.branch}",
         "orig-head": entry.branch_old,
-        "onto": entry.trunk_old,
+        "onto": entry.onto,
     }
     found = {name: _read(state / name) for name in REBASE_FIELDS}
     if any(value is not None and value != expected[name] for name, value in found.items()):
@@ -174,6 +174,10 @@ def recover_entry(ws: Workspace, journal: Journal, entry: Entry) -> str:
         message = f"finished {what}: trunk already contained it; marked {entry.name} landed"
         journal.finish(entry, RECOVERED, message)
         return message
+    if entry.remote and entry.rebased and entry.step in ("push", "pushed", "fast-forward"):
+        settled = _settle_push(ws, journal, entry, what, checkout_of_trunk)
+        if settled is not None:
+            return settled
     state = _rebase_state(entry, worktree)
     ours = None if state is None else state != "theirs"
     branch_now = branch_commit(cwd, entry.branch)
@@ -221,6 +225,76 @@ def recover_entry(ws: Workspace, journal: Journal, entry: Entry) -> str:
         )
     journal.finish(entry, INTERRUPTED, message)
     return message
+
+
+def _settle_push(
+    ws: Workspace, journal: Journal, entry: Entry, what: str, checkout_of_trunk: Path | None
+) -> str | None:
+    """A land with a remote trunk killed around its push; None when the push surely did
+    not happen (the usual undo follows: the branch stays rebased, trunk did not move).
+
+    After 'pushed' the remote had accepted; at 'push' we ask the remote (a fetch) whether
+    it did. Either way, when the remote's trunk holds the tested head, the local trunk
+    follows it (only forward, by compare-and-swap) and the session is marked landed.
+    """
+    from agentls.lifecycle import upstream
+
+    assert entry.remote and entry.remote_ref and entry.rebased
+    up = upstream.Upstream(entry.remote, entry.remote_ref)
+    cwd = ws.repository.cwd
+    if entry.step == "push":
+        try:
+            remote_trunk = upstream.fetch_trunk(cwd, up)
+        except Exception as exc:  # AgentlsError (unreachable): say so, never guess
+            message = (
+                f"closed {what}: could not ask {up.remote} whether the push of"
+                f" {entry.rebased[:12]} reached {up.branch} ({exc}); trunk did not move here,"
+                f" {entry.branch} stays rebased and tested (its old head is kept at"
+                f" {entry.backup_ref}). Land again: it fetches first and finds out"
+            )
+            journal.finish(entry, INTERRUPTED, message)
+            return message
+        if not is_ancestor(cwd, entry.rebased, remote_trunk):
+            return None
+    local = _follow_remote(cwd, entry, checkout_of_trunk)
+    journal.step(entry, "advanced", trunk_new=entry.rebased)
+    if ws.store.get(entry.session_id) is not None:
+        ws.store.update(entry.session_id, landed=time.time())
+    message = (
+        f"finished {what}: {up.describe()} already had the tested head {entry.rebased[:12]};"
+        f" {local}; marked {entry.name} landed"
+    )
+    journal.finish(entry, RECOVERED, message)
+    return message
+
+
+def _follow_remote(cwd: Path, entry: Entry, checkout_of_trunk: Path | None) -> str:
+    """Fast-forward local trunk from its old commit to ENTRY's pushed head; what happened."""
+    assert entry.rebased
+    trunk = entry.trunk_ref.removeprefix("refs/heads/")
+    if checkout_of_trunk is not None and checkout_of_trunk.is_dir():
+        head = run_git(["rev-parse", "HEAD"], cwd=checkout_of_trunk, check=False)
+        clean = not operation_in_progress(checkout_of_trunk) and not run_git(
+            ["status", "--porcelain", "--untracked-files=no"], cwd=checkout_of_trunk, check=False
+        )
+        if head == entry.trunk_old and clean:
+            proc = run_git_bytes(
+                ["merge", "--ff-only", "--no-edit", entry.rebased], checkout_of_trunk, check=False
+            )
+            if proc.returncode == 0:
+                return f"fast-forwarded local {trunk} in {checkout_of_trunk}"
+        return (
+            f"local {trunk} in {checkout_of_trunk} was left alone (it moved or has changes):"
+            f" run `git merge --ff-only {entry.rebased[:12]}` there"
+        )
+    moved = run_git_bytes(
+        ["update-ref", "-m", f"agentls: finish landing {entry.name}", entry.trunk_ref,
+         entry.rebased, entry.trunk_old],
+        cwd, check=False,
+    )  # fmt: skip
+    if moved.returncode == 0:
+        return f"moved local {trunk} to it"
+    return f"local {trunk} had moved and was left alone: merge {entry.rebased[:12]} into it"
 
 
 def _gitdirs(ws: Workspace, entries: list[Entry]) -> list[Path]:
