@@ -572,6 +572,8 @@ def land(
         lock.release()
     if recovered:
         result["recovered"] = recovered
+    if result["ok"]:
+        _withdraw_published(ws, plan.session.id, result)
     if remove and result["ok"]:
         # After the lock: removing is not part of the land, and it may delete the very
         # folder this process runs in (remove moves the workspace out of it first).
@@ -580,6 +582,15 @@ def land(
         result["removed"] = remove_session(ws, target, force=True)
     ws.refresh()
     return result
+
+
+def _withdraw_published(ws: Workspace, session_id: str, result: dict[str, Any]) -> None:
+    """A landed session's published work-in-progress ref goes (agentls.remote.publish)."""
+    from agentls.remote.publish import withdraw
+
+    withdrawn = withdraw(ws, session_id)
+    if withdrawn is not None:
+        result["unpublished"] = withdrawn
 
 
 def _attempt(

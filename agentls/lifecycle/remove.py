@@ -176,9 +176,13 @@ def remove_session(ws: Workspace, session: str, *, force: bool = False) -> dict[
     if target.branch and branch_commit(cwd, target.branch) is not None:
         run_git(["branch", "-D", "--", target.branch], cwd)
         deleted_branch = target.branch
+    from agentls.remote.publish import withdraw
+
+    unpublished = withdraw(ws, target.id)  # its published work-in-progress ref, if any
     ws.store.delete(target.id)
     ws.refresh()
     return {
+        **({"unpublished": unpublished} if unpublished else {}),
         "ok": True,
         "session": target.name,
         "path": str(target.path),

@@ -225,3 +225,20 @@ def unpublish(ws: Workspace, names: list[str] | None = None) -> dict[str, Any]:
         records.pop(sid, None)
     _save(ws.repository, records)
     return {"ok": True, "removed": removed}
+
+
+def withdraw(ws: Workspace, session_id: str) -> dict[str, Any] | None:
+    """Remove one session's published ref from its remote (when it lands or is removed);
+    None when it has none. Never fails the verb that calls it: a remote that cannot be
+    reached keeps the record, and the next `publish` (or `unpublish`) removes the ref."""
+    records = _records(ws.repository)
+    record = records.get(session_id)
+    if not isinstance(record, dict) or not record.get("ref") or not record.get("remote"):
+        return None
+    worked, rejected, error = _push(ws.repository.cwd, record["remote"], [f":{record['ref']}"])
+    if not worked:
+        reason = next(iter(rejected.values()), None) or error or "git push failed"
+        return {"ref": record["ref"], "removed": False, "error": reason}
+    records.pop(session_id, None)
+    _save(ws.repository, records)
+    return {"ref": record["ref"], "removed": True}

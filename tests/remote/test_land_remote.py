@@ -324,3 +324,31 @@ def test_settings_push_key_is_validated(network: Network) -> None:
     result = land(b, "fb")
     assert result["_exit"] == 2 and result["error"]["code"] == "invalid-config"
     assert result["error"]["data"]["key"] == "push"
+
+
+def refs_on_server(network: Network, prefix: str) -> list[str]:
+    return git(network.server, "for-each-ref", "--format=%(refname)", prefix).splitlines()
+
+
+def test_landing_or_removing_a_session_removes_its_published_ref(network: Network) -> None:
+    configure(network)
+    b = network.machine("b", "bob")
+    session(b, "fb", "b.txt", "bob's work\n")
+    session(b, "fc", "c.txt", "more work\n")
+    published = agentls(b.main, "publish", "--json", check=True)
+    assert len(json.loads(published.stdout)["published"]) == 2
+    assert refs_on_server(network, "refs/agentls/wip/") == [
+        "refs/agentls/wip/bob/fb",
+        "refs/agentls/wip/bob/fc",
+    ]
+
+    landed = land(b, "fb")
+    assert landed["ok"], landed
+    assert landed["unpublished"] == {"ref": "refs/agentls/wip/bob/fb", "removed": True}
+    assert refs_on_server(network, "refs/agentls/wip/") == ["refs/agentls/wip/bob/fc"]
+
+    removed = agentls(b.main, "remove", "fc", "--force", "--json", check=True)
+    assert json.loads(removed.stdout)["unpublished"]["removed"] is True
+    assert refs_on_server(network, "refs/agentls/wip/") == []
+    # Nothing else on the server was deleted.
+    assert git(network.server, "log", "--format=%s", "-1", "main") == "fb: b.txt"
