@@ -629,7 +629,8 @@ def _demo_folder_foreign(d: dict[str, Any]) -> tuple[str, str | None]:
 def _remote_session(d: dict[str, Any]) -> tuple[str, str | None]:
     return (
         f"{d['session']} is a remote session ({d['branch']} on {d['remote']}): it lives on "
-        "another machine, so it cannot be renamed, claimed for, handed off, landed or removed here",
+        "another machine, so it cannot be renamed, claimed for, handed off or removed here"
+        " (and published work in progress is never landed)",
         f"to work on it here, start a session from it: agentls new NAME --from {d['local_ref']}",
     )
 
@@ -679,6 +680,24 @@ def _push_raced(d: dict[str, Any]) -> tuple[str, str | None]:
         f" (other machines keep landing); {d['trunk']} untouched; {d['branch']} stays rebased"
         f" onto the last fetched {d['remote_branch']} and tested (old head at {d['backup']})",
         "land again when the remote is quieter",
+    )
+
+
+@_words("landing-session-exists")
+def _landing_session_exists(d: dict[str, Any]) -> tuple[str, str | None]:
+    return (
+        f"{d['session']} ({d['path']}) already exists: an earlier land of"
+        f" {d['remote_session']} left it (it did not land); nothing changed",
+        f"finish it there and `agentls land {d['session']}`, or"
+        f" `agentls remove {d['session']} --force` and land {d['remote_session']} again",
+    )
+
+
+@_words("remote-session-gone")
+def _remote_session_gone(d: dict[str, Any]) -> tuple[str, str | None]:
+    return (
+        f"{d['session']} is no longer a remote session here: {d['reason']}; nothing changed",
+        "see `agentls status --fetch`",
     )
 
 

@@ -513,6 +513,14 @@ def land(
     WAIT: seconds to wait for another land's lock (default: the configured lock_wait).
     PUSH: False lands on the local trunk only, even when trunk has an upstream.
     """
+    from agentls.lifecycle.land_remote import land_remote, remote_named
+
+    remote = remote_named(ws, session)
+    if remote is not None:  # `origin:codex/x`: through a temporary local session
+        return land_remote(
+            ws, remote, dry_run=dry_run, keep_open=keep_open, progress=progress, wait=wait,
+            push=push,
+        )  # fmt: skip
     report: Progress = progress or (lambda message, percent: None)
     if dry_run:
         return _dry_run(ws, preflight(ws, session, fetch=False, push=push))

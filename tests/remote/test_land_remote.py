@@ -352,3 +352,56 @@ def test_landing_or_removing_a_session_removes_its_published_ref(network: Networ
     assert refs_on_server(network, "refs/agentls/wip/") == []
     # Nothing else on the server was deleted.
     assert git(network.server, "log", "--format=%s", "-1", "main") == "fb: b.txt"
+
+
+def test_land_of_a_remote_session_goes_through_a_temporary_session(network: Network) -> None:
+    configure(network)
+    cloud, b = network.machine("cloud", "codex"), network.machine("b", "bob")
+    cloud_head = cloud.cloud_branch("codex/fix", "c.txt", "the cloud agent's fix\n")
+    agentls(b.main, "fetch", check=True)
+
+    dry = land(b, "origin:codex/fix", "--dry-run")
+    assert dry["ok"] and dry["dryRun"], dry
+    assert dry["remoteSession"]["temporary"] == "landing-origin-codex-fix"
+
+    result = land(b, "origin:codex/fix")
+    assert result["ok"], result
+    assert result["session"] == "origin:codex/fix"
+    assert result["remoteSession"] == {
+        "name": "origin:codex/fix", "commit": cloud_head, "temporary": "landing-origin-codex-fix",
+    }  # fmt: skip
+    assert result["removed"]["session"] == "landing-origin-codex-fix"
+    # On the server's trunk, pushed by compare-and-swap; the cloud branch is untouched.
+    assert git(network.server, "log", "--format=%s", "-1", "main") == "codex/fix: edit c.txt"
+    assert git(network.server, "rev-parse", "refs/heads/codex/fix") == cloud_head
+    assert git(b.main, "rev-parse", "main") == server_trunk(network)
+    # The temporary session and its branch are gone; its head is kept in a backup.
+    assert not (b.main.parent / "repo-landing-origin-codex-fix").exists()
+    assert git(b.main, "branch", "--list", "landing-origin-codex-fix") == ""
+    assert git(b.main, "for-each-ref", "refs/agentls/backup/landing-origin-codex-fix/")
+    assert_only_forward(network)
+
+
+def test_a_remote_session_that_conflicts_keeps_its_temporary_session(network: Network) -> None:
+    configure(network)
+    cloud, a, b = (network.machine(n, u) for n, u in (("cloud", "codex"), ("a", "alice"),
+                                                       ("b", "bob")))  # fmt: skip
+    cloud.cloud_branch("codex/fix", "f.txt", "the cloud agent's f\n")
+    a.write("f.txt", "alice's f\n")
+    a.commit("alice: f.txt")
+    git(a.main, "push", "-q", "origin", "main")
+    agentls(b.main, "fetch", check=True)
+    before = server_trunk(network)
+
+    result = land(b, "origin:codex/fix")
+    assert not result["ok"] and result["_exit"] == 1, result
+    assert result["error"]["code"] == "land-conflict"
+    assert result["error"]["data"]["files"] == ["f.txt"]
+    assert result["kept"]["session"] == "landing-origin-codex-fix"
+    assert "agentls land landing-origin-codex-fix" in result["message"]
+    assert server_trunk(network) == before
+    kept = Path(result["kept"]["path"])
+    assert kept.is_dir() and git(kept, "status", "--porcelain") == ""
+
+    again = land(b, "origin:codex/fix")
+    assert again["_exit"] == 2 and again["error"]["code"] == "landing-session-exists", again
