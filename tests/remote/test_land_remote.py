@@ -405,3 +405,36 @@ def test_a_remote_session_that_conflicts_keeps_its_temporary_session(network: Ne
 
     again = land(b, "origin:codex/fix")
     assert again["_exit"] == 2 and again["error"]["code"] == "landing-session-exists", again
+
+
+def test_a_journal_from_an_older_agentls_gets_the_new_columns(tmp_path: Path) -> None:
+    import sqlite3
+
+    from agentls.lifecycle.journal import Journal
+    from agentls.store import Store
+
+    old_schema = (
+        "CREATE TABLE land_journal (id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT"
+        " NULL, name TEXT NOT NULL, branch TEXT NOT NULL, worktree TEXT NOT NULL, trunk_ref TEXT"
+        " NOT NULL, trunk_old TEXT NOT NULL, branch_old TEXT NOT NULL, backup_ref TEXT, rebased"
+        " TEXT, trunk_new TEXT, step TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'running',"
+        " message TEXT, details TEXT NOT NULL DEFAULT '{}', pid INTEGER NOT NULL, started REAL"
+        " NOT NULL, finished REAL)"
+    )
+    path = tmp_path / "store.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute(old_schema)
+        conn.execute(
+            "INSERT INTO land_journal (session_id, name, branch, worktree, trunk_ref, trunk_old,"
+            " branch_old, step, pid, started) VALUES ('s', 'a', 'a', '/w', 'refs/heads/main',"
+            " 'o', 'b', 'rebase', 1, 0)"
+        )
+    journal = Journal(Store(tmp_path))
+    (old,) = journal.running()
+    assert (old.remote, old.base, old.onto) == (None, None, "o")
+    new = journal.start(
+        session_id="t", name="b", branch="b", worktree="/w", trunk_ref="refs/heads/main",
+        trunk_old="o", branch_old="h", remote="origin", remote_ref="refs/heads/main", base="r",
+    )  # fmt: skip
+    assert (new.remote, new.remote_ref, new.onto) == ("origin", "refs/heads/main", "r")
+    Journal(Store(tmp_path))  # opening it again adds nothing twice
