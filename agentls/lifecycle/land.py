@@ -681,11 +681,12 @@ def _run(ws: Workspace, lander: _Lander, *, keep_open: bool) -> dict[str, Any]:
         extra["warning"] = _local_behind(plan, problem)
     ws.store.update(plan.session.id, landed=time.time())
     # Short in words (the full id is in "trunk": {"new"}), like git's own messages.
-    message = f"landed {name}: {plan.trunk_branch} is now {(lander.entry.rebased or '')[:12]}"
-    if plan.upstream is not None:
-        message += f", pushed to {plan.upstream.describe()}"
-    if "warning" in extra:
-        message += f" ({extra['warning']})"
+    short = (lander.entry.rebased or "")[:12]
+    message = f"landed {name}: {plan.trunk_branch} is now {short}"
+    if plan.upstream is not None and "warning" in extra:
+        message = f"landed {name}: {plan.upstream.describe()} is now {short}; {extra['warning']}"
+    elif plan.upstream is not None:
+        message += f" (pushed to {plan.upstream.describe()})"
     lander.finish(LANDED, message)
     handoff = _write_handoff(ws, name, force=False)
     if handoff:

@@ -438,3 +438,20 @@ def test_a_journal_from_an_older_agentls_gets_the_new_columns(tmp_path: Path) ->
     )  # fmt: skip
     assert (new.remote, new.remote_ref, new.onto) == ("origin", "refs/heads/main", "r")
     Journal(Store(tmp_path))  # opening it again adds nothing twice
+
+
+def test_landed_on_the_remote_when_the_local_trunk_cannot_follow(network: Network) -> None:
+    """Trunk's checkout gets a new file while the tests run: the push went through, so
+    the session is landed; the local trunk stays, and the result says how to catch up."""
+    configure(network)
+    b = network.machine("b", "bob")
+    session(b, "fb", "b.txt", "bob's work\n")
+    trunk_before = git(b.main, "rev-parse", "main")
+    script = race_script(network.root, f'echo scratch > "{b.main}/scratch.txt"')
+    result = land(b, "fb", env={RACE_ENV: str(script)})
+    assert result["ok"] and result["_exit"] == 0, result
+    assert "git merge --ff-only origin/main" in result["warning"]
+    assert result["message"].startswith("landed fb: origin/main is now")
+    assert git(network.server, "log", "--format=%s", "-1", "main") == "fb: b.txt"
+    assert git(b.main, "rev-parse", "main") == trunk_before  # left alone, not ahead
+    assert (b.main / "scratch.txt").read_text() == "scratch\n"
