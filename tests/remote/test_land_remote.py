@@ -455,3 +455,17 @@ def test_landed_on_the_remote_when_the_local_trunk_cannot_follow(network: Networ
     assert git(network.server, "log", "--format=%s", "-1", "main") == "fb: b.txt"
     assert git(b.main, "rev-parse", "main") == trunk_before  # left alone, not ahead
     assert (b.main / "scratch.txt").read_text() == "scratch\n"
+
+
+def test_published_work_in_progress_of_another_machine_is_never_landed(network: Network) -> None:
+    configure(network)
+    a, b = network.machine("a", "alice"), network.machine("b", "bob")
+    wt = session(a, "fa", "a.txt", "alice's work\n")
+    a.write("a.txt", "uncommitted\n", where=wt)
+    agentls(a.main, "publish", check=True)
+    agentls(b.main, "fetch", check=True)
+    before = git(b.main, "for-each-ref", "--format=%(refname) %(objectname)")
+    result = land(b, "origin:wip/alice/fa")
+    assert result["_exit"] == 2 and result["error"]["code"] == "remote-session", result
+    assert "never landed" in result["_stderr"] + json.dumps(result)
+    assert git(b.main, "for-each-ref", "--format=%(refname) %(objectname)") == before
