@@ -122,7 +122,9 @@ def test_land_pushes_trunk_and_a_land_that_loses_the_race_retries(network: Netwo
     assert_only_forward(network)
     # Each machine's trunk is the commit it tested and pushed; never ahead of the server.
     assert git(b.main, "rev-parse", "main") == trunk
-    git(a.main, "merge-base", "--is-ancestor", "main", trunk)  # (raises when not)
+    a_trunk = git(a.main, "rev-parse", "main")
+    assert git(a.main, "log", "--format=%s", "-1", a_trunk) == "fa: a.txt"
+    git(network.server, "merge-base", "--is-ancestor", a_trunk, trunk)  # (raises when not)
     assert git(b.main, "rev-parse", "origin/main") == trunk
     # B's pre-land head is kept.
     backups = git(b.main, "for-each-ref", "--format=%(objectname)", "refs/agentls/backup/fb/")
