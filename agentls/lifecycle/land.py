@@ -6,6 +6,9 @@ moves only forward, by compare-and-swap (`update-ref NEW OLD`) or, when it is
 checked out somewhere, by `merge --ff-only` in that worktree; every step is
 journaled so an interrupted land is finished or undone by the next one
 (`agentls.lifecycle.recovery`). One land at a time per repository (the land lock).
+When trunk tracks a remote branch, the tested head is pushed there by compare-and-swap
+before trunk moves here, and a lost race is retried (`agentls.lifecycle.upstream`);
+a remote session lands through a temporary local one (`agentls.lifecycle.land_remote`).
 """
 
 from __future__ import annotations

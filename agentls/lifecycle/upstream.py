@@ -23,7 +23,7 @@ from pathlib import Path
 
 from agentls.errors import AgentlsError
 from agentls.git.repo import rev_parse
-from agentls.git.runner import run_git
+from agentls.git.runner import git_ok, run_git
 from agentls.remote.fetch import known_remotes, talk_to_remote
 
 NAMESPACE = "refs/agentls/trunk"  # where the remote trunk's last fetched commit is kept
@@ -157,6 +157,4 @@ def _last_words(stderr: bytes, fallback: str) -> str:
 
 
 def _ancestor(cwd: Path, a: str, b: str) -> bool:
-    from agentls.git.runner import git_ok
-
     return git_ok(["merge-base", "--is-ancestor", a, b], cwd)
