@@ -13,6 +13,7 @@ import argparse
 import os
 import time
 
+from agentls.git.trees import clear_tree_cache
 from agentls.workspace import Workspace
 from bench.naive import naive_cycle
 from bench.stats import row, summary
@@ -22,6 +23,7 @@ from bench.workload import Workload, generate
 def cold(workload: Workload, runs: int) -> list[float]:
     samples = []
     for _ in range(runs):
+        clear_tree_cache()  # cold: nothing parsed by the previous run
         start = time.perf_counter()
         with Workspace(workload.worktrees[0]) as ws:
             ws.refresh()

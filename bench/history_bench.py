@@ -27,6 +27,7 @@ import sys
 import time
 from pathlib import Path
 
+from agentls.git.trees import clear_tree_cache
 from agentls.workspace import Workspace
 from bench.naive import naive_merges, naive_snapshots
 from bench.real_history import Workload, from_repository, generate
@@ -56,6 +57,7 @@ class _TimedWorkspace(Workspace):
 
 def cold_in_process(workload: Workload) -> tuple[float, float, float]:
     """(total, full check, report + JSON) milliseconds of one cold analysis."""
+    clear_tree_cache()  # cold: nothing parsed by the previous run
     start = time.perf_counter()
     with _TimedWorkspace(workload.worktrees[0]) as ws:
         report = ws.refresh()

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agentls.changes import SessionState
-from agentls.git.trees import OverlayTree, change_sets, changed_paths
+from agentls.git.trees import OverlayTree, change_sets, changed_paths, clear_tree_cache
 from agentls.workspace import Workspace
 from tests.conftest import GIT_ENV, Repo, git, numbered
 from tests.core.test_oracle import ATTRIBUTES, BINARY, PATHS, apply, build, session_ops
@@ -571,3 +571,63 @@ def test_change_sets_match_libgit2_on_links_modes_and_file_folder_swaps(tmp_path
     assert (changed, added, deleted) == ({"a", "d", "d/f", "e"}, {"d/f"}, {"d"})
     assert change_sets(old, new) == (changed, added, deleted)
     assert change_sets(new, old) == (changed, deleted, added)
+
+
+def test_change_sets_read_raw_folders_as_libgit2_does(tmp_path) -> None:
+    """Folders are parsed from their raw tree objects: names with spaces, digits, bytes
+    that are not UTF-8, links, gitlinks and executables come out as libgit2 names them."""
+    repo_dir = tmp_path / "raw.git"
+    git(tmp_path, "init", "-q", "--bare", str(repo_dir))
+
+    def fed(args: list[str], data: bytes) -> str:
+        proc = subprocess.run(["git", *args], cwd=repo_dir, input=data, capture_output=True)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.decode().strip()
+
+    def blob(text: str) -> str:
+        return fed(["hash-object", "-w", "--stdin"], text.encode())
+
+    def mktree(lines: list[bytes]) -> str:
+        return fed(["mktree", "-z", "--missing"], b"\0".join(lines) + b"\0")
+
+    x, y = blob("x\n"), blob("y\n")
+    commit = "1" * 40  # a gitlink names a commit that need not exist here
+    inner_old = mktree([f"100644 blob {x}\tdeep 1.txt".encode()])
+    inner_new = mktree([f"100644 blob {y}\tdeep 1.txt".encode()])
+    old_id = mktree([
+        f"100644 blob {x}\t10 files.txt".encode(),
+        f"100644 blob {x}\t".encode() + b"bad\xffname",
+        f"100644 blob {x}\tlink".encode(),
+        f"100644 blob {x}\trun.sh".encode(),
+        f"160000 commit {commit}\tsub".encode(),
+        f"040000 tree {inner_old}\tsub dir".encode(),
+        f"100644 blob {x}\tsame.txt".encode(),
+    ])  # fmt: skip
+    new_id = mktree([
+        f"100644 blob {y}\t10 files.txt".encode(),
+        f"100644 blob {y}\t".encode() + b"bad\xffname",
+        f"120000 blob {x}\tlink".encode(),
+        f"100755 blob {x}\trun.sh".encode(),
+        f"160000 commit {'2' * 40}\tsub".encode(),
+        f"040000 tree {inner_new}\tsub dir".encode(),
+        f"100644 blob {x}\tsame.txt".encode(),
+        f"100644 blob {x}\tü new.txt".encode(),
+    ])  # fmt: skip
+    repo = pygit2.Repository(str(repo_dir))
+    old, new = (repo[oid].peel(pygit2.Tree) for oid in (old_id, new_id))
+    flags = pygit2.enums.DiffOption.INCLUDE_TYPECHANGE
+    changed: set[str] = set()
+    added: set[str] = set()
+    deleted: set[str] = set()
+    for delta in old.diff_to_tree(new, flags=flags).deltas:
+        changed |= {delta.old_file.path, delta.new_file.path}
+        if delta.status == pygit2.enums.DeltaStatus.ADDED:
+            added.add(delta.new_file.path)
+        elif delta.status == pygit2.enums.DeltaStatus.DELETED:
+            deleted.add(delta.old_file.path)
+    assert "same.txt" not in changed and "ü new.txt" in added
+    for _ in range(2):  # parsed, then from the cache of parsed folders
+        assert change_sets(old, new) == (changed, added, deleted)
+        assert change_sets(new, old) == (changed, deleted, added)
+    clear_tree_cache()
+    assert change_sets(old, new) == (changed, added, deleted)
