@@ -366,7 +366,11 @@ class Analyzer:
         return self.reporter.collisions(pair, a, b)
 
     def ownership(self, writer: SessionState, owners: list[SessionState]) -> list[Collision]:
-        found = []
+        """WRITER's changes to paths another of OWNERS claims."""
+        found: list[Collision] = []
+        owners = [o for o in owners if o is not writer and o.session.claims]
+        if not owners:
+            return found
         for path in sorted(writer.changed):
             for owner in owners:
                 if owner is writer or not owner.session.claims:

@@ -161,9 +161,13 @@ def session_at(sessions: list[Session], folder: Path) -> Session | None:
 
 
 def _deepest(sessions: list[Session], folder: Path) -> Session | None:
+    # Strings, not Path comparisons: asked on every edit, for every session.
+    target = str(folder)
     best: Session | None = None
+    best_length = -1
     for session in sessions:
-        inside = folder == session.path or session.path in folder.parents
-        if inside and (best is None or len(session.path.parts) > len(best.path.parts)):
-            best = session
+        root = str(session.path)
+        inside = target == root or target.startswith(root.rstrip(os.sep) + os.sep)
+        if inside and len(root) > best_length:  # of two folders above, the longer is deeper
+            best, best_length = session, len(root)
     return best

@@ -285,11 +285,12 @@ class Workspace:
         for a, b in self._pairs():
             collisions += self.analyzer.pair_collisions(self.analyzer.pair(a, b), a, b)
         states = [self.states[s.id] for s in self.sessions if s.id in self.states]
+        claimers = [state for state in states if state.session.claims]
         for state in states:
             if state.session.is_research:
                 collisions += self.analyzer.research_writes(state)
-            else:
-                collisions += self.analyzer.ownership(state, states)
+            elif claimers:
+                collisions += self.analyzer.ownership(state, claimers)
         collisions += semantic_collisions(self)  # agentls.semantic: builds and tests merged
         collisions = [
             c

@@ -192,3 +192,21 @@ def test_processes_seeing_new_worktrees_at_once_agree_on_their_ids(three: Repo) 
 def test_outside_a_repository(tmp_path: Path) -> None:
     with pytest.raises(NotARepositoryError, match="not inside a git repository"):
         Workspace(tmp_path)
+
+
+def test_a_file_belongs_to_the_deepest_worktree_holding_it(three: Repo) -> None:
+    """A worktree inside another's folder owns its files; a sibling folder whose name
+    starts with a worktree's name is not inside it."""
+    nested = three.worktree("main/.worktrees/inner", "inner")
+    sibling = three.worktree("main-notes", "notes")
+    with Workspace(three.main) as ws:
+        ws.refresh()
+        for file, owner, relative in (
+            (nested / "src" / "x.py", "inner", "src/x.py"),
+            (three.main / "src" / "x.py", "main", "src/x.py"),
+            (sibling / "x.py", "notes", "x.py"),
+        ):
+            located = ws.locate(file)
+            assert located is not None, file
+            assert (located[0].session.name, located[1]) == (owner, relative)
+        assert ws.locate(three.root / "elsewhere" / "x.py") is None
