@@ -81,14 +81,8 @@ def repair(entry: Entry, checkout: Path, cwd: Path) -> str | None:
         ).returncode
         == 0
     )
-    if finished and staged_new:
-        moved = run_git_bytes(
-            ["update-ref", "-m", f"agentls: finish landing {entry.name}", entry.trunk_ref,
-             entry.rebased, entry.trunk_old],
-            cwd, check=False,
-        )  # fmt: skip
-        if moved.returncode == 0:
-            return f"finished the fast-forward of {checkout} that was cut short"
+    if finished and staged_new and finish_trunk_ref(entry, cwd):
+        return f"finished the fast-forward of {checkout} that was cut short"
     # Undo: the index back to trunk's tree, those paths back to trunk's versions.
     run_git_bytes(["read-tree", entry.trunk_old], checkout, check=False)
     for path in changed:
@@ -100,3 +94,16 @@ def repair(entry: Entry, checkout: Path, cwd: Path) -> str | None:
     if left:
         return f"could not put trunk's checkout {checkout} back: {', '.join(left[:5])} still differ"
     return f"put trunk's checkout {checkout} back where trunk is (its fast-forward was cut short)"
+
+
+def finish_trunk_ref(entry: Entry, cwd: Path) -> bool:
+    """Move trunk's ref from where the land found it to the rebased head, only if it is
+    still there (compare-and-swap); False when it moved meanwhile."""
+    if not entry.rebased:
+        return False
+    moved = run_git_bytes(
+        ["update-ref", "-m", f"agentls: finish landing {entry.name}", entry.trunk_ref,
+         entry.rebased, entry.trunk_old],
+        cwd, check=False,
+    )  # fmt: skip
+    return moved.returncode == 0

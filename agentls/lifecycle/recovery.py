@@ -287,12 +287,7 @@ def _follow_remote(cwd: Path, entry: Entry, checkout_of_trunk: Path | None) -> s
             f"local {trunk} in {checkout_of_trunk} was left alone (it moved or has changes):"
             f" run `git merge --ff-only {entry.rebased[:12]}` there"
         )
-    moved = run_git_bytes(
-        ["update-ref", "-m", f"agentls: finish landing {entry.name}", entry.trunk_ref,
-         entry.rebased, entry.trunk_old],
-        cwd, check=False,
-    )  # fmt: skip
-    if moved.returncode == 0:
+    if checkout.finish_trunk_ref(entry, cwd):
         return f"moved local {trunk} to it"
     return f"local {trunk} had moved and was left alone: merge {entry.rebased[:12]} into it"
 

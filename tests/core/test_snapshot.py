@@ -513,21 +513,27 @@ def test_overlay_tree_writes_what_an_index_writes(tmp_path_factory, base, steps)
         got = overlay.write()
         assert got == write(current)
         new_tree = repo[got].peel(pygit2.Tree)
-        expected: set[str] = set()
-        added: set[str] = set()
-        deleted: set[str] = set()
         if base_tree is not None:
-            flags = pygit2.enums.DiffOption.INCLUDE_TYPECHANGE
-            for delta in base_tree.diff_to_tree(new_tree, flags=flags).deltas:
-                expected |= {delta.old_file.path, delta.new_file.path}
-                if delta.status == pygit2.enums.DeltaStatus.ADDED:
-                    added.add(delta.new_file.path)
-                elif delta.status == pygit2.enums.DeltaStatus.DELETED:
-                    deleted.add(delta.old_file.path)
+            expected, added, deleted = _libgit2_change_sets(base_tree, new_tree)
         else:
-            expected = added = set(current)
+            expected, added, deleted = set(current), set(current), set()
         assert changed_paths(base_tree, new_tree) == expected
         assert change_sets(base_tree, new_tree) == (expected, added, deleted)
+
+
+def _libgit2_change_sets(old: pygit2.Tree, new: pygit2.Tree) -> tuple[set[str], set[str], set[str]]:
+    """(changed, added, deleted) as libgit2's tree diff with INCLUDE_TYPECHANGE lists them."""
+    changed: set[str] = set()
+    added: set[str] = set()
+    deleted: set[str] = set()
+    flags = pygit2.enums.DiffOption.INCLUDE_TYPECHANGE
+    for delta in old.diff_to_tree(new, flags=flags).deltas:
+        changed |= {delta.old_file.path, delta.new_file.path}
+        if delta.status == pygit2.enums.DeltaStatus.ADDED:
+            added.add(delta.new_file.path)
+        elif delta.status == pygit2.enums.DeltaStatus.DELETED:
+            deleted.add(delta.old_file.path)
+    return changed, added, deleted
 
 
 def _clash(a: str, b: str) -> bool:
@@ -558,16 +564,7 @@ def test_change_sets_match_libgit2_on_links_modes_and_file_folder_swaps(tmp_path
 
     old = tree({"a": ("x", 0o100644), "d": ("y", 0o100644), "e": ("z", 0o100644)})
     new = tree({"a": ("x", 0o120000), "d/f": ("y", 0o100644), "e": ("z", 0o100755)})
-    flags = pygit2.enums.DiffOption.INCLUDE_TYPECHANGE
-    changed: set[str] = set()
-    added: set[str] = set()
-    deleted: set[str] = set()
-    for delta in old.diff_to_tree(new, flags=flags).deltas:
-        changed |= {delta.old_file.path, delta.new_file.path}
-        if delta.status == pygit2.enums.DeltaStatus.ADDED:
-            added.add(delta.new_file.path)
-        elif delta.status == pygit2.enums.DeltaStatus.DELETED:
-            deleted.add(delta.old_file.path)
+    changed, added, deleted = _libgit2_change_sets(old, new)
     assert (changed, added, deleted) == ({"a", "d", "d/f", "e"}, {"d/f"}, {"d"})
     assert change_sets(old, new) == (changed, added, deleted)
     assert change_sets(new, old) == (changed, deleted, added)
@@ -615,16 +612,7 @@ def test_change_sets_read_raw_folders_as_libgit2_does(tmp_path) -> None:
     ])  # fmt: skip
     repo = pygit2.Repository(str(repo_dir))
     old, new = (repo[oid].peel(pygit2.Tree) for oid in (old_id, new_id))
-    flags = pygit2.enums.DiffOption.INCLUDE_TYPECHANGE
-    changed: set[str] = set()
-    added: set[str] = set()
-    deleted: set[str] = set()
-    for delta in old.diff_to_tree(new, flags=flags).deltas:
-        changed |= {delta.old_file.path, delta.new_file.path}
-        if delta.status == pygit2.enums.DeltaStatus.ADDED:
-            added.add(delta.new_file.path)
-        elif delta.status == pygit2.enums.DeltaStatus.DELETED:
-            deleted.add(delta.old_file.path)
+    changed, added, deleted = _libgit2_change_sets(old, new)
     assert "same.txt" not in changed and "ü new.txt" in added
     for _ in range(2):  # parsed, then from the cache of parsed folders
         assert change_sets(old, new) == (changed, added, deleted)
