@@ -6,18 +6,12 @@ agent's work) must not be able to change which commands land runs on its behalf.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from agentls.errors import AgentlsError
-from agentls.git.runner import run_git_bytes
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from agentls.trunk_settings import trunk_section
 
 DEFAULT_TIMEOUT = 600.0
 KEYS = ("build", "test", "timeout", "lock_wait", "require-review", "push")
@@ -37,11 +31,6 @@ class LandConfig:
 
     def commands(self) -> list[tuple[str, str]]:
         return [("build", c) for c in self.build] + [("test", c) for c in self.test]
-
-
-def _show(cwd: Path, commit: str, path: str) -> str | None:
-    proc = run_git_bytes(["show", f"{commit}:{path}"], cwd, check=False)
-    return proc.stdout.decode(errors="replace") if proc.returncode == 0 else None
 
 
 def _commands(value: Any, key: str, source: str) -> list[str]:
@@ -102,22 +91,5 @@ def parse(table: dict[str, Any], source: str) -> LandConfig:
 
 def load(cwd: Path, commit: str) -> LandConfig:
     """The land configuration committed at COMMIT (trunk): .agentls.toml wins over pyproject."""
-    for path in (".agentls.toml", "pyproject.toml"):
-        text = _show(cwd, commit, path)
-        if text is None:
-            continue
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise AgentlsError.refuse(
-                "invalid-config", source=f"{path} on trunk", key=None,
-                problem=f"not valid TOML: {exc}",
-            ) from exc  # fmt: skip
-        table, label = None, f"{path} [tool.agentls.land]"
-        if path == ".agentls.toml" and "land" in data:
-            table, label = data["land"], f"{path} [land]"
-        if table is None:
-            table = data.get("tool", {}).get("agentls", {}).get("land")
-        if table is not None:
-            return parse(table, label)
-    return LandConfig()
+    found = trunk_section(cwd, commit, "land")
+    return parse(*found) if found is not None else LandConfig()

@@ -9,18 +9,12 @@ publishing the user's uncommitted work, or point fetches elsewhere.
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from agentls.errors import AgentlsError
-from agentls.git.runner import run_git_bytes
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from agentls.trunk_settings import trunk_section
 
 DEFAULT_PATTERNS = ("claude/*", "codex/*", "copilot/*", "cursor/*")
 DEFAULT_INTERVAL = 300.0  # seconds between background fetches, once configured
@@ -144,26 +138,9 @@ def parse(table: Any, source: str) -> RemoteConfig:
     )
 
 
-def _show(cwd: Path, commit: str, path: str) -> str | None:
-    proc = run_git_bytes(["show", f"{commit}:{path}"], cwd, check=False)
-    return proc.stdout.decode(errors="replace") if proc.returncode == 0 else None
-
-
 def load(cwd: Path, commit: str | None) -> RemoteConfig:
     """The remote configuration committed at COMMIT (trunk); defaults when there is none."""
     if not commit:
         return RemoteConfig()
-    for path in (".agentls.toml", "pyproject.toml"):
-        text = _show(cwd, commit, path)
-        if text is None:
-            continue
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise _bad(path, None, f"not valid TOML on trunk: {exc}") from exc
-        if path == ".agentls.toml" and "remote" in data:
-            return parse(data["remote"], f"{path} [remote]")
-        table = data.get("tool", {}).get("agentls", {}).get("remote")
-        if table is not None:
-            return parse(table, f"{path} [tool.agentls.remote]")
-    return RemoteConfig()
+    found = trunk_section(cwd, commit, "remote")
+    return parse(*found) if found is not None else RemoteConfig()

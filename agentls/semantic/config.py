@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from agentls.errors import AgentlsError
 from agentls.lifecycle import config as land_config
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from agentls.trunk_settings import trunk_section
 
 DEFAULT_QUIET = 30.0  # seconds a session stays unchanged before background checks
 DEFAULT_TIMEOUT = 600.0  # seconds per command on one tree
@@ -104,19 +99,7 @@ def parse(table: Any, source: str, land: land_config.LandConfig) -> VerifyConfig
 def load(cwd: Path, commit: str) -> VerifyConfig:
     """The verify settings committed at COMMIT (trunk); disabled when there are none."""
     land = land_config.load(cwd, commit)
-    for path in (".agentls.toml", "pyproject.toml"):
-        text = land_config._show(cwd, commit, path)
-        if text is None:
-            continue
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise _refuse(f"{path} on trunk", None, f"not valid TOML: {exc}") from exc
-        table, label = None, f"{path} [tool.agentls.verify]"
-        if path == ".agentls.toml" and "verify" in data:
-            table, label = data["verify"], f"{path} [verify]"
-        if table is None:
-            table = data.get("tool", {}).get("agentls", {}).get("verify")
-        if table is not None:
-            return parse(table, label, land)
+    found = trunk_section(cwd, commit, "verify")
+    if found is not None:
+        return parse(*found, land)
     return VerifyConfig(build=land.build, test=land.test)
