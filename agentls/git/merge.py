@@ -18,12 +18,14 @@ merge, as they do to every git command.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +35,9 @@ import pygit2
 from agentls.errors import GitError
 from agentls.git.attributes import NO_ATTRIBUTES, AttributeFiles, AttributeSource
 from agentls.git.runner import git_env
+
+# Attribute folders nobody used for this long are removed (seconds).
+_UNUSED_FOR = 7 * 24 * 3600
 
 # A stage entry of a conflicted path: (blob id, mode).
 StageEntry = tuple[str, int]
@@ -180,6 +185,7 @@ class MergeTree:
         self._lock = threading.Lock()
         self._processes: OrderedDict[str, _Process] = OrderedDict()
         self._scratch: Path | None = None
+        self._private_scratch = False
         self._repo = repo
         self._attribute_files: AttributeFiles | None = None
 
@@ -197,19 +203,53 @@ class MergeTree:
 
     # --- attribute sources ---------------------------------------------------------------
 
-    def _work_tree(self, source: AttributeSource) -> Path:
-        """A scratch folder holding SOURCE's attribute files (made once per source)."""
+    def _work_tree(self, source: AttributeSource) -> tuple[Path, bool]:
+        """A folder holding SOURCE's attribute files, shared by every agentls process.
+
+        It lives under the repository (`<common-dir>/agentls/attributes/<key>`), named
+        by the content it holds, so processes share it and one killed mid-merge leaves
+        nothing behind in /tmp; a folder is written aside and renamed into place, so
+        a reader never sees it half-made. Folders unused for a week are swept. True
+        with the folder when it had to be made (again).
+        """
         if self._scratch is None:
-            self._scratch = Path(tempfile.mkdtemp(prefix="agentls-attributes-"))
+            self._scratch = self._scratch_root()
         folder = self._scratch / source.key
-        if not folder.is_dir():
-            staging = Path(tempfile.mkdtemp(prefix="new-", dir=self._scratch))
-            for path, blob in source.files:
-                target = staging / path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(self._blob(blob))
+        if folder.is_dir():
+            with contextlib.suppress(OSError):
+                os.utime(folder)  # in use: keep it from the sweep
+            return folder, False
+        staging = Path(tempfile.mkdtemp(prefix="new-", dir=self._scratch))
+        for path, blob in source.files:
+            target = staging / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(self._blob(blob))
+        try:
             staging.rename(folder)
-        return folder
+        except OSError:  # another process made it first: same content
+            shutil.rmtree(staging, ignore_errors=True)
+        self._sweep(self._scratch)
+        return folder, True
+
+    def _scratch_root(self) -> Path:
+        shared = self._git_dir / "agentls" / "attributes"
+        with contextlib.suppress(OSError):
+            shared.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if os.access(shared, os.W_OK):
+            return shared
+        # A repository we may not write to: a private folder, removed by close().
+        self._private_scratch = True
+        return Path(tempfile.mkdtemp(prefix="agentls-attributes-"))
+
+    @staticmethod
+    def _sweep(root: Path) -> None:
+        """Remove attribute folders nobody used for a week, and staging left by kills."""
+        now = time.time()
+        for entry in root.iterdir():
+            unused_for = _UNUSED_FOR if not entry.name.startswith("new-") else 3600
+            with contextlib.suppress(OSError):
+                if entry.stat().st_mtime < now - unused_for:
+                    shutil.rmtree(entry, ignore_errors=True)
 
     def _blob(self, blob: str) -> bytes:
         try:
@@ -218,14 +258,17 @@ class MergeTree:
             raise GitError(f"attributes file {blob} is not in the object store") from exc
 
     def _process(self, source: AttributeSource) -> _Process:
+        # The folder is looked at on every batch: a process whose folder was removed
+        # (swept, or by hand) would read no attributes, so it is restarted.
+        work_tree, made = self._work_tree(source)
         process = self._processes.get(source.key)
-        if process is not None and process.alive:
+        if process is not None and process.alive and not made:
             self._processes.move_to_end(source.key)
             return process
         if process is not None:
             process.close()
             del self._processes[source.key]
-        process = _Process(self._git_dir, self._work_tree(source))
+        process = _Process(self._git_dir, work_tree)
         self._processes[source.key] = process
         while len(self._processes) > self.MAX_PROCESSES:
             _, oldest = self._processes.popitem(last=False)
@@ -284,6 +327,6 @@ class MergeTree:
             for process in self._processes.values():
                 process.close()
             self._processes.clear()
-            if self._scratch is not None:
+            if self._scratch is not None and self._private_scratch:
                 shutil.rmtree(self._scratch, ignore_errors=True)
-                self._scratch = None
+            self._scratch = None

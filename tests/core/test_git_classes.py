@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -277,6 +279,59 @@ def test_merges_never_read_the_folder_they_start_in(repo: Repo) -> None:
         assert merger.merge(a, b).conflicted == ("f.txt",)  # ours' tree has no rule
     finally:
         merger.close()
+
+
+def test_attribute_folders_are_shared_under_the_repository_and_outlive_no_one(
+    repo: Repo,
+) -> None:
+    """The scratch work trees live in <common-dir>/agentls/attributes, named by content:
+    two processes share one, a killed process leaves nothing in /tmp, and a folder
+    removed under a running merge process is made again and the process restarted
+    (it would otherwise read no attributes)."""
+    import shutil
+
+    from agentls.git.attributes import AttributeSource
+    from agentls.git.merge import MergeTree
+
+    repo.write(repo.main, "f.txt", numbered(5))
+    repo.commit(repo.main, "base")
+    one, two = repo.worktree("one", "one"), repo.worktree("two", "two")
+    for wt in (one, two):
+        _edit(repo, wt, "f.txt", 3, wt.name)
+    a, b = repo.commit(one), repo.commit(two)
+    repo.write(repo.main, "rules", "*.txt merge=union\n")
+    rules = repo.git(repo.main, "hash-object", "-w", "rules")
+    union = AttributeSource(((".gitattributes", rules),))
+    common = Path(repo.git(repo.main, "rev-parse", "--absolute-git-dir"))
+    first, second = MergeTree(common), MergeTree(common)
+    try:
+        assert first.merge(a, b, union).clean and second.merge(a, b, union).clean
+        shared = common / "agentls" / "attributes" / union.key
+        assert (shared / ".gitattributes").read_text() == "*.txt merge=union\n"
+        assert [p.name for p in shared.parent.iterdir()] == [union.key]  # no staging left
+        shutil.rmtree(shared)
+        assert first.merge(a, b, union).clean  # restarted in a folder made again
+        assert shared.is_dir()
+    finally:
+        first.close()
+        second.close()
+    assert shared.is_dir()  # kept for the next process
+
+    # A process killed mid-merge leaves nothing outside the repository.
+    before = set(Path(tempfile.gettempdir()).glob("agentls-attributes-*"))
+    script = (
+        "import sys, os\n"
+        "from pathlib import Path\n"
+        "from agentls.git.attributes import AttributeSource\n"
+        "from agentls.git.merge import MergeTree\n"
+        "m = MergeTree(Path(sys.argv[1]))\n"
+        "m.merge(sys.argv[2], sys.argv[3], AttributeSource())\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", script, str(common), a, b], check=False)
+    assert killed.returncode == -9
+    assert set(Path(tempfile.gettempdir()).glob("agentls-attributes-*")) == before
+    assert (common / "agentls" / "attributes" / AttributeSource().key).is_dir()
 
 
 def test_submodules_moved_differently_on_both_sides(two) -> None:
