@@ -43,11 +43,20 @@ class AttributeFiles:
     def __init__(self, repo: pygit2.Repository) -> None:
         self.repo = repo
         self._found: dict[str, tuple[tuple[str, str], ...]] = {}
+        # Answers by the id asked about: the full check asks for every pair's tree after
+        # each edit, and looking a tree up costs ~0.1 ms (4 of every 5 ms at 435 pairs).
+        self._sources: dict[str, AttributeSource] = {}
 
     def of_tree(self, tree_id: str) -> AttributeSource:
         """Every `.gitattributes` in the tree TREE_ID (a tree or commit id)."""
-        tree = self.repo[tree_id].peel(pygit2.Tree)
-        return AttributeSource(tuple(sorted(self._walk(tree))))
+        source = self._sources.get(tree_id)
+        if source is None:
+            tree = self.repo[tree_id].peel(pygit2.Tree)
+            source = AttributeSource(tuple(sorted(self._walk(tree))))
+            if len(self._sources) > 4096:
+                self._sources.clear()
+            self._sources[tree_id] = source
+        return source
 
     def _walk(self, tree: pygit2.Tree) -> tuple[tuple[str, str], ...]:
         key = str(tree.id)
