@@ -17,6 +17,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -84,11 +85,16 @@ class DiskSide(Side):
     """A session read straight from its worktree: hash the file, look up the base."""
 
     def __init__(
-        self, session: Session, git: pygit2.Repository, base: str | None, head: str | None
+        self,
+        session: Session,
+        git: pygit2.Repository,
+        trees: Trees,
+        base: str | None,
+        head: str | None,
     ) -> None:
-        super().__init__(session, tree_of(git, base), head)
+        super().__init__(session, trees.of(base), head)
         self.git = git
-        self.head_tree = tree_of(git, head)
+        self.head_tree = trees.of(head)
         self._entries: dict[str, Entry] = {}
         self._filters = WorktreeFilters(session.path, self._attributes_in_index)
 
@@ -114,6 +120,20 @@ class DiskSide(Side):
 # --- where the sides come from ------------------------------------------------------------
 
 
+class Trees:
+    """Commits' trees, each read once: sessions share their base (a hook at 30 sessions
+    peeled the same trunk commit 30 times, ~0.1 ms each from a cold object store)."""
+
+    def __init__(self, git: pygit2.Repository) -> None:
+        self.git = git
+        self._trees: dict[str | None, pygit2.Tree | None] = {}
+
+    def of(self, commit: str | None) -> pygit2.Tree | None:
+        if commit not in self._trees:
+            self._trees[commit] = tree_of(self.git, commit)
+        return self._trees[commit]
+
+
 @dataclass
 class View:
     """Sessions, their sides and the analyzer, from a live Workspace or from disk."""
@@ -126,6 +146,10 @@ class View:
     ignore: list[str] = field(default_factory=list)
     trunk_branch: str = ""
     _close: list[Any] = field(default_factory=list)
+
+    @cached_property
+    def trees(self) -> Trees:
+        return Trees(self.git)
 
     def close(self) -> None:
         for item in self._close:
@@ -143,7 +167,7 @@ class View:
 
     def pair_base_entry(self, a: Side, b: Side, path: str) -> Entry:
         base = self.analyzer.merge_base(a.head, b.head)
-        return tree_entry(self.git, tree_of(self.git, base), path)
+        return tree_entry(self.git, self.trees.of(base), path)
 
 
 def configured_ignore(git: pygit2.Repository) -> list[str]:
@@ -191,7 +215,7 @@ def disk_view(cwd: str | Path, located: tuple[Path, Path] | None = None) -> View
                 continue
             head = session.head
             base = head if session.is_research else view.analyzer.merge_base(head, trunk.commit)
-            view.sides[session.id] = DiskSide(session, git, base, head)
+            view.sides[session.id] = DiskSide(session, git, view.trees, base, head)
     except BaseException:
         view.close()
         raise
