@@ -56,6 +56,7 @@ class Analyzer:
         self._merge_base_cache: dict[tuple[str, str], str | None] = {}
         self._base_entries: dict[tuple[str | None, str], Entry] = {}
         self._diff_cache: dict[tuple[str, str], tuple[set[str], set[str], set[str]]] = {}
+        self._merge_walks: dict[tuple[str, str], bool] = {}
         self._empty_tree = str(self.repo.TreeBuilder().write())
 
     # --- pair bookkeeping ----------------------------------------------------------
@@ -122,7 +123,7 @@ class Analyzer:
         # Without a common ancestor git refuses to merge (unrelated histories): no answer.
         # With several merge-bases (criss-cross merges) git merges a virtual base the
         # change sets above do not describe: always ask git then.
-        if pair.base is not None and (not self._one_base(pair) or _may_conflict(*sides)):
+        if pair.base is not None and (_may_conflict(*sides) or not self._one_base(pair)):
             result = self.merger.merge(*snapshots, attributes=attributes)
             pair.conflicts = conflicts_of(result)
         else:
@@ -142,15 +143,25 @@ class Analyzer:
         (Criss-cross histories need merges above the base; a linear history has one.)
         """
         if pair.one_base is None:
-            pair.one_base = True
-            for head in pair.heads:
-                if head is None or pair.base is None:
-                    continue
-                walker = self.repo.walk(head, pygit2.enums.SortMode.NONE)
-                walker.hide(pair.base)
-                if any(len(commit.parent_ids) > 1 for commit in walker):
-                    pair.one_base = False
+            base = pair.base
+            pair.one_base = base is None or not any(
+                self._merges_since(head, base) for head in pair.heads if head is not None
+            )
         return pair.one_base
+
+    def _merges_since(self, head: str, base: str) -> bool:
+        """A merge commit is on HEAD's side of BASE (memoized: at 30 sessions most pairs
+        share trunk as their base, so each head would be walked 29 times)."""
+        key = (head, base)
+        found = self._merge_walks.get(key)
+        if found is None:
+            walker = self.repo.walk(head, pygit2.enums.SortMode.NONE)
+            walker.hide(base)
+            found = any(len(commit.parent_ids) > 1 for commit in walker)
+            if len(self._merge_walks) > 4096:
+                self._merge_walks.clear()
+            self._merge_walks[key] = found
+        return found
 
     def _changed_between(self, old_tree: str, new_tree: str) -> tuple[set[str], set[str], set[str]]:
         """(changed, added, deleted) paths from OLD_TREE to NEW_TREE, no rename detection."""
