@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,6 +84,27 @@ def session_id_for(worktree: Worktree) -> str:
         # Read-only admin dir: fall back to the admin dir itself, stable across moves too.
         return f"path:{worktree.gitdir}"
     return new_id
+
+
+# A draft this recent may belong to a process between writing and linking it.
+DRAFT_GRACE = 60.0
+
+
+def clear_id_drafts(gitdirs: Iterable[Path]) -> list[str]:
+    """Remove session-id drafts a process killed between writing and linking left in
+    GITDIRS (harmless, but they pile up); one line per file removed."""
+    removed = []
+    cutoff = time.time() - DRAFT_GRACE
+    for gitdir in gitdirs:
+        for draft in gitdir.glob(f"{SESSION_ID_FILE}.*"):
+            try:
+                if draft.is_symlink() or draft.stat().st_mtime > cutoff:
+                    continue
+                draft.unlink()
+            except OSError:
+                continue
+            removed.append(f"removed {draft}, a session-id draft a killed process left behind")
+    return removed
 
 
 def _session(worktree: Worktree, record: SessionRecord) -> Session:

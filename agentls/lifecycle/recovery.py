@@ -29,6 +29,7 @@ from agentls.lifecycle.common import (
 from agentls.lifecycle.journal import RECOVERED, Entry, Journal, LandLock, pid_alive
 from agentls.lifecycle.remove import KEPT_DIR
 from agentls.lifecycle.repair import clear_half_added_worktrees, clear_stale_locks
+from agentls.sessions import clear_id_drafts
 from agentls.workspace import Workspace
 
 INTERRUPTED = "interrupted"
@@ -313,6 +314,7 @@ def recover_locked(ws: Workspace, journal: Journal, lock: LandLock) -> list[str]
         _gitdirs(ws, running),
         [s.path for s in ws.sessions] + [Path(e.worktree) for e in running],
     )
+    messages += clear_id_drafts(_gitdirs(ws, []))
     half_made = clear_half_added_worktrees(
         ws.repository.common_dir,
         ws.repository.state_dir / KEPT_DIR,

@@ -143,3 +143,28 @@ def test_recover_aborts_a_rebase_a_killed_pick_left_files_in_the_way_of(
     kept = list((repo.main / ".git" / "agentls" / "kept" / "a").glob("*/a2.txt"))
     assert [p.read_text() for p in kept] == [written], "the file in the way was not kept"
     assert fsck(repo).returncode == 0
+
+
+def test_recover_removes_session_id_drafts_a_killed_process_left(land_repo: Repo) -> None:
+    """A process killed between writing its session-id draft and linking it into place
+    leaves the draft; recovery removes old ones and keeps the ids and recent drafts."""
+    repo = land_repo
+    agentls(repo.main, "new", "ivy", check=True)
+    admin = repo.main / ".git" / "worktrees" / "repo-ivy"
+    marker = admin / "agentls-session-id"
+    session_id = marker.read_text()
+    old = admin / "agentls-session-id.0123456789abcdef"
+    old.write_text("0123456789abcdef\n")
+    os.utime(old, (1_000_000_000, 1_000_000_000))
+    primary_old = repo.main / ".git" / "agentls-session-id.fedcba9876543210"
+    primary_old.write_text("fedcba9876543210\n")
+    os.utime(primary_old, (1_000_000_000, 1_000_000_000))
+    recent = admin / "agentls-session-id.aaaaaaaaaaaaaaaa"
+    recent.write_text("aaaaaaaaaaaaaaaa\n")  # a process may be about to link it
+
+    done = agentls(repo.main, "recover")
+    assert done.returncode == 0, done.stderr
+    assert f"removed {old}" in done.stdout and f"removed {primary_old}" in done.stdout
+    assert not old.exists() and not primary_old.exists()
+    assert recent.exists() and marker.read_text() == session_id
+    assert [row[1] for row in sessions_table(repo)].count("ivy") == 1
