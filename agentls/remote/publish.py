@@ -7,7 +7,8 @@ commits plus one commit of its staged, unstaged and untracked-not-ignored files
 notes are never in it. Hosts that refuse custom ref namespaces get branches under
 `wip-prefix` (default `agentls-wip/<user>/<session>`) instead. Publishing again
 removes the published refs of sessions that are gone (landed and removed, or
-deleted); `agentls unpublish` removes them all.
+deleted) or have nothing of their own (no uncommitted work and a HEAD trunk already
+has: landed and kept open, or just made); `agentls unpublish` removes them all.
 """
 
 from __future__ import annotations
@@ -110,6 +111,19 @@ def _wip_commit(ws: Workspace, state: Any, user: str, old: dict[str, Any] | None
     return str(oid)
 
 
+def _nothing_of_its_own(ws: Workspace, state: Any) -> bool:
+    """No uncommitted work and a HEAD trunk already has: a session landed and kept open,
+    or one just made. Publishing it would only show teammates trunk again (and bring
+    back the ref its land withdrew)."""
+    head = state.head
+    if head is None:
+        return True
+    head_tree = str(state.head_tree.id) if state.head_tree is not None else None
+    if state.snapshot_tree() != head_tree:
+        return False
+    return head == ws.trunk.commit or ws.analyzer.merge_base(head, ws.trunk.commit) == head
+
+
 def _push(cwd: Path, remote: str, refspecs: list[str]) -> tuple[bool, dict[str, str], str]:
     """(worked, {dst: why rejected}, git's error) for one `git push --porcelain`."""
     argv = [
@@ -148,6 +162,8 @@ def publish(ws: Workspace, *, remote: str | None = None) -> dict[str, Any]:
             continue
         if session.branch == ws.trunk.branch:
             continue  # trunk's checkout is nobody's session work
+        if _nothing_of_its_own(ws, state):
+            continue  # landed and kept open, or new: its ref (if any) goes
         chosen[session.id] = (_wip_commit(ws, state, user, records.get(session.id)), session.name)
     gone = {sid: rec for sid, rec in records.items() if sid not in chosen}
     result: dict[str, Any] = {

@@ -348,6 +348,20 @@ def test_landing_or_removing_a_session_removes_its_published_ref(network: Networ
     assert landed["ok"], landed
     assert landed["unpublished"] == {"ref": "refs/agentls/wip/bob/fb", "removed": True}
     assert refs_on_server(network, "refs/agentls/wip/") == ["refs/agentls/wip/bob/fc"]
+    # Kept open after its land, fb has nothing of its own: publishing again (as the
+    # engine does before each fetch) does not bring its ref back.
+    again = json.loads(agentls(b.main, "publish", "--json", check=True).stdout)
+    assert [item["session"] for item in again["published"]] == ["fc"]
+    assert refs_on_server(network, "refs/agentls/wip/") == ["refs/agentls/wip/bob/fc"]
+    # Once it has work again, it is published again.
+    b.write("b2.txt", "bob's next work\n", where=b.main.parent / "repo-fb")
+    again = json.loads(agentls(b.main, "publish", "--json", check=True).stdout)
+    assert sorted(item["session"] for item in again["published"]) == ["fb", "fc"]
+    # And when that work is gone again, so is its ref.
+    (b.main.parent / "repo-fb" / "b2.txt").unlink()
+    again = json.loads(agentls(b.main, "publish", "--json", check=True).stdout)
+    assert again["removed"] == ["refs/agentls/wip/bob/fb"]
+    assert refs_on_server(network, "refs/agentls/wip/") == ["refs/agentls/wip/bob/fc"]
 
     removed = agentls(b.main, "remove", "fc", "--force", "--json", check=True)
     assert json.loads(removed.stdout)["unpublished"]["removed"] is True
