@@ -182,7 +182,10 @@ class Window:
 
     async def start(self) -> None:
         env = {**os.environ, "AGENTLS_ENGINE_GRACE": "1"}
-        await self.client.start_io(sys.executable, "-m", "agentls", "serve", env=env)
+        # In the workspace folder, as VS Code and Neovim start it.
+        await self.client.start_io(
+            sys.executable, "-m", "agentls", "serve", env=env, cwd=str(self.folder)
+        )
         folder_uri = uris.from_fs_path(str(self.folder))
         await self.client.initialize_async(
             types.InitializeParams(

@@ -34,8 +34,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from agentls.server.server import serve
-
     host = port = None
     if args.tcp:
         host, _, port_text = args.tcp.rpartition(":")
@@ -44,8 +42,33 @@ def run_serve(args: argparse.Namespace) -> int:
                 "invalid-argument", problem=f"--tcp wants HOST:PORT, got {args.tcp!r}"
             )
         port = int(port_text)
+    _start_engine_early(Path(args.directory))
+    from agentls.server.server import serve  # pygls and lsprotocol: ~0.5 s of imports
+
     serve(host=host, port=port, verbose=args.verbose)
     return 0
+
+
+def _start_engine_early(folder: Path) -> None:
+    """Start the engine of FOLDER's repository (editors start the server in the workspace
+    folder) before importing the language-server stack: the engine reads its sessions
+    on the other core meanwhile, so the first diagnostics come sooner. Only the standard
+    library runs here; anything unusual is left to the server after `initialize`."""
+    from agentls.agents.locate import locate
+    from agentls.engine.client import connect
+    from agentls.engine.spawn import start_engine
+
+    try:
+        located = locate(folder.resolve())
+        if located is None:
+            return
+        client = connect(located[1])
+        if client is not None:
+            client.close()  # one runs already
+            return
+        start_engine(located[1], wait=False)
+    except Exception:  # the server starts (or explains) it after initialize instead
+        return
 
 
 def _common_dir(args: argparse.Namespace) -> Path:

@@ -6,6 +6,7 @@ import math
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,9 @@ MAX_LOG_BYTES = 1 << 20  # past this, a starting engine moves the log to engine.
 # An engine a front end starts exits this long after its last client leaves, so closing
 # the last editor window frees it (`agentls engine` typed by hand stays far longer).
 SPAWNED_GRACE = 5.0
+# When this process last started an engine, per common dir: attach() does not start
+# another one while that one is still coming up.
+_started: dict[Path, float] = {}
 
 
 def spawned_grace() -> float:
@@ -40,8 +44,11 @@ def rotate_log(log: Path) -> None:
         pass  # no log yet, or another server rotated it first
 
 
-def start_engine(common_dir: Path) -> None:
-    """Start a detached engine for COMMON_DIR (it exits at once if one already runs)."""
+def start_engine(common_dir: Path, *, wait: bool = True) -> None:
+    """Start a detached engine for COMMON_DIR (it exits at once if one already runs).
+
+    Without WAIT, return at once: the `--detach` parent is reaped by a thread.
+    """
     log = log_path(common_dir)
     make_private_dir(log.parent)
     # Here, not only in the engine: a folder another user planted is refused at once,
@@ -69,7 +76,11 @@ def start_engine(common_dir: Path) -> None:
             close_fds=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-    proc.wait(timeout=30)  # --detach forks and returns at once; this reaps the parent
+    _started[common_dir] = time.monotonic()
+    if wait:
+        proc.wait(timeout=30)  # --detach forks and returns at once; this reaps the parent
+    else:
+        threading.Thread(target=proc.wait, daemon=True).start()
 
 
 def attach(
@@ -81,7 +92,7 @@ def attach(
 ) -> EngineClient:
     """A connection to COMMON_DIR's engine, started if needed; raises EngineError."""
     deadline = time.monotonic() + timeout
-    last_start = 0.0
+    last_start = _started.get(common_dir, 0.0)
     delay = 0.01
     while True:
         client = connect(common_dir, on_notification=on_notification, on_close=on_close)

@@ -245,3 +245,45 @@ def test_a_land_outlives_the_window_that_asked_for_it(repo: Repo) -> None:
 def _call_quietly(client: EngineClient, params: dict[str, object], on_progress: Any) -> None:
     with contextlib.suppress(EngineError):  # the connection closes under it
         client.call("command", params, timeout=30, on_progress=on_progress)
+
+
+def test_serve_starts_its_folders_engine_before_the_client_says_anything(
+    repo: Repo, tmp_path: Path
+) -> None:
+    """Editors start `agentls serve` in the workspace folder: the engine of that folder's
+    repository starts while the server still loads pygls (no `initialize` needed), and
+    one nobody attaches to goes away after its grace. A folder outside any repository
+    starts nothing."""
+    repo.write(repo.main, "a.txt", numbered(5))
+    repo.commit(repo.main, "base")
+    session = repo.worktree("s1", "s1")
+    common = repo.main / ".git"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "agentls", "serve"],
+        cwd=session,
+        env=server_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _until(lambda: _serves(common), "the engine to serve before initialize")
+    finally:
+        assert server.stdin is not None
+        server.stdin.close()  # the editor went away without a word
+        server.wait(timeout=30)
+    _until(lambda: not _serves(common), "the unattached engine to exit after its grace")
+
+    outside = tmp_path / "not-a-repository"
+    outside.mkdir()
+    lone = subprocess.run(
+        [sys.executable, "-m", "agentls", "serve"],
+        cwd=outside,
+        env=server_env(),
+        input=b"",
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert lone.stdout == b""  # nothing on the protocol stream, and no engine anywhere
+    assert not (outside / ".git").exists() and not _serves(common)

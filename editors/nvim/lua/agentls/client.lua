@@ -164,6 +164,9 @@ function M.make_config(repo)
   return {
     name = M.NAME,
     cmd = config.cmd(),
+    -- The server starts the repository's engine from its folder before loading the
+    -- language-server stack, so the first diagnostics come sooner.
+    cmd_cwd = repo.toplevel,
     root_dir = repo.toplevel,
     agentls_common_dir = repo.common_dir,
     init_options = M.init_options(options.settings),
