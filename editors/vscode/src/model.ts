@@ -116,6 +116,16 @@ export interface CollisionView {
   semantic?: SemanticCheck;
 }
 
+/**
+ * Whether NAME's own work collides: a collision that involves it and is not labelled as
+ * coming from trunk's work. A session landed and kept open sits at trunk's tip, so every
+ * conflict trunk has with another session shows on it again, "already on trunk": its row
+ * stays folded and calm, since trunk's row (and the other session's) already say it.
+ */
+export function ownWorkCollides(report: Report, name: string): boolean {
+  return report.overlaps.some((c) => c.sessions.includes(name) && c.via !== 'trunk');
+}
+
 /** Collisions that involve NAME, each pointing at the other session's file and lines. */
 export function collisionsOf(report: Report, name: string): CollisionView[] {
   const byName = new Map(report.sessions.map((s) => [s.name, s]));

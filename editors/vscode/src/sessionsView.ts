@@ -10,6 +10,7 @@ import {
   collisionKey,
   collisionLabel,
   collisionsOf,
+  ownWorkCollides,
   collisionTooltip,
   sessionContext,
   sessionDescription,
@@ -118,7 +119,8 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
   private sessionItem(s: SessionSummary): vscode.TreeItem {
     const isSelf = s.name === this.model.self;
     const hasChildren = (this.model.report ? collisionsOf(this.model.report, s.name).length : s.collisions) > 0 || (s.claims ?? []).length > 0;
-    const colliding = s.collisions > 0;
+    // Only collisions of its own work unfold the row and colour it (./model.ts).
+    const colliding = this.model.report ? ownWorkCollides(this.model.report, s.name) : s.collisions > 0;
     const item = new vscode.TreeItem(
       // This window's session: highlighted rather than a longer label.
       isSelf ? { label: s.name, highlights: [[0, s.name.length]] } : s.name,
@@ -129,7 +131,7 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
     // The review state, from agentls/reviewChanged (and the review queue).
     const review = this.review?.stateOf(s.name);
     item.description = sessionDescription(s, sessionReviewWord(review));
-    item.iconPath = new vscode.ThemeIcon(sessionIcon(s, isSelf), s.collisions > 0 ? new vscode.ThemeColor('list.warningForeground') : undefined);
+    item.iconPath = new vscode.ThemeIcon(sessionIcon(s, isSelf), colliding ? new vscode.ThemeColor('list.warningForeground') : undefined);
     item.contextValue = sessionContext(s, isSelf, this.model.backups.has(s.name), review !== undefined);
     const tooltip = new vscode.MarkdownString(
       sessionTooltip(s, isSelf, this.model.trunkBranch, review ? reviewStateLabel(review) : undefined) +

@@ -10,6 +10,7 @@ import {
   formatRanges,
   kindText,
   nameProblem,
+  ownWorkCollides,
   parsePriority,
   relatedLabel,
   sessionContext,
@@ -66,6 +67,27 @@ describe('collisionsOf', () => {
     assert.deepEqual(collisionsOf(report, 'shop'), []);
   });
 
+});
+
+describe('ownWorkCollides', () => {
+  it('unfolds a session only for collisions of its own work, not those already on trunk', () => {
+    const landed: Report = {
+      ...report,
+      sessions: [...report.sessions, session('kept', '/r/shop-kept', 'feat/kept', { priority: 4 })],
+      overlaps: [
+        ...report.overlaps,
+        // kept landed and stayed open at trunk's tip: trunk's conflict with hotfix, again
+        {
+          kind: 'conflict', path: 'auth/login.py', sessions: ['hotfix', 'kept'],
+          ranges: { hotfix: [[40, 52]], kept: [[40, 50]] }, detail: ['content'], via: 'trunk',
+        },
+      ],
+    };
+    assert.equal(ownWorkCollides(landed, 'kept'), false);
+    assert.equal(ownWorkCollides(landed, 'hotfix'), true, 'hotfix has a conflict of its own with auth');
+    assert.equal(ownWorkCollides(landed, 'billing'), true);
+    assert.equal(ownWorkCollides(landed, 'shop'), false);
+  });
 });
 
 describe('allCollisions', () => {
