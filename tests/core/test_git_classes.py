@@ -258,18 +258,23 @@ def test_trunk_pair_prediction_is_what_a_rebase_does(repo: Repo, rule_on: str) -
     assert stopped == (rule_on == "session")
 
 
+def _two_edits_of_line_3(repo: Repo) -> tuple[str, str]:
+    """Two sessions' commits, each changing line 3 of f.txt its own way."""
+    repo.write(repo.main, "f.txt", numbered(5))
+    repo.commit(repo.main, "base")
+    one, two = repo.worktree("one", "one"), repo.worktree("two", "two")
+    for wt in (one, two):
+        _edit(repo, wt, "f.txt", 3, wt.name)
+    return repo.commit(one), repo.commit(two)
+
+
 def test_merges_never_read_the_folder_they_start_in(repo: Repo) -> None:
     """git merge-tree reads .gitattributes from its working tree; agentls's runs in a
     scratch one holding exactly the attribute source it was given."""
     from agentls.git.attributes import AttributeSource
     from agentls.git.merge import MergeTree
 
-    repo.write(repo.main, "f.txt", numbered(5))
-    repo.commit(repo.main, "base")
-    one, two = repo.worktree("one", "one"), repo.worktree("two", "two")
-    for wt in (one, two):
-        _edit(repo, wt, "f.txt", 3, wt.name)
-    a, b = repo.commit(one), repo.commit(two)
+    a, b = _two_edits_of_line_3(repo)
     repo.write(repo.main, ".gitattributes", "*.txt merge=union\n")  # in the cwd, not given
     union = repo.git(repo.main, "hash-object", "-w", ".gitattributes")
     merger = MergeTree(Path(repo.git(repo.main, "rev-parse", "--absolute-git-dir")))
@@ -293,12 +298,7 @@ def test_attribute_folders_are_shared_under_the_repository_and_outlive_no_one(
     from agentls.git.attributes import AttributeSource
     from agentls.git.merge import MergeTree
 
-    repo.write(repo.main, "f.txt", numbered(5))
-    repo.commit(repo.main, "base")
-    one, two = repo.worktree("one", "one"), repo.worktree("two", "two")
-    for wt in (one, two):
-        _edit(repo, wt, "f.txt", 3, wt.name)
-    a, b = repo.commit(one), repo.commit(two)
+    a, b = _two_edits_of_line_3(repo)
     repo.write(repo.main, "rules", "*.txt merge=union\n")
     rules = repo.git(repo.main, "hash-object", "-w", "rules")
     union = AttributeSource(((".gitattributes", rules),))
