@@ -268,11 +268,16 @@ def test_serve_starts_its_folders_engine_before_the_client_says_anything(
     )
     try:
         _until(lambda: _serves(common), "the engine to serve before initialize")
+        client = connect(common)
+        assert client is not None
+        engine_pid = client.call("stats", {})["pid"]
+        client.close()
     finally:
         assert server.stdin is not None
         server.stdin.close()  # the editor went away without a word
         server.wait(timeout=30)
-    _until(lambda: not _serves(common), "the unattached engine to exit after its grace")
+    # Watched by its pid: every connection would restart its grace.
+    assert wait_gone(engine_pid, 60), "the unattached engine did not exit after its grace"
 
     outside = tmp_path / "not-a-repository"
     outside.mkdir()
