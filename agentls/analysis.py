@@ -384,8 +384,6 @@ class Analyzer:
             return found
         for path in sorted(writer.changed):
             for owner in owners:
-                if owner is writer or not owner.session.claims:
-                    continue
                 glob = matching_claim(owner.session.claims, path)
                 if glob is None:
                     continue
