@@ -18,17 +18,19 @@ import os
 import stat
 from collections.abc import KeysView
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pygit2
 
 from agentls.files import FileTooLarge, NotARegularFile, read_regular
 from agentls.git.filters import ATTRIBUTES_FILE, WorktreeFilters
-from agentls.git.snapshot import Scan, WorktreeChange, snapshot_commit
 from agentls.git.trees import Entry, OverlayTree, changed_paths
 from agentls.git.trees import tree_entry as _tree_entry
 from agentls.session_files import NOTES
 from agentls.sessions import Session
+
+if TYPE_CHECKING:  # scans and snapshot commits load on first use: the hook takes neither
+    from agentls.git.snapshot import Scan, WorktreeChange
 
 __all__ = ["NOTES_FILES", "Entry", "SessionState", "read_worktree_file", "tree_entry", "tree_of"]
 
@@ -103,6 +105,8 @@ class SessionState:
         Files that change on disk meanwhile are read again when the scan is taken in:
         git may have looked at them before they changed.
         """
+        from agentls.git.snapshot import Scan
+
         self._read_while_scanning = set()
         return Scan(self.session.path)
 
@@ -112,7 +116,7 @@ class SessionState:
     def finish_scan(self, scan: Scan | list[WorktreeChange]) -> None:
         """Take the worktree's state from a scan: its HEAD plus every path git says
         differs, read from disk as `git add -A` would. Unsaved buffers stay on top."""
-        changes = scan.result() if isinstance(scan, Scan) else scan
+        changes = scan if isinstance(scan, list) else scan.result()
         buffers = {path: self.entry(path) for path in self.overlays}
         tree = OverlayTree(self.repo, self.head_tree)
         # git falls back to the index's attribute files: know them before reading files.
@@ -212,6 +216,8 @@ class SessionState:
     def snapshot(self) -> str:
         """A commit of everything this session has now, on top of its HEAD."""
         if self._snapshot is None:
+            from agentls.git.snapshot import snapshot_commit
+
             self._snapshot = snapshot_commit(self.repo, self.snapshot_tree(), self.head)
         return self._snapshot
 

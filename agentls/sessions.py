@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +65,8 @@ def session_id_for(worktree: Worktree) -> str:
             return existing
     except OSError:
         pass
+    import uuid  # not at the top: the hook's start-up never makes a session id
+
     new_id = uuid.uuid4().hex
     # Several processes may see the worktree first at once: the marker appears whole
     # and only once (a hard link fails if it exists), and the first one wins.

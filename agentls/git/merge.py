@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -219,6 +218,8 @@ class MergeTree:
             with contextlib.suppress(OSError):
                 os.utime(folder)  # in use: keep it from the sweep
             return folder, False
+        import tempfile  # here: a hook start-up with no attribute source never needs it
+
         staging = Path(tempfile.mkdtemp(prefix="new-", dir=self._scratch))
         for path, blob in source.files:
             target = staging / path
@@ -239,6 +240,8 @@ class MergeTree:
             return shared
         # A repository we may not write to: a private folder, removed by close().
         self._private_scratch = True
+        import tempfile
+
         return Path(tempfile.mkdtemp(prefix="agentls-attributes-"))
 
     @staticmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -95,18 +96,27 @@ def find_repository(path: str | Path) -> Repository:
     return Repository(common_dir=Path(common).resolve(), toplevel=toplevel)
 
 
-def _admin_dirs(common_dir: Path) -> dict[Path, Path]:
-    """Map each linked worktree's folder to its admin dir (works when the folder is gone)."""
-    found: dict[Path, Path] = {}
-    admin_root = common_dir / "worktrees"
-    if not admin_root.is_dir():
+def _admin_dirs(common_dir: Path) -> dict[str, Path]:
+    """Map each linked worktree's folder to its admin dir (works when the folder is gone):
+    by the folder as its `gitdir` file names it, and by its real path.
+
+    Strings, not Paths: the hook lists 30 worktrees before every write it checks."""
+    found: dict[str, Path] = {}
+    admin_root = os.path.join(common_dir, "worktrees")
+    try:
+        names = os.listdir(admin_root)
+    except OSError:
         return found
-    for admin in admin_root.iterdir():
+    for name in names:
+        admin = os.path.join(admin_root, name)
         try:
-            dotgit = Path((admin / "gitdir").read_text().strip())
+            with open(
+                os.path.join(admin, "gitdir"), encoding="utf-8", errors="surrogateescape"
+            ) as f:
+                folder = os.path.dirname(f.read().strip())
         except OSError:
             continue
-        found[Path(str(dotgit.parent)).resolve()] = admin
+        found[folder] = found[os.path.realpath(folder)] = Path(admin)
     return found
 
 
@@ -138,15 +148,19 @@ def list_worktrees(repo: Repository) -> list[Worktree]:
             fields[key] = value
         if "worktree" not in fields:
             continue
-        path = Path(fields["worktree"])
-        resolved = path.resolve() if path.exists() else path
+        path = fields["worktree"]
+        resolved = os.path.realpath(path) if os.path.exists(path) else path
         branch = fields.get("branch")
         head = fields.get("HEAD")
         is_primary = index == 0
-        gitdir = repo.common_dir if is_primary else admins.get(resolved, admins.get(path, path))
+        gitdir = (
+            repo.common_dir
+            if is_primary
+            else admins.get(resolved) or admins.get(path) or Path(path)
+        )
         result.append(
             Worktree(
-                path=resolved,
+                path=Path(resolved),
                 head=None if head is None or set(head) == {"0"} else head,
                 branch=branch.removeprefix("refs/heads/") if branch else None,
                 gitdir=gitdir,

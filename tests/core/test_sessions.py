@@ -53,6 +53,33 @@ def test_locked_and_prunable_worktrees(three: Repo) -> None:
     assert by_name["wt-detached"].changed == []
 
 
+def test_worktrees_through_a_symlink_and_gone_map_to_their_admin_dirs(three: Repo) -> None:
+    """Each worktree's folder is its real path, and its admin dir is found whether git
+    names the folder through a symlink, by its real path, or the folder is gone."""
+    real = three.root / "real"
+    real.mkdir()
+    link = three.root / "link"
+    link.symlink_to(real, target_is_directory=True)
+    git(three.main, "worktree", "add", "-q", "--detach", str(link / "via-link"), "main")
+    git(three.main, "worktree", "add", "-q", "--detach", str(link / "gone-via-link"), "main")
+    shutil.rmtree(three.root / "wt-detached")
+    shutil.rmtree(real / "gone-via-link")
+    listed = {w.path.name: w for w in list_worktrees(find_repository(three.main))}
+    assert listed["via-link"].path == real.resolve() / "via-link"
+    assert not listed["via-link"].prunable
+    assert listed["wt-detached"].path == three.root.resolve() / "wt-detached"
+    assert listed["wt-detached"].prunable
+    assert listed["repo"].is_primary and listed["repo"].gitdir == three.main.resolve() / ".git"
+    assert listed["gone-via-link"].prunable
+    for name in ("via-link", "gone-via-link", "wt-detached", "wt-feature"):
+        admin = listed[name].gitdir
+        assert admin.parent.name == "worktrees", (name, admin)
+        dotgit = Path((admin / "gitdir").read_text().strip())
+        assert dotgit.parent.resolve() == listed[name].path.resolve(), name
+    ids = {w.path.name: w.gitdir.name for w in listed.values() if not w.is_primary}
+    assert len(set(ids.values())) == 4  # four worktrees, four admin dirs
+
+
 def test_bare_primary_is_skipped(tmp_path: Path) -> None:
     source = Repo(tmp_path / "src")
     source.write(source.main, "a.txt", "a\n")
