@@ -102,7 +102,8 @@ export class AgentlsServer implements vscode.Disposable {
   private readonly reviewEmitter = new vscode.EventEmitter<unknown>();
   private readonly semanticEmitter = new vscode.EventEmitter<unknown>();
   private readonly operations = new Operations();
-  private current: ServerState = { kind: 'stopped' };
+  // Quiet until the folder is known to be in a repository (see doStart).
+  private current: ServerState = { kind: 'inactive', reason: 'not started yet' };
   private disposed = false;
   /** The latest `agentls/sessionsChanged` params (undefined before the first). */
   last: SessionsChanged | undefined;
@@ -143,14 +144,14 @@ export class AgentlsServer implements vscode.Disposable {
   }
 
   private async doStart(): Promise<void> {
-    this.setState({ kind: 'starting' });
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder || folder.uri.scheme !== 'file') {
       this.setState({ kind: 'inactive', reason: 'no folder is open' });
       return;
     }
     // agentls applies inside git worktrees only: elsewhere stay quiet (no server, no
-    // warning), and start when the folder becomes a repository.
+    // warning, not even a spinner while git is asked), and start when the folder becomes
+    // a repository.
     const repository = await repositoryOf(folder.uri.fsPath);
     if (!repository.ok) {
       log.info(`not starting the server: ${folder.uri.fsPath}: ${repository.detail}`);
@@ -162,6 +163,7 @@ export class AgentlsServer implements vscode.Disposable {
       }
       return;
     }
+    this.setState({ kind: 'starting' });
 
     const settings = getSettings(folder.uri);
     const scope = settingScope(
