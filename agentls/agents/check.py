@@ -94,9 +94,14 @@ class DiskSide(Side):
     ) -> None:
         super().__init__(session, trees.of(base), head)
         self.git = git
-        self.head_tree = trees.of(head)
+        self._trees = trees
         self._entries: dict[str, Entry] = {}
         self._filters = WorktreeFilters(session.path, self._attributes_in_index)
+
+    @cached_property
+    def head_tree(self) -> pygit2.Tree | None:
+        # Only for a path its base lacks: 30 sessions' own heads are 30 trees to read.
+        return self._trees.of(self.head)
 
     def base_entry(self, path: str) -> Entry:
         return tree_entry(self.git, self.base_tree, path)
@@ -108,6 +113,8 @@ class DiskSide(Side):
 
     def _attributes_in_index(self, path: str) -> bool:
         """An attributes file git reads from the index (skip-worktree, in HEAD)."""
+        if not self._filters.may_skip_worktree():
+            return False  # the usual case, from 8 bytes of the index: no HEAD tree read
         found = tree_entry(self.git, self.head_tree, path) is not None
         return found and self._filters.skip_worktree(path)
 

@@ -124,10 +124,15 @@ class WorktreeFilters:
             self._trust_exec = self._config_bool("core.fileMode", True)
         return self._trust_exec
 
+    def may_skip_worktree(self) -> bool:
+        """Whether any index entry can be skip-worktree: git writes index version 2 only
+        when no entry has extended flags, so a version-2 index has none (8 bytes read)."""
+        return self._index_format() != 2
+
     def skip_worktree(self, path: str) -> bool:
         """PATH is marked skip-worktree in the worktree's index (outside a sparse checkout)."""
-        if self._index_format() == 2:
-            return False  # git writes version 2 only when no entry has extended flags
+        if not self.may_skip_worktree():
+            return False
         try:
             repo = self.repo
             self._refresh_index(repo)

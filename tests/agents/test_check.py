@@ -12,7 +12,7 @@ import pytest
 from agentls.agents.check import check_paths
 from agentls.workspace import Workspace
 from tests.agents.conftest import Parallel
-from tests.conftest import git, numbered
+from tests.conftest import Repo, git, numbered
 
 
 def _findings(result: dict, path: str) -> list[dict]:
@@ -185,3 +185,26 @@ def test_other_sessions_merges_go_to_git_in_one_round_trip(
         conflicted = _merge_tree_conflicts(parallel.main, "feat/auth", f"feat/{name}")
         assert kinds[f"feat-{name}"] == ("conflict" if conflicted else "overlap"), name
     assert set(kinds.values()) == {"conflict", "overlap"}
+
+
+def test_an_attributes_file_only_the_index_holds_still_applies(repo: Repo) -> None:
+    """A skip-worktree `.gitattributes` (sparse checkouts) is read from the index, as git
+    does: CRLF line ends that `text` normalises away are no change of the other session."""
+    repo.write(repo.main, ".gitattributes", "*.csv text\n")
+    repo.write(repo.main, "data.csv", "a,b\n1,2\n")
+    repo.commit(repo.main, "base")
+    one = repo.worktree("one", "feat/one")
+    two = repo.worktree("two", "feat/two")
+    git(two, "update-index", "--skip-worktree", ".gitattributes")
+    (two / ".gitattributes").unlink()
+    (two / "data.csv").write_bytes(b"a,b\r\n1,2\r\n")
+    # git: no change (status goes by the file's size, diff by what `git add` would store)
+    assert git(two, "diff", "--name-only").strip() == ""
+    with open(two / ".git", encoding="utf-8") as dotgit:  # the index says who is skipped
+        admin = Path(dotgit.read().split("gitdir:", 1)[1].strip())
+    assert (admin / "index").read_bytes()[4:8] != b"\0\0\0\2"
+    assert check_paths(None, one, ["data.csv"])["clear"] is True
+    # and the same bytes with an edit are a change
+    (two / "data.csv").write_bytes(b"a,b\r\n1,3\r\n")
+    (finding,) = _findings(check_paths(None, one, ["data.csv"]), "data.csv")
+    assert finding["kind"] == "changed" and finding["session"] == "feat-two"
