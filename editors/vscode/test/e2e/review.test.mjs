@@ -19,9 +19,9 @@ import {
   contextMenu,
   launchBrowser,
   openWorkbench,
-  pickItem,
   rowLabelled,
   runCommand,
+  runCommandAndPick,
   statusBar,
   toast,
   waitForDialog,
@@ -349,8 +349,7 @@ describe('the review sweep in a real VS Code workbench', { timeout: 900_000 }, (
   it('with reviews gating landing, Land offers Review Now; a session that moved while it was reviewed is refused with Review Again', async () => {
     fs.writeFileSync(path.join(repo.main, '.agentls.toml'), `[land]\ntest = "${REVIEW_TEST}"\nrequire-review = true\n`);
     git(repo.main, 'commit', '-q', '-am', 'reviews gate landing');
-    await runCommand(page, 'AgentLS: Land Session');
-    await pickItem(page, 'Land Session', 'feat-late');
+    await runCommandAndPick(page, 'AgentLS: Land Session', 'Land Session', 'feat-late');
     const refused = toast(page, 'needs an approval').filter({ has: page.getByRole('button', { name: 'Review Now' }) });
     await refused.waitFor({ timeout: 30_000 });
     const text = await refused.locator('.notification-list-item-message').innerText();
@@ -385,8 +384,7 @@ describe('the review sweep in a real VS Code workbench', { timeout: 900_000 }, (
 
     // Approved: the gate lets it land.
     const before = trunk(repo);
-    await runCommand(page, 'AgentLS: Land Session');
-    await pickItem(page, 'Land Session', 'feat-late');
+    await runCommandAndPick(page, 'AgentLS: Land Session', 'Land Session', 'feat-late');
     await waitForDialog(page, 'Land feat-late onto main?', 30_000);
     await clickDialogButton(page, 'Land');
     await waitFor('main to move', () => trunk(repo) !== before, 90_000);

@@ -20,10 +20,10 @@ import {
   launchBrowser,
   notifications,
   openWorkbench,
-  pickItem,
   revealRow,
   rowLabelled,
   runCommand,
+  runCommandAndPick,
   sessionRows,
   sessionsView,
   statusBar,
@@ -97,8 +97,7 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
   });
 
   it('renames this session from the palette and the status bar follows', async () => {
-    await runCommand(page, 'AgentLS: Rename Session');
-    await pickItem(page, 'Rename Session', 'feat-auth');
+    await runCommandAndPick(page, 'AgentLS: Rename Session', 'Rename Session', 'feat-auth');
     await answerInput(page, 'Rename Session feat-auth', 'login-work');
     await statusBar(page).getByText(/(^|\s)login-work · \d+ collisions?/).waitFor({ timeout: 30_000 });
     assert.ok(statusSessions(repo.main)['login-work'], 'the CLI knows the new name');
@@ -173,8 +172,7 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
   });
 
   it('claims, offers Claim Anyway on a claim another session holds, and releases from the tree', async () => {
-    await runCommand(page, 'AgentLS: Claim Files');
-    await pickItem(page, 'Claim Files', 'login-work');
+    await runCommandAndPick(page, 'AgentLS: Claim Files', 'Claim Files', 'login-work');
     await answerInput(page, 'Claim Files for login-work', 'app/**');
     await waitForToast(page, 'login-work now claims app/**');
     await waitFor('the CLI to see the claim', () => statusSessions(repo.main)['login-work'].claims.includes('app/**'));
@@ -184,8 +182,7 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
     await page.mouse.move(700, 700);
     await docShot('sessions-view', page.locator('.part.sidebar'), 300);
 
-    await runCommand(page, 'AgentLS: Claim Files');
-    await pickItem(page, 'Claim Files', 'feat-billing');
+    await runCommandAndPick(page, 'AgentLS: Claim Files', 'Claim Files', 'feat-billing');
     await answerInput(page, 'Claim Files for feat-billing', 'app/config.py');
     const refusal = toast(page, 'login-work').filter({ has: page.getByRole('button', { name: 'Claim Anyway' }) });
     await refusal.waitFor({ timeout: 30_000 });
@@ -206,16 +203,14 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
   });
 
   it('sets a priority', async () => {
-    await runCommand(page, 'AgentLS: Set Priority');
-    await pickItem(page, 'Set Priority', 'feat-docs');
+    await runCommandAndPick(page, 'AgentLS: Set Priority', 'Set Priority', 'feat-docs');
     await answerInput(page, 'Set Priority of feat-docs', '7');
     await waitForToast(page, 'feat-docs has priority 7');
     await waitFor('the CLI to see the priority', () => statusSessions(repo.main)['feat-docs'].priority === 7);
   });
 
   it('writes and opens the handoff note without making the worktree dirty', async () => {
-    await runCommand(page, 'AgentLS: Write Handoff');
-    await pickItem(page, 'Write Handoff', 'login-work');
+    await runCommandAndPick(page, 'AgentLS: Write Handoff', 'Write Handoff', 'login-work');
     await page.locator('.tabs-container .tab.active', { hasText: 'HANDOFF.md' }).waitFor({ timeout: 20_000 });
     assert.ok(fs.existsSync(path.join(repo.auth, 'HANDOFF.md')));
     assert.equal(git(repo.auth, 'status', '--porcelain'), '', 'HANDOFF.md is agentls\'s, not work');
@@ -308,8 +303,7 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
   it('Land shows the plan first (commits, checks, trunk\'s new tip), then lands', async () => {
     const before = trunk(repo);
     const docsHead = head(repo.docs);
-    await runCommand(page, 'AgentLS: Land Session');
-    await pickItem(page, 'Land Session', 'feat-docs');
+    await runCommandAndPick(page, 'AgentLS: Land Session', 'Land Session', 'feat-docs');
     const plan = await waitForDialog(page, 'Land feat-docs onto main?');
     assert.match(plan.detail, /1 commit of feat\/docs:/);
     assert.match(plan.detail, /docs: notes/);
@@ -331,8 +325,7 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
   it('a land whose tests fail leaves trunk alone and offers Restore, which puts the branch back', async () => {
     const before = trunk(repo);
     const original = head(repo.main, 'feat/broken');
-    await runCommand(page, 'AgentLS: Land Session');
-    await pickItem(page, 'Land Session', 'feat-broken');
+    await runCommandAndPick(page, 'AgentLS: Land Session', 'Land Session', 'feat-broken');
     await waitForDialog(page, 'Land feat-broken onto main?');
     await clickDialogButton(page, 'Land');
     const failed = toast(page, 'feat-broken').filter({ has: page.getByRole('button', { name: 'Restore Branch' }) });
@@ -388,8 +381,7 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
     fs.writeFileSync(path.join(payments, 'ledger.py'), 'TOTAL = 0\n');
     git(payments, 'add', '-A');
     git(payments, 'commit', '-q', '-m', 'payments: the ledger');
-    await runCommand(page, 'AgentLS: Remove Session');
-    await pickItem(page, 'Remove Session', 'payments');
+    await runCommandAndPick(page, 'AgentLS: Remove Session', 'Remove Session', 'payments');
     await waitForDialog(page, 'Remove session payments?');
     await clickDialogButton(page, 'Remove');
     const refused = toast(page, 'payments').filter({ has: page.getByRole('button', { name: 'Remove Anyway' }) });
