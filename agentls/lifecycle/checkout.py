@@ -4,10 +4,11 @@ When trunk is checked out, land moves it with `git merge --ff-only` there: git
 writes the new files, then the index, then the branch ref. Killed in between,
 trunk's checkout holds some of the landed files while trunk has not moved, so it
 looks like uncommitted work nobody made. Every such path holds exactly trunk's old
-version or the tested, rebased version, which lives on in the rebased commit; so
-this is finished (everything already matches the rebased commit: move the ref by
-compare-and-swap) or undone (put those paths back to trunk's version), and left
-alone, with a message, as soon as one path holds anything else.
+version or the tested, rebased version, which lives on in the rebased commit, or the
+start of the rebased version (git was killed while writing that file: an empty file,
+or a part of it); so this is finished (everything already matches the rebased commit:
+move the ref by compare-and-swap) or undone (put those paths back to trunk's version),
+and left alone, with a message, as soon as one path holds anything else.
 """
 
 from __future__ import annotations
@@ -50,6 +51,24 @@ def _on_disk(checkout: Path, path: str) -> str | None:
     return run_git(["hash-object", "--", path], cwd=checkout)
 
 
+def _cut_short(checkout: Path, commit: str, path: str) -> bool:
+    """PATH on disk is a strict beginning of COMMIT's version as git checks it out (its
+    filters applied): git was killed while writing it, and nothing in it is not in COMMIT."""
+    file = checkout / path
+    if file.is_symlink() or not file.is_file():
+        return False
+    checked_out = run_git_bytes(
+        ["cat-file", "--filters", f"{commit}:{path}"], checkout, check=False
+    )
+    if checked_out.returncode != 0:
+        return False
+    try:
+        on_disk = file.read_bytes()
+    except OSError:
+        return False
+    return len(on_disk) < len(checked_out.stdout) and checked_out.stdout.startswith(on_disk)
+
+
 def repair(entry: Entry, checkout: Path, cwd: Path) -> str | None:
     """Finish or undo ENTRY's half-done fast-forward of CHECKOUT; None when there is none."""
     if entry.step != "fast-forward" or not entry.rebased or not checkout.is_dir():
@@ -66,7 +85,7 @@ def repair(entry: Entry, checkout: Path, cwd: Path) -> str | None:
         old = _blob(checkout, entry.trunk_old, path)
         new = _blob(checkout, entry.rebased, path)
         disk = _on_disk(checkout, path)
-        if disk not in (old, new):
+        if disk not in (old, new) and not (new and _cut_short(checkout, entry.rebased, path)):
             landed_only = False
             break
         finished = finished and disk == new

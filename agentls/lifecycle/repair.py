@@ -11,6 +11,7 @@ provably abandoned.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -171,14 +172,15 @@ def _git_working_on(folders: list[Path]) -> bool:
 
 def half_added_worktrees(
     common_dir: Path, worktrees: Iterable[Path] = ()
-) -> list[tuple[Path, Path]]:
-    """(admin dir, folder) of each worktree a killed `git worktree add` left half-made.
+) -> list[tuple[Path, Path | None]]:
+    """(admin dir, folder) of each worktree a killed `git worktree add` left half-made;
+    the folder is None when git was killed before naming it.
 
     One still being added has a live git naming its folder or working in it; a `git
     worktree add` given a relative path is only seen by where it runs, so an entry
     younger than MIN_LOCK_AGE is left while any git runs in the repository's WORKTREES.
     """
-    found = []
+    found: list[tuple[Path, Path | None]] = []
     admins = common_dir / "worktrees"
     if not admins.is_dir():
         return []
@@ -186,14 +188,22 @@ def half_added_worktrees(
         try:
             if (admin / "locked").read_text().strip() != ADDING_REASON:
                 continue
-            folder = Path((admin / "gitdir").read_text().strip()).parent
             age = time.time() - (admin / "locked").stat().st_mtime
+        except OSError:
+            continue
+        folder: Path | None
+        try:
+            folder = Path((admin / "gitdir").read_text().strip()).parent
+        except FileNotFoundError:
+            # Killed before git named the folder: only the admin dir is git's to undo (a
+            # folder git may have made is empty, and `git worktree add` accepts it again).
+            folder = None
         except OSError:
             continue
         if not Path("/proc/self").is_dir():
             if age < MIN_LOCK_AGE_UNVERIFIED:
                 continue
-        elif _git_working_on([folder, admin]) or (
+        elif _git_working_on([admin] if folder is None else [folder, admin]) or (
             age < MIN_LOCK_AGE and _git_running_in([common_dir, *worktrees])
         ):
             continue  # still being added
@@ -214,8 +224,23 @@ def _checked_out(admin: Path, folder: Path, relative: str) -> bool:
     return bool(expected) and expected == actual
 
 
-def undo_half_added_worktree(admin: Path, folder: Path, kept: Path) -> str:
+def undo_half_added_worktree(admin: Path, folder: Path | None, kept: Path) -> str:
     """Remove what a killed `git worktree add` made; files git did not write go to KEPT."""
+    if folder is None:
+        shutil.rmtree(admin)
+        message = (
+            f"removed {admin}, a worktree a killed `git worktree add` left before it"
+            " named its folder"
+        )
+        # git names the admin dir after the folder; agentls puts folders next to the
+        # primary checkout. An empty one there is what git made: rmdir takes only that.
+        common = admin.parent.parent
+        guess = common.parent.parent / admin.name
+        if common.name == ".git" and guess.is_dir() and not guess.is_symlink():
+            with contextlib.suppress(OSError):
+                guess.rmdir()
+                message += f" (and its empty folder {guess})"
+        return message
     moved: list[str] = []
     try:
         pointer = (folder / ".git").read_text().strip().removeprefix("gitdir: ")

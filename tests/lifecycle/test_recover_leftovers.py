@@ -94,6 +94,40 @@ def test_recover_keeps_files_git_did_not_write_in_a_half_added_worktree(land_rep
     assert fsck(repo).returncode == 0
 
 
+def test_recover_removes_an_add_killed_before_it_named_its_folder(land_repo: Repo) -> None:
+    """git writes the admin dir's `locked` before its `gitdir`: killed in between (seen in
+    the kill campaign), the entry names no folder, and a locked entry is never pruned."""
+    repo = land_repo
+    admin = repo.main / ".git" / "worktrees" / "repo-bob"
+    admin.mkdir(parents=True)
+    (admin / "locked").write_text("initializing\n")
+    folder = repo.root / "repo-bob"
+    folder.mkdir()  # git makes the folder before it names it in `gitdir`
+    assert "repo-bob" not in git(repo.main, "worktree", "list")
+    git(repo.main, "worktree", "prune")
+    assert admin.is_dir(), "git itself never removes it"
+
+    done = agentls(repo.main, "recover")
+    assert done.returncode == 0, done.stderr
+    assert f"removed {admin}" in done.stdout and "before it named its folder" in done.stdout
+    assert not admin.exists() and not folder.exists()  # the empty folder git made, too
+    assert fsck(repo).returncode == 0
+    # The killed command can simply be run again.
+    agentls(repo.main, "new", "bob", check=True)
+    assert (folder / "app.txt").is_file()
+    # A folder of that name with anything in it is never taken.
+    other_admin = admin.parent / "repo-cat"
+    other_admin.mkdir()
+    (other_admin / "locked").write_text("initializing\n")
+    other = repo.root / "repo-cat"
+    other.mkdir()
+    (other / "mine.txt").write_text("mine\n")
+    done = agentls(repo.main, "recover")
+    assert done.returncode == 0, done.stderr
+    assert not other_admin.exists() and f"removed {other_admin}" in done.stdout
+    assert (other / "mine.txt").read_text() == "mine\n"
+
+
 def test_recover_leaves_a_worktree_git_is_still_adding(land_repo: Repo) -> None:
     repo = land_repo
     folder = repo.root / "repo-bob"

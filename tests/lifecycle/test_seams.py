@@ -407,6 +407,9 @@ if [ "$1" = "merge" ] && [ "$2" = "--ff-only" ]; then
   case "$CUT" in
     index-and-files) "$REAL_GIT" read-tree -m -u HEAD "$target" ;;
     one-file) "$REAL_GIT" show "$target:landed.txt" > landed.txt ;;
+    empty-file) : > landed.txt ;;  # killed right after git opened the file
+    half-file) "$REAL_GIT" show "$target:landed.txt" | head -c 3 > landed.txt ;;
+    other-bytes) printf 'lan!' > landed.txt ;;  # not git's: someone else wrote it
   esac
   kill -9 "$PPID"
   exit 137
@@ -415,7 +418,9 @@ exec "$REAL_GIT" "$@"
 """
 
 
-@pytest.mark.parametrize("cut", ["index-and-files", "one-file"])
+@pytest.mark.parametrize(
+    "cut", ["index-and-files", "one-file", "empty-file", "half-file", "other-bytes"]
+)
 def test_a_fast_forward_cut_short_is_finished_or_undone(
     land_repo: Repo, tmp_path: Path, cut: str
 ) -> None:
@@ -435,6 +440,11 @@ def test_a_fast_forward_cut_short_is_finished_or_undone(
     assert git(land_repo.main, "status", "--porcelain") != ""  # half-landed files
     recovered = agentls(land_repo.main, "recover")
     assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    if cut == "other-bytes":  # not what git writes there: nothing is overwritten
+        assert "did not make; left it alone" in recovered.stdout
+        assert (land_repo.main / "landed.txt").read_text() == "lan!"
+        assert git(land_repo.main, "rev-parse", "main") == trunk_old
+        return
     assert git(land_repo.main, "status", "--porcelain") == ""
     rebased = git(wt, "rev-parse", "HEAD")
     if cut == "index-and-files":  # everything was in place: the land is finished
