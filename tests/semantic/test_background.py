@@ -215,7 +215,15 @@ def test_a_session_that_changes_mid_check_cancels_it_and_requeues(
         found = listener.wait(listener.semantic, "the re-queued check's verdict")
         assert found[0]["semantic"]["current"] is True
         assert not marked(scratch)  # the cancelled run's processes were killed
-        stats = listener.statuses[-1]["stats"]
+        # The verdict's report goes out before the status that counts it (CI saw 0 here).
+        stats = listener.wait(
+            lambda: (
+                listener.statuses
+                and listener.statuses[-1]["stats"]["checks"] >= 1
+                and listener.statuses[-1]["stats"]
+            ),
+            "the finished check counted in the status",
+        )
         assert stats["cancelled"] >= 1 and stats["checks"] == 1
     # The cancelled run recorded nothing: the only verdict is for cart without "slow".
     assert runs(counter) == 4  # the cut run, then merged + each side alone
