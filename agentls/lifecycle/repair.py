@@ -195,8 +195,8 @@ def half_added_worktrees(
         try:
             folder = Path((admin / "gitdir").read_text().strip()).parent
         except FileNotFoundError:
-            # Killed before git named the folder: only the admin dir is git's to undo (a
-            # folder git may have made is empty, and `git worktree add` accepts it again).
+            # Killed before git named the folder: the admin dir is all that names it
+            # (undo_half_added_worktree looks for the empty folder git made).
             folder = None
         except OSError:
             continue

@@ -16,7 +16,7 @@ import pytest
 from agentls.errors import AgentlsError
 from agentls.lifecycle import land, new_session, remove_session
 from agentls.lifecycle.common import KILL_ENV
-from agentls.lifecycle.journal import Journal
+from agentls.lifecycle.journal import Journal, pid_alive
 from tests.conftest import GIT_ENV, Repo, git
 from tests.lifecycle.helpers import agentls, all_commits, refs, snapshot_state, workspace
 
@@ -110,15 +110,6 @@ def test_land_remove_from_inside_the_sessions_own_folder(land_repo: Repo) -> Non
 # --- Ctrl-C and SIGTERM during the test step ----------------------------------------------
 
 
-def _running(pid: int) -> bool:
-    """PID is alive (not gone, and not a zombie waiting to be reaped)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupt_stops_the_whole_test_process_group(
     land_repo: Repo, tmp_path: Path, signum: int
@@ -137,7 +128,7 @@ def test_an_interrupt_stops_the_whole_test_process_group(
     assert "interrupted" in err and "Traceback" not in err
     # The test's own child is gone too, not left running as an orphan (a zombie is dead:
     # an init that is slow to reap orphans leaves its /proc entry, as CI's once did).
-    wait_for(lambda: not _running(sleeper), "the test command to stop", 10)
+    wait_for(lambda: not pid_alive(sleeper), "the test command to stop", 10)
     # Nothing landed; the land is settled (nothing left for recovery) and can run again.
     assert git(land_repo.main, "rev-parse", "main") == trunk
     assert git(wt, "rev-parse", "HEAD") == head  # already on trunk: the rebase was a no-op
