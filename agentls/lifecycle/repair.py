@@ -67,9 +67,12 @@ def _lock_files(folder: Path, recursive: bool) -> Iterable[Path]:
 
 
 def git_lock_candidates(common_dir: Path, gitdirs: Iterable[Path]) -> list[Path]:
-    """Lock files git may have left: each worktree's admin dir, the common dir, refs/."""
+    """Lock files git may have left: each worktree's admin dir, the common dir, refs/,
+    and objects/ with objects/info/ (`maintenance.lock`, `commit-graph.lock`: the auto
+    maintenance a commit or merge starts dies with the process group that started it)."""
     found: list[Path] = []
-    for gitdir in {common_dir, *gitdirs}:
+    objects = common_dir / "objects"
+    for gitdir in {common_dir, *gitdirs, objects, objects / "info"}:
         found += _lock_files(gitdir, recursive=False)
     found += _lock_files(common_dir / "refs", recursive=True)
     return sorted(set(found))

@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,30 @@ def test_recover_removes_an_add_killed_before_it_named_its_folder(land_repo: Rep
     assert done.returncode == 0, done.stderr
     assert not other_admin.exists() and f"removed {other_admin}" in done.stdout
     assert (other / "mine.txt").read_text() == "mine\n"
+
+
+def test_recover_removes_the_lock_of_a_killed_auto_maintenance(land_repo: Repo) -> None:
+    """`git maintenance run --auto`, started by a commit or merge, killed with its process
+    group, leaves objects/maintenance.lock (seen in the kill campaign); a held one stays."""
+    repo = land_repo
+    lock = repo.main / ".git" / "objects" / "maintenance.lock"
+    graph_lock = repo.main / ".git" / "objects" / "info" / "commit-graph.lock"
+    graph_lock.parent.mkdir(parents=True, exist_ok=True)
+    for path in (lock, graph_lock):
+        path.write_text("")
+    old = time.time() - 60
+    os.utime(graph_lock, (old, old))
+    holder = subprocess.Popen(["sleep", "60"], stdin=open(lock, "rb"))  # noqa: SIM115
+    try:
+        done = agentls(repo.main, "recover")
+        assert done.returncode == 0, done.stderr
+        assert lock.exists(), "a lock a live process holds open is left"
+        assert not graph_lock.exists() and f"removed {graph_lock}" in done.stdout
+    finally:
+        holder.kill()
+        holder.wait()
+    done = agentls(repo.main, "recover")
+    assert not lock.exists() and f"removed {lock}" in done.stdout
 
 
 def test_recover_leaves_a_worktree_git_is_still_adding(land_repo: Repo) -> None:
