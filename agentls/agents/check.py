@@ -13,8 +13,6 @@ The answer is a JSON-able dict (the engine's "check" method returns it as is).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,16 +21,24 @@ from typing import Any
 
 import pygit2
 
+from agentls.agents.bases import remember_bases
+from agentls.agents.targets import (
+    absolute,
+    answer,
+    fingerprint,
+    never_checked,
+    research_write,
+    writer_of,
+)
 from agentls.analysis import Analyzer
 from agentls.changes import (
-    NOTES_FILES,
     Entry,
     SessionState,
     read_worktree_file,
     tree_entry,
     tree_of,
 )
-from agentls.claims import glob_matches, matching_claim
+from agentls.claims import matching_claim
 from agentls.errors import AgentlsError
 from agentls.files import read_regular
 from agentls.git.attributes import AttributeSource, attributes_above
@@ -41,7 +47,7 @@ from agentls.git.merge import MergeTree
 from agentls.git.repo import Repository, find_repository, object_store, read_trunk
 from agentls.probes import ProbeFile
 from agentls.session_files import HANDOFF, own_notes
-from agentls.sessions import Session, discover_sessions, find_session, session_at
+from agentls.sessions import Session, discover_sessions, session_at
 from agentls.store import Store
 
 KIND_ORDER = {"conflict": 0, "ownership": 1, "overlap": 2, "changed": 3, "research-write": 4}
@@ -217,12 +223,16 @@ def disk_view(cwd: str | Path, located: tuple[Path, Path] | None = None) -> View
         if trunk is None:
             raise AgentlsError("no trunk branch: none of agentls.trunk, main or master exists")
         view.trunk_branch = trunk.branch
+        bases: dict[tuple[str, str], str] = {}
         for session in view.sessions:
             if session.missing:
                 continue
             head = session.head
             base = head if session.is_research else view.analyzer.merge_base(head, trunk.commit)
+            if head and base and not session.is_research:
+                bases[(head, trunk.commit)] = base
             view.sides[session.id] = DiskSide(session, git, view.trees, base, head)
+        remember_bases(repository.common_dir, bases)  # for agentls.agents.quick
     except BaseException:
         view.close()
         raise
@@ -256,14 +266,6 @@ def _handoff(session: Session) -> list[str]:
 
 def _ranges(rs: Iterable[tuple[int, int]]) -> list[list[int]]:
     return [[a, b] for a, b in rs]
-
-
-def _fingerprint(other: Session, entry: Entry, claim: str | None, kind: str) -> str:
-    # What the other session has, not what the writer has: the writer's own edits
-    # (including the retried one) must not make an acknowledged collision new again.
-    family = "claim" if kind == "ownership" else "change"
-    raw = json.dumps([other.id, family, list(entry) if entry else None, claim])
-    return hashlib.sha1(raw.encode()).hexdigest()[:16]
 
 
 def _finding(
@@ -311,7 +313,7 @@ def _finding(
         "ranges": {"self": mine_ranges, "other": their_ranges},
         "detail": detail,
         "handoff": _handoff(session),
-        "fingerprint": _fingerprint(session, theirs, claim, kind),
+        "fingerprint": fingerprint(session.id, theirs, claim, ownership=kind == "ownership"),
     }
 
 
@@ -341,35 +343,6 @@ def _ask_git_at_once(
         view.analyzer.probes.merge(questions)  # one round trip per attribute source
 
 
-def _writer(view: View, cwd: Path, file: Path, session: str | None) -> tuple[Side, str] | None:
-    """The session that is about to write FILE, and FILE relative to its worktree."""
-    owner = session_at(view.sessions, file.parent)
-    chosen: Session | None
-    if session is not None:
-        chosen = find_session(view.sessions, session)
-    else:
-        chosen = owner or session_at(view.sessions, cwd)
-    if chosen is None or owner is None or chosen.id not in view.sides:
-        return None
-    try:
-        relative = file.relative_to(owner.path).as_posix()
-    except ValueError:
-        return None
-    if relative in (".", ".git") or relative.startswith(".git/"):
-        return None
-    return view.sides[chosen.id], relative
-
-
-def _absolute(cwd: Path, path: str) -> Path:
-    candidate = Path(path)
-    full = candidate if candidate.is_absolute() else cwd / candidate
-    # Resolve the folder (symlinked checkouts) but keep the file name as given.
-    try:
-        return full.parent.resolve() / full.name
-    except OSError:
-        return full
-
-
 def check_view(view: View, cwd: str | Path, paths: Sequence[str], session: str | None) -> dict:
     """The check over an open View (see check_paths)."""
     base_dir = Path(cwd).resolve()
@@ -378,31 +351,18 @@ def check_view(view: View, cwd: str | Path, paths: Sequence[str], session: str |
     for raw in paths:
         if not isinstance(raw, str) or not raw or "\0" in raw:
             continue
-        full = _absolute(base_dir, raw)
-        located = _writer(view, base_dir, full, session)
+        full = absolute(base_dir, raw)
+        located = writer_of(view.sessions, view.sides, base_dir, full, session)
         if located is None:
             continue
-        writer, relative = located
+        writer = view.sides[located[0].id]
+        relative = located[1]
         writer_session = writer_session or writer.session
-        if relative in NOTES_FILES or any(glob_matches(g, relative) for g in view.ignore):
+        if never_checked(relative, view.ignore):
             continue
         findings: list[dict[str, Any]] = []
-        if writer.session.is_research and relative not in NOTES_FILES:
-            findings.append(
-                {
-                    "kind": "research-write",
-                    "session": writer.session.name,
-                    "session_id": writer.session.id,
-                    "branch": writer.session.branch,
-                    "file": str(full),
-                    "changed": False,
-                    "claim": None,
-                    "ranges": {"self": [], "other": []},
-                    "detail": [],
-                    "handoff": [],
-                    "fingerprint": "research:" + writer.session.id,
-                }
-            )
+        if writer.session.is_research:
+            findings.append(research_write(writer.session, full))
         cache: dict[str, Entry | None] = {}
         others = [
             side
@@ -421,20 +381,7 @@ def check_view(view: View, cwd: str | Path, paths: Sequence[str], session: str |
         files.append({"path": relative, "file": str(full), "findings": findings})
     if writer_session is None and session is None:
         writer_session = session_at(view.sessions, base_dir)
-    return {
-        "ok": True,
-        "repository": str(view.repository.common_dir),
-        "trunk": view.trunk_branch,
-        "session": None
-        if writer_session is None
-        else {
-            "name": writer_session.name,
-            "branch": writer_session.branch,
-            "path": str(writer_session.path),
-        },
-        "clear": not any(f["findings"] for f in files),
-        "files": files,
-    }
+    return answer(view.repository.common_dir, view.trunk_branch, writer_session, files)
 
 
 def check_paths(

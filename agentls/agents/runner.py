@@ -2,9 +2,11 @@
 
 The fast path imports only the standard library: locate the repository by
 reading `.git` files, ask the shared engine over its Unix socket, and touch the
-store only when there is something to deny. Without an engine, the per-path disk
-check (agentls.agents.check) is imported, which loads pygit2 but never the
-language-server stack. Anything unexpected allows the write and is logged to
+store only when there is something to deny. Without an engine, a write no other
+session touched, or one whose findings this agent session was told already, is
+answered without pygit2 (agentls.agents.quick); anything else imports the per-path
+disk check (agentls.agents.check), which loads pygit2 but never the language-server
+stack. Anything unexpected allows the write and is logged to
 `<common>/agentls/hooks.log` (or stderr when there is no repository).
 """
 
@@ -63,18 +65,34 @@ def _engine_call(common: Path, method: str, params: dict[str, Any]) -> dict[str,
         client.close()
 
 
-def check(cwd: str, files: list[str], located: tuple[Path, Path]) -> dict[str, Any]:
-    """The check result for FILES about to be written from CWD: engine first, then disk."""
-    result = _engine_call(located[1], "check", {"cwd": cwd, "paths": files, "session": None})
-    if result is not None:
-        return result
-    from agentls.agents.check import check_paths
+def _already_told(agent: str, request: HookRequest, located: tuple[Path, Path]) -> bool:
+    """Without pygit2: the write is clear, or every finding it has was told to this
+    agent session already (agentls.agents.quick); False when that is not known."""
+    from agentls.agents.quick import quick_check
 
-    return check_paths(None, cwd, files, None, located=located)
+    quick = quick_check(request.cwd, request.files, located)
+    if quick is None:
+        return False
+    if quick.answer is not None:
+        return reason_for(quick.answer) is None
+    from agentls.agents.seen import Seen
+
+    seen = Seen(located[1] / "agentls")
+    try:
+        return seen.all_told(agent, request.agent_session, quick.findings)
+    finally:
+        seen.close()
 
 
 def _answer_write(agent: str, request: HookRequest, located: tuple[Path, Path]) -> Any:
-    result = check(request.cwd, request.files, located)
+    cwd, files = request.cwd, request.files
+    result = _engine_call(located[1], "check", {"cwd": cwd, "paths": files, "session": None})
+    if result is None:
+        if _already_told(agent, request, located):
+            return None  # the commonest writes, answered without pygit2
+        from agentls.agents.check import check_paths
+
+        result = check_paths(None, cwd, files, None, located=located)
     decision = reason_for(result)
     if decision is None:
         return None

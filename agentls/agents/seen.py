@@ -64,6 +64,22 @@ class Seen:
             raise
         return new
 
+    def all_told(self, agent: str, agent_session: str, items: Iterable[tuple[str, str]]) -> bool:
+        """Every one of ITEMS (file, fingerprint) was denied to this agent session before
+        (first_time would find none new); changes nothing."""
+        wanted = set(items)
+        if not wanted:
+            return False
+        for file, fingerprint in wanted:
+            found = self._db.execute(
+                "SELECT 1 FROM agent_denials WHERE agent = ? AND agent_session = ?"
+                " AND file = ? AND fingerprint = ?",
+                (agent, agent_session, file, fingerprint),
+            ).fetchone()
+            if found is None:
+                return False
+        return True
+
     def forget(self, agent: str | None = None) -> int:
         """Drop remembered denials (all, or one agent's); returns how many."""
         if agent is None:

@@ -17,6 +17,8 @@ from functools import cached_property, lru_cache
 
 import pygit2
 
+from agentls.git import ATTRIBUTES_FILE
+
 
 @dataclass(frozen=True)
 class AttributeSource:
@@ -31,7 +33,6 @@ class AttributeSource:
 
 
 NO_ATTRIBUTES = AttributeSource()
-ATTRIBUTES_FILE = ".gitattributes"
 _TREE = pygit2.GIT_OBJECT_TREE
 
 

@@ -35,10 +35,10 @@ import pygit2
 from pygit2 import C, ffi
 
 from agentls.errors import GitError
+from agentls.git import ATTRIBUTES_FILE
 from agentls.git.runner import run_git_bytes
 
 SKIP_WORKTREE = 1 << 14  # GIT_INDEX_ENTRY_SKIP_WORKTREE, in an index entry's extended flags
-ATTRIBUTES_FILE = ".gitattributes"
 # The config files _attribute_files_state ends with (their stat results come last).
 CONFIG_FILES = 2
 
