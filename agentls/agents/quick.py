@@ -82,8 +82,6 @@ def quick_check(cwd: str | Path, paths: Sequence[str], located: tuple[Path, Path
             return check.run(Path(cwd).resolve(), paths)
     except Unsure:
         return None
-    except Exception:  # anything unexpected: the full check is the authority
-        return None
 
 
 class _Objects:

@@ -70,7 +70,11 @@ def _already_told(agent: str, request: HookRequest, located: tuple[Path, Path]) 
     agent session already (agentls.agents.quick); False when that is not known."""
     from agentls.agents.quick import quick_check
 
-    quick = quick_check(request.cwd, request.files, located)
+    try:
+        quick = quick_check(request.cwd, request.files, located)
+    except Exception as exc:  # a bug here must not decide: the full check is the authority
+        _log(located[1], f"quick check failed, checking in full: {exc!r}")
+        return False
     if quick is None:
         return False
     if quick.answer is not None:

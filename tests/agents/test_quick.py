@@ -258,3 +258,28 @@ def test_bytes_git_would_store_differently_are_not_clear(repo: Repo) -> None:
     full = check_paths(None, mine, ["crlf.txt"])
     assert full["clear"] is False, "git stores other's crlf.txt with LF now: a change"
     assert clear_answer(mine, ["crlf.txt"], _located(mine)) is None
+
+
+def test_a_failing_shortcut_is_logged_and_the_full_check_decides(
+    parallel: Parallel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentls.agents import quick
+    from agentls.agents.runner import run_hook
+
+    def broken(self: object, cwd: Path, paths: object) -> None:
+        raise RuntimeError("a bug in the shortcut")
+
+    monkeypatch.setattr(quick._QuickCheck, "run", broken)
+    monkeypatch.setenv("AGENTLS_NO_ENGINE", "1")
+    payload = {
+        "session_id": "s-broken",
+        "transcript_path": "/tmp/t.jsonl",
+        "cwd": str(parallel.auth),
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Edit",
+        "tool_input": {"file_path": str(parallel.auth / "shared.txt"), "old_string": "a"},
+    }
+    out, code = run_hook("claude", json.dumps(payload))
+    assert code == 0 and "feat-billing" in out  # denied by the full check
+    log = (_located(parallel.main)[1] / "agentls" / "hooks.log").read_text()
+    assert "quick check failed, checking in full: RuntimeError('a bug in the shortcut')" in log
