@@ -6,8 +6,8 @@ import contextlib
 import os
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from agentls.errors import InvalidInputError
 from agentls.git.repo import Repository, Worktree, list_worktrees
@@ -20,8 +20,7 @@ from agentls.store import SessionRecord, Store
 SESSION_ID_FILE = "agentls-session-id"
 
 
-@dataclass
-class Session:
+class Session(NamedTuple):  # not a dataclass: see agentls.git.repo.Repository
     """One worktree seen as a session."""
 
     id: str
@@ -32,7 +31,6 @@ class Session:
     worktree: Worktree
     source: str | None = None
     landed: float | None = None  # when agentls last landed it (the store's record)
-    extra: dict[str, object] = field(default_factory=dict)
 
     @property
     def path(self) -> Path:

@@ -11,8 +11,8 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from agentls.errors import InvalidInputError
 from agentls.names import validate_name
@@ -35,16 +35,15 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 ROLES = ("code", "research")
 
 
-@dataclass
-class SessionRecord:
+class SessionRecord(NamedTuple):  # not a dataclass: see agentls.git.repo.Repository
     id: str
     name: str
-    role: str = "code"
-    priority: int = 0
-    claims: list[str] = field(default_factory=list)
-    source: str | None = None  # research forks: the session they were forked from
-    path: str | None = None  # last known worktree folder
-    landed: float | None = None
+    role: str
+    priority: int
+    claims: list[str]
+    source: str | None  # research forks: the session they were forked from
+    path: str | None  # last known worktree folder
+    landed: float | None
 
 
 def _record(row: sqlite3.Row) -> SessionRecord:
@@ -124,7 +123,7 @@ class Store:
         if existing is not None:
             if existing.path != path:
                 self._db.execute("UPDATE sessions SET path = ? WHERE id = ?", (path, session_id))
-                existing.path = path
+                return existing._replace(path=path)
             return existing
         with self.transaction() as db:
             row = db.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()

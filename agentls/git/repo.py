@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from agentls.errors import AgentlsError, GitError, NotARepositoryError
 from agentls.git.runner import run_git, run_git_bytes
@@ -18,8 +17,9 @@ if TYPE_CHECKING:
 MIN_GIT = (2, 38)
 
 
-@dataclass(frozen=True)
-class Repository:
+# NamedTuples, not dataclasses: the hook's start-up imports this module, and
+# `dataclasses` (with `inspect`) costs it ~10 ms.
+class Repository(NamedTuple):
     """One git repository: the common dir every worktree shares."""
 
     common_dir: Path
@@ -37,8 +37,7 @@ class Repository:
         return self.toplevel or self.common_dir
 
 
-@dataclass(frozen=True)
-class Worktree:
+class Worktree(NamedTuple):
     """One entry of `git worktree list`."""
 
     path: Path
@@ -174,8 +173,7 @@ def list_worktrees(repo: Repository) -> list[Worktree]:
     return result
 
 
-@dataclass(frozen=True)
-class Trunk:
+class Trunk(NamedTuple):
     branch: str  # short name, e.g. "main"
     ref: str  # full ref that is compared against, e.g. refs/heads/main
     commit: str

@@ -117,7 +117,7 @@ def _register(
         # A watcher (another window's server) saw the worktree first and named it by default.
         if ws.store.by_name(name) is None:
             ws.store.rename(session_id, name)
-            record.name = name
+            record = record._replace(name=name)
         else:
             log.warning("session name %s was taken meanwhile; registered as %s", name, record.name)
     ws.store.update(session_id, role=role, source=source)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 from pathlib import Path
@@ -101,7 +100,7 @@ def _step_out_of(ws: Workspace, folder: Path) -> None:
     """
     toplevel = ws.repository.toplevel
     if toplevel is not None and (toplevel == folder or folder in toplevel.parents):
-        ws.repository = dataclasses.replace(ws.repository, toplevel=None)
+        ws.repository = ws.repository._replace(toplevel=None)
     here = Path(os.path.abspath(os.curdir)) if os.path.isdir(os.curdir) else None
     if here is not None and (here == folder or folder in here.parents):
         os.chdir(ws.repository.common_dir)
