@@ -180,7 +180,8 @@ def test_the_hook_answers_a_clear_write_without_pygit2(parallel: Parallel) -> No
     second, imported_second = run()
     assert first == second == ""  # allowed, silently, both times
     assert "pygit2" in imported_first
-    assert "pygit2" not in imported_second
+    # Nor dataclasses (with inspect: ~10 ms of a hook); agentls's types here are NamedTuples.
+    assert not {"pygit2", "dataclasses", "inspect"} & imported_second
     parallel.repo.write(parallel.billing, "docs/readme.md", "readme\nbilling\n")
     denied, imported = run()  # told for the first time: the full check says what and where
     assert "feat-billing" in denied and "line 2" in denied
