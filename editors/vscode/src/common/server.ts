@@ -78,6 +78,8 @@ const MAX_RESTARTS = 3;
 const RESTART_WINDOW = 3 * 60_000;
 /** Keep this much of the server's stderr, to say why it stopped. */
 const STDERR_KEEP = 8 * 1024;
+/** How long a stopped server's message waits for its process to end (see failAfterEnd). */
+const PROCESS_END_WAIT = 3000;
 
 /** The language client, without its own notifications: the extension words problems itself. */
 class QuietLanguageClient extends LanguageClient {
@@ -93,6 +95,8 @@ export class AgentlsServer implements vscode.Disposable {
   private child: ChildProcess | undefined;
   private stderr = '';
   private exit: { code: number | null; signal: string | null } | undefined;
+  /** Settles when the current server process has ended and its stderr is read. */
+  private ended: Promise<void> = Promise.resolve();
   private spawnError: Error | undefined;
   private stops: number[] = [];
   private gitWatcher: vscode.FileSystemWatcher | undefined;
@@ -220,7 +224,7 @@ export class AgentlsServer implements vscode.Disposable {
       } else if (event.newState === State.Stopped && this.client === client && !this.starting && this.current.kind === 'starting') {
         // A restart after a crash died while starting: say why instead of waiting forever.
         this.client = undefined;
-        this.setState({ kind: 'failed', problem: this.stoppedProblem(server, scope, 'start') });
+        void this.failAfterEnd(server, scope, 'start');
       }
     });
     client.onNotification(SESSIONS_CHANGED, (params: SessionsChanged) => {
@@ -247,7 +251,7 @@ export class AgentlsServer implements vscode.Disposable {
     } catch (err) {
       log.error(`could not start ${server.command}: ${String(err)}`);
       this.client = undefined;
-      this.setState({ kind: 'failed', problem: this.stoppedProblem(server, scope, 'start') });
+      await this.failAfterEnd(server, scope, 'start');
       return;
     }
     void this.checkIdle(client);
@@ -272,8 +276,24 @@ export class AgentlsServer implements vscode.Disposable {
       this.exit = { code, signal };
       log.info(`server process ended (${exitText(code, signal)})`);
     });
+    this.ended = new Promise((resolve) => child.on('close', () => resolve()));
     this.child = child;
     return child;
+  }
+
+  /**
+   * Say why the server stopped once its process has ended: the language client notices
+   * the closed pipe first, and its exit status and last stderr line come a moment later
+   * (on a busy machine the message said "no exit status" and lost the cause). Waits at
+   * most PROCESS_END_WAIT; a newer server started meanwhile is left alone.
+   */
+  private async failAfterEnd(server: ServerCommand, scope: ReturnType<typeof settingScope>, during: 'start' | 'run'): Promise<void> {
+    const child = this.child;
+    await Promise.race([this.ended, new Promise((r) => setTimeout(r, PROCESS_END_WAIT))]);
+    if (this.child !== child || this.disposed) {
+      return;
+    }
+    this.setState({ kind: 'failed', problem: this.stoppedProblem(server, scope, during) });
   }
 
   /** Why the server stopped, from its exit and the last line it wrote. */
@@ -306,7 +326,7 @@ export class AgentlsServer implements vscode.Disposable {
       return { action: CloseAction.Restart, handled: true };
     }
     this.client = undefined;
-    this.setState({ kind: 'failed', problem: this.stoppedProblem(server, scope, 'run') });
+    void this.failAfterEnd(server, scope, 'run');
     return { action: CloseAction.DoNotRestart, handled: true };
   }
 
