@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +76,10 @@ class Collision:
     # A semantic conflict's check: the command, its exit code, failing tests, output tail,
     # full log (agentls.semantic.findings); None for every other kind.
     semantic: dict[str, Any] | None = None
+    # shared_json's answers, made once: a collision is never changed once made (pairs
+    # cache theirs until a side changes), and the engine publishes every one on each edit.
+    _json: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+    _text: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def key(self) -> tuple[str, str, tuple[str, ...]]:
         return (self.kind, self.path, tuple(self.sessions))
@@ -95,6 +100,18 @@ class Collision:
             "merged_path": self.merged_path,
         } | ({"semantic": self.semantic} if self.semantic is not None else {})
 
+    def shared_json(self) -> dict[str, Any]:
+        """to_json's answer, the same object every time: read it, never change it."""
+        if self._json is None:
+            self._json = self.to_json()
+        return self._json
+
+    def json_text(self) -> str:
+        """json.dumps(self.to_json(), sort_keys=True), made once."""
+        if self._text is None:
+            self._text = json.dumps(self.shared_json(), sort_keys=True)
+        return self._text
+
 
 @dataclass
 class Report:
@@ -106,15 +123,30 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     remotes: list[dict[str, Any]] = field(default_factory=list)  # each remote's last fetch
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, shared: bool = False) -> dict[str, Any]:
+        """The report as JSON-able data. SHARED: each collision's dict is the one it keeps
+        (Collision.shared_json), for a caller that only reads and serializes it."""
         return {
             "repository": self.repository,
             "trunk": {"branch": self.trunk_branch, "commit": self.trunk_commit},
             "sessions": [s.to_json() for s in self.sessions],
-            "overlaps": [c.to_json() for c in self.overlaps],
+            "overlaps": [c.shared_json() if shared else c.to_json() for c in self.overlaps],
             "warnings": list(self.warnings),
             "remotes": list(self.remotes),
         }
+
+    def sorted_text(self, data: dict[str, Any]) -> str:
+        """json.dumps(DATA, sort_keys=True) for DATA = to_json() plus keys of the caller's,
+        with each collision's text made once (Collision.json_text): at 30 sessions a
+        report can hold hundreds of collisions, and the engine sends it on every edit."""
+        parts = []
+        for key in sorted(data):
+            if key == "overlaps":
+                value = "[" + ", ".join(c.json_text() for c in self.overlaps) + "]"
+            else:
+                value = json.dumps(data[key], sort_keys=True)
+            parts.append(f"{json.dumps(key)}: {value}")
+        return "{" + ", ".join(parts) + "}"
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Report:

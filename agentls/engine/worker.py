@@ -11,7 +11,6 @@ the authoritative full check (`Workspace.reconcile`) runs once.
 from __future__ import annotations
 
 import difflib
-import json
 import logging
 import queue
 import threading
@@ -469,12 +468,12 @@ class Worker:
 
     def _publish(self) -> None:
         current = self.ws.report()
-        report = current.to_json()
+        report = current.to_json(shared=True)  # only read and sent from here on
         report["review"] = self._review_summary(current)
         # False while the engine starts: the report then holds only what the files open in
         # editors (and the files asked about) showed; front ends can say "loading".
         report["complete"] = self._loading is None
-        serialized = json.dumps(report, sort_keys=True)
+        serialized = current.sorted_text(report)
         self.last_report = report
         if serialized != self._last_serialized:
             self._last_serialized = serialized
