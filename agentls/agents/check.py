@@ -22,14 +22,7 @@ from typing import Any
 import pygit2
 
 from agentls.agents.bases import remember_bases
-from agentls.agents.targets import (
-    absolute,
-    answer,
-    fingerprint,
-    never_checked,
-    research_write,
-    writer_of,
-)
+from agentls.agents.targets import answer, fingerprint, research_write, written_files
 from agentls.analysis import Analyzer
 from agentls.changes import (
     Entry,
@@ -47,7 +40,7 @@ from agentls.git.merge import MergeTree
 from agentls.git.repo import Repository, find_repository, object_store, read_trunk
 from agentls.probes import ProbeFile
 from agentls.session_files import HANDOFF, own_notes
-from agentls.sessions import Session, discover_sessions, session_at
+from agentls.sessions import Session, discover_sessions
 from agentls.store import Store
 
 KIND_ORDER = {"conflict": 0, "ownership": 1, "overlap": 2, "changed": 3, "research-write": 4}
@@ -347,19 +340,11 @@ def check_view(view: View, cwd: str | Path, paths: Sequence[str], session: str |
     """The check over an open View (see check_paths)."""
     base_dir = Path(cwd).resolve()
     files: list[dict[str, Any]] = []
-    writer_session: Session | None = None
-    for raw in paths:
-        if not isinstance(raw, str) or not raw or "\0" in raw:
-            continue
-        full = absolute(base_dir, raw)
-        located = writer_of(view.sessions, view.sides, base_dir, full, session)
-        if located is None:
-            continue
-        writer = view.sides[located[0].id]
-        relative = located[1]
-        writer_session = writer_session or writer.session
-        if never_checked(relative, view.ignore):
-            continue
+    written, writer_session = written_files(
+        view.sessions, view.sides, base_dir, paths, session, view.ignore
+    )
+    for item in written:
+        writer, relative, full = view.sides[item.writer.id], item.relative, item.full
         findings: list[dict[str, Any]] = []
         if writer.session.is_research:
             findings.append(research_write(writer.session, full))
@@ -379,8 +364,6 @@ def check_view(view: View, cwd: str | Path, paths: Sequence[str], session: str |
                 findings.append(found)
         findings.sort(key=lambda f: (KIND_ORDER.get(f["kind"], 9), f["session"]))
         files.append({"path": relative, "file": str(full), "findings": findings})
-    if writer_session is None and session is None:
-        writer_session = session_at(view.sessions, base_dir)
     return answer(view.repository.common_dir, view.trunk_branch, writer_session, files)
 
 

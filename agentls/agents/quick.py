@@ -40,13 +40,13 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from agentls.agents.bases import read_bases
-from agentls.agents.targets import absolute, answer, fingerprint, never_checked, writer_of
+from agentls.agents.targets import answer, fingerprint, written_files
 from agentls.claims import matching_claim
 from agentls.files import FileTooLarge, NotARegularFile, read_regular
 from agentls.git import ATTRIBUTES_FILE
 from agentls.git.repo import Repository
 from agentls.git.runner import git_env
-from agentls.sessions import Session, discover_sessions, session_at
+from agentls.sessions import Session, discover_sessions
 from agentls.store import Store
 
 MODE_FILE, MODE_EXEC, MODE_TREE = 0o100644, 0o100755, 0o040000
@@ -205,18 +205,9 @@ class _QuickCheck:
                 bases[session.id] = self._base(session, trunk, remembered)
         files: list[dict[str, Any]] = []
         findings: list[tuple[str, str]] = []
-        writer_session: Session | None = None
-        for raw in paths:
-            if not isinstance(raw, str) or not raw or "\0" in raw:
-                continue
-            full = absolute(cwd, raw)
-            located = writer_of(sessions, readable, cwd, full, None)
-            if located is None:
-                continue
-            writer, relative = located
-            writer_session = writer_session or writer
-            if never_checked(relative, self.config.get("agentls.ignore", [])):
-                continue
+        ignore = self.config.get("agentls.ignore", [])
+        written, writer_session = written_files(sessions, readable, cwd, paths, None, ignore)
+        for writer, relative, full in written:
             if writer.is_research:
                 raise Unsure("a research session's write is always reported")
             for other in sessions:
@@ -232,8 +223,6 @@ class _QuickCheck:
             files.append({"path": relative, "file": str(full), "findings": []})
         if findings:
             return Quick(None, tuple(findings))
-        if writer_session is None:
-            writer_session = session_at(sessions, cwd)
         return Quick(answer(self.common, trunk_branch, writer_session, files), ())
 
     # --- what the repository says ------------------------------------------------------

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from agentls.claims import glob_matches
 from agentls.session_files import NOTES
@@ -27,6 +27,44 @@ def absolute(cwd: Path, path: str) -> Path:
         return full.parent.resolve() / full.name
     except OSError:
         return full
+
+
+class Written(NamedTuple):
+    """One file of a check: who writes it, where, and the path its worktree knows."""
+
+    writer: Session
+    relative: str
+    full: Path
+
+
+def written_files(
+    sessions: list[Session],
+    readable: Collection[str],
+    cwd: Path,
+    paths: Sequence[object],
+    session: str | None,
+    ignore: Iterable[str],
+) -> tuple[list[Written], Session | None]:
+    """The files of PATHS (relative to CWD, or absolute) a check looks at, and the
+    session that writes: the first file's, else (SESSION unnamed) the one holding CWD.
+    Paths in no readable session, notes and ignored globs are left out."""
+    ignore = list(ignore)
+    found: list[Written] = []
+    writer_session: Session | None = None
+    for raw in paths:
+        if not isinstance(raw, str) or not raw or "\0" in raw:
+            continue
+        full = absolute(cwd, raw)
+        located = writer_of(sessions, readable, cwd, full, session)
+        if located is None:
+            continue
+        writer, relative = located
+        writer_session = writer_session or writer
+        if not never_checked(relative, ignore):
+            found.append(Written(writer, relative, full))
+    if writer_session is None and session is None:
+        writer_session = session_at(sessions, cwd)
+    return found, writer_session
 
 
 def writer_of(

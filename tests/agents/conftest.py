@@ -41,6 +41,27 @@ class Parallel:
         )
         return proc.stdout, proc.returncode, proc.stderr
 
+    def hook_imports(self, payload: str, env: dict[str, str]) -> tuple[set[str], str]:
+        """Run `agentls hook claude` from auth under `python -X importtime`: the modules it
+        imported (dotted names, and each top-level package), and its stdout."""
+        proc = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "agentls", "hook", "claude"],
+            input=payload,
+            capture_output=True,
+            text=True,
+            cwd=self.auth,
+            env=env,
+            timeout=60,
+            check=True,
+        )
+        names = set()
+        for line in proc.stderr.splitlines():
+            if line.startswith("import time:") and "|" in line:
+                module = line.rsplit("|", 1)[1].strip()
+                names.update((module, module.split(".")[0]))
+        assert "agentls" in names, proc.stderr[-2000:]
+        return names, proc.stdout
+
     def agentls(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "AGENTLS_NO_ENGINE": "1"}
         return subprocess.run(

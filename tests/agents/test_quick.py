@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -159,22 +157,8 @@ def test_the_hook_answers_a_clear_write_without_pygit2(parallel: Parallel) -> No
     env = {**os.environ, "AGENTLS_NO_ENGINE": "1"}
 
     def run() -> tuple[str, set[str]]:
-        proc = subprocess.run(
-            [sys.executable, "-X", "importtime", "-m", "agentls", "hook", "claude"],
-            input=payload,
-            capture_output=True,
-            text=True,
-            cwd=parallel.auth,
-            env=env,
-            timeout=60,
-            check=True,
-        )
-        imported = {
-            line.split("|")[-1].strip()
-            for line in proc.stderr.splitlines()
-            if line.startswith("import time:")
-        }
-        return proc.stdout, imported
+        imported, out = parallel.hook_imports(payload, env)
+        return out, imported
 
     first, imported_first = run()  # nothing remembered: the full check, with pygit2
     second, imported_second = run()

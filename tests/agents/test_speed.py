@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,33 +32,11 @@ def _payload(parallel: Parallel, path: str, session: str) -> str:
     )
 
 
-def _imported(parallel: Parallel, payload: str, env: dict[str, str]) -> tuple[set[str], str]:
-    """Modules the hook process imported (dotted names, and each top-level package), and
-    its stdout."""
-    proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "agentls", "hook", "claude"],
-        input=payload,
-        capture_output=True,
-        text=True,
-        cwd=parallel.auth,
-        env=env,
-        timeout=60,
-        check=True,
-    )
-    names = set()
-    for line in proc.stderr.splitlines():
-        if line.startswith("import time:") and "|" in line:
-            module = line.rsplit("|", 1)[1].strip()
-            names.update((module, module.split(".")[0]))
-    assert "agentls" in names, proc.stderr[-2000:]
-    return names, proc.stdout
-
-
 def test_cold_hook_never_imports_the_language_server_stack(parallel: Parallel) -> None:
     env = {**os.environ, "AGENTLS_NO_ENGINE": "1"}
     # The first look at the worktrees gives each session its id (uuid); later writes don't.
-    _imported(parallel, _payload(parallel, "docs/readme.md", "speed-0"), env)
-    names, out = _imported(parallel, _payload(parallel, "shared.txt", "speed-1"), env)
+    parallel.hook_imports(_payload(parallel, "docs/readme.md", "speed-0"), env)
+    names, out = parallel.hook_imports(_payload(parallel, "shared.txt", "speed-1"), env)
     assert '"permissionDecision": "deny"' in out
     assert "pygit2" in names  # the per-path check from disk
     assert not names & set(HEAVY), sorted(names & set(HEAVY))
@@ -107,7 +84,7 @@ def engine(parallel: Parallel) -> Iterator[Path]:
 
 def test_engine_answers_without_the_git_stack(parallel: Parallel, engine: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "AGENTLS_NO_ENGINE"}
-    names, out = _imported(parallel, _payload(parallel, "shared.txt", "eng-1"), env)
+    names, out = parallel.hook_imports(_payload(parallel, "shared.txt", "eng-1"), env)
     assert not names & {"pygit2", *HEAVY}, sorted(names & {"pygit2", *HEAVY})
     reason = json.loads(out)["hookSpecificOutput"]["permissionDecisionReason"]
     # the engine's live answer says what the disk check says
@@ -115,7 +92,7 @@ def test_engine_answers_without_the_git_stack(parallel: Parallel, engine: Path) 
     cold = json.loads(cold_out)["hookSpecificOutput"]["permissionDecisionReason"]
     assert reason == cold
     # deny once also holds through the engine
-    names, again = _imported(parallel, _payload(parallel, "shared.txt", "eng-1"), env)
+    names, again = parallel.hook_imports(_payload(parallel, "shared.txt", "eng-1"), env)
     assert again == ""
-    names, clear = _imported(parallel, _payload(parallel, "docs/readme.md", "eng-1"), env)
+    names, clear = parallel.hook_imports(_payload(parallel, "docs/readme.md", "eng-1"), env)
     assert clear == ""
