@@ -10,7 +10,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentls.agents.bases import bases_file, read_bases
@@ -19,7 +19,15 @@ from agentls.agents.quick import quick_check
 from agentls.workspace import Workspace
 from tests.agents.conftest import Parallel
 from tests.conftest import Repo, git, numbered
-from tests.core.test_oracle import ATTRIBUTES, BINARY, PATHS, build, op, session_ops, stage
+from tests.core.test_oracle import (
+    ATTRIBUTES,
+    BINARY,
+    PATHS,
+    REPOSITORY_EXAMPLES,
+    build,
+    session_ops,
+    trunk_move_lists,
+)
 
 EXAMPLES = max(5, int(os.environ.get("AGENTLS_HYPOTHESIS_EXAMPLES", "25")) // 2)
 
@@ -178,14 +186,10 @@ def test_the_hook_answers_a_clear_write_without_pygit2(parallel: Parallel) -> No
     assert "feat-billing" in denied_again
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(REPOSITORY_EXAMPLES, max_examples=EXAMPLES)
 @given(
     plans=st.lists(session_ops, min_size=2, max_size=4),
-    trunk_moves=st.lists(st.tuples(st.sampled_from(PATHS), op, stage), max_size=2),
+    trunk_moves=trunk_move_lists,
     attributes=st.one_of(st.none(), st.sampled_from(ATTRIBUTES)),  # half without any
     branch_off=st.lists(st.booleans(), min_size=4, max_size=4),
     moves_before=st.one_of(st.none(), st.integers(1, 3)),

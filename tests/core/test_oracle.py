@@ -55,6 +55,13 @@ stage = st.sampled_from(["commit", "stage", "unstaged"])
 session_ops = st.lists(
     st.tuples(st.sampled_from([*PATHS, BINARY]), op, stage), min_size=0, max_size=4
 )
+trunk_move_lists = st.lists(st.tuples(st.sampled_from(PATHS), op, stage), max_size=2)
+# Each example builds real repositories: no deadline, and fixtures that outlive examples.
+REPOSITORY_EXAMPLES = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 def apply(repo: Repo, wt: Path, path: str, operation: tuple[str, int, str]) -> list[str]:
@@ -387,14 +394,10 @@ def assert_same_from_every_folder(worktrees: list[Path]) -> None:
             assert shape == first, f"the report from {folder.name} differs"
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@REPOSITORY_EXAMPLES
 @given(
     plans=st.lists(session_ops, min_size=2, max_size=4),
-    trunk_moves=st.lists(st.tuples(st.sampled_from(PATHS), op, stage), max_size=2),
+    trunk_moves=trunk_move_lists,
     detach_last=st.booleans(),
     attributes=st.sampled_from(ATTRIBUTES),
     branch_off=st.lists(st.booleans(), min_size=4, max_size=4),
@@ -465,11 +468,7 @@ def _shape(report: Report) -> list[tuple]:
     )
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@REPOSITORY_EXAMPLES
 @given(
     committed=st.lists(session_ops, min_size=3, max_size=3),
     live=st.lists(
