@@ -255,7 +255,10 @@ class WorktreeFilters:
 
     def _unreachable(self, repo: pygit2.Repository, path: str, key: tuple[object, ...]) -> bool:
         """No attribute source can apply to PATH, and core.autocrlf is off: git stores
-        the bytes as they are. KEY is _attribute_files_state's answer for PATH."""
+        the bytes as they are. KEY is _attribute_files_state's answer for PATH.
+
+        The hook's pygit2-free shortcut states the same rule again
+        (agentls.agents.quick._QuickCheck._require_no_attributes): change both."""
         assert self._global_attribute_files is not None
         globals_ = len(self._global_attribute_files)
         # Every attributes file (the index's stat, the last global entry, aside) is absent.
