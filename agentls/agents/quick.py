@@ -44,7 +44,7 @@ from agentls.agents.targets import answer, fingerprint, written_files
 from agentls.claims import matching_claim
 from agentls.files import FileTooLarge, NotARegularFile, read_regular
 from agentls.git import ATTRIBUTES_FILE
-from agentls.git.repo import Repository
+from agentls.git.repo import Repository, attribute_files, index_version
 from agentls.git.runner import git_env
 from agentls.sessions import Session, discover_sessions
 from agentls.store import Store
@@ -175,7 +175,6 @@ class _QuickCheck:
             stderr=subprocess.DEVNULL,
             env=git_env({"GIT_DIR": str(self.common)}),
         )
-        self._global_attributes: list[str] | None = None
         self._index_versions: dict[Path, int] = {}
 
     def __enter__(self) -> _QuickCheck:
@@ -343,39 +342,16 @@ class _QuickCheck:
         for part in path.split("/")[:-1]:
             folders.append(os.path.join(folders[-1], part))
         candidates = [os.path.join(f, ATTRIBUTES_FILE) for f in folders]
-        candidates.append(os.path.join(session.worktree.gitdir, "info", "attributes"))
-        candidates += self._global_attribute_files()
+        configured = self.config.get("core.attributesfile")
+        user_file = configured[-1] if configured else None
+        candidates += attribute_files(session.worktree.gitdir, self.common, user_file)
         if any(os.path.lexists(c) for c in candidates):
             raise Unsure(f"attributes may apply to {path}")
-
-    def _global_attribute_files(self) -> list[str]:
-        if self._global_attributes is None:
-            configured = self.config.get("core.attributesfile")
-            if configured:
-                user = os.path.expanduser(configured[-1])
-            else:
-                xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
-                user = os.path.join(xdg, "git", "attributes")
-            self._global_attributes = [
-                str(self.common / "info" / "attributes"),
-                user,
-                "/etc/gitattributes",
-                "/usr/local/etc/gitattributes",
-            ]
-        return self._global_attributes
 
     def _index_version(self, session: Session) -> int:
         """The version in SESSION's index header (git writes 2 unless an entry has
         extended flags, such as skip-worktree, or index.version asks for another)."""
         gitdir = session.worktree.gitdir
         if gitdir not in self._index_versions:
-            version = 0
-            try:
-                with open(os.path.join(gitdir, "index"), "rb") as handle:
-                    header = handle.read(8)
-                if header[:4] == b"DIRC":
-                    version = int.from_bytes(header[4:8], "big")
-            except OSError:
-                pass
-            self._index_versions[gitdir] = version
+            self._index_versions[gitdir] = index_version(gitdir / "index")
         return self._index_versions[gitdir]

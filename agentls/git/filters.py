@@ -36,6 +36,7 @@ from pygit2 import C, ffi
 
 from agentls.errors import GitError
 from agentls.git import ATTRIBUTES_FILE
+from agentls.git.repo import attribute_files, index_version
 from agentls.git.runner import run_git_bytes
 
 SKIP_WORKTREE = 1 << 14  # GIT_INDEX_ENTRY_SKIP_WORKTREE, in an index entry's extended flags
@@ -154,14 +155,7 @@ class WorktreeFilters:
         key = _stat_key(index_file)
         if self._index_version is not None and self._index_version[0] == key:
             return self._index_version[1]
-        version = 0
-        try:
-            with open(index_file, "rb") as handle:
-                header = handle.read(8)
-            if header[:4] == b"DIRC":
-                version = int.from_bytes(header[4:8], "big")
-        except OSError:
-            pass
+        version = index_version(index_file)
         self._index_version = (key, version)
         return version
 
@@ -223,15 +217,12 @@ class WorktreeFilters:
         if self._global_attribute_files is None:
             gitdir = Path(repo.path)
             common = gitdir.parent.parent if gitdir.parent.name == "worktrees" else gitdir
-            files = [gitdir / "info" / "attributes", common / "info" / "attributes"]
             try:
-                files.append(Path(os.path.expanduser(str(repo.config["core.attributesFile"]))))
+                user_file: str | None = str(repo.config["core.attributesFile"])
             except (KeyError, pygit2.GitError):
-                xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
-                files.append(Path(xdg) / "git" / "attributes")
-            files += [Path("/etc/gitattributes"), Path("/usr/local/etc/gitattributes")]
-            files.append(gitdir / "index")
-            self._global_attribute_files = [str(f) for f in files]
+                user_file = None
+            files = attribute_files(gitdir, common, user_file)
+            self._global_attribute_files = [*files, str(gitdir / "index")]
             self._config_files = [str(common / "config"), str(gitdir / "config.worktree")]
         folders = [str(self.worktree)]
         for part in path.split("/")[:-1]:

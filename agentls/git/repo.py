@@ -57,6 +57,36 @@ class Worktree(NamedTuple):
         return self.path.is_dir()
 
 
+def index_version(index_file: str | Path) -> int:
+    """The version in an index file's header, 0 when unreadable: git writes 2 unless an
+    entry has extended flags (skip-worktree) or index.version asks for another. Reads 8
+    bytes instead of the whole index (~20 ms and ~7 MiB at 50k files)."""
+    try:
+        with open(index_file, "rb") as handle:
+            header = handle.read(8)
+    except OSError:
+        return 0
+    return int.from_bytes(header[4:8], "big") if header[:4] == b"DIRC" else 0
+
+
+def attribute_files(gitdir: Path, common_dir: Path, user_file: str | None) -> list[str]:
+    """Every attributes file git reads for a worktree besides its `.gitattributes`:
+    info/attributes (the worktree's admin dir and the common dir), the user's
+    (core.attributesFile, USER_FILE, else the XDG default) and the system's."""
+    if user_file:
+        user = os.path.expanduser(user_file)
+    else:
+        xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+        user = os.path.join(xdg, "git", "attributes")
+    return [
+        str(gitdir / "info" / "attributes"),
+        str(common_dir / "info" / "attributes"),
+        user,
+        "/etc/gitattributes",
+        "/usr/local/etc/gitattributes",
+    ]
+
+
 @lru_cache(maxsize=1)
 def git_version() -> tuple[int, int, int]:
     out = run_git(["--version"], cwd=".")
