@@ -56,6 +56,10 @@ class Analyzer:
         self._merge_base_cache: dict[tuple[str, str], str | None] = {}
         self._base_entries: dict[tuple[str | None, str], Entry] = {}
         self._diff_cache: dict[tuple[str, str], tuple[set[str], set[str], set[str]]] = {}
+        # The report's per-pair lists, and what they were built from (see all_collisions).
+        self._bumped: set[tuple[str, str]] = set()  # pairs whose verdicts changed since
+        self._listed: dict[tuple[str, str], list[Collision]] = {}
+        self._listed_states: dict[str, tuple[SessionState, tuple[object, ...]]] = {}
         self._merge_walks: dict[tuple[str, str], bool] = {}
         self._empty_tree = str(self.repo.TreeBuilder().write())
 
@@ -91,6 +95,7 @@ class Analyzer:
             current = PairState(key[0], key[1], (a.head, b.head), base, tree_of(self.repo, base))
             current.onto = onto
             self.pairs[key] = current
+            self._bumped.add(key)
         current.trunk_pair = trunk_a or trunk_b
         current.branches = branches
         return current
@@ -134,7 +139,7 @@ class Analyzer:
         pair.overlaps = (pair.changed[0] & pair.changed[1]) - set(pair.conflicts)
         pair.group = pair.rename_candidates()
         pair.verified = inputs
-        pair.version += 1
+        self._bump(pair)
         return pair
 
     def _one_base(self, pair: PairState) -> bool:
@@ -216,7 +221,7 @@ class Analyzer:
         for a, b in pairs:
             pair = self.pair(a, b)
             pair.verified = None
-            pair.version += 1
+            self._bump(pair)
             grouped: set[str] = set()
             for path in paths:
                 self._note_change(pair, a, b, path)
@@ -375,6 +380,49 @@ class Analyzer:
     def pair_collisions(self, pair: PairState, a: SessionState, b: SessionState) -> list[Collision]:
         """The pair's collisions with line ranges (see agentls.pairs)."""
         return self.reporter.collisions(pair, a, b)
+
+    def _bump(self, pair: PairState) -> None:
+        """PAIR's conflicts or overlaps may have changed: its caches are stale."""
+        pair.version += 1
+        self._bumped.add((pair.a, pair.b))
+
+    def all_collisions(self, pairs: list[tuple[SessionState, SessionState]]) -> list[Collision]:
+        """Every pair's collisions, in the order of PAIRS.
+
+        A pair is asked again only when its verdicts changed (`_bump`) or a side did
+        (its state, version, name, HEAD, base or branch, or the trunk branch): after an
+        edit at 30 sessions that is the 29 pairs of the edited session, and each of the
+        other 406 costs a few lookups instead of a pass through `pair()` and its cache.
+        """
+        bumped, self._bumped = self._bumped, set()
+        states = {id(s): s for pair in pairs for s in pair}.values()
+        current: dict[str, tuple[SessionState, tuple[object, ...]]] = {}
+        moved: set[str] = set()  # sessions changed since the last call
+        for state in states:
+            session = state.session
+            mark = (
+                state.version,
+                session.name,
+                state.head,
+                state.base,
+                session.branch,
+                self.trunk_branch,
+            )
+            before = self._listed_states.get(session.id)
+            if before is None or before[0] is not state or before[1] != mark:
+                moved.add(session.id)
+            current[session.id] = (state, mark)
+        listed: dict[tuple[str, str], list[Collision]] = {}
+        collisions: list[Collision] = []
+        for a, b in pairs:
+            key = (a.session.id, b.session.id)
+            found = self._listed.get(key)
+            if found is None or key in bumped or key[0] in moved or key[1] in moved:
+                found = self.pair_collisions(self.pair(a, b), a, b)
+            listed[key] = found
+            collisions += found
+        self._listed, self._listed_states = listed, current
+        return collisions
 
     def ownership(self, writer: SessionState, owners: list[SessionState]) -> list[Collision]:
         """WRITER's changes to paths another of OWNERS claims."""

@@ -31,6 +31,10 @@ class SessionInfo:
     source: str | None = None
     landed: bool = False  # landed by agentls, with no commits since
     remote: dict[str, Any] | None = None  # role "remote": where it lives (agentls.remote)
+    # shared_json's answers, made once: an info is never changed once made, and the
+    # Workspace keeps each session's until the session or its state changes.
+    _json: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+    _text: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         # Field by field: dataclasses.asdict deep-copies every value through its generic
@@ -56,6 +60,18 @@ class SessionInfo:
             "landed": self.landed,
             "remote": dict(self.remote) if self.remote is not None else None,
         }
+
+    def shared_json(self) -> dict[str, Any]:
+        """to_json's answer, the same object every time: read it, never change it."""
+        if self._json is None:
+            self._json = self.to_json()
+        return self._json
+
+    def json_text(self) -> str:
+        """json.dumps(self.to_json(), sort_keys=True), made once."""
+        if self._text is None:
+            self._text = json.dumps(self.shared_json(), sort_keys=True)
+        return self._text
 
 
 @dataclass
@@ -124,12 +140,12 @@ class Report:
     remotes: list[dict[str, Any]] = field(default_factory=list)  # each remote's last fetch
 
     def to_json(self, *, shared: bool = False) -> dict[str, Any]:
-        """The report as JSON-able data. SHARED: each collision's dict is the one it keeps
-        (Collision.shared_json), for a caller that only reads and serializes it."""
+        """The report as JSON-able data. SHARED: each session's and collision's dict is the
+        one it keeps (shared_json), for a caller that only reads and serializes it."""
         return {
             "repository": self.repository,
             "trunk": {"branch": self.trunk_branch, "commit": self.trunk_commit},
-            "sessions": [s.to_json() for s in self.sessions],
+            "sessions": [s.shared_json() if shared else s.to_json() for s in self.sessions],
             "overlaps": [c.shared_json() if shared else c.to_json() for c in self.overlaps],
             "warnings": list(self.warnings),
             "remotes": list(self.remotes),
@@ -137,12 +153,14 @@ class Report:
 
     def sorted_text(self, data: dict[str, Any]) -> str:
         """json.dumps(DATA, sort_keys=True) for DATA = to_json() plus keys of the caller's,
-        with each collision's text made once (Collision.json_text): at 30 sessions a
+        with each session's and collision's text made once (json_text): at 30 sessions a
         report can hold hundreds of collisions, and the engine sends it on every edit."""
         parts = []
         for key in sorted(data):
             if key == "overlaps":
                 value = "[" + ", ".join(c.json_text() for c in self.overlaps) + "]"
+            elif key == "sessions":
+                value = "[" + ", ".join(s.json_text() for s in self.sessions) + "]"
             else:
                 value = json.dumps(data[key], sort_keys=True)
             parts.append(f"{json.dumps(key)}: {value}")

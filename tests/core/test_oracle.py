@@ -534,6 +534,9 @@ def test_incremental_path_matches_full_path(
         for wt, edits in zip(worktrees, live, strict=True):
             for path, operation in edits:
                 feed_events(live_ws, wt, apply(repo, wt, path, operation))
+                # As the engine does after every batch: each report reuses the lists of
+                # pairs that did not change since the one before (Analyzer.all_collisions).
+                live_ws.report()
         live_report = live_ws.report()
         with Workspace(worktrees[0]) as cold_ws:
             cold_report = cold_ws.refresh()

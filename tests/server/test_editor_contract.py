@@ -203,3 +203,41 @@ async def test_file_versions_for_native_diffs(repo: Repo, windows) -> None:
     assert compared["left"] == {"session": "a", "path": "f.txt", "at": "current"}
     assert compared["right"] == {"session": "main", "path": "f.txt", "at": "current"}
     assert agentls_diagnostics(window.client, a / "f.txt") is not None
+
+
+def test_own_notifications_are_written_as_the_json_they_are() -> None:
+    """agentls/* notifications skip cattrs (a sessionsChanged at 30 sessions cost ~1 ms
+    there) and still read exactly as cattrs would write them; LSP's own go through it."""
+    import json
+
+    from pygls.protocol.json_rpc import JsonRPCNotification
+
+    from agentls.server.server import AgentlsServer
+
+    protocol = AgentlsServer().protocol
+    status = {
+        "self": "mine",
+        "sessions": [{"name": "mine", "branch": None, "counts": {"conflict": 1}, "claims": []}],
+        "counts": {"conflict": 1, "overlap": 0},
+        "complete": True,
+    }
+    own = JsonRPCNotification(method="agentls/sessionsChanged", jsonrpc="2.0", params=status)
+    written = json.loads(json.dumps(own, default=protocol._serialize_message))
+    assert written == protocol._converter.unstructure(own)
+    assert written == {"jsonrpc": "2.0", "method": "agentls/sessionsChanged", "params": status}
+    assert protocol._serialize_message(own)["params"] is status  # not walked, not copied
+
+    params = types.PublishDiagnosticsParams(
+        uri="file:///x",
+        diagnostics=[
+            types.Diagnostic(
+                range=types.Range(types.Position(0, 0), types.Position(0, 1)),
+                message="m",
+                code_description=None,
+            )
+        ],
+    )
+    lsp = types.PublishDiagnosticsNotification(params=params)
+    written = json.loads(json.dumps(lsp, default=protocol._serialize_message))
+    assert written["params"]["diagnostics"][0]["range"]["end"] == {"line": 0, "character": 1}
+    assert "codeDescription" not in written["params"]["diagnostics"][0]  # cattrs drops None
