@@ -19,6 +19,7 @@ pair reports is described in agentls.pairs.
 
 from __future__ import annotations
 
+import itertools
 import posixpath
 
 import pygit2
@@ -34,6 +35,16 @@ from agentls.probes import Conflict, ProbeFile, Probes, conflicts_of
 from agentls.report import Collision, Range
 
 _TREE = pygit2.enums.FileMode.TREE
+
+
+def pairs_of(
+    code: list[SessionState], remote: list[SessionState]
+) -> list[tuple[SessionState, SessionState]]:
+    """The pairs checked: code sessions pairwise, in cascade order (the first of a pair
+    lands first unless the second is trunk), and every remote session with every code
+    session, not with each other: what they do to one another is their business, and
+    100 of them must not cost 4,950 merges."""
+    return list(itertools.combinations(code, 2)) + [(a, r) for r in remote for a in code]
 
 
 class Analyzer:
@@ -58,8 +69,10 @@ class Analyzer:
         self._diff_cache: dict[tuple[str, str], tuple[set[str], set[str], set[str]]] = {}
         # The report's per-pair lists, and what they were built from (see all_collisions).
         self._bumped: set[tuple[str, str]] = set()  # pairs whose verdicts changed since
-        self._listed: dict[tuple[str, str], list[Collision]] = {}
+        self._layout: tuple[list[str], list[str]] = ([], [])  # the sessions listed for
+        self._listed: dict[tuple[str, str], list[Collision] | None] = {}  # None: not yet
         self._listed_states: dict[str, tuple[SessionState, tuple[object, ...]]] = {}
+        self._pairs_of_session: dict[str, list[tuple[str, str]]] = {}
         self._merge_walks: dict[tuple[str, str], bool] = {}
         self._empty_tree = str(self.repo.TreeBuilder().write())
 
@@ -386,19 +399,29 @@ class Analyzer:
         pair.version += 1
         self._bumped.add((pair.a, pair.b))
 
-    def all_collisions(self, pairs: list[tuple[SessionState, SessionState]]) -> list[Collision]:
-        """Every pair's collisions, in the order of PAIRS.
+    def all_collisions(
+        self, code: list[SessionState], remote: list[SessionState]
+    ) -> list[Collision]:
+        """Every pair's collisions (the pairs of `pairs_of(code, remote)`), in no order.
 
         A pair is asked again only when its verdicts changed (`_bump`) or a side did
         (its state, version, name, HEAD, base or branch, or the trunk branch): after an
-        edit at 30 sessions that is the 29 pairs of the edited session, and each of the
-        other 406 costs a few lookups instead of a pass through `pair()` and its cache.
+        edit at 30 sessions that is the 29 pairs of the edited session; the other 406
+        of 435 are not visited at all, only their kept lists joined.
         """
         bumped, self._bumped = self._bumped, set()
-        states = {id(s): s for pair in pairs for s in pair}.values()
-        current: dict[str, tuple[SessionState, tuple[object, ...]]] = {}
-        moved: set[str] = set()  # sessions changed since the last call
-        for state in states:
+        layout = ([s.session.id for s in code], [s.session.id for s in remote])
+        if layout != self._layout:  # sessions came, went or changed order: start over
+            self._layout = layout
+            self._listed, self._listed_states, self._pairs_of_session = {}, {}, {}
+            for a, b in pairs_of(code, remote):
+                key = (a.session.id, b.session.id)
+                self._listed[key] = None
+                for sid in key:
+                    self._pairs_of_session.setdefault(sid, []).append(key)
+        states = {s.session.id: s for s in [*code, *remote]}
+        stale = {key for key in bumped if key in self._listed}
+        for sid, state in states.items():
             session = state.session
             mark = (
                 state.version,
@@ -408,20 +431,16 @@ class Analyzer:
                 session.branch,
                 self.trunk_branch,
             )
-            before = self._listed_states.get(session.id)
+            before = self._listed_states.get(sid)
             if before is None or before[0] is not state or before[1] != mark:
-                moved.add(session.id)
-            current[session.id] = (state, mark)
-        listed: dict[tuple[str, str], list[Collision]] = {}
+                stale.update(self._pairs_of_session.get(sid, ()))
+                self._listed_states[sid] = (state, mark)
         collisions: list[Collision] = []
-        for a, b in pairs:
-            key = (a.session.id, b.session.id)
-            found = self._listed.get(key)
-            if found is None or key in bumped or key[0] in moved or key[1] in moved:
-                found = self.pair_collisions(self.pair(a, b), a, b)
-            listed[key] = found
+        for key, found in self._listed.items():
+            if found is None or key in stale:
+                a, b = states[key[0]], states[key[1]]
+                found = self._listed[key] = self.pair_collisions(self.pair(a, b), a, b)
             collisions += found
-        self._listed, self._listed_states = listed, current
         return collisions
 
     def ownership(self, writer: SessionState, owners: list[SessionState]) -> list[Collision]:

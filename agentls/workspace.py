@@ -7,7 +7,6 @@ for the authoritative picture and the per-file methods for live updates, and rea
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 from collections.abc import Callable, Iterable
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pygit2
 
-from agentls.analysis import Analyzer
+from agentls.analysis import Analyzer, pairs_of
 from agentls.changes import NOTES_FILES, SessionState
 from agentls.claims import glob_matches
 from agentls.git.merge import MergeTree
@@ -243,18 +242,16 @@ class Workspace:
             self.analyzer.check_path_pairs(pairs, path)
 
     def _pairs(self) -> list[tuple[SessionState, SessionState]]:
-        """Code sessions in cascade order, pairwise (research forks only read).
+        """Code sessions in cascade order, pairwise, and remote ones with each of them
+        (research forks only read). See `pairs_of`; the analyzer reads attributes from
+        the side the other is rebased onto (see PairState.onto)."""
+        return pairs_of(*self._pair_sides())
 
-        The first of a pair lands first unless the second is trunk; the analyzer reads
-        attributes from the side the other is rebased onto (see PairState.onto).
-        """
+    def _pair_sides(self) -> tuple[list[SessionState], list[SessionState]]:
         code = [
             self.states[s.id] for s in self.sessions if s.id in self.states and not s.is_research
         ]
-        # Remote sessions pair with every local one, not with each other: what they do to
-        # one another is their business, and 100 of them must not cost 4,950 merges.
-        remote = [(a, r) for r in self.remote.states.values() for a in code]
-        return list(itertools.combinations(code, 2)) + remote
+        return code, list(self.remote.states.values())
 
     def reconcile(self, interrupted: Callable[[], bool] | None = None) -> bool:
         """The authoritative full check for every pair whose snapshots changed.
@@ -282,7 +279,7 @@ class Workspace:
         return find_session(self.sessions, name)
 
     def report(self) -> Report:
-        collisions = self.analyzer.all_collisions(self._pairs())
+        collisions = self.analyzer.all_collisions(*self._pair_sides())
         states = [self.states[s.id] for s in self.sessions if s.id in self.states]
         claimers = [state for state in states if state.session.claims]
         for state in states:

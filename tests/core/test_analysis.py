@@ -169,3 +169,81 @@ def test_session_notes_never_collide(pair) -> None:
         report = ws.refresh()
     assert {(c.kind, c.path) for c in report.overlaps} == {("conflict", "docs/HANDOFF.md")}
     assert "HANDOFF.md" in report.session("a").changed  # still part of the change set
+
+
+def _picture(report) -> tuple[list[tuple], list[str]]:
+    collisions = sorted(
+        (c.kind, c.path, tuple(c.sessions), sorted(c.ranges.items()), c.via)
+        for c in report.overlaps
+    )
+    return collisions, [s.name for s in report.sessions]
+
+
+def test_a_long_lived_workspace_reports_what_a_fresh_one_does(repo: Repo) -> None:
+    """The engine's Workspace keeps each pair's collisions and each session's info between
+    reports and asks again only what changed (Analyzer.all_collisions): after edits, a new
+    cascade order, a rename and a removed session it must say what a cold start says."""
+    from agentls.lifecycle.metadata import rename_session, set_priority
+
+    original = numbered(30)
+    repo.write(repo.main, "f.txt", original)
+    repo.write(repo.main, "g.txt", original)
+    repo.commit(repo.main, "base")
+    a, b, c = (repo.worktree(n, n) for n in ("a", "b", "c"))
+    repo.write(b, "f.txt", original.replace("line 5\n", "b five\n"))
+    repo.write(c, "g.txt", original.replace("line 9\n", "c nine\n"))
+
+    def fresh():
+        with Workspace(repo.main) as cold:
+            return _picture(cold.refresh())
+
+    with Workspace(repo.main) as ws:
+        assert _picture(ws.refresh()) == fresh()
+
+        def edit(wt, path: str, text: str) -> None:
+            repo.write(wt, path, text)
+            located = ws.locate(wt / path)
+            assert located is not None
+            ws.file_changed(*located)
+
+        edit(a, "f.txt", original.replace("line 5\n", "a five\n"))
+        assert ("conflict", "f.txt", ("a", "b")) in [p[:3] for p in _picture(ws.report())[0]]
+        assert _picture(ws.report()) == fresh()
+        edit(a, "g.txt", original.replace("line 20\n", "a twenty\n"))
+        assert _picture(ws.report()) == fresh()
+
+        set_priority(ws, "c", -5)  # c lands first now: every pair with it turns around
+        assert _picture(ws.report())[1][:2] == ["c", "main"]
+        assert _picture(ws.report()) == fresh()
+
+        rename_session(ws, "b", "bee")
+        assert ("conflict", "f.txt", ("a", "bee")) in [p[:3] for p in _picture(ws.report())[0]]
+        assert _picture(ws.report()) == fresh()
+
+        edit(a, "f.txt", original)  # a's conflict with bee goes away, its overlap on g stays
+        assert _picture(ws.report()) == fresh()
+
+        repo.git(repo.main, "worktree", "remove", "--force", str(c))
+        ws.refresh()
+        assert "c" not in _picture(ws.report())[1]
+        assert _picture(ws.report()) == fresh()
+
+
+def test_the_report_follows_a_pairs_verdicts_when_no_side_changed(pair) -> None:
+    """The full check may correct a pair's verdicts while neither session changed (its
+    snapshots are what they were): the report must show the pair's answer as it is now,
+    not the list kept from the report before."""
+    repo, a, b = pair
+    repo.write(a, "auth/login.py", numbered(30).replace("line 5\n", "a\n"))
+    repo.write(b, "auth/login.py", numbered(30).replace("line 5\n", "b\n"))
+    with Workspace(a) as ws:
+        assert [c.kind for c in ws.refresh().overlaps] == ["conflict"]
+        sa, sb = (ws.states[s.id] for s in ws.sessions if s.name in ("a", "b"))
+        checked = ws.analyzer.check_pair(sa, sb)
+        checked.conflicts.clear()  # as if an earlier answer had missed it...
+        checked.overlaps.clear()
+        checked.verified = None
+        ws.analyzer._bump(checked)
+        assert ws.report().overlaps == []  # ...which the report shows, as it is
+        ws.reconcile()  # the full check runs again and finds the conflict
+        assert [c.kind for c in ws.report().overlaps] == ["conflict"]
