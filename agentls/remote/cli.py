@@ -83,7 +83,7 @@ def _engine_refresh(common_dir: Path) -> None:
 
 
 def run_fetch(args: argparse.Namespace) -> int:
-    from agentls.remote.sessions import age
+    from agentls.remote.wording import age
 
     outcome = fetch_now(args.directory)
     if args.json:

@@ -14,7 +14,6 @@ user's own published work.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -239,20 +238,3 @@ class RemoteSessions:
             behind=behind,
             remote=session.describe(),
         )
-
-
-def age_text(seconds_ago: float) -> str:
-    """ "just now", "12 min ago", "3 h ago", "2 days ago"."""
-    if seconds_ago < 60:
-        return "just now"
-    if seconds_ago < 3600:
-        return f"{int(seconds_ago // 60)} min ago"
-    if seconds_ago < 2 * 86400:
-        return f"{int(seconds_ago // 3600)} h ago"
-    return f"{int(seconds_ago // 86400)} days ago"
-
-
-def age(timestamp: float | None, now: float | None = None) -> str:
-    if timestamp is None:
-        return "never"
-    return age_text(max((now or time.time()) - timestamp, 0))

@@ -231,3 +231,27 @@ def test_a_worktree_git_cannot_read_does_not_stall_the_start(repo: Repo, worker:
     assert report["complete"] is True
     # The others are scanned: b's uncommitted edit is there; c counts as its HEAD.
     assert "f.txt" in next(s for s in report["sessions"] if s["name"] == "b")["changed"]
+
+
+def test_the_language_server_process_loads_no_git_library(tmp_path: Path) -> None:
+    """An editor waits for `agentls serve` to import before it can open a file: the
+    engine does all git work, so the server leaves pygit2 (~0.2 s of a ~1 s start on
+    a slow machine) out. Outside a repository it starts no engine and exits at EOF."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "agentls", "serve"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    loaded = {
+        line.rsplit("|", 1)[1].strip()
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "agentls.server.server" in loaded, proc.stderr[-2000:]
+    assert not {"pygit2", "git", "agentls.changes"} & loaded
