@@ -10,8 +10,32 @@ KINDS = ("conflict", "overlap", "ownership", "research-write", "semantic")
 Range = tuple[int, int]  # 1-based, inclusive
 
 
+class MadeOnce:
+    """JSON made once for a record never changed once made (SessionInfo, Collision):
+    at 30 sessions the engine publishes all of them after every edit, and most are
+    the same objects as in the report before. Each keeps `_json` and `_text` fields."""
+
+    _json: dict[str, Any] | None
+    _text: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def shared_json(self) -> dict[str, Any]:
+        """to_json's answer, the same object every time: read it, never change it."""
+        if self._json is None:
+            self._json = self.to_json()
+        return self._json
+
+    def json_text(self) -> str:
+        """json.dumps(self.to_json(), sort_keys=True), made once."""
+        if self._text is None:
+            self._text = json.dumps(self.shared_json(), sort_keys=True)
+        return self._text
+
+
 @dataclass
-class SessionInfo:
+class SessionInfo(MadeOnce):
     id: str
     name: str
     path: str
@@ -61,21 +85,9 @@ class SessionInfo:
             "remote": dict(self.remote) if self.remote is not None else None,
         }
 
-    def shared_json(self) -> dict[str, Any]:
-        """to_json's answer, the same object every time: read it, never change it."""
-        if self._json is None:
-            self._json = self.to_json()
-        return self._json
-
-    def json_text(self) -> str:
-        """json.dumps(self.to_json(), sort_keys=True), made once."""
-        if self._text is None:
-            self._text = json.dumps(self.shared_json(), sort_keys=True)
-        return self._text
-
 
 @dataclass
-class Collision:
+class Collision(MadeOnce):
     kind: str
     path: str
     sessions: list[str]
@@ -115,18 +127,6 @@ class Collision:
             "paths": dict(self.paths),
             "merged_path": self.merged_path,
         } | ({"semantic": self.semantic} if self.semantic is not None else {})
-
-    def shared_json(self) -> dict[str, Any]:
-        """to_json's answer, the same object every time: read it, never change it."""
-        if self._json is None:
-            self._json = self.to_json()
-        return self._json
-
-    def json_text(self) -> str:
-        """json.dumps(self.to_json(), sort_keys=True), made once."""
-        if self._text is None:
-            self._text = json.dumps(self.shared_json(), sort_keys=True)
-        return self._text
 
 
 @dataclass
