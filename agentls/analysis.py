@@ -65,6 +65,7 @@ class Analyzer:
             self.base_entry,
         )
         self._merge_base_cache: dict[tuple[str, str], str | None] = {}
+        self._base_trees: dict[str | None, pygit2.Tree | None] = {}
         self._base_entries: dict[tuple[str | None, str], Entry] = {}
         self._diff_cache: dict[tuple[str, str], tuple[set[str], set[str], set[str]]] = {}
         # The report's per-pair lists, and what they were built from (see all_collisions).
@@ -105,13 +106,22 @@ class Analyzer:
         onto = 1 if trunk_b and not trunk_a else 0
         if current is None or current.heads != (a.head, b.head) or current.onto != onto:
             base = self.merge_base(a.head, b.head)
-            current = PairState(key[0], key[1], (a.head, b.head), base, tree_of(self.repo, base))
+            current = PairState(key[0], key[1], (a.head, b.head), base, self._tree_of(base))
             current.onto = onto
             self.pairs[key] = current
             self._bumped.add(key)
         current.trunk_pair = trunk_a or trunk_b
         current.branches = branches
         return current
+
+    def _tree_of(self, commit: str | None) -> pygit2.Tree | None:
+        """COMMIT's tree, looked up once: at 30 sessions most of the 435 pairs share trunk
+        as their merge-base, and each lookup reads the commit from a pack (~0.15 ms)."""
+        if commit not in self._base_trees:
+            if len(self._base_trees) > 1024:
+                self._base_trees.clear()
+            self._base_trees[commit] = tree_of(self.repo, commit)
+        return self._base_trees[commit]
 
     def base_entry(self, pair: PairState, path: str) -> Entry:
         """PATH at the pair's merge-base; most pairs share a base, so it is looked up once."""
