@@ -325,14 +325,17 @@ class Workspace:
             missing = session.missing  # a stat of the worktree's folder: once per session
             key = (session, state, state.version if state else 0, missing, self.trunk)
             known = self._known_infos.get(session.id)
-            info = known[1] if known is not None and known[0] == key else self._info(session)
+            if known is not None and known[0] == key:
+                info = known[1]
+            else:
+                info = self._info(session, missing)
             infos[session.id] = (key, info)
         self._known_infos = infos
         return [info for _, info in infos.values()]
 
-    def _info(self, session: Session) -> SessionInfo:
+    def _info(self, session: Session, missing: bool) -> SessionInfo:
+        """SESSION's info; MISSING: its worktree's folder is gone (stat once per report)."""
         state = self.states.get(session.id)
-        missing = session.missing
         ahead = behind = 0
         if session.head and not missing:
             key = (session.head, self.trunk.commit)
