@@ -220,8 +220,9 @@ class Worker:
 
     def _load(self, states: list[SessionState]) -> Iterator[bool]:
         """Watch each worktree, then scan it: `git status` runs in the background (two
-        at once) while the next worktrees' folders are walked. Watches come first, so
-        nothing written during a scan is missed. Then the full check, a pair at a time.
+        at once) while the next worktrees' folders are walked, a few at a time. Watches
+        come first, so nothing written during a scan is missed. Then the full check, a
+        pair at a time.
         Yields after every step: True when it is only waiting for git."""
         to_watch = list(states)
         to_scan: list[SessionState] = []  # watched, not scanned yet
@@ -235,7 +236,16 @@ class Worker:
             elif to_watch and len(to_scan) < SCANS_AT_ONCE:
                 state = to_watch.pop(0)
                 session = state.session
-                self.watcher.add(session.path, session.worktree.gitdir, state.head_tree)
+                # A few folders at a time: a request (an open file) need not wait for a
+                # whole worktree's walk. Dropped half-way (a restart), the walk is undone.
+                walk = self.watcher.add_steps(
+                    session.path, session.worktree.gitdir, state.head_tree
+                )
+                try:
+                    for _ in walk:
+                        yield False
+                finally:
+                    walk.close()
                 to_scan.append(state)
                 yield False
             else:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
-from agentls.watch import Watcher
+from agentls.watch import WALK_CHUNK, Watcher
 from tests.conftest import Repo, git
 
 
@@ -48,5 +49,89 @@ def test_a_worktree_unlocking_is_an_admin_event(repo: Repo) -> None:
             while not any(kind == "admin" for kind, _ in events) and time.monotonic() < deadline:
                 time.sleep(0.01)
             assert ("admin", "lock changed in other") in events, (verb, events)
+    finally:
+        watcher.close()
+
+
+def _many_folders(repo: Repo, count: int) -> Path:
+    """COUNT committed folders of one file each; the common dir."""
+    for i in range(count):
+        repo.write(repo.main, f"pkg{i:03d}/f.txt", f"{i}\n")
+    repo.commit(repo.main, "folders")
+    return Path(git(repo.main, "rev-parse", "--path-format=absolute", "--git-common-dir"))
+
+
+def _wait_for(events: list[tuple[str, str]], event: tuple[str, str]) -> bool:
+    deadline = time.monotonic() + 10
+    while event not in events and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return event in events
+
+
+def _free_for_another_thread(watcher: Watcher) -> bool:
+    """The watcher's lock (an RLock: its own thread would always get it) is free."""
+    taken: list[bool] = []
+
+    def take() -> None:
+        got = watcher._lock.acquire(timeout=0)
+        taken.append(got)
+        if got:
+            watcher._lock.release()
+
+    thread = threading.Thread(target=take)
+    thread.start()
+    thread.join()
+    return taken == [True]
+
+
+def test_a_worktree_is_watched_a_few_folders_at_a_time(repo: Repo) -> None:
+    """The engine's start-up answers an open file between parts of a worktree's walk:
+    the walk yields every WALK_CHUNK folders, without holding the watcher's lock (the
+    inotify reader takes it for every event), and ends with every folder watched."""
+    common = _many_folders(repo, 3 * WALK_CHUNK + 5)
+    whole = Watcher(common, lambda event: None)
+    try:
+        whole.add(repo.main, common)
+        expected = whole.watch_count
+    finally:
+        whole.close()
+    events: list[tuple[str, str]] = []
+    watcher = Watcher(common, events.append)
+    try:
+        steps = watcher.add_steps(repo.main, common)
+        yields = 0
+        for _ in steps:
+            yields += 1
+            assert _free_for_another_thread(watcher)
+            assert 0 < watcher.watch_count < expected
+        assert yields >= 3
+        assert watcher.watch_count == expected
+        last = repo.main / "pkg000" / "f.txt"  # the walk's stack takes the first folder last
+        last.write_text("changed\n")
+        assert _wait_for(events, ("file", str(last)))
+    finally:
+        watcher.close()
+
+
+def test_a_walk_stopped_half_way_takes_its_watches_back(repo: Repo) -> None:
+    """A start-up that starts over (a session appeared) drops its half-done walk: the
+    worktree must not stay half watched, or the next add would skip it as watched."""
+    common = _many_folders(repo, 3 * WALK_CHUNK + 5)
+    events: list[tuple[str, str]] = []
+    watcher = Watcher(common, events.append)
+    try:
+        steps = watcher.add_steps(repo.main, common)
+        next(steps)
+        next(steps)
+        half = watcher.watch_count
+        steps.close()
+        assert not watcher.is_root(str(repo.main))
+        before = watcher.watch_count
+        assert before <= half - 2 * WALK_CHUNK + 2  # the worktree's watches are gone
+        watcher.add(repo.main, common)
+        assert watcher.watch_count > before + 3 * WALK_CHUNK
+        last = repo.main / "pkg000" / "f.txt"
+        last.write_text("changed\n")
+        assert _wait_for(events, ("file", str(last)))
     finally:
         watcher.close()
