@@ -27,6 +27,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,10 +49,10 @@ LOCK_FILE = "locked"
 REBASE_DIRS = frozenset({"rebase-merge", "rebase-apply"})
 # agentls's SQLite store in <common>/agentls (WAL mode: commits write store.sqlite3-wal).
 STORE_PREFIX = "store.sqlite3"
-# Folders a worktree's walk watches between two yields of `Watcher.add_steps`: at ~0.2 ms
-# a folder, a request that arrives mid-walk waits a few milliseconds, not the ~30-120 ms
-# of a whole 50k-file worktree's 500 folders.
-WALK_CHUNK = 32
+# How long a worktree's walk runs between two yields of `Watcher.add_steps`: a request
+# that arrives mid-walk waits about this long, not the 30-120 ms of a whole 50k-file
+# worktree's 500 folders (or 2-7 ms a folder with the page cache dropped).
+WALK_SLICE = 0.005  # seconds
 
 
 @dataclass
@@ -272,16 +273,18 @@ class _InotifyBackend(_Backend):
         self, root: _Root, top: str, *, emit: bool, tracked: pygit2.Tree | None = None
     ) -> Steps:
         """Watch TOP and every non-ignored folder below it; EMIT files found (new trees).
-        Yields after every WALK_CHUNK folders, never with a folder open.
+        Yields every WALK_SLICE seconds, between folders (never with one open).
 
         TRACKED is TOP's tree in HEAD: its subfolders are watched without an ignore check.
         """
         stack: list[tuple[str, pygit2.Tree | None]] = [(top, tracked)]
+        slice_end = time.perf_counter() + WALK_SLICE
         walked = 0
         while stack:
-            walked += 1
-            if walked % WALK_CHUNK == 0:
+            if walked and time.perf_counter() >= slice_end:
                 yield
+                slice_end = time.perf_counter() + WALK_SLICE
+            walked += 1
             folder, tree = stack.pop()
             if not self._add(folder, "tree", root):
                 continue

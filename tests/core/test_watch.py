@@ -6,7 +6,10 @@ import threading
 import time
 from pathlib import Path
 
-from agentls.watch import WALK_CHUNK, Watcher
+import pytest
+
+import agentls.watch
+from agentls.watch import Watcher
 from tests.conftest import Repo, git
 
 
@@ -84,11 +87,17 @@ def _free_for_another_thread(watcher: Watcher) -> bool:
     return taken == [True]
 
 
-def test_a_worktree_is_watched_a_few_folders_at_a_time(repo: Repo) -> None:
+FOLDERS = 40
+
+
+def test_a_worktree_is_watched_a_few_folders_at_a_time(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The engine's start-up answers an open file between parts of a worktree's walk:
-    the walk yields every WALK_CHUNK folders, without holding the watcher's lock (the
-    inotify reader takes it for every event), and ends with every folder watched."""
-    common = _many_folders(repo, 3 * WALK_CHUNK + 5)
+    the walk yields every WALK_SLICE seconds (here: after every folder), without holding
+    the watcher's lock (the inotify reader takes it for every event), and ends with
+    every folder watched."""
+    common = _many_folders(repo, FOLDERS)
     whole = Watcher(common, lambda event: None)
     try:
         whole.add(repo.main, common)
@@ -98,13 +107,14 @@ def test_a_worktree_is_watched_a_few_folders_at_a_time(repo: Repo) -> None:
     events: list[tuple[str, str]] = []
     watcher = Watcher(common, events.append)
     try:
+        monkeypatch.setattr(agentls.watch, "WALK_SLICE", 0.0)
         steps = watcher.add_steps(repo.main, common)
         yields = 0
         for _ in steps:
             yields += 1
             assert _free_for_another_thread(watcher)
             assert 0 < watcher.watch_count < expected
-        assert yields >= 3
+        assert yields == FOLDERS  # the top folder and FOLDERS below, a yield between each
         assert watcher.watch_count == expected
         last = repo.main / "pkg000" / "f.txt"  # the walk's stack takes the first folder last
         last.write_text("changed\n")
@@ -113,23 +123,27 @@ def test_a_worktree_is_watched_a_few_folders_at_a_time(repo: Repo) -> None:
         watcher.close()
 
 
-def test_a_walk_stopped_half_way_takes_its_watches_back(repo: Repo) -> None:
+def test_a_walk_stopped_half_way_takes_its_watches_back(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A start-up that starts over (a session appeared) drops its half-done walk: the
     worktree must not stay half watched, or the next add would skip it as watched."""
-    common = _many_folders(repo, 3 * WALK_CHUNK + 5)
+    common = _many_folders(repo, FOLDERS)
+    monkeypatch.setattr(agentls.watch, "WALK_SLICE", 0.0)
     events: list[tuple[str, str]] = []
     watcher = Watcher(common, events.append)
     try:
         steps = watcher.add_steps(repo.main, common)
-        next(steps)
-        next(steps)
+        for _ in range(FOLDERS // 2):
+            next(steps)
         half = watcher.watch_count
         steps.close()
         assert not watcher.is_root(str(repo.main))
         before = watcher.watch_count
-        assert before <= half - 2 * WALK_CHUNK + 2  # the worktree's watches are gone
+        assert before == half - FOLDERS // 2  # the worktree's watches are gone
+        monkeypatch.setattr(agentls.watch, "WALK_SLICE", 1.0)
         watcher.add(repo.main, common)
-        assert watcher.watch_count > before + 3 * WALK_CHUNK
+        assert watcher.watch_count == before + FOLDERS + 1
         last = repo.main / "pkg000" / "f.txt"
         last.write_text("changed\n")
         assert _wait_for(events, ("file", str(last)))
