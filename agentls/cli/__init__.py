@@ -38,6 +38,19 @@ AREAS = (
 )
 
 
+def seconds(text: str) -> float:
+    """An argparse type: a non-negative, finite number of seconds, or a usage error."""
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
+    return value
+
+
 class SafeStream:
     """A text stream whose write errors (EPIPE, EIO) never reach the command.
 

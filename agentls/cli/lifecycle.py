@@ -12,6 +12,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from agentls.cli import seconds
+
 Handler = Callable[[Any, argparse.Namespace], dict[str, Any]]
 
 
@@ -56,17 +58,6 @@ def _workspace(args: argparse.Namespace) -> Any:
     from agentls.workspace import Workspace
 
     return Workspace(args.directory)
-
-
-def _seconds(text: str) -> float:
-    """A non-negative, finite number of seconds, or a usage error that says so."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
-    return value
 
 
 def _this_session(ws: Any, args: argparse.Namespace) -> str:
@@ -405,7 +396,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--approved", action="store_true", help="with --all: approved sessions only")
     p.add_argument("--keep-open", action="store_true", help="leave a conflicted rebase open")
     p.add_argument("--remove", action="store_true", help="remove worktree + branch after landing")
-    p.add_argument("--wait", type=_seconds, metavar="SECONDS", help="wait for another land's lock")
+    p.add_argument("--wait", type=seconds, metavar="SECONDS", help="wait for another land's lock")
     p.add_argument(
         "--no-push", action="store_true",
         help="land on the local trunk only, even when trunk tracks a remote branch",

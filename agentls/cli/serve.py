@@ -8,7 +8,13 @@ import os
 import sys
 from pathlib import Path
 
+from agentls.cli import seconds
 from agentls.errors import AgentlsError, InvalidInputError
+
+# How long an engine a language server starts early waits for that server's open
+# files before it walks and scans the worktrees (see Worker._hold_for_first_client):
+# the server asks 0.5-1.3 s after starting it, once pygls and lsprotocol are loaded.
+FIRST_CLIENT_WITHIN = 2.0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -28,6 +34,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     engine.add_argument("--repository", type=Path, help="git common dir (default: from -C)")
     engine.add_argument("--detach", action="store_true", help="fork into the background")
     engine.add_argument("--grace", type=float, help="seconds to stay after the last client")
+    engine.add_argument(
+        "--first-client-within",
+        type=seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait up to SECONDS for the first client's request (its open files) before "
+        "walking and scanning the worktrees (language servers pass this when they start "
+        "the engine)",
+    )
     engine.add_argument("--status", action="store_true", help="print the running engine's stats")
     engine.add_argument("--stop", action="store_true", help="ask the running engine to exit")
     engine.set_defaults(run=run_engine_command)
@@ -66,7 +81,7 @@ def _start_engine_early(folder: Path) -> None:
         if client is not None:
             client.close()  # one runs already
             return
-        start_engine(located[1], wait=False)
+        start_engine(located[1], wait=False, first_client_within=FIRST_CLIENT_WITHIN)
     except Exception:  # the server starts (or explains) it after initialize instead
         return
 
@@ -126,4 +141,4 @@ def run_engine_command(args: argparse.Namespace) -> int:
             logging.Formatter("%(asctime)s engine[%(process)d] %(levelname)s %(name)s: %(message)s")
         )
     logging.getLogger("agentls.engine").info("engine starts for %s", common)
-    return serve_engine(endpoint, grace)
+    return serve_engine(endpoint, grace, args.first_client_within)

@@ -157,10 +157,17 @@ class Connection:
 class Engine:
     """The listening socket, its connections and the process lifetime."""
 
-    def __init__(self, common_dir: Path, grace: float = DEFAULT_GRACE) -> None:
+    def __init__(
+        self, common_dir: Path, grace: float = DEFAULT_GRACE, first_client_within: float = 0.0
+    ) -> None:
         self.common_dir = common_dir
         self.grace = grace
-        self.worker = Worker(common_dir, self._broadcast, self._notify_all)
+        self.worker = Worker(
+            common_dir,
+            self._broadcast,
+            self._notify_all,
+            first_client_within=first_client_within,
+        )
         self.connections: dict[int, Connection] = {}
         self._lock = threading.Lock()
         self._ids = 0
@@ -386,14 +393,16 @@ def listen(common_dir: Path, grace: float = DEFAULT_GRACE) -> Endpoint | None:
     return Endpoint(common_dir, path, listener, lock_file)
 
 
-def serve_engine(endpoint: Endpoint, grace: float = DEFAULT_GRACE) -> int:
+def serve_engine(
+    endpoint: Endpoint, grace: float = DEFAULT_GRACE, first_client_within: float = 0.0
+) -> int:
     """Serve a bound endpoint in this process until idle, then release it."""
     lock_file = endpoint.lock_file
     lock_file.seek(0)
     lock_file.truncate()
     lock_file.write(f"{os.getpid()}\n")  # the serving process (after a fork: the child)
     lock_file.flush()
-    engine = Engine(endpoint.common_dir, grace)
+    engine = Engine(endpoint.common_dir, grace, first_client_within)
     try:
         engine.serve(endpoint.listener)
     finally:

@@ -44,10 +44,12 @@ def rotate_log(log: Path) -> None:
         pass  # no log yet, or another server rotated it first
 
 
-def start_engine(common_dir: Path, *, wait: bool = True) -> None:
+def start_engine(common_dir: Path, *, wait: bool = True, first_client_within: float = 0.0) -> None:
     """Start a detached engine for COMMON_DIR (it exits at once if one already runs).
 
-    Without WAIT, return at once: the `--detach` parent is reaped by a thread.
+    Without WAIT, return at once: the `--detach` parent is reaped by a thread. With
+    FIRST_CLIENT_WITHIN, the caller will ask for its open files within that many
+    seconds, and the engine holds its worktrees' walks and scans until then.
     """
     log = log_path(common_dir)
     make_private_dir(log.parent)
@@ -68,6 +70,8 @@ def start_engine(common_dir: Path, *, wait: bool = True) -> None:
                 str(common_dir),
                 "--grace",
                 repr(spawned_grace()),
+                "--first-client-within",
+                repr(first_client_within),
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

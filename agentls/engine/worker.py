@@ -53,6 +53,11 @@ LONG_RUNNING = frozenset(
 )
 
 
+# Requests that do not end the start-up's hold for the first client (see Worker): a
+# server's trunk setting comes just before its subscribe (its open files).
+HOLD_KEEPING_METHODS = frozenset({"configure"})
+
+
 @dataclass
 class Job:
     kind: str  # file | tree | admin | store | buffer | close | drop | call | semantic | stop
@@ -73,7 +78,12 @@ class Worker:
     """Owns the Workspace; turns jobs into state changes and published reports."""
 
     def __init__(
-        self, common_dir: Path, publish: Publisher, notify: Notifier | None = None
+        self,
+        common_dir: Path,
+        publish: Publisher,
+        notify: Notifier | None = None,
+        *,
+        first_client_within: float = 0.0,
     ) -> None:
         self.common_dir = common_dir
         self.publish = publish  # (serialized report line, report json)
@@ -99,6 +109,13 @@ class Worker:
         self._waiting: list[Job] = []
         self._held: list[Job] = []  # taken off the queue while waiting for a scan
         self._started = time.monotonic()
+        # A language server started this engine before loading its own code and asks
+        # for its open files within FIRST_CLIENT_WITHIN seconds: the worktrees' walks
+        # and scans wait for that request (or the time), so its answer has the disk and
+        # the cores to itself (see _hold_for_first_client).
+        self._hold_until: float | None = (
+            self._started + first_client_within if first_client_within > 0 else None
+        )
         self.stats: dict[str, Any] = {
             "batches": 0,
             "events": 0,
@@ -147,7 +164,8 @@ class Worker:
                 # Start-up: a step at a time, and whatever arrived in between first.
                 batch = self._queued()
                 if not batch:
-                    self._load_step()
+                    if not self._hold_for_first_client():
+                        self._load_step()
                     continue
             else:
                 timeout = RECONCILE_AFTER if self._needs_reconcile else None
@@ -198,6 +216,22 @@ class Worker:
         self._cancel_scans()
         self.stats["complete"] = False
         self._loading = self._load(self.ws.begin())
+
+    def _hold_for_first_client(self) -> bool:
+        """Wait (at most until the hold ends) for the first client's request; True
+        when one arrived, to be taken with the queue by the next turn."""
+        if self._hold_until is None:
+            return False
+        left = self._hold_until - time.monotonic()
+        if left <= 0:
+            self._hold_until = None
+            log.info("no client asked within the hold; walking and scanning the worktrees")
+            return False
+        try:
+            self._held.append(self.jobs.get(timeout=left))
+        except queue.Empty:
+            return False
+        return True
 
     def _load_step(self) -> None:
         """One start-up step; when only git is busy, wait a moment for jobs instead."""
@@ -509,6 +543,8 @@ class Worker:
     # --- requests --------------------------------------------------------------------------
 
     def _call(self, job: Job) -> None:
+        if job.method not in HOLD_KEEPING_METHODS:
+            self._hold_until = None  # a client asked: the start-up goes on behind it
         if self._loading is not None and job.method not in WHILE_LOADING:
             self._waiting.append(job)  # answered when the start-up is done
             return

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from agentls.cli.serve import FIRST_CLIENT_WITHIN
 from agentls.engine.client import EngineClient, connect
 from agentls.engine.protocol import EngineError
 from tests.conftest import Repo, git, numbered
@@ -272,6 +273,10 @@ def test_serve_starts_its_folders_engine_before_the_client_says_anything(
         assert client is not None
         engine_pid = client.call("stats", {})["pid"]
         client.close()
+        # It holds its walks and scans for the server's open files (Worker docstring).
+        cmdline = Path(f"/proc/{engine_pid}/cmdline").read_bytes().split(b"\0")
+        at = cmdline.index(b"--first-client-within")
+        assert float(cmdline[at + 1]) == FIRST_CLIENT_WITHIN > 0
     finally:
         assert server.stdin is not None
         server.stdin.close()  # the editor went away without a word
@@ -292,3 +297,13 @@ def test_serve_starts_its_folders_engine_before_the_client_says_anything(
     )
     assert lone.stdout == b""  # nothing on the protocol stream, and no engine anywhere
     assert not (outside / ".git").exists() and not _serves(common)
+
+
+def test_a_bad_first_client_wait_is_refused(repo: Repo) -> None:
+    repo.write(repo.main, "a.txt", "a\n")
+    repo.commit(repo.main, "base")
+    for bad in ("-1", "nan", "inf", "soon"):
+        done = agentls("-C", str(repo.main), "engine", "--first-client-within", bad)
+        assert done.returncode == 2, (bad, done.stderr)
+        assert "is not a number of seconds (0 or more)" in done.stderr
+        assert not (repo.main / ".git" / "agentls" / "engine.sock").exists()

@@ -96,8 +96,8 @@ def worker(repo: Repo) -> Iterator[tuple[Worker, Published]]:
     published = Published()
     created: list[Worker] = []
 
-    def make() -> tuple[Worker, Published]:
-        w = Worker(repo.main / ".git", published)
+    def make(**options: Any) -> tuple[Worker, Published]:
+        w = Worker(repo.main / ".git", published, **options)
         created.append(w)
         return w, published
 
@@ -133,6 +133,42 @@ def test_open_files_are_answered_before_the_scans(repo: Repo, worker: Any) -> No
         (c["kind"], c["path"], *c["sessions"]) for c in expected["overlaps"]
     }
     assert complete["sessions"] == expected["sessions"]
+
+
+def test_an_engine_started_early_waits_for_its_first_clients_open_files(
+    repo: Repo, worker: Any
+) -> None:
+    """`agentls serve` starts its engine before loading pygls: the engine reads the
+    sessions, then walks and scans no worktree until that server asks for its open
+    files, so their answer has the disk and the cores to itself. A trunk setting (sent
+    just before) does not end the wait; the first other request does."""
+    b, _c = three_sessions(repo)
+    w, published = worker(first_client_within=60)
+    w.start()
+    assert w.ready.wait(30)
+    call(w, "configure", {})
+    time.sleep(0.3)
+    assert not any(w.watcher.is_root(str(s.path)) for s in w.ws.sessions), "walked already"
+    assert w.stats["complete"] is False
+    answer = call(w, "subscribe", {"open": [str(b / "f.txt")]})
+    assert collisions(answer, "f.txt") == {("conflict", "b", "c")}
+    complete = published.wait(lambda r: r.get("complete"))
+    assert collisions(complete, "other.txt") == set()
+    assert all(w.watcher.is_root(str(s.path)) for s in w.ws.sessions)
+
+
+def test_an_engine_started_early_goes_on_when_nobody_asks(repo: Repo, worker: Any) -> None:
+    """A server that never asks (it crashed while loading) holds the start-up back no
+    longer than the time it was given; `agentls engine --status` is a request too."""
+    three_sessions(repo)
+    w, published = worker(first_client_within=0.5)
+    w.start()
+    complete = published.wait(lambda r: r.get("complete"))
+    assert collisions(complete, "f.txt") == {("conflict", "b", "c")}
+    assert w.stats["loaded_in"] >= 0.5
+    asked, _ = worker(first_client_within=60)
+    asked.start()
+    assert call(asked, "stats", {}, timeout=30)["complete"] is True
 
 
 def test_check_while_starting_reads_the_paths_asked(repo: Repo, worker: Any) -> None:
