@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from agentls.analysis import Analyzer
 from agentls.git.repo import find_repository
@@ -108,9 +109,9 @@ class Counting:
         self.merges = 0
         real = ws.merger.merge_many
 
-        def merge_many(pairs: list[tuple[str, str]]) -> list:  # type: ignore[type-arg]
+        def merge_many(pairs: list[tuple[str, str]], *rest: Any) -> list:  # type: ignore[type-arg]
             self.merges += len(pairs)
-            return real(pairs)
+            return real(pairs, *rest)  # the attribute source, when the caller passes one
 
         ws.merger.merge_many = merge_many  # type: ignore[method-assign]
 
