@@ -229,9 +229,7 @@ async def _latency(samples: int, quiet: float, suite_seconds: float) -> dict[str
             semantic_at.append(time.perf_counter() if on else -time.perf_counter())
         window.changed.set()
 
-    for quiet_method in ("agentls/semanticChanged", "agentls/reviewChanged"):
-        window.client.feature(quiet_method)(lambda params: None)
-    await window.start()
+    await window.start()  # (Window takes agentls/semanticChanged and reviewChanged quietly)
     try:
         await window.wait(lambda: bool(window.status), timeout=60)
         for n in range(samples):
