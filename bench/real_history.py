@@ -196,8 +196,9 @@ def generate(files: int, base_dir: Path | None = None) -> Workload:
         _copy_tree(scenario_repo, scenario.base, main, f"real{n}")
     git(main, "add", "-A")
     git(main, "commit", "-q", "-m", "real merge bases")
+    packages = min(10, max(1, files // 100))  # full ones (see _history_stream's paths)
     for n in range(40):  # more trunk history after it
-        path = f"pkg{n % 10}/mod{n}.py"
+        path = f"pkg{n % packages}/mod{n}.py"
         (main / path).write_text(_padding(path, 10_000 + n))
         git(main, "commit", "-q", "-am", f"trunk {n}")
     sides = [(0, "ours"), (0, "theirs"), (1, "ours"), (1, "theirs"), (2, "ours"), (2, "theirs"),
