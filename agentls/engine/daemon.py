@@ -171,7 +171,10 @@ class Engine:
         self.connections: dict[int, Connection] = {}
         self._lock = threading.Lock()
         self._ids = 0
-        self._empty_since: float | None = time.monotonic()
+        # No client yet counts as idle, but one that said it would come (a language
+        # server that started this engine before loading its own code) gets that long
+        # on top of the grace: it must not find the engine just gone.
+        self._empty_since: float | None = time.monotonic() + first_client_within
         self._stop = threading.Event()
         self.started = time.time()
 

@@ -307,3 +307,23 @@ def test_a_bad_first_client_wait_is_refused(repo: Repo) -> None:
         assert done.returncode == 2, (bad, done.stderr)
         assert "is not a number of seconds (0 or more)" in done.stderr
         assert not (repo.main / ".git" / "agentls" / "engine.sock").exists()
+
+
+def test_an_engine_waits_for_the_first_client_it_was_promised(repo: Repo) -> None:
+    """`agentls serve` starts its engine early and attaches only once pygls is loaded
+    (0.5-1.3 s, longer on a busy machine). A short grace must not end that engine
+    before then: the server would find it gone, or lose it while subscribing."""
+    repo.write(repo.main, "a.txt", "a\n")
+    repo.commit(repo.main, "base")
+    started = time.monotonic()
+    engine = subprocess.Popen(
+        [sys.executable, "-m", "agentls", "-C", str(repo.main), "engine", "--grace", "0.1",
+         "--first-client-within", "3"],
+        env=server_env(),
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        assert engine.wait(timeout=60) == 0
+    finally:
+        engine.kill()
+    assert time.monotonic() - started >= 3
