@@ -257,9 +257,6 @@ class _InotifyBackend(_Backend):
             self.admin_paths.setdefault(kind, set()).add(path)
         return True
 
-    def watch_root(self, root: _Root, tracked: pygit2.Tree | None = None) -> None:
-        self._walk(root, root.path, emit=False, tracked=tracked)
-
     def watch_root_steps(self, root: _Root, tracked: pygit2.Tree | None = None) -> Steps:
         return self._walk_steps(root, root.path, emit=False, tracked=tracked)
 

@@ -13,6 +13,13 @@ from agentls.watch import Watcher
 from tests.conftest import Repo, git
 
 
+def _wait_for(events: list[tuple[str, str]], event: tuple[str, str]) -> bool:
+    deadline = time.monotonic() + 10
+    while event not in events and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return event in events
+
+
 def test_a_closed_watcher_stops_its_reader_thread(repo: Repo) -> None:
     repo.write(repo.main, "f.txt", "one\n")
     repo.commit(repo.main, "base")
@@ -22,10 +29,7 @@ def test_a_closed_watcher_stops_its_reader_thread(repo: Repo) -> None:
     watcher.sync([(repo.main, common)])
     reader = watcher._backend.fd  # type: ignore[attr-defined]
     repo.write(repo.main, "f.txt", "two\n")
-    deadline = time.monotonic() + 10
-    while ("file", str(repo.main / "f.txt")) not in events and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert ("file", str(repo.main / "f.txt")) in events
+    assert _wait_for(events, ("file", str(repo.main / "f.txt")))
     watcher.close()
     # A reader left running after close spins on the closed descriptor at full CPU
     # (watchdog's loop only ends when its thread is stopped).
@@ -62,13 +66,6 @@ def _many_folders(repo: Repo, count: int) -> Path:
         repo.write(repo.main, f"pkg{i:03d}/f.txt", f"{i}\n")
     repo.commit(repo.main, "folders")
     return Path(git(repo.main, "rev-parse", "--path-format=absolute", "--git-common-dir"))
-
-
-def _wait_for(events: list[tuple[str, str]], event: tuple[str, str]) -> bool:
-    deadline = time.monotonic() + 10
-    while event not in events and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return event in events
 
 
 def _free_for_another_thread(watcher: Watcher) -> bool:
