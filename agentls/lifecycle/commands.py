@@ -119,23 +119,25 @@ def run_command(
     begun = time.monotonic()
     extra = dict(env) if env is not None else {"AGENTLS_LANDING": "1"}
     argv = [*(low_priority_prefix() if low_priority else []), "/bin/sh", "-c", command]
-    proc = subprocess.Popen(
-        argv,  # the one sanctioned shell: the user's own configured command
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group, so a timeout kills all of it
-        env={**os.environ, **extra},
-    )
-    if started is not None:
-        started(proc.pid)
-    assert proc.stdout is not None
     tail: deque[str] = deque(maxlen=OUTPUT_TAIL)
     sink: IO[bytes] | None = None
-    if log is not None:
+    if log is not None:  # opened first: a log that cannot be written starts nothing
         fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
         sink = os.fdopen(fd, "wb")
+    try:
+        proc = subprocess.Popen(
+            argv,  # the one sanctioned shell: the user's own configured command
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so a timeout kills all of it
+            env={**os.environ, **extra},
+        )
+    except BaseException:
+        if sink is not None:
+            sink.close()
+        raise
 
     def pump() -> None:
         assert proc.stdout is not None
@@ -148,13 +150,17 @@ def run_command(
             progress(f"{kind}: {line}", None)
 
     reader = threading.Thread(target=pump, daemon=True)
-    reader.start()
-    if on_start is not None:
-        on_start()
     code: int | None = None
     cancelled = False
     deadline = begun + timeout
+    # Everything from here on is inside the try: a Ctrl-C or SIGTERM that lands between
+    # the start and the first wait must stop the group too (CI once caught that gap).
     try:
+        if started is not None:
+            started(proc.pid)
+        reader.start()
+        if on_start is not None:
+            on_start()
         while True:
             try:
                 code = proc.wait(timeout=POLL if cancel is not None else max(0.0, timeout))
@@ -175,7 +181,10 @@ def run_command(
         if code is None:
             with contextlib.suppress(ChildProcessError):
                 proc.wait()
-        reader.join(timeout=5)
+        if reader.ident is not None:  # started
+            reader.join(timeout=5)
+        elif proc.stdout is not None:
+            proc.stdout.close()
         if sink is not None:
             sink.close()
     return CommandResult(

@@ -10,11 +10,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from agentls.errors import AgentlsError
 from agentls.lifecycle import land, new_session, remove_session
+from agentls.lifecycle.commands import run_command
 from agentls.lifecycle.common import KILL_ENV
 from agentls.lifecycle.journal import Journal, pid_alive
 from tests.conftest import GIT_ENV, Repo, git
@@ -90,6 +92,31 @@ def test_a_closed_stdout_keeps_a_failed_lands_exit_code(land_repo: Repo) -> None
     assert shell.returncode == 1, shell.stderr
     assert len(shell.stdout.splitlines()) == 1 and "Traceback" not in shell.stderr
     assert running(land_repo) == []
+
+
+# --- an interrupt anywhere after the command started ----------------------------------------
+
+
+@pytest.mark.parametrize("where", ["started", "on_start"])
+def test_an_interrupt_right_after_the_start_still_stops_the_group(
+    tmp_path: Path, where: str
+) -> None:
+    """A Ctrl-C that lands between the command's start and the first wait (a loaded
+    machine can pause us there) stops the whole group, as one during the wait does."""
+    child = tmp_path / "child.pid"
+
+    def interrupt(*_: object) -> None:
+        wait_for(lambda: child.exists() and child.read_text().strip(), "the command")
+        raise KeyboardInterrupt
+
+    hooks: dict[str, Any] = {where: interrupt}
+    with pytest.raises(KeyboardInterrupt):
+        run_command(
+            "test", f"sleep 60 & echo $! > {child}; wait", tmp_path, 60,
+            lambda *_: None, **hooks,
+        )  # fmt: skip
+    sleeper = int(child.read_text())
+    wait_for(lambda: not pid_alive(sleeper), "the command to stop", 10)
 
 
 # --- land --remove from inside the session ---------------------------------------------------
