@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import posixpath
+from collections.abc import Iterator
 
 import pygit2
 
@@ -136,6 +137,22 @@ class Analyzer:
         """Drop pairs of sessions that no longer exist."""
         for key in [k for k in self.pairs if k[0] not in keep_ids or k[1] not in keep_ids]:
             del self.pairs[key]
+
+    def warm_up(self, pairs: list[tuple[SessionState, SessionState]]) -> Iterator[None]:
+        """The full check's work that commits alone decide, one piece per step: each
+        pair's merge-base and its sides' committed changes since it (the diff a side's
+        snapshot needs later reads the same folders, parsed once). A cold start runs it
+        while git scans the worktrees, on time it would otherwise spend waiting."""
+        for a, b in pairs:
+            pair = self.pair(a, b)
+            yield
+            if pair.base_tree is None:
+                continue
+            base_tree_id = str(pair.base_tree.id)
+            for state in (a, b):
+                if state.head_tree is not None:
+                    self._changed_between(base_tree_id, str(state.head_tree.id))
+                    yield
 
     # --- the full, authoritative check ----------------------------------------------
 

@@ -124,13 +124,14 @@ class SessionState:
         if attributes != self._index_attributes:
             self._index_attributes = attributes
             self.filters.forget_rules()
-        for change in changes:
-            entry = change.index
-            if change.read_disk:
-                found = read_worktree_file(self.repo, self.filters, change.path, known=entry)
-                if found is not False:  # False: git would not add it; the index entry stays
-                    entry = found
-            tree.set(change.path, entry)
+        with self.filters.batch():
+            for change in changes:
+                entry = change.index
+                if change.read_disk:
+                    found = read_worktree_file(self.repo, self.filters, change.path, known=entry)
+                    if found is not False:  # False: git would not add it; the entry stays
+                        entry = found
+                tree.set(change.path, entry)
         for path, entry in buffers.items():
             self.overlays[path] = tree.get(path)
             tree.set(path, entry)

@@ -93,15 +93,21 @@ class Workspace:
         start they are most of the time, and each waits on the disk as much as a core."""
         at_once = min(8, max(2, os.cpu_count() or 1))
         running: list[tuple[SessionState, Scan]] = []
+        # While git scans, the full check's commit-only work is done (see warm_up).
+        warm = self.analyzer.warm_up(self._pairs()) if states else iter(())
+
+        def finish(state: SessionState, scan: Scan) -> None:
+            while not scan.done() and next(warm, False) is None:
+                pass
+            state.finish_scan(scan)
+
         try:
             for state in states:
                 running.append((state, state.begin_scan()))
                 if len(running) >= at_once:
-                    done, scan = running.pop(0)
-                    done.finish_scan(scan)
+                    finish(*running.pop(0))
             while running:
-                done, scan = running.pop(0)
-                done.finish_scan(scan)
+                finish(*running.pop(0))
         finally:
             for _, scan in running:  # a scan failed: the others' processes go too
                 scan.close()

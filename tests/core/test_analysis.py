@@ -247,3 +247,28 @@ def test_the_report_follows_a_pairs_verdicts_when_no_side_changed(pair) -> None:
         assert ws.report().overlaps == []  # ...which the report shows, as it is
         ws.reconcile()  # the full check runs again and finds the conflict
         assert [c.kind for c in ws.report().overlaps] == ["conflict"]
+
+
+def test_the_warm_up_during_scans_leaves_the_answer_as_it_was(pair) -> None:
+    """warm_up (run while git scans worktrees) does the commit-only work ahead: every
+    pair's merge-base and committed change sets. The answer after it is the same, also
+    when a side's uncommitted work undoes a committed change."""
+    repo, a, b = pair
+    repo.write(a, "auth/login.py", numbered(30).replace("line 4\n", "a4\n"))
+    repo.commit(a, "a's work")
+    repo.write(a, "auth/login.py", numbered(30))  # uncommitted: back as on the base
+    repo.write(b, "auth/login.py", numbered(30).replace("line 4\n", "b4\n"))
+    repo.commit(b, "b's work")
+    repo.write(a, "billing/pay.py", numbered(30).replace("line 9\n", "a9\n"))
+    repo.write(b, "billing/pay.py", numbered(30).replace("line 9\n", "b9\n"))
+    with Workspace(a) as cold:
+        expected = [c.key() for c in cold.refresh().overlaps]
+    assert expected and all("auth/login.py" not in key for key in map(str, expected))
+    with Workspace(a) as ws:
+        states = ws.begin()
+        steps = sum(1 for _ in ws.analyzer.warm_up(ws._pairs()))
+        assert steps == 3 * 3  # 3 pairs (main, a, b): a base each, then both sides' diffs
+        assert all(p.base is not None for p in ws.analyzer.pairs.values())
+        ws.scan(states)
+        ws.reconcile()
+        assert [c.key() for c in ws.report().overlaps] == expected
