@@ -62,7 +62,8 @@ class Workspace:
         self.merger = MergeTree(self.repository.common_dir, self.git)
         # Analysis needs objects only (see object_store: no index loaded for diffs).
         self.analyzer = Analyzer(object_store(self.repository.common_dir), self.merger)
-        self.trunk: Trunk = resolve_trunk(self.repository, trunk)
+        # In process when it can, as begin() does (resolve_trunk runs git processes).
+        self.trunk: Trunk = read_trunk(self.git, trunk) or resolve_trunk(self.repository, trunk)
         self.analyzer.trunk_branch = self.trunk.branch
         self.sessions: list[Session] = []
         self.states: dict[str, SessionState] = {}

@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentls.errors import AgentlsError
 from agentls.trunk_settings import trunk_section
+
+if TYPE_CHECKING:
+    import pygit2
 
 DEFAULT_PATTERNS = ("claude/*", "codex/*", "copilot/*", "cursor/*")
 DEFAULT_INTERVAL = 300.0  # seconds between background fetches, once configured
@@ -138,9 +141,10 @@ def parse(table: Any, source: str) -> RemoteConfig:
     )
 
 
-def load(cwd: Path, commit: str | None) -> RemoteConfig:
-    """The remote configuration committed at COMMIT (trunk); defaults when there is none."""
+def load(cwd: Path, commit: str | None, git: pygit2.Repository | None = None) -> RemoteConfig:
+    """The remote configuration committed at COMMIT (trunk); defaults when there is none.
+    GIT: the repository opened in process, when the caller has it (no `git show`)."""
     if not commit:
         return RemoteConfig()
-    found = trunk_section(cwd, commit, "remote")
+    found = trunk_section(cwd, commit, "remote", git)
     return parse(*found) if found is not None else RemoteConfig()

@@ -34,7 +34,7 @@ def config(ws: Workspace) -> RemoteConfig:
     if cached is not None and cached[0] == key:
         return cached[1]  # type: ignore[no-any-return]
     try:
-        found, problem = remote_config.load(ws.repository.cwd, key), None
+        found, problem = remote_config.load(ws.repository.cwd, key, ws.git), None
     except AgentlsError as exc:
         found, problem = remote_config.RemoteConfig(), str(exc)
     ws._remote_config = (key, found)  # type: ignore[attr-defined]
