@@ -109,19 +109,20 @@ def find_repository(path: str | Path) -> Repository:
     if not folder.is_dir():
         raise NotARepositoryError.refuse("not-a-folder", folder=str(folder))
     require_git()
-    proc = run_git_bytes(
-        ["rev-parse", "--path-format=absolute", "--git-common-dir", "--is-bare-repository"],
-        cwd=folder,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise NotARepositoryError.refuse("not-a-repository", folder=str(folder))
-    common, bare = proc.stdout.decode().splitlines()[:2]
+    asks = ["rev-parse", "--path-format=absolute", "--git-common-dir", "--is-bare-repository"]
+    # One process in a worktree (the usual case); --show-toplevel fails in a bare
+    # repository or inside a .git folder, which then take a second, without it.
+    proc = run_git_bytes([*asks, "--show-toplevel"], cwd=folder, check=False)
+    lines = proc.stdout.decode().splitlines()
+    if proc.returncode != 0 or len(lines) < 3 or not lines[2].strip():
+        proc = run_git_bytes(asks, cwd=folder, check=False)
+        if proc.returncode != 0:
+            raise NotARepositoryError.refuse("not-a-repository", folder=str(folder))
+        lines = proc.stdout.decode().splitlines()[:2]
+    common, bare = lines[:2]
     toplevel: Path | None = None
-    if bare != "true":
-        top = run_git_bytes(["rev-parse", "--show-toplevel"], cwd=folder, check=False)
-        if top.returncode == 0 and top.stdout.strip():
-            toplevel = Path(top.stdout.decode().strip()).resolve()
+    if bare != "true" and len(lines) > 2:
+        toplevel = Path(lines[2].strip()).resolve()
     return Repository(common_dir=Path(common).resolve(), toplevel=toplevel)
 
 

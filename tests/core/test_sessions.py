@@ -237,3 +237,29 @@ def test_a_file_belongs_to_the_deepest_worktree_holding_it(three: Repo) -> None:
             assert located is not None, file
             assert (located[0].session.name, located[1]) == (owner, relative)
         assert ws.locate(three.root / "elsewhere" / "x.py") is None
+
+
+def test_find_repository_from_every_kind_of_folder(tmp_path: Path) -> None:
+    """One git process in a worktree, a second where --show-toplevel fails (a bare
+    repository, inside .git): the same answer as git's own, from everywhere."""
+    source = Repo(tmp_path / "src")
+    source.write(source.main, "sub/a.txt", "a\n")
+    source.commit(source.main)
+    wt = source.worktree("wt", "wt")
+    bare = tmp_path / "bare.git"
+    git(tmp_path, "clone", "-q", "--bare", str(source.main), str(bare))
+    common = (source.main / ".git").resolve()
+    cases = [
+        (source.main, common, source.main),
+        (source.main / "sub", common, source.main),
+        (source.main / ".git", common, None),
+        (source.main / ".git" / "refs", common, None),
+        (wt / "sub", common, wt),
+        (bare, bare.resolve(), None),
+    ]
+    for folder, expected_common, expected_top in cases:
+        found = find_repository(folder)
+        assert found.common_dir == expected_common, folder
+        assert found.toplevel == (expected_top.resolve() if expected_top else None), folder
+    with pytest.raises(NotARepositoryError):
+        find_repository(tmp_path)
