@@ -218,7 +218,7 @@ class Analyzer:
             # As libgit2's tree diff with INCLUDE_TYPECHANGE gives them (a file that became
             # a link is changed, not deleted and added), without reading equal subtrees:
             # libgit2 walks all 50k entries (~5 ms) even when one file differs.
-            self._diff_cache[key] = change_sets(old, new)
+            self._diff_cache[key] = change_sets(self.repo, old, new)
         return self._diff_cache[key]
 
     # --- the incremental check: one path of one pair --------------------------------

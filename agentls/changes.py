@@ -160,7 +160,7 @@ class SessionState:
         if self.base_tree is None:  # unborn or unrelated history: everything is new
             return set(overlay.under(""))
         if self._committed is None:
-            self._committed = changed_paths(self.base_tree, self.head_tree)
+            self._committed = changed_paths(self.repo, self.base_tree, self.head_tree)
         candidates = self._committed | overlay.paths
         return {p for p in candidates if self.entry(p) != self.base_entry(p)}
 

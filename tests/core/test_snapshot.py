@@ -517,8 +517,8 @@ def test_overlay_tree_writes_what_an_index_writes(tmp_path_factory, base, steps)
             expected, added, deleted = _libgit2_change_sets(base_tree, new_tree)
         else:
             expected, added, deleted = set(current), set(current), set()
-        assert changed_paths(base_tree, new_tree) == expected
-        assert change_sets(base_tree, new_tree) == (expected, added, deleted)
+        assert changed_paths(repo, base_tree, new_tree) == expected
+        assert change_sets(repo, base_tree, new_tree) == (expected, added, deleted)
 
 
 def _libgit2_change_sets(old: pygit2.Tree, new: pygit2.Tree) -> tuple[set[str], set[str], set[str]]:
@@ -566,8 +566,8 @@ def test_change_sets_match_libgit2_on_links_modes_and_file_folder_swaps(tmp_path
     new = tree({"a": ("x", 0o120000), "d/f": ("y", 0o100644), "e": ("z", 0o100755)})
     changed, added, deleted = _libgit2_change_sets(old, new)
     assert (changed, added, deleted) == ({"a", "d", "d/f", "e"}, {"d/f"}, {"d"})
-    assert change_sets(old, new) == (changed, added, deleted)
-    assert change_sets(new, old) == (changed, deleted, added)
+    assert change_sets(repo, old, new) == (changed, added, deleted)
+    assert change_sets(repo, new, old) == (changed, deleted, added)
 
 
 def test_change_sets_read_raw_folders_as_libgit2_does(tmp_path) -> None:
@@ -615,7 +615,30 @@ def test_change_sets_read_raw_folders_as_libgit2_does(tmp_path) -> None:
     changed, added, deleted = _libgit2_change_sets(old, new)
     assert "same.txt" not in changed and "ü new.txt" in added
     for _ in range(2):  # parsed, then from the cache of parsed folders
-        assert change_sets(old, new) == (changed, added, deleted)
-        assert change_sets(new, old) == (changed, deleted, added)
+        assert change_sets(repo, old, new) == (changed, added, deleted)
+        assert change_sets(repo, new, old) == (changed, deleted, added)
     clear_tree_cache()
-    assert change_sets(old, new) == (changed, added, deleted)
+    assert change_sets(repo, old, new) == (changed, added, deleted)
+
+
+def test_change_sets_reuse_a_folder_diff_at_every_path_it_appears(tmp_path) -> None:
+    """Folder diffs are kept by the folders' ids, relative to them: the same pair of
+    folders under two names (and in a later diff) is reported at each path."""
+    repo = pygit2.init_repository(str(tmp_path / "bare"), bare=True)
+
+    def tree(entries: dict[str, str]) -> pygit2.Tree:
+        index = pygit2.Index()
+        for name, text in entries.items():
+            index.add(pygit2.IndexEntry(name, repo.create_blob(text.encode()), 0o100644))
+        return repo[index.write_tree(repo)].peel(pygit2.Tree)
+
+    clear_tree_cache()
+    old = tree({"x/a/f": "1", "x/a/g": "1", "y/a/f": "1", "y/a/g": "1", "z": "1"})
+    new = tree({"x/a/f": "2", "x/a/h": "1", "y/a/f": "2", "y/a/h": "1", "z": "1"})
+    expected = _libgit2_change_sets(old, new)
+    assert expected[0] == {"x/a/f", "x/a/g", "x/a/h", "y/a/f", "y/a/g", "y/a/h"}
+    assert change_sets(repo, old, new) == expected
+    later = tree({"q/r/a/f": "2", "q/r/a/h": "1"})  # the new folder again, deeper
+    before = tree({"q/r/a/f": "1", "q/r/a/g": "1"})
+    assert change_sets(repo, before, later) == _libgit2_change_sets(before, later)
+    assert change_sets(repo, later, before) == _libgit2_change_sets(later, before)
