@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pygit2
@@ -94,8 +94,7 @@ class Workspace:
         start they are most of the time, and each waits on the disk as much as a core."""
         at_once = min(8, max(2, os.cpu_count() or 1))
         running: list[tuple[SessionState, Scan]] = []
-        # While git scans, the full check's commit-only work is done (see warm_up).
-        warm = self.analyzer.warm_up(self._pairs()) if states else iter(())
+        warm = self.warm_up() if states else iter(())
 
         def finish(state: SessionState, scan: Scan) -> None:
             while not scan.done() and next(warm, False) is None:
@@ -112,6 +111,11 @@ class Workspace:
         finally:
             for _, scan in running:  # a scan failed: the others' processes go too
                 scan.close()
+
+    def warm_up(self) -> Iterator[None]:
+        """The full check's commit-only work, a step per item (Analyzer.warm_up): for
+        the time a cold start waits on git scanning worktrees."""
+        return self.analyzer.warm_up(self._pairs())
 
     def begin(self, *, rescan: bool = False) -> list[SessionState]:
         """Re-read worktrees, trunk and sessions; what the full load still has to scan.

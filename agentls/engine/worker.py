@@ -260,6 +260,7 @@ class Worker:
         Yields after every step: True when it is only waiting for git."""
         to_watch = list(states)
         to_scan: list[SessionState] = []  # watched, not scanned yet
+        warm: Iterator[None] | None = self.ws.warm_up() if states else None
         while to_watch or to_scan or self._scans:
             if self._scans and self._scans[0][1].done():
                 self._finish_scan()
@@ -282,7 +283,10 @@ class Worker:
                     walk.close()
                 to_scan.append(state)
                 yield False
+            elif warm is not None and next(warm, False) is None:
+                yield False  # the full check's commit-only work, while git scans
             else:
+                warm = None
                 yield True
         self.watcher.sync((s.path, s.worktree.gitdir) for s in self.ws.sessions if not s.missing)
         while not self.ws.reconcile(interrupted=lambda: not self.jobs.empty()):
