@@ -195,9 +195,6 @@ def change_sets(
     old_id, new_id = (t.id.raw if t is not None else None for t in (old, new))
     if old_id == new_id:
         return found
-    if (old_id is not None and len(old_id) != 20) or (new_id is not None and len(new_id) != 20):
-        _compare_trees(old, new, "", found)  # a SHA-256 repository: ids are 32 bytes
-        return found
     for tree in (old, new):  # seed the cache: these two are read already
         if tree is not None:
             _entries(tree)
@@ -233,14 +230,7 @@ def _entries(tree: pygit2.Tree | None) -> frozenset[tuple[bytes, bytes, bytes]]:
     key = tree.id.raw
     found = _ENTRY_CACHE.get(key)
     if found is None:
-        if len(key) == 20:
-            found = frozenset(_ENTRY.findall(tree.read_raw()))
-        else:  # a SHA-256 repository: ids are 32 bytes
-            found = frozenset(
-                (b"%o" % int(item.filemode), str(item.name).encode("utf-8", "surrogateescape"),
-                 item.id.raw)
-                for item in tree
-            )  # fmt: skip
+        found = _parse(tree)
         _remember(key, found)
     return found
 
@@ -248,15 +238,26 @@ def _entries(tree: pygit2.Tree | None) -> frozenset[tuple[bytes, bytes, bytes]]:
 def _entries_by_id(
     repo: pygit2.Repository, tree_id: bytes | None
 ) -> frozenset[tuple[bytes, bytes, bytes]]:
-    """_entries of the folder TREE_ID (a SHA-1), read from REPO only when not parsed yet:
-    most folders of a diff were parsed for an earlier pair, and reading one costs ~30 µs."""
+    """_entries of the folder TREE_ID, read from REPO only when not parsed yet: most
+    folders of a diff were parsed for an earlier pair, and reading one costs ~30 µs."""
     if tree_id is None:
         return frozenset()
     found = _ENTRY_CACHE.get(tree_id)
     if found is None:
-        found = frozenset(_ENTRY.findall(repo[pygit2.Oid(raw=tree_id)].read_raw()))
+        oid = pygit2.Oid(raw=tree_id) if len(tree_id) == 20 else tree_id.hex()
+        found = _parse(repo[oid])
         _remember(tree_id, found)
     return found
+
+
+def _parse(tree: pygit2.Object) -> frozenset[tuple[bytes, bytes, bytes]]:
+    if len(tree.id.raw) == 20:
+        return frozenset(_ENTRY.findall(tree.read_raw()))
+    return frozenset(  # a SHA-256 repository: ids are 32 bytes
+        (b"%o" % int(item.filemode), str(item.name).encode("utf-8", "surrogateescape"),
+         item.id.raw)
+        for item in tree.peel(pygit2.Tree)
+    )  # fmt: skip
 
 
 def _remember(key: bytes, found: frozenset[tuple[bytes, bytes, bytes]]) -> None:
@@ -324,41 +325,6 @@ def _folder_diff(repo: pygit2.Repository, old: bytes | None, new: bytes | None) 
         _FOLDER_DIFFS[key] = found
         _cached_diff_paths += size
     return found
-
-
-def _compare_trees(
-    old: pygit2.Tree | None,
-    new: pygit2.Tree | None,
-    prefix: str,
-    found: tuple[set[str], set[str], set[str]],
-) -> None:
-    """change_sets for SHA-256 repositories, by tree objects (read however often needed)."""
-    if old is not None and new is not None and old.id == new.id:
-        return
-    changed, added, deleted = found
-    mine, theirs = _entries(old), _entries(new)
-    before = {name: mode for mode, name, _ in mine - theirs}
-    after = {name: mode for mode, name, _ in theirs - mine}
-    for raw_name in before.keys() | after.keys():
-        a_mode, b_mode = before.get(raw_name), after.get(raw_name)
-        name = raw_name.decode("utf-8", "surrogateescape")
-        path = prefix + name
-        a_tree, b_tree = a_mode == _TREE_MODE, b_mode == _TREE_MODE
-        if a_tree or b_tree:
-            _compare_trees(
-                old[name].peel(pygit2.Tree) if old is not None and a_tree else None,
-                new[name].peel(pygit2.Tree) if new is not None and b_tree else None,
-                path + "/",
-                found,
-            )
-        a_file = a_mode is not None and not a_tree
-        b_file = b_mode is not None and not b_tree
-        if a_file or b_file:
-            changed.add(path)
-            if not a_file:
-                added.add(path)
-            elif not b_file:
-                deleted.add(path)
 
 
 def _walk(tree: pygit2.Tree | None, folder: str) -> list[str]:

@@ -69,6 +69,9 @@ async def until(
     while True:
         if waiter is None or waiter.done():
             waiter = asyncio.ensure_future(client.protocol.wait_for_notification_async(method))
+            # A wait still armed when the server exits gets pytest-lsp's "exited" error;
+            # nobody awaits it then, so take it here (or asyncio logs it at exit).
+            waiter.add_done_callback(_take_outcome)
         value = predicate()
         if value:
             return value
@@ -76,6 +79,11 @@ async def until(
         if remaining <= 0:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await asyncio.wait({waiter}, timeout=min(remaining, 0.05))
+
+
+def _take_outcome(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def agentls_diagnostics(client: LanguageClient, path: Path) -> list[types.Diagnostic]:
