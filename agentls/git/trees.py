@@ -279,7 +279,7 @@ _cached_diff_paths = 0
 
 
 def _folder_diff(repo: pygit2.Repository, old: bytes | None, new: bytes | None) -> FolderDiff:
-    """change_sets below the folders OLD and NEW (raw SHA-1 ids; None: absent)."""
+    """change_sets below the folders OLD and NEW (raw ids; None: absent)."""
     global _cached_diff_paths
     if old == new:
         return (), (), ()
