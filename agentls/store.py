@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
@@ -59,18 +59,45 @@ def _record(row: sqlite3.Row) -> SessionRecord:
     )
 
 
+OPEN_TIMEOUT = 30.0  # seconds a connection waits for another process's lock
+
+
+def _while_locked(step: Callable[[], object]) -> None:
+    """Run STEP, again while SQLite says the database is locked (up to OPEN_TIMEOUT):
+    for the steps SQLite's own busy timeout does not cover."""
+    deadline = time.monotonic() + OPEN_TIMEOUT
+    delay = 0.002
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+
+
 class Store:
     """One SQLite database per repository. Open one per thread/process."""
 
     def __init__(self, state_dir: Path) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
         self.path = state_dir / "store.sqlite3"
-        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self._db = sqlite3.connect(self.path, timeout=OPEN_TIMEOUT, isolation_level=None)
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA busy_timeout = 30000")
-        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute(f"PRAGMA busy_timeout = {int(OPEN_TIMEOUT * 1000)}")
         self._db.execute("PRAGMA synchronous = NORMAL")
-        self._db.executescript(SCHEMA)
+        _while_locked(self._use_wal)
+        _while_locked(lambda: self._db.executescript(SCHEMA))
+
+    def _use_wal(self) -> None:
+        """WAL mode, set once for the file (it persists). Switching needs the database to
+        itself, and SQLite answers 'database is locked' at once instead of waiting when
+        another process holds it (several opening a new store together)."""
+        mode = self._db.execute("PRAGMA journal_mode").fetchone()[0]
+        if str(mode).lower() != "wal":
+            self._db.execute("PRAGMA journal_mode = WAL")
 
     @property
     def db(self) -> sqlite3.Connection:

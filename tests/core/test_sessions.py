@@ -6,6 +6,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -176,6 +177,31 @@ def test_store_is_wal_and_shared_by_processes(three: Repo) -> None:
     assert len(discover_sessions(repository, store)) == 4
     store.close()
     assert records <= {"main", "feat-login", "wt-detached"}
+
+
+def test_a_new_store_opens_while_another_process_is_creating_it(tmp_path: Path) -> None:
+    """Switching a new database file to WAL needs it to itself, and SQLite refuses at
+    once ('database is locked', no busy wait) while another connection writes to it:
+    what a second agentls process met when two created the store together (seen in CI).
+    The open waits for the other instead, and fails only after OPEN_TIMEOUT."""
+    state = tmp_path / "state"
+    state.mkdir()
+    other = sqlite3.connect(state / "store.sqlite3", isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE creating (x)")  # a new file, still in rollback-journal mode
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO creating VALUES (1)")
+    released = threading.Timer(0.5, lambda: other.execute("COMMIT"))
+    released.start()
+    started = time.monotonic()
+    try:
+        store = Store(state)
+    finally:
+        released.join()
+    assert time.monotonic() - started >= 0.4  # it waited for the other writer
+    assert store.all() == []
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    store.close()
+    other.close()
 
 
 def test_processes_seeing_new_worktrees_at_once_agree_on_their_ids(three: Repo) -> None:
