@@ -60,6 +60,7 @@ def _record(row: sqlite3.Row) -> SessionRecord:
 
 
 OPEN_TIMEOUT = 30.0  # seconds a connection waits for another process's lock
+STORE_FILE = "store.sqlite3"
 
 
 def _while_locked(step: Callable[[], object]) -> None:
@@ -78,26 +79,41 @@ def _while_locked(step: Callable[[], object]) -> None:
         delay = min(delay * 2, 0.1)
 
 
+def _use_wal(db: sqlite3.Connection) -> None:
+    """WAL mode, set once for the file (it persists). Switching needs the database to
+    itself, and SQLite answers 'database is locked' at once instead of waiting when
+    another process holds it (several opening a new store together)."""
+    mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+    if str(mode).lower() != "wal":
+        db.execute("PRAGMA journal_mode = WAL")
+
+
+def open_store(state_dir: Path, schema: str) -> sqlite3.Connection:
+    """A connection to the repository's store file with SCHEMA's tables, for every part
+    that keeps tables there (sessions here, agents' denials): whichever process creates
+    the file leaves it in WAL mode, and each waits for the others' locks."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(state_dir / STORE_FILE, timeout=OPEN_TIMEOUT, isolation_level=None)
+    try:
+        db.execute(f"PRAGMA busy_timeout = {int(OPEN_TIMEOUT * 1000)}")
+        # NORMAL skips the fsync per commit, safe in WAL mode: a power cut can lose
+        # the last commits, never corrupt the file.
+        db.execute("PRAGMA synchronous = NORMAL")
+        _while_locked(lambda: _use_wal(db))
+        _while_locked(lambda: db.executescript(schema))
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
 class Store:
     """One SQLite database per repository. Open one per thread/process."""
 
     def __init__(self, state_dir: Path) -> None:
-        state_dir.mkdir(parents=True, exist_ok=True)
-        self.path = state_dir / "store.sqlite3"
-        self._db = sqlite3.connect(self.path, timeout=OPEN_TIMEOUT, isolation_level=None)
+        self.path = state_dir / STORE_FILE
+        self._db = open_store(state_dir, SCHEMA)
         self._db.row_factory = sqlite3.Row
-        self._db.execute(f"PRAGMA busy_timeout = {int(OPEN_TIMEOUT * 1000)}")
-        self._db.execute("PRAGMA synchronous = NORMAL")
-        _while_locked(self._use_wal)
-        _while_locked(lambda: self._db.executescript(SCHEMA))
-
-    def _use_wal(self) -> None:
-        """WAL mode, set once for the file (it persists). Switching needs the database to
-        itself, and SQLite answers 'database is locked' at once instead of waiting when
-        another process holds it (several opening a new store together)."""
-        mode = self._db.execute("PRAGMA journal_mode").fetchone()[0]
-        if str(mode).lower() != "wal":
-            self._db.execute("PRAGMA journal_mode = WAL")
 
     @property
     def db(self) -> sqlite3.Connection:

@@ -1,16 +1,17 @@
 """Deny once: remember which collisions an agent session has already been told about.
 
 Kept in the repository's store (`<common>/agentls/store.sqlite3`, own table) so
-every hook process, engine and CLI sees the same memory. Only the standard
-library is used: this runs in the hook's fast path.
+every hook process, engine and CLI sees the same memory. It runs in the hook's fast
+path, which has imported agentls.store already (and no pygit2).
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterable
 from pathlib import Path
+
+from agentls.store import open_store
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS agent_denials (
@@ -30,13 +31,9 @@ class Seen:
     """Which (agent, agent session, file, fingerprint) were already denied."""
 
     def __init__(self, state_dir: Path) -> None:
-        state_dir.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(state_dir / "store.sqlite3", timeout=10, isolation_level=None)
-        self._db.execute("PRAGMA busy_timeout = 10000")
-        # The store runs in WAL mode; NORMAL skips the fsync per commit (a lost
-        # denial after a power cut only means the agent is told once more).
-        self._db.execute("PRAGMA synchronous = NORMAL")
-        self._db.executescript(SCHEMA)
+        # A denial lost to a power cut (synchronous = NORMAL) only means the agent is
+        # told once more.
+        self._db = open_store(state_dir, SCHEMA)
 
     def close(self) -> None:
         self._db.close()

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from agentls.agents.seen import Seen
 from agentls.errors import InvalidInputError, NotARepositoryError
 from agentls.git.repo import find_repository, list_worktrees
 from agentls.names import default_name, validate_name
@@ -179,11 +182,28 @@ def test_store_is_wal_and_shared_by_processes(three: Repo) -> None:
     assert records <= {"main", "feat-login", "wt-detached"}
 
 
-def test_a_new_store_opens_while_another_process_is_creating_it(tmp_path: Path) -> None:
+def _open_sessions(state: Path) -> Callable[[], None]:
+    store = Store(state)
+    assert store.all() == []
+    return store.close
+
+
+def _open_denials(state: Path) -> Callable[[], None]:
+    seen = Seen(state)
+    assert seen.first_time("claude", "s", [("a.py", "f")])
+    return seen.close
+
+
+@pytest.mark.parametrize("open_part", [_open_sessions, _open_denials], ids=["sessions", "denials"])
+def test_a_new_store_opens_while_another_process_is_creating_it(
+    tmp_path: Path, open_part: Callable[[Path], Callable[[], None]]
+) -> None:
     """Switching a new database file to WAL needs it to itself, and SQLite refuses at
     once ('database is locked', no busy wait) while another connection writes to it:
     what a second agentls process met when two created the store together (seen in CI).
-    The open waits for the other instead, and fails only after OPEN_TIMEOUT."""
+    The open waits for the other instead, and fails only after OPEN_TIMEOUT. Both
+    parts that keep tables in the store (sessions, agents' denials) open it this way,
+    and either one creating the file leaves it in WAL mode."""
     state = tmp_path / "state"
     state.mkdir()
     other = sqlite3.connect(state / "store.sqlite3", isolation_level=None, check_same_thread=False)
@@ -194,14 +214,14 @@ def test_a_new_store_opens_while_another_process_is_creating_it(tmp_path: Path) 
     released.start()
     started = time.monotonic()
     try:
-        store = Store(state)
+        close = open_part(state)
     finally:
         released.join()
     assert time.monotonic() - started >= 0.4  # it waited for the other writer
-    assert store.all() == []
-    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    store.close()
+    close()
     other.close()
+    with contextlib.closing(sqlite3.connect(state / "store.sqlite3")) as fresh:
+        assert fresh.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_processes_seeing_new_worktrees_at_once_agree_on_their_ids(three: Repo) -> None:
