@@ -255,7 +255,11 @@ export async function startCodeServer({ codeServer, nodeBin, vsix, dir, settings
     fs.writeFileSync(path.join(userData, scope, 'settings.json'), JSON.stringify(settings, null, 2));
   }
   fs.writeFileSync(config, 'auth: none\ncert: false\n');
-  const env = { ...process.env, PATH: `${nodeBin}${path.delimiter}${process.env.PATH}`, XDG_CONFIG_HOME: path.join(dir, 'xdg') };
+  // Its own temporary folder, removed with DIR: a workbench stopped by a signal never
+  // deactivates the extension, which would leave its notes folder in /tmp.
+  const tmp = path.join(dir, 'tmp');
+  fs.mkdirSync(tmp, { recursive: true });
+  const env = { ...process.env, PATH: `${nodeBin}${path.delimiter}${process.env.PATH}`, XDG_CONFIG_HOME: path.join(dir, 'xdg'), TMPDIR: tmp };
   const common = ['--config', config, '--user-data-dir', userData, '--extensions-dir', extensions];
   execFileSync(codeServer, [...common, '--install-extension', vsix], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
 
