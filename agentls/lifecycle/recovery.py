@@ -63,7 +63,9 @@ def _rebase_state(entry: Entry, worktree: Path) -> str | None:
         "orig-head": entry.branch_old,
         "onto": entry.onto,
     }
-    found = {name: _read(state / name) for name in REBASE_FIELDS}
+    # git writes no field empty: an empty file is one it was killed while writing
+    # (seen: head-name written, onto empty, orig-head not yet there).
+    found = {name: _read(state / name) or None for name in REBASE_FIELDS}
     if any(value is not None and value != expected[name] for name, value in found.items()):
         return "theirs"
     if all(value is not None for value in found.values()):

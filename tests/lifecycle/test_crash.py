@@ -8,6 +8,8 @@ branch is at its old head or the rebased one; nothing reachable was lost; then
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import signal
 from pathlib import Path
 
@@ -105,6 +107,60 @@ def test_kill_at_every_step(land_repo: Repo, step: str, trunk_checked_out: bool)
         assert any("aborted the rebase agentls had started" in r for r in result["recovered"])
     if step == "mid-ff":
         assert any("marked a landed" in r for r in result["recovered"])
+
+
+# What `git rebase` had written when a SIGKILL stopped it while it wrote its state (seen
+# in `make torture`, seed 106): head-name, the interactive marker, and `onto` created but
+# still empty; orig-head not yet there. HEAD still on the branch, no file touched.
+KILLED_WHILE_WRITING_STATE = """#!/bin/sh
+case " $* " in
+  *" rebase "*)
+    if [ ! -e "$AGENTLS_TEST_MARK" ]; then
+      : > "$AGENTLS_TEST_MARK"
+      state="$(REAL rev-parse --path-format=absolute --git-dir)/rebase-merge"
+      mkdir "$state" && printf 'refs/heads/a\\n' > "$state/head-name"
+      : > "$state/interactive"
+      : > "$state/onto"
+      kill -9 "$PPID"
+      exit 137
+    fi ;;
+esac
+exec REAL "$@"
+"""
+
+
+def test_a_rebase_killed_while_git_wrote_its_state_is_undone(
+    land_repo: Repo, tmp_path: Path
+) -> None:
+    """An empty field is one git was writing: the half-written rebase is agentls's own
+    (it was at its rebase step), so recovery drops it and the next land lands."""
+    repo = land_repo
+    wt, trunk_old, head_old = prepare(repo)
+    reachable = all_commits(repo)
+    wrapper = tmp_path / "bin" / "git"
+    wrapper.parent.mkdir()
+    real_git = shutil.which("git")
+    assert real_git is not None
+    wrapper.write_text(KILLED_WHILE_WRITING_STATE.replace("REAL", real_git))
+    wrapper.chmod(0o755)
+    path = f"{wrapper.parent}{os.pathsep}{os.environ['PATH']}"
+    env = {"PATH": path, "AGENTLS_TEST_MARK": str(tmp_path / "killed")}
+
+    killed = agentls(repo.main, "land", "a", env=env)
+    assert killed.returncode == -signal.SIGKILL, (killed.stdout, killed.stderr)
+    assert (rebase_dir(wt) / "onto").read_text() == ""
+    assert git(repo.main, "rev-parse", "refs/heads/a") == head_old
+
+    again = agentls(repo.main, "land", "a", "--json", env=env)
+    assert again.returncode == 0, (again.stdout, again.stderr)
+    result = json.loads(again.stdout)
+    assert any("aborted the rebase agentls had started" in r for r in result["recovered"])
+    assert is_rebased(repo, git(repo.main, "rev-parse", "main"), trunk_old)
+    assert not rebase_dir(wt).exists()
+    assert git(wt, "status", "--porcelain") == ""
+    assert reachable <= all_commits(repo)
+    with workspace(repo) as ws:
+        assert pending(ws) == []
 
 
 def test_recovery_never_aborts_a_rebase_it_did_not_start(land_repo: Repo) -> None:
