@@ -712,6 +712,9 @@ def recover(world: World, was: Before, status: bool = True) -> None:
 # --- the campaign ------------------------------------------------------------------------
 
 
+PROGRESS_EVERY = 100  # sequences per worker between progress lines (long campaigns only)
+
+
 def campaign(sequences: int, seed: int, workers: int, steps: int, keep: bool) -> int:
     """Run SEQUENCES sequences over WORKERS processes; the number that failed."""
     base = Path(tempfile.mkdtemp(prefix="agentls-torture-"))
@@ -725,7 +728,7 @@ def campaign(sequences: int, seed: int, workers: int, steps: int, keep: bool) ->
             os.close(read)
             become_subreaper()
             failures = []
-            for index in chunk:
+            for done, index in enumerate(chunk, 1):
                 folder = base / f"seq-{index}"
                 try:
                     sequence(folder, seed + index, steps)
@@ -735,9 +738,15 @@ def campaign(sequences: int, seed: int, workers: int, steps: int, keep: bool) ->
                     failures.append(failure)
                     with contextlib.suppress(OSError):
                         (folder / "torture-failure.json").write_text(json.dumps(failure, indent=1))
-                    continue
-                if not keep:
-                    shutil.rmtree(folder, ignore_errors=True)
+                    # Said at once: a long campaign shows its first failure within minutes.
+                    _say(f"seed {seed + index} FAILED (kept in {folder})")
+                else:
+                    if not keep:
+                        shutil.rmtree(folder, ignore_errors=True)
+                if done % PROGRESS_EVERY == 0 and len(chunk) > PROGRESS_EVERY:
+                    minutes = (time.monotonic() - started) / 60
+                    _say(f"worker {chunk[0]}: {done}/{len(chunk)} sequences,"
+                         f" {len(failures)} failed, {minutes:.0f} min")  # fmt: skip
             os.write(write, json.dumps(failures).encode())
             os._exit(0)
         os.close(write)
@@ -760,6 +769,10 @@ def campaign(sequences: int, seed: int, workers: int, steps: int, keep: bool) ->
     if not failed and not keep:
         shutil.rmtree(base, ignore_errors=True)
     return len(failed)
+
+
+def _say(line: str) -> None:
+    print(f"torture: {line}", file=sys.stderr, flush=True)
 
 
 def _log_of(exc: BaseException) -> list[str]:
