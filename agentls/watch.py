@@ -35,6 +35,8 @@ from typing import Any
 
 import pygit2
 
+from agentls.store import STORE_FILE
+
 log = logging.getLogger(__name__)
 
 Event = tuple[str, str]
@@ -48,7 +50,7 @@ LOCK_FILE = "locked"
 # Folders whose removal means a rebase or am finished.
 REBASE_DIRS = frozenset({"rebase-merge", "rebase-apply"})
 # agentls's SQLite store in <common>/agentls (WAL mode: commits write store.sqlite3-wal).
-STORE_PREFIX = "store.sqlite3"
+STORE_PREFIX = STORE_FILE
 # How long a worktree's walk runs between two yields of `Watcher.add_steps`: a request
 # that arrives mid-walk waits about this long, not the 30-120 ms of a whole 50k-file
 # worktree's 500 folders (or 2-7 ms a folder with the page cache dropped).
