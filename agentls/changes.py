@@ -18,6 +18,7 @@ import os
 import stat
 from collections.abc import KeysView
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import pygit2
@@ -93,25 +94,35 @@ class SessionState:
         return state
 
     @classmethod
-    def load(cls, session: Session, repo: pygit2.Repository, base: str | None) -> SessionState:
+    def load(
+        cls,
+        session: Session,
+        repo: pygit2.Repository,
+        base: str | None,
+        scratch_dir: Path | None = None,
+    ) -> SessionState:
         """The session's whole current state: tracked, staged, unstaged, untracked."""
         state = cls.start(session, repo, base)
-        state.scan()
+        state.scan(scratch_dir)
         return state
 
-    def begin_scan(self) -> Scan:
+    def begin_scan(self, scratch_dir: Path | None = None) -> Scan:
         """Start `git status` on the worktree (in the background); then `finish_scan`.
 
+        With SCRATCH_DIR (the repository's), git reads and refreshes agentls's copy of
+        the worktree's index there (agentls.git.status_index), not the real one.
         Files that change on disk meanwhile are read again when the scan is taken in:
         git may have looked at them before they changed.
         """
         from agentls.git.snapshot import Scan
+        from agentls.git.status_index import status_index
 
         self._read_while_scanning = set()
-        return Scan(self.session.path)
+        index = status_index(self.session.worktree, scratch_dir) if scratch_dir else None
+        return Scan(self.session.path, index)
 
-    def scan(self) -> None:
-        self.finish_scan(self.begin_scan())
+    def scan(self, scratch_dir: Path | None = None) -> None:
+        self.finish_scan(self.begin_scan(scratch_dir))
 
     def finish_scan(self, scan: Scan | list[WorktreeChange]) -> None:
         """Take the worktree's state from a scan: its HEAD plus every path git says

@@ -55,7 +55,7 @@ class Workspace:
         self.ignore_globs = list(ignore)
         self.store = Store(self.repository.state_dir)
         # Temporary indexes that killed agentls processes of older versions left behind.
-        clean_scratch_once(self.repository.state_dir / "tmp")
+        clean_scratch_once(self.repository)
         self.git = pygit2.Repository(str(self.repository.common_dir))
         # Merges run in a scratch work tree with the pair's attribute files, never in
         # the folder agentls was started from (see agentls.git.merge).
@@ -103,7 +103,7 @@ class Workspace:
 
         try:
             for state in states:
-                running.append((state, state.begin_scan()))
+                running.append((state, state.begin_scan(self.repository.scratch_dir)))
                 if len(running) >= at_once:
                     finish(*running.pop(0))
             while running:
@@ -207,7 +207,9 @@ class Workspace:
         return self.analyzer.merge_base(session.head, self.trunk.commit)
 
     def _load(self, session: Session) -> SessionState:
-        return SessionState.load(session, self.git, self._base(session))
+        return SessionState.load(
+            session, self.git, self._base(session), self.repository.scratch_dir
+        )
 
     # --- live updates --------------------------------------------------------------------
 

@@ -267,7 +267,7 @@ class Worker:
                 yield False
             elif to_scan and len(self._scans) < SCANS_AT_ONCE:
                 state = to_scan.pop(0)
-                self._scans.append((state, state.begin_scan()))
+                self._scans.append((state, state.begin_scan(self.ws.repository.scratch_dir)))
             elif to_watch and len(to_scan) < SCANS_AT_ONCE:
                 state = to_watch.pop(0)
                 session = state.session

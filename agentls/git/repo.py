@@ -32,6 +32,11 @@ class Repository(NamedTuple):
         return self.common_dir / "agentls"
 
     @property
+    def scratch_dir(self) -> Path:
+        """agentls's caches and temporary files: `<common-dir>/agentls/tmp/`."""
+        return self.common_dir / "agentls" / "tmp"
+
+    @property
     def cwd(self) -> Path:
         """A folder git commands for the whole repository can run in."""
         return self.toplevel or self.common_dir

@@ -1,13 +1,14 @@
 """Snapshots: a commit of a worktree's whole current state, made without touching it.
 
 A worktree's state is its HEAD plus the few paths that differ from it. Which paths
-differ is git's own answer, `git status` on the worktree's real index: git
-compares stat data and hashes only what changed (entries racily clean against the
-index file's mtime are re-read by content, as git always does), and never writes
-the index (GIT_OPTIONAL_LOCKS=0). The caller reads the files git names through the
-worktree's clean filters, as `git add -A` would, and builds the snapshot tree from
-HEAD's tree and those entries (agentls.git.trees), so sessions share every
-unchanged tree and blob.
+differ is git's own answer, `git status` on the worktree's index: git compares
+stat data and hashes only what changed (entries racily clean against the index
+file's mtime are re-read by content, as git always does). It never writes the
+user's index (GIT_OPTIONAL_LOCKS=0): it reads and refreshes agentls's own copy of it
+(agentls.git.status_index), or the real one read-only when no copy can be made.
+The caller reads the files git names through the worktree's clean filters, as
+`git add -A` would, and builds the snapshot tree from HEAD's tree and those entries
+(agentls.git.trees), so sessions share every unchanged tree and blob.
 
 The scan runs as a background process writing to a temporary file: the engine
 starts the next worktree's scan while it walks this one's folders.
@@ -27,6 +28,7 @@ from typing import IO
 import pygit2
 
 from agentls.errors import GitError
+from agentls.git.repo import Repository
 from agentls.git.runner import git_env
 from agentls.git.trees import Entry
 
@@ -75,11 +77,15 @@ def clean_scratch(scratch_dir: Path) -> list[Path]:
     return removed
 
 
-def clean_scratch_once(scratch_dir: Path) -> None:
-    """clean_scratch, once per process and folder (a Workspace opening calls it)."""
-    if scratch_dir not in _cleaned:
-        _cleaned.add(scratch_dir)
-        clean_scratch(scratch_dir)
+def clean_scratch_once(repository: Repository) -> None:
+    """clean_scratch and the stale status indexes, once per process and repository (a
+    Workspace opening calls it)."""
+    from agentls.git.status_index import clean_status_indexes
+
+    if repository.scratch_dir not in _cleaned:
+        _cleaned.add(repository.scratch_dir)
+        clean_scratch(repository.scratch_dir)
+        clean_status_indexes(repository.scratch_dir, repository.common_dir)
 
 
 # Exactly what `git add -A` would look at: every untracked file (not folders), no
@@ -112,19 +118,27 @@ class WorktreeChange:
 class Scan:
     """A running `git status` of one worktree; `result()` waits for and parses it."""
 
-    def __init__(self, worktree: Path) -> None:
+    def __init__(self, worktree: Path, index: Path | None = None) -> None:
+        """INDEX: a copy of the worktree's index that git may refresh and write
+        (agentls.git.status_index); without one, git reads the real index only."""
         self.worktree = worktree
+        args, env = ["git", *STATUS_ARGS], git_env()
+        if index is not None:
+            # A split index's copy is written whole: no shared-index file is ever
+            # written or expired in the user's git dir.
+            args = ["git", "-c", "core.splitIndex=false", *STATUS_ARGS]
+            env = git_env({"GIT_INDEX_FILE": str(index), "GIT_OPTIONAL_LOCKS": "1"})
         # Files, not pipes: git never blocks on output the engine has not read yet.
         self._out: IO[bytes] = tempfile.TemporaryFile(prefix="agentls-scan-")  # noqa: SIM115
         self._err: IO[bytes] = tempfile.TemporaryFile(prefix="agentls-scan-")  # noqa: SIM115
         try:
             self._proc = subprocess.Popen(
-                ["git", *STATUS_ARGS],
+                args,
                 cwd=str(worktree),
                 stdin=subprocess.DEVNULL,
                 stdout=self._out,
                 stderr=self._err,
-                env=git_env(),
+                env=env,
             )
         except OSError as exc:
             self.close()
@@ -153,11 +167,6 @@ class Scan:
             proc.wait()
         self._out.close()
         self._err.close()
-
-
-def scan_worktree(worktree: Path) -> list[WorktreeChange]:
-    """Every path where WORKTREE differs from its HEAD (see the module docstring)."""
-    return Scan(worktree).result()
 
 
 def parse_status(raw: bytes) -> list[WorktreeChange]:

@@ -5,8 +5,9 @@ A git process killed mid-write leaves its lock file (`index.lock`, `HEAD.lock`,
 it over the real file, so the real file is intact and a lock nobody holds is only in
 the way (`git rebase --abort` then fails with "File exists"). agentls's own snapshot
 indexes (`<state-dir>/tmp/snapshot-<pid>-*.index`) are left by killed agentls
-processes (`agentls.git.snapshot.clean_scratch`). Both are removed only when
-provably abandoned.
+processes (`agentls.git.snapshot.clean_scratch`), and a scan's git killed while it
+refreshed agentls's copy of a worktree's index leaves that copy's lock
+(agentls.git.status_index). All are removed only when provably abandoned.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from agentls.git.repo import Repository
 from agentls.git.runner import run_git
+from agentls.git.status_index import STATUS_FOLDER
 from agentls.lifecycle.common import timestamp
 
 # A lock this recent may belong to a git process between closing and renaming it.
@@ -68,13 +71,16 @@ def _lock_files(folder: Path, recursive: bool) -> Iterable[Path]:
 
 def git_lock_candidates(common_dir: Path, gitdirs: Iterable[Path]) -> list[Path]:
     """Lock files git may have left: each worktree's admin dir, the common dir, refs/,
-    and objects/ with objects/info/ (`maintenance.lock`, `commit-graph.lock`: the auto
-    maintenance a commit or merge starts dies with the process group that started it)."""
+    objects/ with objects/info/ (`maintenance.lock`, `commit-graph.lock`: the auto
+    maintenance a commit or merge starts dies with the process group that started it),
+    and agentls's copies of the worktrees' indexes (a scan's git refreshes them)."""
     found: list[Path] = []
     objects = common_dir / "objects"
     for gitdir in {common_dir, *gitdirs, objects, objects / "info"}:
         found += _lock_files(gitdir, recursive=False)
     found += _lock_files(common_dir / "refs", recursive=True)
+    status_copies = Repository(common_dir, None).scratch_dir / STATUS_FOLDER
+    found += _lock_files(status_copies, recursive=True)
     return sorted(set(found))
 
 

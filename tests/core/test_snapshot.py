@@ -23,7 +23,7 @@ from agentls.changes import SessionState
 from agentls.git.trees import OverlayTree, change_sets, changed_paths, clear_tree_cache
 from agentls.workspace import Workspace
 from tests.conftest import GIT_ENV, Repo, git, numbered
-from tests.core.test_oracle import ATTRIBUTES, BINARY, PATHS, apply, build, session_ops
+from tests.core.test_oracle import ATTRIBUTES, BINARY, PATHS, apply, build, op, session_ops
 
 
 def _tree(worktree: Path) -> str:
@@ -113,13 +113,23 @@ def _base(repo: Repo) -> Path:
     plans=st.lists(session_ops, min_size=2, max_size=2),
     touched=st.lists(st.sampled_from([*PATHS, BINARY]), max_size=3),
     attributes=st.sampled_from(ATTRIBUTES),
+    # After a first scan refreshed agentls's copy of the index (agentls.git.status_index),
+    # often within its second. Not attribute rules: one that changes the clean filters of
+    # bytes already on disk is seen only by a racy re-read, by git as much as agentls.
+    later=st.lists(
+        st.tuples(st.sampled_from([*PATHS, BINARY]), op.filter(lambda o: o[0] != "attributes")),
+        max_size=2,
+    ),
 )
-def test_snapshot_equals_git_add_all(tmp_path_factory, plans, touched, attributes) -> None:
+def test_snapshot_equals_git_add_all(tmp_path_factory, plans, touched, attributes, later) -> None:
     repo = Repo(tmp_path_factory.mktemp("snapshot"))
     worktrees = build(repo, plans, [], False, attributes)
     for wt in worktrees:
         for path in touched:  # stat data changes, bytes do not
             apply(repo, wt, path, ("touch", 0, ""))
+        assert_snapshot_is_git_add_all(wt)
+        for path, operation in later:
+            apply(repo, wt, path, operation)
         assert_snapshot_is_git_add_all(wt)
 
 

@@ -227,3 +227,22 @@ def test_recover_removes_session_id_drafts_a_killed_process_left(land_repo: Repo
     assert not old.exists() and not primary_old.exists()
     assert recent.exists() and marker.read_text() == session_id
     assert [row[1] for row in sessions_table(repo)].count("ivy") == 1
+
+
+def test_recover_removes_the_lock_of_a_scan_killed_while_git_refreshed_its_index_copy(
+    land_repo: Repo,
+) -> None:
+    """A scan's `git status` writes agentls's copy of the worktree's index under git's own
+    lock (agentls.git.status_index); killed then, it leaves that lock (seen in the kill
+    campaign). Only the copy's refresh is lost; recover removes the lock."""
+    repo = land_repo
+    assert agentls(repo.main, "status").returncode in (0, 1)
+    copies = sorted((repo.main / ".git" / "agentls" / "tmp" / "status").rglob("*.index"))
+    assert copies
+    lock = Path(f"{copies[0]}.lock")
+    lock.write_text("")
+    old = time.time() - 10  # abandoned (no process holds it), not yet a minute old
+    os.utime(lock, (old, old))
+    done = agentls(repo.main, "recover")
+    assert done.returncode == 0, done.stderr
+    assert not lock.exists() and f"removed {lock}" in done.stdout
