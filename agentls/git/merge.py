@@ -21,11 +21,13 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import select
 import shutil
 import subprocess
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,12 +93,25 @@ def conflict_path(listed: str) -> str:
     return _SIDE_SUFFIX.sub("", listed)
 
 
+_DONE = object()
+
+
 class _TokenReader:
     """Reads NUL-terminated tokens from a pipe."""
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
         self._buffer = bytearray()
+
+    def wait(self, work: Iterator[None]) -> None:
+        """Step WORK, one piece at a time, until git's next answer starts arriving (or
+        WORK is done): Python's own work on the time it would spend blocked in read()."""
+        while b"\0" not in self._buffer and not select.select([self._fd], [], [], 0)[0]:
+            try:
+                if next(work, _DONE) is _DONE:
+                    return
+            except Exception:  # work done ahead; its owner meets the error when it redoes it
+                return
 
     def next(self) -> str:
         while True:
@@ -281,18 +296,26 @@ class MergeTree:
     # --- merging ----------------------------------------------------------------------------
 
     def merge(
-        self, ours: str, theirs: str, attributes: AttributeSource | None = None
+        self,
+        ours: str,
+        theirs: str,
+        attributes: AttributeSource | None = None,
+        while_waiting: Iterator[None] | None = None,
     ) -> MergeResult:
         """Merge two commits the way `git merge` would, without touching any worktree.
 
         Attributes come from ATTRIBUTES, by default from OURS's tree: what a rebase of
-        THEIRS onto OURS reads, since it checks OURS out before replaying.
+        THEIRS onto OURS reads, since it checks OURS out before replaying. WHILE_WAITING
+        is stepped while git merges (see _TokenReader.wait).
         """
         source = self.attributes_of(ours) if attributes is None else attributes
-        return self.merge_many([(ours, theirs)], source)[0]
+        return self.merge_many([(ours, theirs)], source, while_waiting)[0]
 
     def merge_many(
-        self, pairs: list[tuple[str, str]], attributes: AttributeSource = NO_ATTRIBUTES
+        self,
+        pairs: list[tuple[str, str]],
+        attributes: AttributeSource = NO_ATTRIBUTES,
+        while_waiting: Iterator[None] | None = None,
     ) -> list[MergeResult]:
         """Several merges in one round trip: all questions are written, then all answers read.
 
@@ -301,11 +324,14 @@ class MergeTree:
         """
         results: list[MergeResult] = []
         for start in range(0, len(pairs), 256):
-            results += self._merge_batch(pairs[start : start + 256], attributes)
+            results += self._merge_batch(pairs[start : start + 256], attributes, while_waiting)
         return results
 
     def _merge_batch(
-        self, pairs: list[tuple[str, str]], attributes: AttributeSource
+        self,
+        pairs: list[tuple[str, str]],
+        attributes: AttributeSource,
+        while_waiting: Iterator[None] | None,
     ) -> list[MergeResult]:
         if not pairs:
             return []
@@ -316,6 +342,8 @@ class MergeTree:
                 try:
                     process.proc.stdin.write("".join(f"{a} {b}\n" for a, b in pairs).encode())
                     process.proc.stdin.flush()
+                    if while_waiting is not None:
+                        process.tokens.wait(while_waiting)
                     return [_read_result(process.tokens) for _ in pairs]
                 except (BrokenPipeError, GitError) as exc:
                     # git dies on an unknown object; restart once, then report.

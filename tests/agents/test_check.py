@@ -172,9 +172,9 @@ def test_other_sessions_merges_go_to_git_in_one_round_trip(
     batches: list[int] = []
     merge_batch = MergeTree._merge_batch
 
-    def counted(self: MergeTree, pairs: list[tuple[str, str]], attributes: Any) -> list:
+    def counted(self: MergeTree, pairs: list[tuple[str, str]], *rest: Any) -> list:
         batches.append(len(pairs))
-        return merge_batch(self, pairs, attributes)
+        return merge_batch(self, pairs, *rest)
 
     monkeypatch.setattr(MergeTree, "_merge_batch", counted)
     result = check_paths(None, parallel.auth, ["shared.txt"])

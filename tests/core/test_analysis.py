@@ -141,6 +141,23 @@ def test_landed_work_a_session_carries_is_labelled_via_trunk(repo: Repo) -> None
     }
 
 
+def test_line_ranges_are_worked_out_while_git_merges(pair) -> None:
+    """The full check reads both sides' hunks of the paths they both changed while git
+    merges the pair; the report then finds them done."""
+    repo, a, b = pair
+    repo.write(a, "auth/login.py", numbered(30).replace("line 9\n", "mine\n"))
+    repo.write(b, "auth/login.py", numbered(30).replace("line 9\n", "theirs\n"))
+    with Workspace(a) as ws:
+        ws.scan(ws.begin())
+        assert not ws.analyzer.lines._hunks
+        ws.reconcile()
+        ahead = dict(ws.analyzer.lines._hunks)
+        assert len(ahead) == 2  # the base to each side, before any report asked
+        [collision] = ws.report().overlaps
+        assert collision.kind == "conflict"
+        assert ws.analyzer.lines._hunks == ahead  # the report needed nothing more
+
+
 def test_reconcile_stops_between_pairs_when_asked(pair) -> None:
     repo, a, b = pair
     repo.write(b, "auth/login.py", numbered(30).replace("line 9\n", "theirs\n"))

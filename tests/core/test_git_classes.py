@@ -286,6 +286,38 @@ def test_merges_never_read_the_folder_they_start_in(repo: Repo) -> None:
         merger.close()
 
 
+def test_work_done_while_git_merges_never_changes_an_answer(repo: Repo) -> None:
+    """`while_waiting` is stepped only until git's answer arrives; work that fails there
+    is dropped without leaving the long-lived merge process a step behind."""
+    from collections.abc import Iterator
+
+    from agentls.git.attributes import AttributeSource
+    from agentls.git.merge import MergeTree
+
+    a, b = _two_edits_of_line_3(repo)
+    merger = MergeTree(Path(repo.git(repo.main, "rev-parse", "--absolute-git-dir")))
+    steps: list[int] = []
+
+    def endless() -> Iterator[None]:
+        while True:
+            steps.append(1)
+            yield
+
+    def failing() -> Iterator[None]:
+        yield
+        raise KeyError("a blob that is not there")
+
+    try:
+        plain = merger.merge(a, b, AttributeSource())
+        assert plain.conflicted == ("f.txt",)
+        assert merger.merge(a, b, AttributeSource(), while_waiting=endless()) == plain
+        assert len(steps) >= 1  # stepped while git merged, and stopped when it answered
+        assert merger.merge(a, b, AttributeSource(), while_waiting=failing()) == plain
+        assert merger.merge(a, a, AttributeSource()).clean  # still in step
+    finally:
+        merger.close()
+
+
 def test_attribute_folders_are_shared_under_the_repository_and_outlive_no_one(
     repo: Repo,
 ) -> None:
