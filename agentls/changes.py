@@ -135,6 +135,7 @@ class SessionState:
         if attributes != self._index_attributes:
             self._index_attributes = attributes
             self.filters.forget_rules()
+        on_disk: list[str] = []  # paths where a file was read from disk
         with self.filters.batch():
             for change in changes:
                 entry = change.index
@@ -142,7 +143,15 @@ class SessionState:
                     found = read_worktree_file(self.repo, self.filters, change.path, known=entry)
                     if found is not False:  # False: git would not add it; the entry stays
                         entry = found
+                        if found is not None:
+                            on_disk.append(change.path)
                 tree.set(change.path, entry)
+        # A file on disk where HEAD or the index has a folder leaves nothing below it, as
+        # `git add -A` drops those files. git status need not name them: through a link
+        # that points at itself their lstat fails with ELOOP, which git does not call gone.
+        for path in on_disk:
+            for below in tree.files_below(path):
+                tree.set(below, None)
         for path, entry in buffers.items():
             self.overlays[path] = tree.get(path)
             tree.set(path, entry)

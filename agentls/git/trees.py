@@ -90,6 +90,13 @@ class OverlayTree:
         ]
         return sorted(found)
 
+    def files_below(self, folder: str) -> list[str]:
+        """Every file strictly below FOLDER; [] at once when FOLDER is no folder here."""
+        changed_inside = folder in self._files or folder in self._folders
+        if not changed_inside and subtree(self.base, folder) is None:
+            return []
+        return [p for p in self.under(folder) if p != folder]
+
     # --- changing -----------------------------------------------------------------------
 
     def set(self, path: str, entry: Entry) -> None:

@@ -220,6 +220,16 @@ def test_file_and_folder_swaps(repo: Repo) -> None:
     assert_snapshot_is_git_add_all(wt)
 
 
+def test_folder_replaced_by_a_link_to_itself(repo: Repo) -> None:
+    """git status names only the link: below it, lstat fails with ELOOP, not ENOENT.
+    `git add -A` still drops the folder's files, and so does the change set."""
+    wt = _base(repo)
+    shutil.rmtree(wt / "dir")
+    os.symlink("dir", wt / "dir")
+    state = assert_snapshot_is_git_add_all(wt)
+    assert state.changed == {"dir", "dir/x.txt", "dir/deep/y.txt"}
+
+
 def test_symlinks_and_modes(repo: Repo) -> None:
     wt = _base(repo)
     os.symlink("a.txt", wt / "link")
