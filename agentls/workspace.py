@@ -28,6 +28,7 @@ from agentls.git.repo import (
     resolve_trunk,
 )
 from agentls.git.snapshot import Scan, clean_scratch_once
+from agentls.git.status_index import clean_status_indexes
 from agentls.remote import view as remote_view
 from agentls.remote.sessions import RemoteSessions
 from agentls.report import Report, SessionInfo
@@ -148,6 +149,8 @@ class Workspace:
             else:
                 state.session = session
             live[session.id] = state
+        if self.states.keys() - live.keys():  # a worktree went: so does its index copy
+            clean_status_indexes(self.repository.scratch_dir, self.repository.common_dir)
         self.states = live
         remote_view.refresh(self)
         self.analyzer.forget(set(live) | set(self.remote.states))

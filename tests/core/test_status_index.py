@@ -157,3 +157,18 @@ def test_copies_of_removed_worktrees_and_stale_leftovers_are_cleaned(repo: Repo)
     clean_status_indexes(repository.scratch_dir, repository.common_dir)
     assert not (status / "worktrees" / "other").exists()
     assert copy.exists() and fresh.exists() and not stale.exists()
+
+
+def test_a_long_running_workspace_drops_a_removed_worktree_copy(repo: Repo) -> None:
+    """The engine runs for days: a worktree removed meanwhile takes its copy (the size
+    of its index, ~4 MB at 50,000 files) with it at the next re-read of the sessions."""
+    wt = _base(repo)
+    other = repo.worktree("other", "other")
+    status = repo.main / ".git" / "agentls" / "tmp" / "status" / "worktrees"
+    with Workspace(wt) as ws:
+        ws.refresh()
+        assert list((status / "other").glob("*.index"))
+        git(repo.main, "worktree", "remove", "--force", str(other))
+        ws.refresh()
+        assert not (status / "other").exists()
+        assert list((status / "wt").glob("*.index"))
