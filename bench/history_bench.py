@@ -75,7 +75,9 @@ def cold_in_process(workload: Workload) -> tuple[float, float, float]:
 
 def first_scan(workload: Workload) -> float:
     """Milliseconds of one cold analysis with no copy of any worktree's index yet."""
-    shutil.rmtree(find_repository(workload.worktrees[0]).scratch_dir / STATUS_FOLDER)
+    shutil.rmtree(
+        find_repository(workload.worktrees[0]).scratch_dir / STATUS_FOLDER, ignore_errors=True
+    )
     return cold_in_process(workload)[0]
 
 
