@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from agentls.workspace import Workspace
-from tests.conftest import Repo, git
+from tests.conftest import Repo, git, numbered
 from tests.core.oracle import Oracle, oracle_snapshot
 
 DATA = Path(__file__).parents[2] / "bench" / "data" / "real-merges.fi"
@@ -128,3 +128,39 @@ def test_miner_copies_a_real_merge_faithfully(tmp_path: Path) -> None:
     out.unlink()
     assert mine(argv) == 0
     assert out.read_bytes() == stream, "the cached scan builds the same scenarios"
+
+
+def test_replaying_a_repository_merges_checks_every_conflict_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """bench/replay_merges.py: a history with a conflicting merge (one side renamed the
+    file the other edited) and a clean one; both are replayed, committed and
+    uncommitted, and agentls misses nothing git stops on. The repository read is left
+    as it was."""
+    from bench.replay_merges import main as replay
+
+    repo = Repo(tmp_path / "project")
+    repo.write(repo.main, "pkg/core.py", numbered(20))
+    repo.write(repo.main, "pkg/other.py", numbered(20))
+    repo.commit(repo.main, "base")
+    for edit in ("rename", "clean"):
+        git(repo.main, "branch", "-f", "side")
+        text = numbered(20).replace("line 5", f"line 5 ours {edit}")
+        repo.write(repo.main, "pkg/core.py" if edit == "rename" else "pkg/other.py", text)
+        repo.commit(repo.main, f"ours {edit}")
+        side = repo.worktree(f"side-{edit}", None, start="side")
+        if edit == "rename":
+            git(side, "mv", "pkg/core.py", "pkg/renamed.py")
+            repo.write(side, "pkg/renamed.py", numbered(20).replace("line 5", "line 5 theirs"))
+        else:
+            repo.write(side, "pkg/new.py", "a file of its own\n")
+        theirs = repo.commit(side, f"theirs {edit}")
+        git(repo.main, "merge", "-q", "-s", "ours", "--no-edit", theirs)
+    before = _objects(repo.main), git(repo.main, "for-each-ref")
+
+    assert replay(["--repo", str(repo.main), "--clean", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "2 merges: 1 conflict" in out
+    assert "missed: 0" in out and "false alarms: 0" in out and "4 replays" in out
+    assert "pkg/core.py" in out, "the rename's old path, where the other side edits"
+    assert (_objects(repo.main), git(repo.main, "for-each-ref")) == before

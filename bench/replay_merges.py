@@ -1,0 +1,124 @@
+"""Replay a repository's real merges as sessions and hold agentls's answer to git's.
+
+    python -m bench.replay_merges --repo /path/to/clone [--merges 1500] [--clean 40]
+
+The newest two-parent merges of the default branch are merged again by git
+(`git merge-tree`, both ways round). Every merge git stops on, and a seeded sample of
+clean ones, is then replayed as sessions: trunk at the merge-base, one worktree at each
+parent; once with the second parent committed, once with its work left uncommitted on
+the base (edits unstaged, new files untracked). agentls's full analysis runs in
+process. A miss is a path git conflicts on that agentls does not report as a conflict
+for that pair; a false alarm is a conflict reported for a merge git makes cleanly.
+Paths agentls reports beyond git's (a rename's or a moved folder's old path, where the
+other side still edits) are counted and listed, not failed. Exit status 1 on any miss
+or false alarm.
+
+Everything happens in a shared clone in a temporary folder: the repository read is
+never written. Needs the network only to have the clone; tests never run this.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agentls.workspace import Workspace
+from bench.mine_history import merge_tree
+
+
+@dataclass
+class Tally:
+    replays: int = 0
+    misses: list[str] = field(default_factory=list)
+    false_alarms: list[str] = field(default_factory=list)
+    elsewhere: list[str] = field(default_factory=list)
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def _place(worktree: Path, branch: str, commit: str) -> None:
+    _git(worktree, "checkout", "-q", "-f", "-B", branch, commit)
+    _git(worktree, "clean", "-q", "-fdx")
+
+
+def replay(clone: Path, ours: str, theirs: str, expected: set[str], tally: Tally) -> None:
+    base = _git(clone, "merge-base", ours, theirs)
+    first, second = clone.parent / "ours", clone.parent / "theirs"
+    for variant in ("committed", "uncommitted"):
+        _place(clone, "trunk", base)
+        _place(first, "ours", ours)
+        if variant == "committed":
+            _place(second, "theirs", theirs)
+        else:
+            _place(second, "theirs", base)
+            _git(second, "read-tree", "-m", "-u", base, theirs)
+            _git(second, "reset", "-q")
+        with Workspace(clone) as workspace:
+            report = workspace.refresh()
+        names = {Path(s.path).resolve(): s.name for s in report.sessions}
+        pair = {names[first.resolve()], names[second.resolve()]}
+        found = {
+            c.path for c in report.overlaps if c.kind == "conflict" and set(c.sessions) == pair
+        }
+        label = f"{ours[:12]} + {theirs[:12]} ({variant})"
+        tally.replays += 1
+        if expected - found:
+            tally.misses.append(f"{label}: {sorted(expected - found)}")
+        if not expected and found:
+            tally.false_alarms.append(f"{label}: {sorted(found)}")
+        if expected and found - expected:
+            tally.elsewhere.append(f"{label}: {sorted(found - expected)}")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.replay_merges")
+    parser.add_argument("--repo", type=Path, required=True)
+    parser.add_argument("--merges", type=int, default=1500, help="newest merges to look at")
+    parser.add_argument("--clean", type=int, default=40, help="clean merges to replay too")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="agentls-replay-") as temp:
+        clone = Path(temp) / "repo"
+        _git(Path(temp), "clone", "-q", "--shared", "--no-checkout", str(args.repo), str(clone))
+        lines = _git(
+            clone, "rev-list", "--merges", "--parents", f"--max-count={args.merges}", "HEAD"
+        )
+        parents = [line.split()[1:] for line in lines.splitlines() if len(line.split()) == 3]
+        conflicting, clean = [], []
+        for ours, theirs in parents:
+            # Either side may be rebased onto the other: git's conflicts either way round.
+            paths = set(merge_tree(clone, ours, theirs)[0]) | set(
+                merge_tree(clone, theirs, ours)[0]
+            )
+            (conflicting if paths else clean).append((ours, theirs, paths))
+        sample = random.Random(7).sample(clean, min(args.clean, len(clean)))
+        print(f"{len(parents)} merges: {len(conflicting)} conflict; replaying those and "
+              f"{len(sample)} clean ones, committed and uncommitted", flush=True)  # fmt: skip
+        _git(clone, "checkout", "-q", "-f", "-B", "trunk", parents[0][0])
+        for name in ("ours", "theirs"):
+            _git(clone, "worktree", "add", "-q", "-f", "-B", name, str(Path(temp) / name), "trunk")
+        tally = Tally()
+        for ours, theirs, paths in conflicting + sample:
+            replay(clone, ours, theirs, paths, tally)
+    for title, items in (
+        ("missed", tally.misses),
+        ("false alarms", tally.false_alarms),
+        ("also reported at another path (a rename's old path)", tally.elsewhere),
+    ):
+        print(f"{title}: {len(items)}")
+        for item in items:
+            print(f"  {item}")
+    print(f"{tally.replays} replays")
+    return 1 if tally.misses or tally.false_alarms else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
