@@ -92,16 +92,22 @@ def main(argv: list[str]) -> int:
             clone, "rev-list", "--merges", "--parents", f"--max-count={args.merges}", "HEAD"
         )
         parents = [line.split()[1:] for line in lines.splitlines() if len(line.split()) == 3]
-        conflicting, clean = [], []
+        conflicting, clean, unrelated = [], [], 0
         for ours, theirs in parents:
+            if subprocess.run(
+                ["git", "merge-base", ours, theirs], cwd=clone, capture_output=True
+            ).returncode:
+                unrelated += 1  # git refuses to merge unrelated histories: nothing to hold
+                continue
             # Either side may be rebased onto the other: git's conflicts either way round.
             paths = set(merge_tree(clone, ours, theirs)[0]) | set(
                 merge_tree(clone, theirs, ours)[0]
             )
             (conflicting if paths else clean).append((ours, theirs, paths))
         sample = random.Random(7).sample(clean, min(args.clean, len(clean)))
-        print(f"{len(parents)} merges: {len(conflicting)} conflict; replaying those and "
-              f"{len(sample)} clean ones, committed and uncommitted", flush=True)  # fmt: skip
+        print(f"{len(parents)} merges: {len(conflicting)} conflict, {unrelated} of unrelated "
+              f"histories; replaying the conflicting ones and {len(sample)} clean ones, "
+              "committed and uncommitted", flush=True)  # fmt: skip
         _git(clone, "checkout", "-q", "-f", "-B", "trunk", parents[0][0])
         for name in ("ours", "theirs"):
             _git(clone, "worktree", "add", "-q", "-f", "-B", name, str(Path(temp) / name), "trunk")

@@ -160,7 +160,7 @@ def test_replaying_a_repository_merges_checks_every_conflict_and_writes_nothing(
 
     assert replay(["--repo", str(repo.main), "--clean", "5"]) == 0
     out = capsys.readouterr().out
-    assert "2 merges: 1 conflict" in out
+    assert "2 merges: 1 conflict, 0 of unrelated histories" in out
     assert "missed: 0" in out and "false alarms: 0" in out and "4 replays" in out
     assert "pkg/core.py" in out, "the rename's old path, where the other side edits"
     assert (_objects(repo.main), git(repo.main, "for-each-ref")) == before
