@@ -3,15 +3,19 @@
     python -m bench.replay_merges --repo /path/to/clone [--merges 1500] [--clean 40]
 
 The newest two-parent merges of the default branch are merged again by git
-(`git merge-tree`, both ways round). Every merge git stops on, and a seeded sample of
-clean ones, is then replayed as sessions: trunk at the merge-base, one worktree at each
-parent; once with the second parent committed, once with its work left uncommitted on
-the base (edits unstaged, new files untracked). agentls's full analysis runs in
-process. A miss is a path git conflicts on that agentls does not report as a conflict
-for that pair; a false alarm is a conflict reported for a merge git makes cleanly.
-Paths agentls reports beyond git's (a rename's or a moved folder's old path, where the
-other side still edits) are counted and listed, not failed. Exit status 1 on any miss
-or false alarm.
+(`git merge-tree`, both ways round, no attributes: the listing). Every merge git stops
+on, and a seeded sample of clean ones, is then replayed as sessions: trunk at the
+merge-base, one worktree at each parent; once with the second parent committed, once
+with its work left uncommitted on the base (edits unstaged, new files untracked).
+agentls's full analysis runs in process. git is asked again in each side's checkout,
+where that side's `.gitattributes` apply (`merge=union` on a changelog, say), as a
+rebase onto that side would read them; agentls takes one direction, so its answer must
+hold every conflict of at least one of the two. A miss is a path git conflicts on that
+agentls does not report for that pair; a false alarm is a conflict reported where git
+merges cleanly both ways. Paths agentls reports beyond git's (a rename's or a moved
+folder's old path, where the other side still edits) are counted and listed, not
+failed. Exit status 1 on any miss or false alarm. (A merge that only conflicts through
+attributes, `merge=binary` say, is not in the listing.)
 
 Everything happens in a shared clone in a temporary folder: the repository read is
 never written. Needs the network only to have the clone; tests never run this.
@@ -50,7 +54,7 @@ def _place(worktree: Path, branch: str, commit: str) -> None:
     _git(worktree, "clean", "-q", "-fdx")
 
 
-def replay(clone: Path, ours: str, theirs: str, expected: set[str], tally: Tally) -> None:
+def replay(clone: Path, ours: str, theirs: str, tally: Tally) -> None:
     base = _git(clone, "merge-base", ours, theirs)
     first, second = clone.parent / "ours", clone.parent / "theirs"
     for variant in ("committed", "uncommitted"):
@@ -62,6 +66,9 @@ def replay(clone: Path, ours: str, theirs: str, expected: set[str], tally: Tally
             _place(second, "theirs", base)
             _git(second, "read-tree", "-m", "-u", base, theirs)
             _git(second, "reset", "-q")
+        # Each way round, with the attributes of the side rebased onto.
+        onto_ours = set(merge_tree(first, ours, theirs)[0])
+        onto_theirs = set(merge_tree(second, theirs, ours)[0])
         with Workspace(clone) as workspace:
             report = workspace.refresh()
         names = {Path(s.path).resolve(): s.name for s in report.sessions}
@@ -71,12 +78,14 @@ def replay(clone: Path, ours: str, theirs: str, expected: set[str], tally: Tally
         }
         label = f"{ours[:12]} + {theirs[:12]} ({variant})"
         tally.replays += 1
-        if expected - found:
-            tally.misses.append(f"{label}: {sorted(expected - found)}")
-        if not expected and found:
+        missing = min(onto_ours - found, onto_theirs - found, key=len)
+        if missing:
+            tally.misses.append(f"{label}: {sorted(missing)}")
+        if found and not onto_ours and not onto_theirs:
             tally.false_alarms.append(f"{label}: {sorted(found)}")
-        if expected and found - expected:
-            tally.elsewhere.append(f"{label}: {sorted(found - expected)}")
+        elsewhere = found - onto_ours - onto_theirs
+        if elsewhere and (onto_ours or onto_theirs):
+            tally.elsewhere.append(f"{label}: {sorted(elsewhere)}")
 
 
 def main(argv: list[str]) -> int:
@@ -92,7 +101,9 @@ def main(argv: list[str]) -> int:
             clone, "rev-list", "--merges", "--parents", f"--max-count={args.merges}", "HEAD"
         )
         parents = [line.split()[1:] for line in lines.splitlines() if len(line.split()) == 3]
-        conflicting, clean, unrelated = [], [], 0
+        conflicting: list[tuple[str, str]] = []
+        clean: list[tuple[str, str]] = []
+        unrelated = 0
         for ours, theirs in parents:
             if subprocess.run(
                 ["git", "merge-base", ours, theirs], cwd=clone, capture_output=True
@@ -103,7 +114,7 @@ def main(argv: list[str]) -> int:
             paths = set(merge_tree(clone, ours, theirs)[0]) | set(
                 merge_tree(clone, theirs, ours)[0]
             )
-            (conflicting if paths else clean).append((ours, theirs, paths))
+            (conflicting if paths else clean).append((ours, theirs))
         sample = random.Random(7).sample(clean, min(args.clean, len(clean)))
         print(f"{len(parents)} merges: {len(conflicting)} conflict, {unrelated} of unrelated "
               f"histories; replaying the conflicting ones and {len(sample)} clean ones, "
@@ -112,8 +123,8 @@ def main(argv: list[str]) -> int:
         for name in ("ours", "theirs"):
             _git(clone, "worktree", "add", "-q", "-f", "-B", name, str(Path(temp) / name), "trunk")
         tally = Tally()
-        for ours, theirs, paths in conflicting + sample:
-            replay(clone, ours, theirs, paths, tally)
+        for ours, theirs in conflicting + sample:
+            replay(clone, ours, theirs, tally)
     for title, items in (
         ("missed", tally.misses),
         ("false alarms", tally.false_alarms),

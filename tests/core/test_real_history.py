@@ -134,33 +134,40 @@ def test_replaying_a_repository_merges_checks_every_conflict_and_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """bench/replay_merges.py: a history with a conflicting merge (one side renamed the
-    file the other edited) and a clean one; both are replayed, committed and
-    uncommitted, and agentls misses nothing git stops on. The repository read is left
-    as it was."""
+    file the other edited), a clean one, and one that conflicts only without the
+    repository's `merge=union` on its changelog; all are replayed, committed and
+    uncommitted: agentls misses nothing git stops on, and the changelog is held to git
+    with the sides' attributes, not to the attribute-free listing. The repository read
+    is left as it was."""
     from bench.replay_merges import main as replay
 
     repo = Repo(tmp_path / "project")
     repo.write(repo.main, "pkg/core.py", numbered(20))
     repo.write(repo.main, "pkg/other.py", numbered(20))
+    repo.write(repo.main, "CHANGES", numbered(5))
+    repo.write(repo.main, ".gitattributes", "CHANGES merge=union\n")
     repo.commit(repo.main, "base")
-    for edit in ("rename", "clean"):
+    for edit in ("rename", "clean", "union"):
         git(repo.main, "branch", "-f", "side")
         text = numbered(20).replace("line 5", f"line 5 ours {edit}")
-        repo.write(repo.main, "pkg/core.py" if edit == "rename" else "pkg/other.py", text)
+        path = {"rename": "pkg/core.py", "clean": "pkg/other.py", "union": "CHANGES"}[edit]
+        repo.write(repo.main, path, text if edit != "union" else numbered(5) + "ours entry\n")
         repo.commit(repo.main, f"ours {edit}")
         side = repo.worktree(f"side-{edit}", None, start="side")
         if edit == "rename":
             git(side, "mv", "pkg/core.py", "pkg/renamed.py")
             repo.write(side, "pkg/renamed.py", numbered(20).replace("line 5", "line 5 theirs"))
-        else:
+        elif edit == "clean":
             repo.write(side, "pkg/new.py", "a file of its own\n")
+        else:
+            repo.write(side, "CHANGES", numbered(5) + "theirs entry\n")
         theirs = repo.commit(side, f"theirs {edit}")
         git(repo.main, "merge", "-q", "-s", "ours", "--no-edit", theirs)
     before = _objects(repo.main), git(repo.main, "for-each-ref")
 
     assert replay(["--repo", str(repo.main), "--clean", "5"]) == 0
     out = capsys.readouterr().out
-    assert "2 merges: 1 conflict, 0 of unrelated histories" in out
-    assert "missed: 0" in out and "false alarms: 0" in out and "4 replays" in out
+    assert "3 merges: 2 conflict, 0 of unrelated histories" in out
+    assert "missed: 0" in out and "false alarms: 0" in out and "6 replays" in out
     assert "pkg/core.py" in out, "the rename's old path, where the other side edits"
     assert (_objects(repo.main), git(repo.main, "for-each-ref")) == before
