@@ -6,7 +6,9 @@ The newest two-parent merges of the default branch are merged again by git
 (`git merge-tree`, both ways round, no attributes: the listing). Every merge git stops
 on, and a seeded sample of clean ones, is then replayed as sessions: trunk at the
 merge-base, one worktree at each parent; once with the second parent committed, once
-with its work left uncommitted on the base (edits unstaged, new files untracked).
+with its work left uncommitted on the base (edits unstaged, new files untracked), and
+once with the first parent landed (trunk there too, its session no work of its own:
+every conflict comes through trunk's history, and the pair and trunk must both show it).
 agentls's full analysis runs in process. git is asked again in each side's checkout,
 where that side's `.gitattributes` apply (`merge=union` on a changelog, say), as a
 rebase onto that side would read them; agentls takes one direction, so its answer must
@@ -57,35 +59,46 @@ def _place(worktree: Path, branch: str, commit: str) -> None:
 def replay(clone: Path, ours: str, theirs: str, tally: Tally) -> None:
     base = _git(clone, "merge-base", ours, theirs)
     first, second = clone.parent / "ours", clone.parent / "theirs"
-    for variant in ("committed", "uncommitted"):
-        _place(clone, "trunk", base)
+    for variant in ("committed", "uncommitted", "landed"):
+        # landed: ours is trunk already and its session has no work of its own, so
+        # every conflict comes through trunk's history (the class issue 10 saw missed).
+        _place(clone, "trunk", ours if variant == "landed" else base)
         _place(first, "ours", ours)
-        if variant == "committed":
-            _place(second, "theirs", theirs)
-        else:
+        if variant == "uncommitted":
             _place(second, "theirs", base)
             _git(second, "read-tree", "-m", "-u", base, theirs)
             _git(second, "reset", "-q")
+        else:
+            _place(second, "theirs", theirs)
         # Each way round, with the attributes of the side rebased onto.
         onto_ours = set(merge_tree(first, ours, theirs)[0])
         onto_theirs = set(merge_tree(second, theirs, ours)[0])
         with Workspace(clone) as workspace:
             report = workspace.refresh()
         names = {Path(s.path).resolve(): s.name for s in report.sessions}
-        pair = {names[first.resolve()], names[second.resolve()]}
-        found = {
-            c.path for c in report.overlaps if c.kind == "conflict" and set(c.sessions) == pair
-        }
-        label = f"{ours[:12]} + {theirs[:12]} ({variant})"
-        tally.replays += 1
-        missing = min(onto_ours - found, onto_theirs - found, key=len)
-        if missing:
-            tally.misses.append(f"{label}: {sorted(missing)}")
-        if found and not onto_ours and not onto_theirs:
-            tally.false_alarms.append(f"{label}: {sorted(found)}")
-        elsewhere = found - onto_ours - onto_theirs
-        if elsewhere and (onto_ours or onto_theirs):
-            tally.elsewhere.append(f"{label}: {sorted(elsewhere)}")
+        pairs = [(first, second)] + ([(clone, second)] if variant == "landed" else [])
+        for one, other in pairs:
+            pair = {names[one.resolve()], names[other.resolve()]}
+            found = {
+                c.path for c in report.overlaps if c.kind == "conflict" and set(c.sessions) == pair
+            }
+            label = f"{ours[:12]} + {theirs[:12]} ({variant}, {' + '.join(sorted(pair))})"
+            _hold(found, onto_ours, onto_theirs, label, tally)
+
+
+def _hold(
+    found: set[str], onto_ours: set[str], onto_theirs: set[str], label: str, tally: Tally
+) -> None:
+    """agentls's conflicts for one pair (FOUND) against git's, each way round."""
+    tally.replays += 1
+    missing = min(onto_ours - found, onto_theirs - found, key=len)
+    if missing:
+        tally.misses.append(f"{label}: {sorted(missing)}")
+    if found and not onto_ours and not onto_theirs:
+        tally.false_alarms.append(f"{label}: {sorted(found)}")
+    elsewhere = found - onto_ours - onto_theirs
+    if elsewhere and (onto_ours or onto_theirs):
+        tally.elsewhere.append(f"{label}: {sorted(elsewhere)}")
 
 
 def main(argv: list[str]) -> int:
@@ -118,7 +131,7 @@ def main(argv: list[str]) -> int:
         sample = random.Random(7).sample(clean, min(args.clean, len(clean)))
         print(f"{len(parents)} merges: {len(conflicting)} conflict, {unrelated} of unrelated "
               f"histories; replaying the conflicting ones and {len(sample)} clean ones, "
-              "committed and uncommitted", flush=True)  # fmt: skip
+              "committed, uncommitted and landed", flush=True)  # fmt: skip
         _git(clone, "checkout", "-q", "-f", "-B", "trunk", parents[0][0])
         for name in ("ours", "theirs"):
             _git(clone, "worktree", "add", "-q", "-f", "-B", name, str(Path(temp) / name), "trunk")

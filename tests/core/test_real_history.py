@@ -135,8 +135,10 @@ def test_replaying_a_repository_merges_checks_every_conflict_and_writes_nothing(
 ) -> None:
     """bench/replay_merges.py: a history with a conflicting merge (one side renamed the
     file the other edited), a clean one, and one that conflicts only without the
-    repository's `merge=union` on its changelog; all are replayed, committed and
-    uncommitted: agentls misses nothing git stops on, and the changelog is held to git
+    repository's `merge=union` on its changelog; all are replayed, committed, uncommitted
+    and landed (one side already trunk, its session with no work of its own, so the
+    conflict comes through trunk's history): agentls misses nothing git stops on, for the
+    pair of sessions and for trunk with the other side, and the changelog is held to git
     with the sides' attributes, not to the attribute-free listing. The repository read
     is left as it was."""
     from bench.replay_merges import main as replay
@@ -168,6 +170,6 @@ def test_replaying_a_repository_merges_checks_every_conflict_and_writes_nothing(
     assert replay(["--repo", str(repo.main), "--clean", "5"]) == 0
     out = capsys.readouterr().out
     assert "3 merges: 2 conflict, 0 of unrelated histories" in out
-    assert "missed: 0" in out and "false alarms: 0" in out and "6 replays" in out
+    assert "missed: 0" in out and "false alarms: 0" in out and "12 replays" in out
     assert "pkg/core.py" in out, "the rename's old path, where the other side edits"
     assert (_objects(repo.main), git(repo.main, "for-each-ref")) == before
