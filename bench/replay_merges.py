@@ -45,19 +45,19 @@ class Tally:
     elsewhere: list[str] = field(default_factory=list)
 
 
-def _git(cwd: Path, *args: str) -> str:
+def git(cwd: Path, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
     ).stdout.strip()
 
 
 def _place(worktree: Path, branch: str, commit: str) -> None:
-    _git(worktree, "checkout", "-q", "-f", "-B", branch, commit)
-    _git(worktree, "clean", "-q", "-fdx")
+    git(worktree, "checkout", "-q", "-f", "-B", branch, commit)
+    git(worktree, "clean", "-q", "-fdx")
 
 
 def replay(clone: Path, ours: str, theirs: str, tally: Tally) -> None:
-    base = _git(clone, "merge-base", ours, theirs)
+    base = git(clone, "merge-base", ours, theirs)
     first, second = clone.parent / "ours", clone.parent / "theirs"
     for variant in ("committed", "uncommitted", "landed"):
         # landed: ours is trunk already and its session has no work of its own, so
@@ -66,8 +66,8 @@ def replay(clone: Path, ours: str, theirs: str, tally: Tally) -> None:
         _place(first, "ours", ours)
         if variant == "uncommitted":
             _place(second, "theirs", base)
-            _git(second, "read-tree", "-m", "-u", base, theirs)
-            _git(second, "reset", "-q")
+            git(second, "read-tree", "-m", "-u", base, theirs)
+            git(second, "reset", "-q")
         else:
             _place(second, "theirs", theirs)
         # Each way round, with the attributes of the side rebased onto.
@@ -83,10 +83,10 @@ def replay(clone: Path, ours: str, theirs: str, tally: Tally) -> None:
                 c.path for c in report.overlaps if c.kind == "conflict" and set(c.sessions) == pair
             }
             label = f"{ours[:12]} + {theirs[:12]} ({variant}, {' + '.join(sorted(pair))})"
-            _hold(found, onto_ours, onto_theirs, label, tally)
+            hold(found, onto_ours, onto_theirs, label, tally)
 
 
-def _hold(
+def hold(
     found: set[str], onto_ours: set[str], onto_theirs: set[str], label: str, tally: Tally
 ) -> None:
     """agentls's conflicts for one pair (FOUND) against git's, each way round."""
@@ -109,8 +109,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="agentls-replay-") as temp:
         clone = Path(temp) / "repo"
-        _git(Path(temp), "clone", "-q", "--shared", "--no-checkout", str(args.repo), str(clone))
-        lines = _git(
+        git(Path(temp), "clone", "-q", "--shared", "--no-checkout", str(args.repo), str(clone))
+        lines = git(
             clone, "rev-list", "--merges", "--parents", f"--max-count={args.merges}", "HEAD"
         )
         parents = [line.split()[1:] for line in lines.splitlines() if len(line.split()) == 3]
@@ -132,9 +132,9 @@ def main(argv: list[str]) -> int:
         print(f"{len(parents)} merges: {len(conflicting)} conflict, {unrelated} of unrelated "
               f"histories; replaying the conflicting ones and {len(sample)} clean ones, "
               "committed, uncommitted and landed", flush=True)  # fmt: skip
-        _git(clone, "checkout", "-q", "-f", "-B", "trunk", parents[0][0])
+        git(clone, "checkout", "-q", "-f", "-B", "trunk", parents[0][0])
         for name in ("ours", "theirs"):
-            _git(clone, "worktree", "add", "-q", "-f", "-B", name, str(Path(temp) / name), "trunk")
+            git(clone, "worktree", "add", "-q", "-f", "-B", name, str(Path(temp) / name), "trunk")
         tally = Tally()
         for ours, theirs in conflicting + sample:
             replay(clone, ours, theirs, tally)

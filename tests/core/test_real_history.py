@@ -173,3 +173,44 @@ def test_replaying_a_repository_merges_checks_every_conflict_and_writes_nothing(
     assert "missed: 0" in out and "false alarms: 0" in out and "12 replays" in out
     assert "pkg/core.py" in out, "the rename's old path, where the other side edits"
     assert (_objects(repo.main), git(repo.main, "for-each-ref")) == before
+
+
+def test_replaying_real_branches_holds_every_pair_from_every_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """bench/replay_branches.py: trunk and three branches as simultaneous sessions. A
+    release branch and trunk edit one line; a feature branch made from trunk afterwards
+    carries trunk's edit in its history only, so its pair with the release branch
+    conflicts through trunk; another branch renamed the file and edited the line. Every
+    pair is held to git from every starting folder, and the repository read is left as
+    it was."""
+    from bench.replay_branches import main as replay
+
+    repo = Repo(tmp_path / "project")
+    repo.write(repo.main, "pkg/core.py", numbered(20))
+    repo.write(repo.main, "pkg/other.py", numbered(20))
+    repo.commit(repo.main, "base")
+    release = repo.worktree("release", "release-1.x")
+    repo.write(release, "pkg/core.py", numbered(20).replace("line 5", "line 5 release fix"))
+    repo.commit(release, "a fix on the release branch")
+    moved = repo.worktree("moved", "moved")
+    git(moved, "mv", "pkg/core.py", "pkg/renamed.py")
+    repo.write(moved, "pkg/renamed.py", numbered(20).replace("line 5", "line 5 moved"))
+    repo.commit(moved, "rename and edit")
+    repo.write(repo.main, "pkg/core.py", numbered(20).replace("line 5", "line 5 trunk"))
+    repo.commit(repo.main, "trunk's own edit")
+    feature = repo.worktree("feature", "feature")
+    repo.write(feature, "pkg/other.py", numbered(20).replace("line 9", "line 9 feature"))
+    repo.commit(feature, "the feature's own work: another file")
+    for folder in (release, moved, feature):
+        git(repo.main, "worktree", "remove", str(folder))
+    before = _objects(repo.main), git(repo.main, "for-each-ref")
+
+    assert replay(["--repo", str(repo.main), "--branches", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "trunk main and 3 branches" in out
+    assert "started elsewhere, a different answer: 0" in out
+    assert "missed: 0" in out and "false alarms: 0" in out
+    assert "6 pairs held to git, from 4 starting folders" in out
+    assert "pkg/core.py" in out, "the rename's old path, where the other side edits"
+    assert (_objects(repo.main), git(repo.main, "for-each-ref")) == before
