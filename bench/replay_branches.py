@@ -67,6 +67,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--match", default="*", help="only branches named like this glob")
     args = parser.parse_args(argv)
     tally, differing = Tally(), []
+    stopping = paths = 0  # pairs git stops on, and their conflicted paths
     with tempfile.TemporaryDirectory(prefix="agentls-branches-") as temp:
         clone = Path(temp) / "repo"
         git(Path(temp), "clone", "-q", "--shared", "--no-checkout", str(args.repo), str(clone))
@@ -94,6 +95,9 @@ def main(argv: list[str]) -> int:
             onto_other = set(merge_tree(by_name[other], other, one)[0])
             found = first.get(frozenset((one, other)), set())
             hold(found, onto_one, onto_other, f"{one} + {other}", tally)
+            if onto_one or onto_other:
+                stopping += 1
+                paths += len(onto_one | onto_other)
     for title, items in (
         ("started elsewhere, a different answer", differing),
         ("missed", tally.misses),
@@ -103,7 +107,10 @@ def main(argv: list[str]) -> int:
         print(f"{title}: {len(items)}")
         for item in items:
             print(f"  {item}")
-    print(f"{tally.replays} pairs held to git, from {len(answers)} starting folders")
+    print(
+        f"{tally.replays} pairs held to git, from {len(answers)} starting folders; "
+        f"git stops on {stopping} of them ({paths} paths)"
+    )
     return 1 if differing or tally.misses or tally.false_alarms else 0
 
 
