@@ -6,6 +6,7 @@ from collections import defaultdict
 from pathlib import PurePosixPath
 
 from agentls.report import Report
+from agentls.vocabulary import plural
 
 # Files whose edits in two sessions collide almost every time (playbook: "Multiple
 # features with shared config — config changes will collide").
@@ -58,14 +59,21 @@ def advice(report: Report) -> list[str]:
     conflicts = [c for c in report.overlaps if c.kind == "conflict"]
     if conflicts:
         lines.append(
-            f"{len(conflicts)} predicted conflict(s): land the higher-priority session first, "
-            "then rebase the other (`agentls land --all` does this in order)"
+            f"{plural(len(conflicts), 'predicted conflict')}: land the higher-priority session"
+            " first, then rebase the other (`agentls land --all` does this in order)"
         )
     via_trunk = [c for c in conflicts if c.via == "trunk"]
     if via_trunk:
+        if len(conflicts) == 1:
+            which, them = "it comes", "it"
+        elif len(via_trunk) == len(conflicts):
+            which, them = "all of them come", "them"
+        else:
+            which = f"{len(via_trunk)} of them {'comes' if len(via_trunk) == 1 else 'come'}"
+            them = "it" if len(via_trunk) == 1 else "them"
         lines.append(
-            f"{len(via_trunk)} of them come through work already on {report.trunk_branch}: "
-            f"the session without it will meet them when it rebases onto {report.trunk_branch}"
+            f"{which} through work already on {report.trunk_branch}: the session without it"
+            f" will meet {them} when it rebases onto {report.trunk_branch}"
         )
     semantic = [c for c in report.overlaps if c.kind == "semantic"]
     for collision in semantic:
@@ -86,7 +94,8 @@ def advice(report: Report) -> list[str]:
     if research:
         writers = sorted({c.sessions[0] for c in research})
         lines.append(
-            f"research session(s) {', '.join(writers)} wrote files: forks answer questions, "
+            f"research {'session' if len(writers) == 1 else 'sessions'} {', '.join(writers)} wrote"
+            " files: forks answer questions, "
             "code belongs in a code session"
         )
     for session in report.sessions:

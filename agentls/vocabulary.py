@@ -34,7 +34,12 @@ def session_label(name: str, branch: str | None) -> str:
 
 def plural(count: int, one: str, many: str | None = None) -> str:
     """ "1 collision", "2 collisions"."""
-    return f"{count} {one if count == 1 else (many or one + 's')}"
+    return f"{count} {noun(count, one, many)}"
+
+
+def noun(count: int, one: str, many: str | None = None) -> str:
+    """ "setting" for 1, "settings" for any other COUNT: for a list that follows."""
+    return one if count == 1 else (many or one + "s")
 
 
 def lines_text(ranges: Sequence[Sequence[int]]) -> str:

@@ -13,6 +13,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from agentls.vocabulary import plural
+
 log = logging.getLogger(__name__)
 
 Words = Callable[[dict[str, Any]], "tuple[str, str | None]"]
@@ -565,7 +567,7 @@ def _unlanded_work(d: dict[str, Any]) -> tuple[str, str | None]:
     if d.get("dirty"):
         problems.append(f"uncommitted work in {', '.join(d['dirty'][:5])}")
     if d.get("unlanded"):
-        problems.append(f"{d['unlanded']} commit(s) not on {d['trunk']}")
+        problems.append(f"{plural(d['unlanded'], 'commit')} not on {d['trunk']}")
     first = "" if d.get("research") else "land it first, or "
     return (
         f"session {d['session']} has {'; '.join(problems)}",
@@ -653,8 +655,8 @@ def _trunk_ahead_of_remote(d: dict[str, Any]) -> tuple[str, str | None]:
     remote = f"{d['remote']}/{d['branch']}"
     both = f", and {remote} has {d['behind']} it lacks" if d["behind"] else ""
     return (
-        f"local {d['trunk']} has {d['ahead']} commit(s) that {remote} lacks{both}: a land would"
-        " push them along; nothing changed",
+        f"local {d['trunk']} has {plural(d['ahead'], 'commit')} that {remote} lacks{both}: a land"
+        " would push them along; nothing changed",
         (f"reconcile first: git pull --rebase {d['remote']} {d['branch']} on {d['trunk']}, then "
          if d["behind"] else "")
         + f"git push {d['remote']} {d['trunk']}:{d['branch']}, or land locally only:"

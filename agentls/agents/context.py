@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from agentls.vocabulary import plural
+
 MAX_ITEMS = 12
 
 
@@ -55,7 +57,8 @@ def summarize(report: dict[str, Any], cwd: str) -> str:
     name = me["name"]
     out = [
         f"agentls: you are session {name} (branch {me.get('branch') or 'detached'}) in "
-        f"{folder}; {len(others)} other session(s) work on this repository in parallel worktrees."
+        f"{folder}; {plural(len(others), 'other session')}"
+        f" {'works' if len(others) == 1 else 'work'} on this repository in parallel worktrees."
     ]
     mine = [c for c in report.get("overlaps", []) if name in c.get("sessions", [])]
     if mine:

@@ -13,6 +13,7 @@ from types import FrameType
 from typing import Any
 
 from agentls.cli import seconds
+from agentls.vocabulary import plural
 
 Handler = Callable[[Any, argparse.Namespace], dict[str, Any]]
 
@@ -210,8 +211,8 @@ def _removed_text(r: dict[str, Any]) -> str:
     ignored = r.get("ignored") or {}
     if ignored.get("kept"):
         lines.append(
-            f"kept {len(ignored['kept'])} git-ignored file(s) ({', '.join(ignored['kept'][:5])})"
-            f" at {ignored['keptAt']}"
+            f"kept {plural(len(ignored['kept']), 'git-ignored file')}"
+            f" ({', '.join(ignored['kept'][:5])}) at {ignored['keptAt']}"
         )
     if ignored.get("deleted"):
         lines.append(f"deleted git-ignored {', '.join(ignored['deleted'][:5])}")
@@ -221,7 +222,7 @@ def _removed_text(r: dict[str, Any]) -> str:
 def _rename_text(r: dict[str, Any]) -> str:
     if r["old"] == r["name"]:
         return f"session {r['name']} already has that name; nothing changed"
-    moved = f" (moved {len(r['backups'])} backup ref(s) along)" if r.get("backups") else ""
+    moved = f" (moved {plural(len(r['backups']), 'backup ref')} along)" if r.get("backups") else ""
     return f"renamed {r['old']} to {r['name']}{moved}"
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from agentls.vocabulary import plural
+
 STATE_LABEL = {
     "unreviewed": "not reviewed",
     "approved": "approved",
@@ -27,12 +29,8 @@ def _ago(when: float | None) -> str:
     return "just now"
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
 def stat_text(stat: dict[str, int]) -> str:
-    return f"{_plural(stat['files'], 'file')} +{stat['insertions']} −{stat['deletions']}"
+    return f"{plural(stat['files'], 'file')} +{stat['insertions']} −{stat['deletions']}"
 
 
 def review_text(review: dict[str, Any]) -> str:
@@ -80,7 +78,7 @@ def queue_text(queue: dict[str, Any]) -> str:
             [
                 f"{item['position']}.",
                 item["session"],
-                _plural(item["ahead"], "commit"),
+                plural(item["ahead"], "commit"),
                 stat_text(item["stat"]),
                 landable_text(item["landable"]),
                 review_text(item["review"]),
@@ -104,7 +102,7 @@ def item_text(item: dict[str, Any], total: int | None = None) -> str:
     where = f"[{item['position']}/{total}] " if total else f"[{item['position']}] "
     lines = [
         f"{where}{item['session']} (branch {item['branch'] or 'detached'}, priority "
-        f"{item['priority']}) — {_plural(item['ahead'], 'commit')}, {stat_text(item['stat'])}",
+        f"{item['priority']}) — {plural(item['ahead'], 'commit')}, {stat_text(item['stat'])}",
         f"  worktree: {item['path']}",
         f"  head {_short(item['head'])} on base {_short(item['base'])}; {item['behind']} behind "
         f"{item['trunk']['branch']}",
@@ -149,7 +147,7 @@ def item_text(item: dict[str, Any], total: int | None = None) -> str:
             lines.append(f"    … and {len(files) - 50} more")
     since = item.get("sinceReview")
     if since and since.get("available"):
-        commits = f"{len(since['commits'])} new commit(s)"
+        commits = plural(len(since["commits"]), "new commit")
         how = "rewritten (rebased)" if since["rewritten"] else commits
         lines.append(f"  since review: {how}, {stat_text(since['stat'])}")
     return "\n".join(lines)

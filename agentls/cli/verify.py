@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from agentls.errors import AgentlsError
+from agentls.vocabulary import plural
 
 STATUS_WORDS = {
     "semantic": "semantic conflict",
@@ -115,7 +116,11 @@ def run_verify(args: argparse.Namespace) -> int:
         from agentls.semantic.scratch import remove_all
 
         removed = remove_all(common)
-        print(f"removed {len(removed)} scratch checkout(s)" if removed else "nothing to remove")
+        print(
+            f"removed {plural(len(removed), 'scratch checkout')}"
+            if removed
+            else "nothing to remove"
+        )
         return 0
     client = _engine(common)
     try:
@@ -186,7 +191,7 @@ def _status_text(status: dict[str, Any]) -> str:
         f"semantic checks: {'enabled' if status.get('enabled') else 'not enabled on trunk'}"
         f"; background: {status.get('background')}"
         + (f" (paused: {status['paused']} running)" if status.get("paused") else ""),
-        f"queue: {status.get('queue', 0)} of {status.get('pairs', 0)} pair(s) unchecked",
+        f"queue: {status.get('queue', 0)} of {plural(status.get('pairs', 0), 'pair')} unchecked",
     ]
     for running in status.get("running", []):
         lines.append(f"running: {running['label']}: {running.get('message') or ''}")

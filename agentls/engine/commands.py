@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from agentls.vocabulary import noun
+
 # command -> {argument: (type, required)}; "globs"/"claims" are lists of strings.
 STR, INT, BOOL, STRS = "string", "integer", "boolean", "list of strings"
 SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
@@ -117,7 +119,10 @@ def validate(command: str, arguments: Any) -> dict[str, Any]:
     unknown = sorted(set(params) - set(schema))
     if unknown:
         known = ", ".join(schema) or "none"
-        raise ArgumentError(f"{command}: unknown argument(s) {', '.join(unknown)} (known: {known})")
+        raise ArgumentError(
+            f"{command}: unknown {noun(len(unknown), 'argument')} {', '.join(unknown)}"
+            f" (known: {known})"
+        )
     for key, (kind, required) in schema.items():
         if key not in params or params[key] is None:
             if required:

@@ -12,6 +12,7 @@ from typing import Any
 
 from agentls.errors import AgentlsError
 from agentls.trunk_settings import trunk_section
+from agentls.vocabulary import noun
 
 DEFAULT_TIMEOUT = 600.0
 KEYS = ("build", "test", "timeout", "lock_wait", "require-review", "push")
@@ -57,7 +58,7 @@ def parse(table: dict[str, Any], source: str) -> LandConfig:
     if unknown:
         raise AgentlsError.refuse(
             "invalid-config", source=source, key=sorted(unknown)[0],
-            problem=f"unknown land setting(s) {', '.join(sorted(unknown))}",
+            problem=f"unknown land {noun(len(unknown), 'setting')} {', '.join(sorted(unknown))}",
             hint=f"known: {', '.join(KEYS)}",
         )  # fmt: skip
     flags: dict[str, bool] = {}

@@ -52,6 +52,7 @@ from agentls.lifecycle.journal import (
 )
 from agentls.lifecycle.recovery import recover_entry, recover_locked
 from agentls.sessions import Session
+from agentls.vocabulary import plural
 from agentls.workspace import Workspace
 
 Progress = Callable[[str, "int | None"], None]
@@ -243,7 +244,7 @@ def _dry_run(ws: Workspace, plan: Plan) -> dict[str, Any]:
         {"step": "backup", "status": "would",
          "detail": f"keep {plan.head[:12]} under refs/agentls/backup/{plan.session.name}/<time>"},
         {"step": "rebase", "status": "would fail" if conflicts else "would",
-         "detail": f"rebase {plan.ahead} commit(s) of {plan.branch} onto "
+         "detail": f"rebase {plural(plan.ahead, 'commit')} of {plan.branch} onto "
                    f"{plan.upstream.describe() if plan.upstream else plan.trunk_branch}"
                    f" {plan.onto[:12]}"
                    + (f"; predicted conflicts: {', '.join(conflicts)}" if conflicts else "")},
@@ -267,7 +268,7 @@ def _dry_run(ws: Workspace, plan: Plan) -> dict[str, Any]:
     message = (
         f"dry run: {plan.session.name} would conflict on {', '.join(conflicts)}"
         if conflicts
-        else f"dry run: {plan.session.name} would land {plan.ahead} commit(s) cleanly"
+        else f"dry run: {plan.session.name} would land {plural(plan.ahead, 'commit')} cleanly"
     )
     result: dict[str, Any] = {
         "ok": not conflicts,
@@ -376,7 +377,7 @@ class _Lander:
             # Test hook: stop the rebase after its first commit, as a crash would leave it.
             env["GIT_SEQUENCE_EDITOR"] = "sed -i '1a break'"
             args.append("--interactive")
-        self.progress(f"rebase: {plan.ahead} commit(s) onto {onto[:12]}", 20)
+        self.progress(f"rebase: {plural(plan.ahead, 'commit')} onto {onto[:12]}", 20)
         # A retry replays exactly the commits the last attempt rebased (above its base),
         # even when the remote's trunk was rewritten meanwhile.
         targets = ["--onto", onto, plan.previous_base] if plan.previous_base else [onto]

@@ -23,6 +23,7 @@ from agentls.git.repo import Repository
 from agentls.git.runner import run_git
 from agentls.git.status_index import STATUS_FOLDER
 from agentls.lifecycle.common import timestamp
+from agentls.vocabulary import plural
 
 # A lock this recent may belong to a git process between closing and renaming it.
 MIN_LOCK_AGE = 2.0
@@ -273,7 +274,7 @@ def undo_half_added_worktree(admin: Path, folder: Path | None, kept: Path) -> st
     what = folder if points_here else f"{admin} (its folder {folder} is not its own)"
     message = f"removed {what}, a worktree a killed `git worktree add` left half-made"
     if moved:
-        message += f"; moved {len(moved)} file(s) git had not written there to {kept}"
+        message += f"; moved {plural(len(moved), 'file')} git had not written there to {kept}"
     return message
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentls.errors import AgentlsError
 from agentls.trunk_settings import trunk_section
+from agentls.vocabulary import noun
 
 if TYPE_CHECKING:
     import pygit2
@@ -96,7 +97,8 @@ def parse(table: Any, source: str) -> RemoteConfig:
     unknown = sorted(set(table) - set(KEYS))
     if unknown:
         raise _bad(
-            source, unknown[0], f"unknown remote setting(s) {', '.join(unknown)}",
+            source, unknown[0],
+            f"unknown remote {noun(len(unknown), 'setting')} {', '.join(unknown)}",
             f"known: {', '.join(KEYS)}",
         )  # fmt: skip
     remotes = tuple(

@@ -21,6 +21,7 @@ from agentls.report import KINDS, Report, SessionInfo
 from agentls.review.checks import CheckBook, tree_of_commit
 from agentls.review.model import FileChange, ReviewModel, model_for, stat, untracked_note
 from agentls.review.state import Review, ReviewBook
+from agentls.vocabulary import plural
 from agentls.workspace import Workspace
 
 MAX_NOTE_BYTES = 64 * 1024  # of BRIEF.md / HANDOFF.md shown in an item
@@ -122,7 +123,7 @@ def _landability(
     if not info.branch:
         blockers.append(_problem("detached", "not on a branch (detached HEAD)"))
     if uncommitted:
-        message = f"{len(uncommitted)} file(s) with uncommitted work"
+        message = f"{plural(len(uncommitted), 'file')} with uncommitted work"
         paths = uncommitted[:50]
         blockers.append(_problem("uncommitted", message, paths=paths, count=len(uncommitted)))
     if info.ahead == 0:
@@ -134,7 +135,7 @@ def _landability(
         message = f"predicted conflict with {trunk_name} in {', '.join(trunk_paths)}"
         blockers.append(_problem("trunk-conflict", message, paths=trunk_paths))
     if info.behind:
-        message = f"{info.behind} commit(s) behind {trunk_name}; land rebases it"
+        message = f"{plural(info.behind, 'commit')} behind {trunk_name}; land rebases it"
         warnings.append(_problem("behind", message, commits=info.behind))
         if trunk is None:
             message = (

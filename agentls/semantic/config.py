@@ -16,6 +16,7 @@ from typing import Any
 from agentls.errors import AgentlsError
 from agentls.lifecycle import config as land_config
 from agentls.trunk_settings import trunk_section
+from agentls.vocabulary import noun
 
 DEFAULT_QUIET = 30.0  # seconds a session stays unchanged before background checks
 DEFAULT_TIMEOUT = 600.0  # seconds per command on one tree
@@ -74,7 +75,8 @@ def parse(table: Any, source: str, land: land_config.LandConfig) -> VerifyConfig
     unknown = set(table) - set(KEYS)
     if unknown:
         raise _refuse(
-            source, sorted(unknown)[0], f"unknown verify setting(s) {', '.join(sorted(unknown))}",
+            source, sorted(unknown)[0],
+            f"unknown verify {noun(len(unknown), 'setting')} {', '.join(sorted(unknown))}",
             f"known: {', '.join(KEYS)}",
         )  # fmt: skip
     for key in ("enabled", "trunk"):

@@ -14,6 +14,7 @@ from agentls.errors import AgentlsError, InvalidInputError
 from agentls.semantic import config as verify_config
 from agentls.semantic.pairs import Pair, candidates, side_of, trunk_side
 from agentls.semantic.verdict import check_pair
+from agentls.vocabulary import plural
 
 Progress = Callable[[str, "int | None"], None]
 
@@ -131,7 +132,7 @@ def answer(
         "commands": [list(c) for c in config.commands()],
         "source": config.source,
         "message": (
-            f"{found} semantic conflict(s) in {len(results)} pair(s)"
+            f"{plural(found, 'semantic conflict')} in {plural(len(results), 'pair')}"
             if results
             else "nothing to check: no two sessions with work of their own"
         ),

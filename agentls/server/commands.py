@@ -24,7 +24,7 @@ from agentls.server import operations, window
 from agentls.server.actions import COMPARE, OPEN_OTHER
 from agentls.server.protocol import Invocation
 from agentls.server.refusals import INVALID_ARGUMENTS, error_object, refusal
-from agentls.vocabulary import possessive
+from agentls.vocabulary import noun, possessive
 
 if TYPE_CHECKING:
     from agentls.server.server import AgentlsServer
@@ -57,7 +57,10 @@ def one_object(call: Invocation, required: dict[str, type], optional: dict[str, 
     params: dict[str, Any] = call.arguments[0]
     unknown = sorted(set(params) - set(required) - set(optional))
     if unknown:
-        raise invalid(call.command, f"{call.command}: unknown argument(s) {', '.join(unknown)}")
+        raise invalid(
+            call.command,
+            f"{call.command}: unknown {noun(len(unknown), 'argument')} {', '.join(unknown)}",
+        )
     for key, kind in {**required, **optional}.items():
         value = params.get(key)
         if value is None and key in optional:

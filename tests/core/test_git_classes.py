@@ -172,7 +172,12 @@ def test_ancestor_branch_with_no_own_commits(repo: Repo) -> None:
         report = ws.refresh()
     assert _pair(report, "old", "new")["app.py"].via == "trunk"
     assert _pair(report, "main", "old")["app.py"].via is None
-    assert any("come through work already on main" in line for line in advice(report))
+    said = advice(report)
+    assert any(line.startswith("2 predicted conflicts: land") for line in said), said
+    assert (
+        "1 of them comes through work already on main: the session without it will meet it"
+        " when it rebases onto main"
+    ) in said
 
 
 def test_criss_cross_merges_with_two_merge_bases(repo: Repo) -> None:

@@ -51,7 +51,7 @@ def test_handoff_and_land_default_to_the_session_of_this_folder(land_repo: Repo)
     assert (wt / "HANDOFF.md").is_file() and not (land_repo.main / "HANDOFF.md").exists()
     dry = agentls(wt, "land", "--dry-run")
     assert dry.returncode == 0, dry.stderr
-    assert "here would land 1 commit(s)" in dry.stdout
+    assert "here would land 1 commit cleanly" in dry.stdout
 
 
 def test_a_left_out_name_outside_any_worktree_is_refused(land_repo: Repo) -> None:

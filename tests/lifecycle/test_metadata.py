@@ -136,5 +136,5 @@ def test_cli_rename_says_backups_moved(two: Repo) -> None:
     assert agentls(two.main, "land", "auth").returncode == 0
     renamed = agentls(two.main, "rename", "auth", "login")
     assert renamed.returncode == 0, renamed.stderr
-    assert renamed.stdout.strip() == "renamed auth to login (moved 1 backup ref(s) along)"
+    assert renamed.stdout.strip() == "renamed auth to login (moved 1 backup ref along)"
     assert agentls(two.main, "restore", "login").returncode == 0

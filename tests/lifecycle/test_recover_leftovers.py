@@ -88,7 +88,10 @@ def test_recover_keeps_files_git_did_not_write_in_a_half_added_worktree(land_rep
 
     done = agentls(repo.main, "recover")
     assert done.returncode == 0, done.stderr
-    assert f"removed {folder}" in done.stdout and "moved 1 file(s)" in done.stdout
+    assert (
+        f"removed {folder}" in done.stdout
+        and "moved 1 file git had not written there" in done.stdout
+    )
     assert not folder.exists()
     kept = list((repo.main / ".git" / "agentls" / "kept" / "repo-bob").glob("*/mine.txt"))
     assert [p.read_text() for p in kept] == ["written meanwhile\n"]

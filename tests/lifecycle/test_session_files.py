@@ -179,7 +179,7 @@ def test_restore_brings_back_real_work_notes_and_facts(land_repo: Repo) -> None:
         auth = ws.session("auth")
         assert (auth.role, auth.claims, auth.priority) == ("code", ["auth/**"], 7)
         dry = land(ws, "auth", dry_run=True)
-        assert "rebase 2 commit(s)" in json.dumps(dry["steps"])
+        assert "rebase 2 commits of" in json.dumps(dry["steps"])
         assert land(ws, "auth")["ok"]
     assert SNAPSHOT_AUTHOR not in authors(land_repo.main, "main")
 

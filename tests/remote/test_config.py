@@ -72,5 +72,5 @@ def test_broken_settings_on_trunk_do_not_break_status(repo: Repo) -> None:
     git(repo.main, "remote", "add", "origin", str(repo.root / "server.git"))
     with Workspace(repo.main) as ws:
         report = ws.refresh()
-    assert "unknown remote setting(s) intervall" in (ws.remote.config_problem or "")
+    assert "unknown remote setting intervall" in (ws.remote.config_problem or "")
     assert [s.name for s in report.sessions] == ["main"]

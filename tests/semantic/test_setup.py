@@ -39,7 +39,7 @@ def test_settings_come_from_trunk_with_lands_commands_by_default(shop: Repo) -> 
         ("enabled = 'yes'", "verify.enabled must be true or false"),
         ("enabled = true\nquiet = -1", "verify.quiet must be a number"),
         ("enabled = true\njobs = 0", "verify.jobs must be a whole number"),
-        ("enabled = true\nbackground = true", "unknown verify setting(s) background"),
+        ("enabled = true\nbackground = true", "unknown verify setting background"),
         ("enabled = true\ntest = ''", "verify.test must be a command string"),
     ],
 )

@@ -143,4 +143,16 @@ H.run('semantic checks: status, verify, the sessions buffer, log, diagnostics, o
   end)
   local answer = vim.fn.json_decode(H.cli(fx.repo, 'verify', '--status', '--json'))
   H.eq('on', answer.background, 'the engine\'s background state')
+  -- :AgentLS checks says what the checks do, its count and noun agreeing.
+  vim.cmd('AgentLS checks')
+  H.wait_for('the checks summary', 30000, function()
+    for _, m in ipairs(H.messages) do
+      local n, word = m.message:match('%((%d+) (pairs?) watched; background on%)')
+      if n then
+        H.eq(tonumber(n) == 1, word == 'pair', 'the count and its noun: ' .. m.message)
+        return tonumber(n) == answer.pairs
+      end
+    end
+    return false
+  end, H.describe)
 end)

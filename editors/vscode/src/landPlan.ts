@@ -3,6 +3,7 @@
 // one-line outcome afterwards. No `vscode` import: unit-tested in node.
 import { CommitLine } from './common/git';
 import { describeRefusal, listText, plainText } from './refusals';
+import { plural } from './common/words';
 
 export interface LandStep {
   step: string;
@@ -80,10 +81,6 @@ export interface PlanView {
 /** 12-character commit ids in text a person reads. */
 export function short(commit: string | null | undefined): string {
   return commit ? commit.slice(0, 12) : '?';
-}
-
-function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`;
 }
 
 /** The build/test commands a dry run lists ("run `pytest -q`"), as [kind, command]. */

@@ -4,6 +4,8 @@
 // button that helps. A code it does not know is shown with the server's neutral
 // message. No `vscode` import: unit-tested in node.
 
+import { plural } from './common/words';
+
 /** The error object every refusal, failed land and failed operation carries. */
 export interface ErrorObject {
   code: string;
@@ -84,10 +86,6 @@ const strings = (value: unknown): string[] =>
 export function listText(items: string[], limit = 5): string {
   const shown = items.slice(0, limit).join(', ');
   return items.length > limit ? `${shown} and ${items.length - limit} more` : shown;
-}
-
-function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`;
 }
 
 /** The last path component of a backup ref: refs/agentls/backup/auth/20240101-… -> 20240101-…. */

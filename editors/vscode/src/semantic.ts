@@ -1,6 +1,8 @@
 // Semantic conflicts (docs/semantic.md): the shapes the server sends and the words the
 // Sessions view and the checks' status item show. No `vscode` import: unit-tested in node.
 
+import { plural } from './common/words';
+
 /** A `semantic` collision's check, as the report carries it (`collision.semantic`). */
 export interface SemanticCheck {
   kind?: string | null;
@@ -115,7 +117,7 @@ export function semanticStatusView(status: SemanticStatus | undefined): Semantic
   const queued = status.queue ? ` · ${status.queue} queued` : '';
   const about =
     `AgentLS semantic checks: each pair of sessions built and tested merged (${status.source ?? 'trunk'}).\n` +
-    `${status.pairs} pair(s) to watch, ${status.queue} not checked yet for their current state.`;
+    `${plural(status.pairs, 'pair')} to watch, ${status.queue} not checked yet for their current state.`;
   if (status.running.length) {
     const first = status.running[0];
     const more = status.running.length > 1 ? ` +${status.running.length - 1}` : '';
@@ -163,6 +165,6 @@ export function verifyResultText(result: VerifyResult): string {
     return result.message;
   }
   const found = result.pairs.filter((p) => p.status === 'semantic').map((p) => pairLabel(p.sessions, p.trunk));
-  const head = found.length ? `semantic conflict: ${found.join('; ')}` : `no semantic conflict in ${result.checked} pair(s)`;
+  const head = found.length ? `semantic conflict: ${found.join('; ')}` : `no semantic conflict in ${plural(result.checked, 'pair')}`;
   return result.cancelled ? `${head} (stopped before the end)` : head;
 }

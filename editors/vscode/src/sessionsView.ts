@@ -22,6 +22,7 @@ import { backupLabel } from './refusals';
 import { reviewStateLabel, sessionReviewWord } from './review/model';
 import { ReviewModel } from './review/reviewModel';
 import { RemovedSession, SessionsModel } from './sessionsModel';
+import { plural } from './common/words';
 
 export const VIEW_ID = 'agentls.sessions';
 export const OPEN_SESSION = 'agentls.palette.openSession';
@@ -110,7 +111,7 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
         item.description = latest ? `backup ${backupLabel(latest.ref)}` : '';
         item.iconPath = new vscode.ThemeIcon('history');
         item.contextValue = 'agentls-removed';
-        item.tooltip = `${node.removed.name} was removed; ${node.removed.backups.length} backup(s) keep its work.\nBring it back to make it a session again.`;
+        item.tooltip = `${node.removed.name} was removed; ${plural(node.removed.backups.length, 'backup')} ${node.removed.backups.length === 1 ? 'keeps' : 'keep'} its work.\nBring it back to make it a session again.`;
         return item;
       }
     }

@@ -171,7 +171,8 @@ function M.show(ctx)
     end
     M.update(ctx.client.id, status)
     local text = M.status_text(status) or 'not enabled on trunk ([tool.agentls.verify] enabled = true)'
-    ui.notify(string.format('semantic checks: %s (%d pair(s) watched; background %s)', text, tonumber(status.pairs) or 0, tostring(status.background)))
+    local pairs_watched = require('agentls.actions').plural(tonumber(status.pairs) or 0, 'pair')
+    ui.notify(string.format('semantic checks: %s (%s watched; background %s)', text, pairs_watched, tostring(status.background)))
   end)
 end
 

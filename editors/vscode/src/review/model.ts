@@ -5,6 +5,7 @@
 import * as path from 'path';
 import { COLLISION_KINDS, CollisionKind, ReportCollision } from '../model';
 import { listText } from '../refusals';
+import { plural } from '../common/words';
 
 export type ReviewStateName = 'unreviewed' | 'approved' | 'changes-requested' | 'skipped';
 export type Verdict = 'approved' | 'changes-requested' | 'skipped';
@@ -182,10 +183,6 @@ export function reviewChangedEntries(params: unknown): ReviewChangedEntry[] | un
 /** 8-character commit ids in text a person reads (what the Neovim review shows). */
 export function short(commit: string | null | undefined): string {
   return commit ? commit.slice(0, 8) : '?';
-}
-
-function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`;
 }
 
 /** "5m ago" for a Unix time (seconds). */

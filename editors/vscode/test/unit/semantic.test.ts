@@ -111,7 +111,9 @@ describe('the checks status item', () => {
     );
     assert.equal(view.text, '$(beaker~spin) cart + rename · 2 queued');
     assert.match(view.tooltip, /running `pytest -q`/);
+    assert.match(view.tooltip, /3 pairs to watch, 2 not checked yet/);
     assert.equal(view.command, SHOW_CHECKS);
+    assert.match(semanticStatusView(status({ pairs: 1 })).tooltip, /\n1 pair to watch, 0 not checked yet/);
   });
 
   it('asks for the opt-in, says untrusted, paused and up to date', () => {
@@ -131,7 +133,7 @@ describe('words', () => {
     const pair = { sessions: ['cart', 'rename'], viaTrunk: false, trunk: null, status: 'semantic', reason: '', cached: false };
     const trunk = { sessions: ['cart'], viaTrunk: true, trunk: 'main', status: 'pass', reason: '', cached: true };
     assert.equal(verifyResultText({ found: 1, checked: 2, cancelled: false, pairs: [pair, trunk], message: '' }), 'semantic conflict: cart + rename');
-    assert.equal(verifyResultText({ found: 0, checked: 1, cancelled: true, pairs: [trunk], message: '' }), 'no semantic conflict in 1 pair(s) (stopped before the end)');
+    assert.equal(verifyResultText({ found: 0, checked: 1, cancelled: true, pairs: [trunk], message: '' }), 'no semantic conflict in 1 pair (stopped before the end)');
     assert.equal(verifyResultText({ found: 0, checked: 0, cancelled: false, pairs: [], message: 'nothing to check' }), 'nothing to check');
   });
 });
