@@ -60,7 +60,7 @@ H.run('semantic checks: status, verify, the sessions buffer, log, diagnostics, o
   H.assert(found.message:find('each passes alone', 1, true), 'why it is one: ' .. found.message)
   H.assert(found.message:find('full log: .*%-test%.log'), 'where its log is: ' .. found.message)
   H.wait_for('beta to count its semantic collision', 30000, function()
-    return H.text(view):find('beta +code .*1 semantic') ~= nil and H.text(view):find('semantic checks: by hand %(') ~= nil
+    return H.text(view):find('beta +code .*1 semantic conflict') ~= nil and H.text(view):find('semantic checks: by hand %(') ~= nil
   end, function()
     return H.text(view) .. '\n' .. H.describe()
   end)

@@ -2,9 +2,18 @@
 // and the pure functions that turn them into labels. No `vscode` import: unit-tested in node.
 import * as path from 'path';
 import { SemanticCheck, semanticDescription, semanticTooltip } from './semantic';
+import { plural } from './common/words';
 
 export type CollisionKind = 'conflict' | 'overlap' | 'ownership' | 'research-write' | 'semantic';
 export const COLLISION_KINDS: readonly CollisionKind[] = ['conflict', 'overlap', 'ownership', 'research-write', 'semantic'];
+/** A kind as counted in a summary: "2 conflicts", "1 research write", "3 semantic conflicts". */
+export const COUNTED_KIND: Record<CollisionKind, string> = {
+  conflict: 'conflict',
+  overlap: 'overlap',
+  ownership: 'ownership collision',
+  'research-write': 'research write',
+  semantic: 'semantic conflict',
+};
 
 /** Where a remote session lives (role "remote": a branch pushed by a cloud agent or a
  * teammate, or their published uncommitted work; docs/remote.md). */
@@ -246,10 +255,6 @@ export function collisionTooltip(c: CollisionView): string {
 }
 
 /** "1 collision", "3 collisions". */
-export function countText(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`;
-}
-
 /** "↑2 ↓1", "↑2", "↓1"; "" when level with trunk. */
 export function aheadBehind(ahead: number, behind: number): string {
   return [ahead ? `↑${ahead}` : '', behind ? `↓${behind}` : ''].filter(Boolean).join(' ');
@@ -296,13 +301,13 @@ export function sessionTooltip(s: SessionSummary, isSelf: boolean, trunkBranch?:
     lines.push('', `Folder: ${s.path}${s.missing ? ' (gone)' : ''}`);
   }
   if (s.role !== 'trunk') {
-    lines.push('', `${s.ahead} ahead, ${s.behind} behind trunk · ${countText(s.changed, 'changed file')}${s.dirty ? ' · uncommitted changes' : ''}${s.landed ? ' · landed' : ''}`);
+    lines.push('', `${s.ahead} ahead, ${s.behind} behind trunk · ${plural(s.changed, 'changed file')}${s.dirty ? ' · uncommitted changes' : ''}${s.landed ? ' · landed' : ''}`);
   }
   const claims = s.claims ?? [];
   lines.push('', claims.length ? `Claims: ${claims.join(', ')}` : 'Claims: none');
   const counts = s.counts ?? {};
-  const byKind = COLLISION_KINDS.filter((k) => (counts[k] ?? 0) > 0).map((k) => `${counts[k]} ${k}`);
-  lines.push('', `${countText(s.collisions, 'collision')}${byKind.length ? ` (${byKind.join(', ')})` : ''}`);
+  const byKind = COLLISION_KINDS.filter((k) => (counts[k] ?? 0) > 0).map((k) => plural(counts[k] ?? 0, COUNTED_KIND[k]));
+  lines.push('', `${plural(s.collisions, 'collision')}${byKind.length ? ` (${byKind.join(', ')})` : ''}`);
   if (review) {
     lines.push('', `Review: ${review}`);
   }
@@ -391,10 +396,10 @@ export function statusView(state: SessionsChanged | undefined, report?: Report):
         ? (state.counts.conflict ?? 0)
         : 0);
   const icon = conflicts > 0 ? '$(warning)' : mine > 0 ? '$(info)' : '$(check)';
-  const text = `${icon} ${name} · ${countText(mine, 'collision')}`;
+  const text = `${icon} ${name} · ${plural(mine, 'collision')}`;
   const counts = COLLISION_KINDS.map((k) => `${k}: ${state.counts[k] ?? 0}`).join(', ');
   const tooltip =
-    `AgentLS — this window: ${name}\n${countText(state.sessions.length, 'session')}; ${countText(state.total, 'collision')} in the ` +
+    `AgentLS — this window: ${name}\n${plural(state.sessions.length, 'session')}; ${plural(state.total, 'collision')} in the ` +
     `repository (${counts}).\nClick to open the Sessions view.`;
   return { text, tooltip, warning: conflicts > 0 };
 }

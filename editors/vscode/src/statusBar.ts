@@ -5,7 +5,8 @@ import * as vscode from 'vscode';
 import { problemView } from './common/problems';
 import { AgentlsServer, ServerState } from './common/server';
 import { SHOW_SETUP_PROBLEM } from './common/setup';
-import { countText, statusView } from './model';
+import { statusView } from './model';
+import { plural } from './common/words';
 import { SessionsModel } from './sessionsModel';
 import { VIEW_ID } from './sessionsView';
 
@@ -76,7 +77,7 @@ export class StatusBar implements vscode.Disposable {
         const mine = this.model.summary?.sessions.find((s) => s.name === me);
         l.severity = vscode.LanguageStatusSeverity.Information;
         l.text = me ? `AgentLS: ${me}` : 'AgentLS';
-        l.detail = mine ? countText(mine.collisions, 'collision') : state.command.source;
+        l.detail = mine ? plural(mine.collisions, 'collision') : state.command.source;
         l.command = { title: 'Sessions', command: `${VIEW_ID}.focus` };
         return;
       }

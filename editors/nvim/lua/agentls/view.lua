@@ -58,6 +58,15 @@ end
 local builder = render.builder
 local pad = render.pad
 
+-- A kind as counted in a row: "2 conflicts", "1 research write", "1 semantic conflict".
+local COUNTED_KIND = {
+  conflict = 'conflict',
+  overlap = 'overlap',
+  ownership = 'ownership collision',
+  ['research-write'] = 'research write',
+  semantic = 'semantic conflict',
+}
+
 local function kind_counts(collisions)
   local counts, order = {}, {}
   for _, overlap in ipairs(collisions) do
@@ -145,7 +154,7 @@ local function session_row(b, session, widths, state, collisions, review)
       if index > 1 then
         table.insert(segments, { ', ' })
       end
-      table.insert(segments, { string.format('%d %s', counts[kind], kind), highlights.for_kind(kind) })
+      table.insert(segments, { actions.plural(counts[kind], COUNTED_KIND[kind] or kind), highlights.for_kind(kind) })
     end
   end
   local claims = type(session.claims) == 'table' and session.claims or {}

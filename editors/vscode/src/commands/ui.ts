@@ -4,7 +4,8 @@
 import * as vscode from 'vscode';
 import * as log from '../common/logging';
 import { AgentlsServer, CommandError } from '../common/server';
-import { countText, nameProblem, pickOrder, SessionSummary } from '../model';
+import { nameProblem, pickOrder, SessionSummary } from '../model';
+import { plural } from '../common/words';
 import { ACTION_LABELS, describeRefusal, Refusal, RefusalAction } from '../refusals';
 import { SessionsModel } from '../sessionsModel';
 import { ReviewNode } from '../review/reviewView';
@@ -69,7 +70,7 @@ export class Ui {
       candidates.map((s) => ({
         label: s.name,
         description: [s.branch ?? '(detached)', s.name === this.model.self ? 'this window' : ''].filter(Boolean).join(' · '),
-        detail: `${s.role} · priority ${s.priority} · ↑${s.ahead} ↓${s.behind} · ${s.changed} changed · ${countText(s.collisions, 'collision')}${
+        detail: `${s.role} · priority ${s.priority} · ↑${s.ahead} ↓${s.behind} · ${s.changed} changed · ${plural(s.collisions, 'collision')}${
           (s.claims ?? []).length ? ` · claims ${(s.claims ?? []).join(', ')}` : ''
         }`,
       })),

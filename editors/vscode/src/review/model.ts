@@ -3,7 +3,7 @@
 // states, landability, diffstats, scope, checks. One home for the wording, shared by
 // the Review view, the Sessions view and the messages. No `vscode` import: unit-tested.
 import * as path from 'path';
-import { COLLISION_KINDS, CollisionKind, ReportCollision } from '../model';
+import { COLLISION_KINDS, COUNTED_KIND, CollisionKind, ReportCollision } from '../model';
 import { listText } from '../refusals';
 import { plural } from '../common/words';
 
@@ -297,7 +297,7 @@ export function statText(stat: Stat | undefined): string {
 
 /** "1 conflict, 2 overlaps" or "no collisions". */
 export function collisionCountsText(counts: Partial<Record<CollisionKind, number>> | undefined): string {
-  const parts = COLLISION_KINDS.filter((k) => (counts?.[k] ?? 0) > 0).map((k) => plural(counts?.[k] ?? 0, k));
+  const parts = COLLISION_KINDS.filter((k) => (counts?.[k] ?? 0) > 0).map((k) => plural(counts?.[k] ?? 0, COUNTED_KIND[k]));
   return parts.length ? parts.join(', ') : 'no collisions';
 }
 

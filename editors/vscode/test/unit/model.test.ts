@@ -171,6 +171,8 @@ describe('session labels', () => {
       assert.ok(tip.includes(fact), `${fact} in ${tip}`);
     }
     assert.match(sessionTooltip({ ...auth, claims: [] }, false), /Claims: none/);
+    const kinds = { ...auth, collisions: 5, counts: { conflict: 2, ownership: 1, 'research-write': 1, semantic: 1 } };
+    assert.ok(sessionTooltip(kinds, false).includes('5 collisions (2 conflicts, 1 ownership collision, 1 research write, 1 semantic conflict)'), sessionTooltip(kinds, false));
   });
 
   it('give the menus words to match', () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fileChange, fileDiffTitle, isReviewTitle, reviewChanges, reviewTitle, sinceReviewChanges, sinceReviewTitle } from '../../src/review/changes';
 import {
+  collisionCountsText,
   entrySummary,
   landableText,
   needsDecision,
@@ -155,6 +156,12 @@ describe('review: the sweep', () => {
 });
 
 describe('review: words', () => {
+  it('counts collisions by kind, each noun agreeing with its count', () => {
+    assert.equal(collisionCountsText({ conflict: 1, overlap: 2 }), '1 conflict, 2 overlaps');
+    assert.equal(collisionCountsText({ 'research-write': 2, semantic: 1 }), '2 research writes, 1 semantic conflict');
+    assert.equal(collisionCountsText({}), 'no collisions');
+  });
+
   it('names the review state the same way everywhere; a verdict on an older head is "changed since review"', () => {
     assert.equal(reviewStateLabel({ state: 'approved', changedSinceReview: false }), '✓ approved');
     assert.equal(reviewStateLabel({ state: 'changes-requested', changedSinceReview: false }), 'changes requested');
