@@ -10,7 +10,7 @@ from typing import TextIO
 from agentls.advice import advice
 from agentls.remote import wording as remote_wording
 from agentls.report import Collision, Range, Report
-from agentls.vocabulary import KIND_LABEL, plural
+from agentls.vocabulary import COUNTED_KIND, KIND_LABEL, plural
 
 KIND_COLOUR = {
     "conflict": "31",
@@ -135,7 +135,7 @@ def render_status(report: Report, stream: TextIO | None = None) -> None:
         out.append(style("No collisions.", "32") + " Every session can land in any order.")
     else:
         counts = report.counts()
-        summary = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n)
+        summary = ", ".join(plural(n, COUNTED_KIND[kind]) for kind, n in counts.items() if n)
         out.append(style("Collisions", "1") + f" ({summary})")
         # One group per pair label: ownership (writer → owner) is directed, the rest not.
         groups: dict[str, list[Collision]] = defaultdict(list)

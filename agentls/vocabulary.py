@@ -17,6 +17,14 @@ KIND_LABEL = {
     "research-write": "research write",
     "semantic": "semantic",
 }
+# A kind as counted in a summary: "2 conflicts", "1 research write", "1 semantic conflict".
+COUNTED_KIND = {
+    "conflict": "conflict",
+    "overlap": "overlap",
+    "ownership": "ownership collision",
+    "research-write": "research write",
+    "semantic": "semantic conflict",
+}
 VIA_TRUNK = "trunk"
 
 

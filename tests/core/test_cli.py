@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -79,6 +80,8 @@ def test_status_is_readable(conflicted: Repo) -> None:
     out = proc.stdout
     assert "feat-a ↔ feat-b" in out and "conflict" in out and "app.py" in out
     assert "L4" in out and "3 sessions" in out
+    assert re.search(r"^Collisions \(1 conflict(, \d+ overlaps?)?\)$", out, re.M), out
+    assert re.search(r"^  - 1 predicted conflict: land", out, re.M), out
     data = json.loads(run("status", "--json", cwd=conflicted.main).stdout)
     assert any("sweet spot" in line for line in data["advice"])
 

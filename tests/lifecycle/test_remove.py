@@ -19,7 +19,7 @@ def test_remove_refuses_unlanded_and_uncommitted_then_force_keeps_backup(land_re
     land_repo.write(wt, "draft.txt", "not committed yet\n")
     with workspace(land_repo) as ws:
         before = snapshot_state(land_repo)
-        with pytest.raises(AgentlsError, match=r"uncommitted work in draft.txt; 1 commit\(s\)"):
+        with pytest.raises(AgentlsError, match=r"uncommitted work in draft\.txt; 1 commit not on"):
             remove_session(ws, "wip")
         with pytest.raises(AgentlsError, match="main checkout"):
             remove_session(ws, "main")

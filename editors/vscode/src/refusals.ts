@@ -118,7 +118,7 @@ function legacyActions(message: string): RefusalAction[] {
   if (/^cannot claim: .*overlaps .*'s claim/.test(message)) {
     return ['claim-anyway'];
   }
-  if (/^session \S+ has .*(commit\(s\) not on|uncommitted work|in progress)/.test(message)) {
+  if (/^session \S+ has .*(commits?(?:\(s\))? not on|uncommitted work|in progress)/.test(message)) {
     return ['remove-anyway'];
   }
   return [];

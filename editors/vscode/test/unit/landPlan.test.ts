@@ -18,12 +18,12 @@ const dry: LandDryRun = {
   steps: [
     { step: 'lock', status: 'would', detail: 'take the land lock' },
     { step: 'backup', status: 'would', detail: 'keep 1234567890ab under refs/agentls/backup/docs/<time>' },
-    { step: 'rebase', status: 'would', detail: 'rebase 2 commit(s) of feat/docs onto main c0ffee00c0ff' },
+    { step: 'rebase', status: 'would', detail: 'rebase 2 commits of feat/docs onto main c0ffee00c0ff' },
     { step: 'build', status: 'would', detail: 'run `make`' },
     { step: 'test', status: 'would', detail: 'run `pytest -q`' },
     { step: 'fast-forward', status: 'would', detail: 'merge --ff-only in /r/shop' },
   ],
-  message: 'dry run: docs would land 2 commit(s) cleanly',
+  message: 'dry run: docs would land 2 commits cleanly',
   conflicts: [],
   trunk: { old: 'c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00', new: null },
 };
@@ -80,7 +80,7 @@ describe('landAllPlanView', () => {
         dryRun: true,
         plan: ['docs', 'billing'],
         results: [
-          { session: 'docs', ok: true, skipped: false, message: 'dry run: docs would land 1 commit(s) cleanly' },
+          { session: 'docs', ok: true, skipped: false, message: 'dry run: docs would land 1 commit cleanly' },
           { session: 'billing', ok: false, skipped: false, message: 'dry run: billing would conflict on app/config.py' },
         ],
       },
@@ -89,7 +89,7 @@ describe('landAllPlanView', () => {
     );
     assert.ok(view);
     assert.match(view.message, /^Land 2 sessions onto main in this order\? \(billing would not land as things stand\)$/);
-    assert.match(view.detail, /^1\. ✓ docs — would land 1 commit\(s\) cleanly$/m);
+    assert.match(view.detail, /^1\. ✓ docs — would land 1 commit cleanly$/m);
     assert.match(view.detail, /^2\. ✗ billing — would conflict on app\/config.py$/m);
     assert.match(view.detail, /^billing conflicts with docs in app\/x.py: once docs lands, billing stops there\.$/m);
     assert.equal(view.detail.match(/conflicts with/g)?.length, 1, 'each pair once; sessions outside the plan left out');
@@ -103,7 +103,7 @@ describe('landAllPlanView', () => {
         ok: true,
         dryRun: true,
         plan: ['docs'],
-        results: [{ session: 'docs', ok: true, skipped: false, message: 'dry run: docs would land 1 commit(s) cleanly' }],
+        results: [{ session: 'docs', ok: true, skipped: false, message: 'dry run: docs would land 1 commit cleanly' }],
         waiting: [
           { session: 'auth', reason: 'not approved' },
           { session: 'billing', reason: 'changed since review' },

@@ -121,8 +121,11 @@ describe('describeRefusal', () => {
   it('offers the button a generic code\'s words call for (a server between versions)', () => {
     const claim = describeRefusal(jsonRpc('invalid-input', {}, "cannot claim: 'app/**' overlaps login-work's claim 'app/**'"));
     assert.deepEqual([claim.code, claim.actions], ['invalid-input', ['claim-anyway']]);
-    const remove = describeRefusal(jsonRpc('refused', {}, 'session payments has 1 commit(s) not on main'));
-    assert.deepEqual(remove.actions, ['remove-anyway']);
+    // Servers before 2026-12-03 said "commit(s)"; later ones agree the noun with the count.
+    for (const words of ['1 commit(s)', '1 commit', '2 commits']) {
+      const remove = describeRefusal(jsonRpc('refused', {}, `session payments has ${words} not on main`));
+      assert.deepEqual(remove.actions, ['remove-anyway'], words);
+    }
     assert.deepEqual(describeRefusal(jsonRpc('invalid-input', {}, 'bad name')).actions, []);
   });
 
@@ -137,7 +140,7 @@ describe('describeRefusal', () => {
       describeRefusal({ message: "a session named 'docs' already exists; pick another name, or rename the existing one with `agentls rename docs NEW`" }).text,
       "a session named 'docs' already exists",
     );
-    const remove = describeRefusal(new Error('session x has 1 commit(s) not on main; land it first, or pass --force (a backup ref keeps the work)'));
+    const remove = describeRefusal(new Error('session x has 1 commit not on main; land it first, or pass --force (a backup ref keeps the work)'));
     assert.deepEqual(remove.actions, ['remove-anyway']);
     assert.equal(plainText('rename it with `agentls rename docs NEW`'), 'rename it with “agentls rename docs NEW”');
     assert.doesNotMatch(describeRefusal({ message: 'see `agentls status`' }).text, /`/);
