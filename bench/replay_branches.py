@@ -98,15 +98,7 @@ def main(argv: list[str]) -> int:
             if onto_one or onto_other:
                 stopping += 1
                 paths += len(onto_one | onto_other)
-    for title, items in (
-        ("started elsewhere, a different answer", differing),
-        ("missed", tally.misses),
-        ("false alarms", tally.false_alarms),
-        ("also reported at another path (a rename's old path)", tally.elsewhere),
-    ):
-        print(f"{title}: {len(items)}")
-        for item in items:
-            print(f"  {item}")
+    tally.show(("started elsewhere, a different answer", differing))
     print(
         f"{tally.replays} pairs held to git, from {len(answers)} starting folders; "
         f"git stops on {stopping} of them ({paths} paths)"

@@ -44,6 +44,18 @@ class Tally:
     false_alarms: list[str] = field(default_factory=list)
     elsewhere: list[str] = field(default_factory=list)
 
+    def show(self, *more: tuple[str, list[str]]) -> None:
+        """Every list, MORE first, each with its count and its items."""
+        for title, items in (
+            *more,
+            ("missed", self.misses),
+            ("false alarms", self.false_alarms),
+            ("also reported at another path (a rename's old path)", self.elsewhere),
+        ):
+            print(f"{title}: {len(items)}")
+            for item in items:
+                print(f"  {item}")
+
 
 def git(cwd: Path, *args: str) -> str:
     return subprocess.run(
@@ -138,14 +150,7 @@ def main(argv: list[str]) -> int:
         tally = Tally()
         for ours, theirs in conflicting + sample:
             replay(clone, ours, theirs, tally)
-    for title, items in (
-        ("missed", tally.misses),
-        ("false alarms", tally.false_alarms),
-        ("also reported at another path (a rename's old path)", tally.elsewhere),
-    ):
-        print(f"{title}: {len(items)}")
-        for item in items:
-            print(f"  {item}")
+    tally.show()
     print(f"{tally.replays} replays")
     return 1 if tally.misses or tally.false_alarms else 0
 
