@@ -6,7 +6,7 @@ from collections import defaultdict
 from pathlib import PurePosixPath
 
 from agentls.report import Report
-from agentls.vocabulary import plural
+from agentls.vocabulary import noun, plural
 
 # Files whose edits in two sessions collide almost every time (playbook: "Multiple
 # features with shared config — config changes will collide").
@@ -94,9 +94,8 @@ def advice(report: Report) -> list[str]:
     if research:
         writers = sorted({c.sessions[0] for c in research})
         lines.append(
-            f"research {'session' if len(writers) == 1 else 'sessions'} {', '.join(writers)} wrote"
-            " files: forks answer questions, "
-            "code belongs in a code session"
+            f"research {noun(len(writers), 'session')} {', '.join(writers)} wrote files:"
+            " forks answer questions, code belongs in a code session"
         )
     for session in report.sessions:
         if session.missing:

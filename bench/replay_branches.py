@@ -27,6 +27,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from agentls.report import Report
 from agentls.workspace import Workspace
 from bench.mine_history import merge_tree
 from bench.replay_merges import Tally, git, hold
@@ -40,7 +41,9 @@ def _branches(clone: Path, trunk: str, wanted: int, match: str) -> list[str]:
     ).splitlines()
     chosen: list[str] = []
     for name in names:
-        if name == trunk or len(chosen) == wanted or not fnmatch.fnmatchcase(name, match):
+        if len(chosen) == wanted:
+            break
+        if name == trunk or not fnmatch.fnmatchcase(name, match):
             continue
         related = subprocess.run(["git", "merge-base", trunk, name], cwd=clone, capture_output=True)
         if related.returncode == 0:
@@ -48,14 +51,14 @@ def _branches(clone: Path, trunk: str, wanted: int, match: str) -> list[str]:
     return chosen
 
 
-def _conflicts(report_data: dict, names: dict[Path, str]) -> dict[frozenset[str], set[str]]:
-    """Each pair's conflicted paths in a report's JSON, by the pair's worktree folders."""
-    folders = {s["name"]: Path(s["path"]).resolve() for s in report_data["sessions"]}
+def _conflicts(report: Report, names: dict[Path, str]) -> dict[frozenset[str], set[str]]:
+    """Each pair's conflicted paths in REPORT, the pair named by its worktrees' branches."""
+    folders = {s.name: Path(s.path).resolve() for s in report.sessions}
     found: dict[frozenset[str], set[str]] = {}
-    for item in report_data["overlaps"]:
-        if item["kind"] == "conflict":
-            pair = frozenset(names[folders[s]] for s in item["sessions"])
-            found.setdefault(pair, set()).add(item["path"])
+    for collision in report.overlaps:
+        if collision.kind == "conflict":
+            pair = frozenset(names[folders[s]] for s in collision.sessions)
+            found.setdefault(pair, set()).add(collision.path)
     return found
 
 
@@ -72,8 +75,9 @@ def main(argv: list[str]) -> int:
         clone = Path(temp) / "repo"
         git(Path(temp), "clone", "-q", "--shared", "--no-checkout", str(args.repo), str(clone))
         remote = git(clone, "for-each-ref", "--format=%(refname:lstrip=3)", "refs/remotes/origin")
+        current = git(clone, "branch", "--show-current")
         for name in remote.splitlines():
-            if name not in ("HEAD", git(clone, "branch", "--show-current")):
+            if name not in ("HEAD", current):
                 git(clone, "branch", "-q", "-f", name, f"origin/{name}")
         git(clone, "checkout", "-q", "-f", args.trunk)
         branches = _branches(clone, args.trunk, args.branches, args.match)
@@ -86,7 +90,7 @@ def main(argv: list[str]) -> int:
         answers = []
         for folder in folders:  # every worktree as the starting folder
             with Workspace(folder) as workspace:
-                answers.append(_conflicts(workspace.refresh().to_json(), folders))
+                answers.append(_conflicts(workspace.refresh(), folders))
         first = answers[0]
         differing = [folders[f] for f, a in zip(folders, answers, strict=True) if a != first]
         by_name = {name: folder for folder, name in folders.items()}

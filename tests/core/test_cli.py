@@ -124,6 +124,8 @@ def test_demo_lands_one_session_refuses_one_and_shows_every_kind(tmp_path: Path)
     assert "commit or stash them" in out
     # The counts agree: six sessions built, docs landed and removed, five shown.
     assert "with 6 sessions" in out and "(5 sessions)" in out and "four" not in out
+    assert "Collisions (2 conflicts, 1 overlap, 2 ownership collisions, 1 research write)" in out
+    assert "  - research session research wrote files: forks answer questions" in out
     shop = target / "shop"
     assert git(shop, "log", "-1", "--format=%s", "main") == "docs: say what the shop is built with"
     tests = subprocess.run(
