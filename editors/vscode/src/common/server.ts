@@ -27,6 +27,7 @@ import { isOperationFinished, isOperationStarted, OPERATION_FINISHED, OperationF
 import { exitText, lastWords, SetupProblem, settingScope } from './problems';
 import { canImportAgentls, pythonExtensionInstalled, selectedInterpreter } from './python';
 import { getSettings, SECTION } from './settings';
+import { startOutcome } from './startOutcome';
 
 export const SESSIONS_CHANGED = 'agentls/sessionsChanged';
 export const REVIEW_CHANGED = 'agentls/reviewChanged';
@@ -247,7 +248,16 @@ export class AgentlsServer implements vscode.Disposable {
     this.client = client;
     this.stops = [];
     try {
-      await client.start();
+      const outcome = await startOutcome(client.start(), (stopped) =>
+        client.onDidChangeState((event) => {
+          if (event.newState === State.Stopped) {
+            stopped();
+          }
+        }),
+      );
+      if (outcome === 'stopped') {
+        throw new Error('the server stopped before it answered initialize');
+      }
     } catch (err) {
       log.error(`could not start ${server.command}: ${String(err)}`);
       this.client = undefined;
