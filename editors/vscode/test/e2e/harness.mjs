@@ -1,4 +1,4 @@
-// What both workbench tests share: the environment run-tests.sh sets, the workbench's
+// What the workbench tests share: the environment run-tests.sh sets, the workbench's
 // settings, pictures for the docs and of failures, the logs, and small git questions.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -77,15 +77,15 @@ export async function failureShots(browser, name) {
   await Promise.all(pages.map((p, i) => p.screenshot({ path: path.join(output, `FAILED-${slug}-${i}.png`) }).catch(() => {})));
 }
 
-/** The extension's and code-server's logs, copied next to the screenshots. */
-export function saveLogs(dir, into) {
+/** The .log files under DIR whose names match PATTERN (none when DIR is gone). */
+function logFiles(dir, pattern) {
   const found = [];
   const walk = (d) => {
     for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
       const full = path.join(d, entry.name);
       if (entry.isDirectory()) {
         walk(full);
-      } else if (/AgentLS|exthost/i.test(entry.name) && entry.name.endsWith('.log')) {
+      } else if (pattern.test(entry.name) && entry.name.endsWith('.log')) {
         found.push(full);
       }
     }
@@ -93,20 +93,49 @@ export function saveLogs(dir, into) {
   try {
     walk(dir);
   } catch {
-    return;
+    return [];
   }
+  return found;
+}
+
+/** The extension's and code-server's logs, copied next to the screenshots. */
+export function saveLogs(dir, into) {
+  const found = logFiles(dir, /AgentLS|exthost/i);
   fs.mkdirSync(into, { recursive: true });
   found.forEach((file, i) => fs.copyFileSync(file, path.join(into, `${i}-${path.basename(file)}`)));
 }
 
-/** `it`, with a screenshot of every page when it fails. */
-export function step(getBrowser) {
+/**
+ * The last LINES lines of the extension's most recently written log under DIR: a failure
+ * carries them, since CI prints a failing test's error and keeps nothing else.
+ */
+export function extensionLogTail(dir, lines = 20) {
+  const newest = logFiles(dir, /AgentLS/)
+    .map((file) => ({ file, mtime: fs.statSync(file).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime)[0];
+  if (!newest) {
+    return '';
+  }
+  const tail = fs.readFileSync(newest.file, 'utf8').split('\n').filter((line) => line.trim()).slice(-lines);
+  return `the extension's log (${path.basename(newest.file)}), last ${tail.length} lines:\n${tail.join('\n')}`;
+}
+
+/**
+ * `it`, with a screenshot of every page when it fails, and the tail of the extension's
+ * log (under the code-server folder LOG_DIR() gives) added to the error.
+ */
+export function step(getBrowser, getLogDir) {
   return (name, fn) =>
     it(name, async (t) => {
       try {
         await fn(t);
       } catch (err) {
         await failureShots(getBrowser(), name);
+        const tail = getLogDir ? extensionLogTail(getLogDir()) : '';
+        if (tail && err instanceof Error) {
+          // The reporter prints the stack (Playwright's holds the message and call log).
+          err.stack = `${err.stack}\n${tail}`;
+        }
         throw err;
       }
     });

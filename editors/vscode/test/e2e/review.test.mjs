@@ -92,7 +92,7 @@ describe('the review sweep in a real VS Code workbench', { timeout: 900_000 }, (
   let browser;
   let page;
   let base;
-  const it = step(() => browser);
+  const it = step(() => browser, () => path.join(dir, 'code-server'));
   const shot = (name, target = page) => target.screenshot({ path: path.join(output, `${name}.png`) });
 
   before(async () => {

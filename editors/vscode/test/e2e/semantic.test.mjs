@@ -11,8 +11,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { git, startCodeServer, waitFor } from './fixtures.mjs';
+import { after, before, describe } from 'node:test';
+import { git, startCodeServer } from './fixtures.mjs';
 import {
   clickDialogButton,
   clickToastButton,
@@ -26,14 +26,7 @@ import {
   waitForDialog,
   waitForToast,
 } from './workbench.mjs';
-
-const env = (name) => {
-  const value = process.env[name];
-  assert.ok(value, `${name} must be set (run editors/vscode/run-tests.sh)`);
-  return value;
-};
-const output = path.resolve(process.env.AGENTLS_TEST_OUTPUT ?? 'test-output/vscode');
-fs.mkdirSync(output, { recursive: true });
+import { engineGone, env, output, step as harnessStep, workbenchSettings } from './harness.mjs';
 
 const write = (root, rel, text) => {
   fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
@@ -83,29 +76,6 @@ function makeShop(root) {
   return { main, rename, cart };
 }
 
-function workbenchSettings() {
-  return {
-    'agentls.server.path': JSON.parse(env('AGENTLS_SERVER')),
-    'agentls.logLevel': 'debug',
-    'workbench.startupEditor': 'none',
-    'workbench.tips.enabled': false,
-    'workbench.enableExperiments': false,
-    'workbench.secondarySideBar.defaultVisibility': 'hidden',
-    'telemetry.telemetryLevel': 'off',
-    'extensions.autoCheckUpdates': false,
-    'extensions.autoUpdate': false,
-    'update.mode': 'none',
-    'chat.disableAIFeatures': true,
-    'git.enabled': false,
-    'workbench.reduceMotion': 'on',
-  };
-}
-
-async function engineGone(repo) {
-  const socket = path.join(repo.main, '.git', 'agentls', 'engine.sock');
-  await waitFor('the shared engine to exit', () => !fs.existsSync(socket), 20_000).catch((err) => console.warn(`warning: ${err.message}`));
-}
-
 /** `agentls verify --status --json` with the test's XDG_CONFIG_HOME (the opt-in file). */
 function verifyStatus(repo, xdg) {
   const server = JSON.parse(env('AGENTLS_SERVER'))[0];
@@ -121,20 +91,7 @@ describe('semantic conflicts in a real VS Code workbench', { timeout: 600_000 },
   let page;
 
   const shot = (name, target = page) => target.screenshot({ path: path.join(output, `semantic-${name}.png`) });
-  const failed = async (name) => {
-    for (const [i, p] of (browser?.contexts().flatMap((c) => c.pages()) ?? []).entries()) {
-      await p.screenshot({ path: path.join(output, `FAILED-semantic-${name}-${i}.png`) }).catch(() => {});
-    }
-  };
-  const step = (name, fn) =>
-    it(name, async () => {
-      try {
-        await fn();
-      } catch (err) {
-        await failed(name.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 50));
-        throw err;
-      }
-    });
+  const step = harnessStep(() => browser, () => path.join(dir, 'code-server'));
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agentls-vscode-semantic-'));
@@ -241,19 +198,16 @@ describe('semantic checks in an untrusted VS Code workspace', { timeout: 300_000
     }
   });
 
-  it('tells the engine: background checks are off while the window is open, and the item says so', async () => {
+  const step = harnessStep(() => browser, () => path.join(dir, 'code-server'));
+
+  step('tells the engine: background checks are off while the window is open, and the item says so', async () => {
     const page = await openWorkbench(browser, codeServer.url, repo.cart);
-    try {
-      // The user's opt-in is given, yet the untrusted window keeps checks off.
-      const server = JSON.parse(env('AGENTLS_SERVER'))[0];
-      execFileSync(server, ['-C', repo.main, 'verify', '--allow-background'], { env: { ...process.env, XDG_CONFIG_HOME: path.join(dir, 'code-server', 'xdg') } });
-      await statusBar(page).getByText('checks: off').waitFor({ timeout: 90_000 });
-      const status = verifyStatus(repo, path.join(dir, 'code-server', 'xdg'));
-      assert.equal(status.background, 'untrusted', JSON.stringify(status));
-      assert.equal(status.stats.checks, 0, JSON.stringify(status));
-    } catch (err) {
-      await page.screenshot({ path: path.join(output, 'FAILED-semantic-untrusted.png') }).catch(() => {});
-      throw err;
-    }
+    // The user's opt-in is given, yet the untrusted window keeps checks off.
+    const server = JSON.parse(env('AGENTLS_SERVER'))[0];
+    execFileSync(server, ['-C', repo.main, 'verify', '--allow-background'], { env: { ...process.env, XDG_CONFIG_HOME: path.join(dir, 'code-server', 'xdg') } });
+    await statusBar(page).getByText('checks: off').waitFor({ timeout: 90_000 });
+    const status = verifyStatus(repo, path.join(dir, 'code-server', 'xdg'));
+    assert.equal(status.background, 'untrusted', JSON.stringify(status));
+    assert.equal(status.stats.checks, 0, JSON.stringify(status));
   });
 });

@@ -40,7 +40,7 @@ describe('AgentLS in a real VS Code workbench', { timeout: 600_000 }, () => {
   let codeServer;
   let browser;
   let page;
-  const it = step(() => browser);
+  const it = step(() => browser, () => path.join(dir, 'code-server'));
 
   const shot = async (name, target = page) => {
     await target.screenshot({ path: path.join(output, `${name}.png`) });
