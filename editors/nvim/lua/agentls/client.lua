@@ -6,6 +6,7 @@ local M = {}
 local config = require('agentls.config')
 local git = require('agentls.git')
 local sessions = require('agentls.sessions')
+local stderr_log = require('agentls.stderr')
 local ui = require('agentls.ui')
 
 M.NAME = 'agentls'
@@ -14,6 +15,12 @@ local has_011 = vim.fn.has('nvim-0.11') == 1
 
 -- git common dir -> client id
 local by_repository = {}
+-- client id -> { mark = LSP log size, exe, common_dir } from start until initialize
+-- answers (clients this plugin starts; vim.lsp.enable's are Neovim's to report)
+local starting = {}
+-- git common dir -> why its server stopped while starting: not started again until
+-- :AgentLS restart (a broken install would only fail again, once per file opened)
+local failed_start = {}
 -- client id -> the server's window/logMessage lines, newest last (:AgentLS log)
 local logs = {}
 local LOG_LINES = 2000
@@ -144,7 +151,39 @@ function M.log_lines(client_id)
   return logs[client_id] or {}
 end
 
-local function on_exit(_, _, client_id)
+--- "exit 1", "signal 9": how a process ended, for a sentence.
+local function exit_text(code, signal)
+  if signal and signal ~= 0 then
+    return 'signal ' .. signal
+  end
+  return 'exit ' .. tostring(code)
+end
+
+local function on_init(client)
+  starting[client.id] = nil
+end
+
+--- A server that ended before answering initialize: say once why (its exit and the
+--- last line it wrote), and keep its repository from starting it again.
+local function stopped_while_starting(client_id, code, signal)
+  local run = starting[client_id]
+  starting[client_id] = nil
+  if not run or code == nil or (code == 0 and (signal == 0 or signal == 15)) then
+    return
+  end
+  local cause = stderr_log.last_words(stderr_log.since(run.mark, run.exe))
+  local text = string.format('the server stopped while starting (%s)%s', exit_text(code, signal), cause ~= '' and (': ' .. cause) or '')
+  M.problem = text
+  if run.common_dir then
+    failed_start[run.common_dir] = text
+  end
+  vim.schedule(function()
+    ui.notify_after_startup(text, vim.log.levels.WARN)
+  end)
+end
+
+local function on_exit(code, signal, client_id)
+  stopped_while_starting(client_id, code, signal)
   for dir, id in pairs(by_repository) do
     if id == client_id then
       by_repository[dir] = nil
@@ -173,6 +212,7 @@ function M.make_config(repo)
     settings = { agentls = options.settings },
     handlers = M.handlers,
     commands = require('agentls.code_actions').commands,
+    on_init = on_init,
     on_exit = on_exit,
     on_attach = options.on_attach,
   }
@@ -200,8 +240,15 @@ function M.start(repo)
     ui.notify_after_startup(string.format('%s not found; see :checkhealth agentls', name), vim.log.levels.WARN)
     return nil
   end
+  if failed_start[repo.common_dir] then
+    M.problem = failed_start[repo.common_dir]
+    return nil
+  end
   M.problem = nil
   local conf = M.make_config(repo)
+  -- Taken before the spawn; the client is registered below before Neovim reads any of
+  -- the process's output or its exit (both come on a later turn of the event loop).
+  local run = { mark = stderr_log.mark(), exe = conf.cmd[1], common_dir = repo.common_dir }
   local id
   if has_011 then
     id = vim.lsp.start(conf, { attach = false })
@@ -210,6 +257,10 @@ function M.start(repo)
   end
   if id then
     by_repository[repo.common_dir] = id
+    local client = vim.lsp.get_client_by_id(id)
+    if client and not client.initialized then
+      starting[id] = run
+    end
   end
   return id
 end
@@ -250,7 +301,7 @@ function M.resolve(bufnr)
   end
   local client = id and vim.lsp.get_client_by_id(id)
   if not client then
-    return nil, 'the agentls server did not start (see :checkhealth agentls)'
+    return nil, (M.problem or 'the agentls server did not start') .. ' (see :checkhealth agentls)'
   end
   return client
 end
@@ -410,6 +461,7 @@ function M.restart(common_dir)
   end
   git.clear_cache()
   ui.forget_once()
+  failed_start = {}
   if #old == 0 then
     for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
       if vim.api.nvim_buf_is_loaded(bufnr) then

@@ -49,6 +49,7 @@ end
 --- Starts the server once, waits for `initialize` to finish, and stops it.
 local function probe_server(cmd, root)
   local id, exit_code
+  local mark = require('agentls.stderr').mark()
   local conf = {
     name = 'agentls-health',
     cmd = cmd,
@@ -77,7 +78,9 @@ local function probe_server(cmd, root)
     client.stop()
   end
   if exit_code then
-    return false, string.format('it exited with status %d (see :lua print(vim.lsp.get_log_path()))', exit_code)
+    local stderr = require('agentls.stderr')
+    local cause = stderr.last_words(stderr.since(mark, cmd[1]))
+    return false, string.format('it exited with status %d%s (see :AgentLS log)', exit_code, cause ~= '' and (': ' .. cause) or '')
   end
   if not started then
     return false, 'no answer to initialize within 15 s'

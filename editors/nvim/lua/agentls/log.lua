@@ -4,23 +4,10 @@ local M = {}
 
 local client_mod = require('agentls.client')
 local config = require('agentls.config')
+local stderr_log = require('agentls.stderr')
 local ui = require('agentls.ui')
 
 local STDERR_LINES = 200
-
---- The agentls server's stderr lines from Neovim's LSP log (newest last).
-local function stderr_lines(log_path)
-  if vim.fn.filereadable(log_path) ~= 1 then
-    return {}
-  end
-  local found = {}
-  for _, line in ipairs(vim.fn.readfile(log_path)) do
-    if line:find('"stderr"', 1, true) and line:find('agentls', 1, true) then
-      table.insert(found, line)
-    end
-  end
-  return vim.list_slice(found, math.max(#found - STDERR_LINES + 1, 1), #found)
-end
 
 --- The log buffer's lines.
 function M.lines(client)
@@ -49,7 +36,7 @@ function M.lines(client)
   end
   table.insert(lines, '')
   table.insert(lines, string.format('stderr, from Neovim\'s LSP log %s:', log_path))
-  local stderr = stderr_lines(log_path)
+  local stderr = stderr_log.log_lines(STDERR_LINES)
   if #stderr == 0 then
     table.insert(lines, '  (nothing)')
   end
