@@ -56,7 +56,9 @@ def agentls_samples(workload: Workload, runs: int) -> dict[str, list[float]]:
     samples: dict[str, list[float]] = {
         "queue": [], "queue-edit": [], "item": [], "item-edit": [], "first": []
     }  # fmt: skip
-    import agentls.lifecycle  # noqa: F401 - the engine has it loaded; time work, not imports
+    import agentls.lifecycle
+
+    agentls.lifecycle.load_all()  # the engine has it loaded; time work, not imports
 
     with Workspace(workload.worktrees[0]) as ws:
         ws.refresh()

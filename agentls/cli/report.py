@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     status.add_argument("--json", action="store_true", help="print the report as JSON")
     status.add_argument("--trunk", help="compare against this branch instead of the trunk")
     status.add_argument("--fetch", action="store_true", help="fetch remote sessions first")
-    status.set_defaults(run=run_status)
+    status.set_defaults(run=run_status, exit_at_once=True)  # reads only: see _exit_now
 
     overlaps = subparsers.add_parser(
         "overlaps",
@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     overlaps.add_argument("--trunk", help="compare against this branch instead of the trunk")
     overlaps.add_argument("--fetch", action="store_true", help="fetch remote sessions first")
-    overlaps.set_defaults(run=run_overlaps)
+    overlaps.set_defaults(run=run_overlaps, exit_at_once=True)  # reads only: see _exit_now
 
     demo = subparsers.add_parser(
         "demo",

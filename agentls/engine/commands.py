@@ -154,6 +154,8 @@ def run_command(ws: Any, params: dict[str, Any], progress: Progress | None = Non
         raise EngineError(str(exc), -32602) from exc
     try:
         import agentls.lifecycle as lifecycle
+
+        lifecycle.load_all()  # a broken install is refused here, not halfway through
     except ImportError as exc:
         raise EngineError(f"session lifecycle is not available: {exc}", REFUSED) from exc
 

@@ -25,7 +25,7 @@ from agentls.names import default_name
 from agentls.remote import view as remote_view
 
 if TYPE_CHECKING:
-    from agentls.lifecycle.land import Progress
+    from agentls.lifecycle.landing import Progress
     from agentls.remote.sessions import RemoteSession
     from agentls.workspace import Workspace
 
@@ -76,7 +76,7 @@ def land_remote(
 ) -> dict[str, Any]:
     """Land REMOTE through a temporary local session (see the module doc)."""
     from agentls.lifecycle.create import new_session
-    from agentls.lifecycle.land import land, predicted_conflicts
+    from agentls.lifecycle.landing import land, predicted_conflicts
     from agentls.lifecycle.remove import remove_session
 
     report: Progress = progress or (lambda message, percent: None)

@@ -14,7 +14,7 @@ from collections import defaultdict
 from typing import Any
 
 from agentls.errors import AgentlsError
-from agentls.lifecycle.land import Progress, land
+from agentls.lifecycle.landing import Progress, land
 from agentls.report import Report
 from agentls.session_files import NOTES
 from agentls.workspace import Workspace

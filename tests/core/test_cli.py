@@ -308,3 +308,60 @@ def test_add_add_is_named_as_git_words_it(repo: Repo) -> None:
     assert "x ↔ y: conflict  new.txt  x L1 · y L1  (add/add)" in shown, shown
     data = json.loads(run("overlaps", "--json", cwd=repo.main).stdout)
     assert [c["detail"] for c in data["overlaps"]] == [["add/add"]]
+
+
+def test_report_verbs_end_without_the_interpreters_teardown(conflicted: Repo) -> None:
+    """`status` and `overlaps` exit at once (agentls.cli._exit_now): no atexit handler
+    runs, yet the whole answer is written and the exit code is theirs."""
+    script = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('teardown ran', file=sys.stderr))\n"
+        "from agentls.cli import main\n"
+        "raise SystemExit(main())\n"
+    )
+    for verb, code in ((["overlaps", "--json", "--exit-code"], 1), (["status", "--json"], 0)):
+        proc = subprocess.run(
+            [sys.executable, "-c", script, *verb],
+            cwd=conflicted.main,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == code, proc.stderr
+        assert "teardown ran" not in proc.stderr
+        assert json.loads(proc.stdout)["overlaps"][0]["path"] == "app.py"
+    # A verb that changes things ends the usual way.
+    proc = subprocess.run(
+        [sys.executable, "-c", script, "new", "--json", "fresh"],
+        cwd=conflicted.main,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "teardown ran" in proc.stderr
+
+
+def test_status_loads_no_lifecycle_verb(conflicted: Repo) -> None:
+    """The report needs only interrupted lands (`pending`) from the lifecycle package:
+    every verb's module would cost a cold `agentls status` ~30 ms."""
+    script = (
+        "import contextlib, io, sys\n"
+        "from agentls.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['status', '--json'])\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('agentls.lifecycle'))))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=conflicted.main, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    loaded = set(proc.stdout.split())
+    assert "agentls.lifecycle.recovery" in loaded
+    assert not loaded & {
+        "agentls.lifecycle.landing",
+        "agentls.lifecycle.create",
+        "agentls.lifecycle.queue",
+        "agentls.lifecycle.handoff",
+    }

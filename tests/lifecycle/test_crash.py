@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from agentls.lifecycle import pending
-from agentls.lifecycle.land import KILL_ENV, KILL_POINTS
+from agentls.lifecycle.landing import KILL_ENV, KILL_POINTS
 from tests.conftest import Repo, git
 from tests.lifecycle.helpers import agentls, all_commits, workspace
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from agentls.lifecycle.land import KILL_ENV
+from agentls.lifecycle.landing import KILL_ENV
 from tests.conftest import GIT_ENV, Repo, git
 from tests.lifecycle.helpers import agentls, all_commits, sessions_table
 

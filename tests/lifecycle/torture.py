@@ -801,7 +801,9 @@ def main(argv: list[str] | None = None) -> int:
     import agentls.cli.lifecycle
     import agentls.cli.report
     import agentls.lifecycle
-    import agentls.workspace  # noqa: F401
+    import agentls.workspace
+
+    agentls.lifecycle.load_all()
 
     failed = campaign(args.sequences, args.seed, args.workers, args.steps, args.keep)
     return 1 if failed else 0

@@ -10,7 +10,7 @@ import pytest
 from pygls.exceptions import JsonRpcException
 
 from agentls.lifecycle import pending
-from agentls.lifecycle.land import KILL_ENV
+from agentls.lifecycle.landing import KILL_ENV
 from tests.conftest import Repo, git
 from tests.lifecycle.helpers import agentls, refs, workspace
 from tests.server.conftest import Window, deadline
