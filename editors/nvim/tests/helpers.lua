@@ -216,6 +216,31 @@ function H.git(cwd, ...)
   return vim.trim(H.system(cmd))
 end
 
+--- A child Neovim with its own terminal UI (WIDTH columns) in a pseudo-terminal, the
+--- user of a test that must see what a person sees (prompts, the command line); the
+--- test talks to it over a socket. Returns the job and the RPC channel.
+--- Attaching a UI over RPC instead would route redraw events to this Neovim, which
+--- answers each with an error event the child answers in turn.
+function H.child_neovim(init, file, width)
+  local socket = vim.fn.tempname() .. '.sock'
+  local job = vim.fn.jobstart({ vim.v.progpath, '--listen', socket, '-i', 'NONE', '-n', '-u', init, file },
+    { pty = true, width = width, height = 24, on_stdout = function() end })
+  H.assert(job > 0, 'could not start the child Neovim')
+  -- The socket file appears when the child binds it, a moment before it listens:
+  -- until then a connection is refused.
+  local child
+  local connected = vim.wait(10000, function()
+    local ok, channel = pcall(vim.fn.sockconnect, 'pipe', socket, { rpc = true })
+    if ok and channel > 0 then
+      child = channel
+      return true
+    end
+    return false
+  end, 20)
+  H.assert(connected, 'the child Neovim never accepted a connection on ' .. socket)
+  return job, child
+end
+
 --- A fresh repository: { root, repo, alpha, beta } (see fixture.sh).
 function H.fixture()
   local root = vim.fn.tempname() .. '-agentls'

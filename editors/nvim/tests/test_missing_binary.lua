@@ -13,16 +13,7 @@ H.run('missing server binary: quiet start, one warning', function()
     'vim.o.swapfile = false',
     "require('agentls').setup({ cmd = { '/nonexistent/bin/agentls', 'serve' } })",
   }, init)
-  -- The child runs its own TUI in a pseudo-terminal and the test talks to it
-  -- over a socket: attaching a UI over RPC would route redraw events to this
-  -- Neovim, which answers each with an error event the child answers in turn.
-  local socket = vim.fn.tempname() .. '.sock'
-  local job = vim.fn.jobstart({ vim.v.progpath, '--listen', socket, '-i', 'NONE', '-n', '-u', init, fx.alpha .. '/app.txt' },
-    { pty = true, width = 80, height = 24, on_stdout = function() end })
-  H.assert(job > 0, 'could not start the child Neovim')
-  H.assert(vim.wait(5000, function() return vim.loop.fs_stat(socket) ~= nil end, 20), 'the child never listened on ' .. socket)
-  local child = vim.fn.sockconnect('pipe', socket, { rpc = true })
-  H.assert(child > 0, 'could not connect to the child Neovim')
+  local job, child = H.child_neovim(init, fx.alpha .. '/app.txt', 80)
 
   -- Let it start, load the file, try to attach and show the deferred warning; a
   -- hit-enter prompt (mode "r", blocking) fails at once (:messages would hang).

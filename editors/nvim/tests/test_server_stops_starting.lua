@@ -44,14 +44,8 @@ H.run('a server that dies while starting: said once, with why, and not restarted
     'vim.o.swapfile = false',
     string.format("require('agentls').setup({ cmd = { %q, 'serve' } })", script),
   }, init)
-  local socket = dir .. '/nvim.sock'
   -- Wide enough that the whole message fits on the command line.
-  local job = vim.fn.jobstart({ vim.v.progpath, '--listen', socket, '-i', 'NONE', '-n', '-u', init, fx.alpha .. '/app.txt' },
-    { pty = true, width = 200, height = 24, on_stdout = function() end })
-  H.assert(job > 0, 'could not start the child Neovim')
-  H.assert(vim.wait(5000, function() return vim.loop.fs_stat(socket) ~= nil end, 20), 'the child never listened on ' .. socket)
-  local child = vim.fn.sockconnect('pipe', socket, { rpc = true })
-  H.assert(child > 0, 'could not connect to the child Neovim')
+  local job, child = H.child_neovim(init, fx.alpha .. '/app.txt', 200)
 
   local function started()
     return vim.fn.filereadable(starts) == 1 and #vim.fn.readfile(starts) or 0
