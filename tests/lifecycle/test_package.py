@@ -6,6 +6,8 @@ import importlib
 import subprocess
 import sys
 
+import pytest
+
 import agentls.lifecycle as lifecycle
 
 
@@ -33,9 +35,5 @@ def test_land_is_the_verb_even_after_its_module_is_imported() -> None:
 
 
 def test_an_unknown_name_is_an_attribute_error() -> None:
-    try:
+    with pytest.raises(AttributeError, match="no_such_verb"):
         lifecycle.no_such_verb  # noqa: B018
-    except AttributeError as exc:
-        assert "no_such_verb" in str(exc)
-    else:
-        raise AssertionError("no AttributeError")
