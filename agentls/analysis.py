@@ -72,7 +72,8 @@ class Analyzer:
         # The report's per-pair lists, and what they were built from (see all_collisions).
         self._bumped: set[tuple[str, str]] = set()  # pairs whose verdicts changed since
         self._layout: tuple[list[str], list[str]] = ([], [])  # the sessions listed for
-        self._listed: dict[tuple[str, str], list[Collision] | None] = {}  # None: not yet
+        self._listed: dict[tuple[str, str], list[Collision]] = {}
+        self._unlisted: set[tuple[str, str]] = set()  # listed pairs not asked yet
         self._listed_states: dict[str, tuple[SessionState, tuple[object, ...]]] = {}
         self._pairs_of_session: dict[str, list[tuple[str, str]]] = {}
         self._merge_walks: dict[tuple[str, str], bool] = {}
@@ -458,7 +459,8 @@ class Analyzer:
             self._listed, self._listed_states, self._pairs_of_session = {}, {}, {}
             for a, b in pairs_of(code, remote):
                 key = (a.session.id, b.session.id)
-                self._listed[key] = None
+                self._listed[key] = []
+                self._unlisted.add(key)
                 for sid in key:
                     self._pairs_of_session.setdefault(sid, []).append(key)
         states = {s.session.id: s for s in [*code, *remote]}
@@ -477,13 +479,11 @@ class Analyzer:
             if before is None or before[0] is not state or before[1] != mark:
                 stale.update(self._pairs_of_session.get(sid, ()))
                 self._listed_states[sid] = (state, mark)
-        collisions: list[Collision] = []
-        for key, found in self._listed.items():
-            if found is None or key in stale:
-                a, b = states[key[0]], states[key[1]]
-                found = self._listed[key] = self.pair_collisions(self.pair(a, b), a, b)
-            collisions += found
-        return collisions
+        for key in stale | self._unlisted:
+            a, b = states[key[0]], states[key[1]]
+            self._listed[key] = self.pair_collisions(self.pair(a, b), a, b)
+        self._unlisted = set()
+        return list(itertools.chain.from_iterable(self._listed.values()))
 
     def ownership(self, writer: SessionState, owners: list[SessionState]) -> list[Collision]:
         """WRITER's changes to paths another of OWNERS claims."""

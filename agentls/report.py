@@ -151,13 +151,16 @@ class Report:
             "remotes": list(self.remotes),
         }
 
-    def sorted_text(self, data: dict[str, Any]) -> str:
+    def sorted_text(self, data: dict[str, Any], texts: dict[str, str] | None = None) -> str:
         """json.dumps(DATA, sort_keys=True) for DATA = to_json() plus keys of the caller's,
         with each session's and collision's text made once (json_text): at 30 sessions a
-        report can hold hundreds of collisions, and the engine sends it on every edit."""
+        report can hold hundreds of collisions, and the engine sends it on every edit.
+        TEXTS: keys of DATA whose value the caller has as sorted JSON text already."""
         parts = []
         for key in sorted(data):
-            if key == "overlaps":
+            if texts is not None and key in texts:
+                value = texts[key]
+            elif key == "overlaps":
                 value = "[" + ", ".join(c.json_text() for c in self.overlaps) + "]"
             elif key == "sessions":
                 value = "[" + ", ".join(s.json_text() for s in self.sessions) + "]"

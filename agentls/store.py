@@ -138,6 +138,11 @@ class Store:
         """Changes whenever another connection commits (cheap change detection)."""
         return int(self._db.execute("PRAGMA data_version").fetchone()[0])
 
+    def change_mark(self) -> tuple[int, int]:
+        """Differs after any change to the store: another connection's commit
+        (data_version) or this connection's own rows (total_changes)."""
+        return self.data_version(), self._db.total_changes
+
     # --- sessions -------------------------------------------------------------
 
     def all(self) -> list[SessionRecord]:

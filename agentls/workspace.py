@@ -67,6 +67,9 @@ class Workspace:
         self.trunk: Trunk = read_trunk(self.git, trunk) or resolve_trunk(self.repository, trunk)
         self.analyzer.trunk_branch = self.trunk.branch
         self.sessions: list[Session] = []
+        # Whether each session's worktree folder was gone when the sessions were last
+        # read (begin): one stat each then, not one per session on every report.
+        self.missing: dict[str, bool] = {}
         self.states: dict[str, SessionState] = {}
         self._ahead_behind: dict[tuple[str, str], tuple[int, int]] = {}
         self._known_infos: dict[str, tuple[tuple[object, ...], SessionInfo]] = {}  # see _infos
@@ -131,9 +134,10 @@ class Workspace:
         self.trunk = trunk or resolve_trunk(self.repository, self.trunk_override)
         self.analyzer.trunk_branch = self.trunk.branch
         self.sessions = discover_sessions(self.repository, self.store)
+        self.missing = {session.id: session.missing for session in self.sessions}
         live: dict[str, SessionState] = {}
         for session in self.sessions:
-            if session.missing:
+            if self.missing[session.id]:
                 continue
             state = self.states.get(session.id)
             if (
@@ -162,7 +166,8 @@ class Workspace:
         cost the first report ~3 ms a session)."""
         for session in self.sessions:
             key = (session.head, self.trunk.commit)
-            if session.head and not session.missing and key not in self._ahead_behind:
+            missing = self.missing.get(session.id, True)
+            if session.head and not missing and key not in self._ahead_behind:
                 try:
                     ahead, behind = self.git.ahead_behind(session.head, self.trunk.commit)
                 except (KeyError, ValueError, pygit2.GitError):
@@ -334,11 +339,16 @@ class Workspace:
 
     def _infos(self) -> list[SessionInfo]:
         """Every local session's info; one that did not change since the last report is
-        the same object (its JSON made once), as on most edits 29 of 30 are."""
+        the same object (its JSON made once), as on most edits 29 of 30 are.
+
+        `missing` is as the sessions were last read: a worktree folder that goes away
+        re-reads them (the engine's watch on it; a command reads them anyway), and its
+        state leaves the report with it, so both agree.
+        """
         infos: dict[str, tuple[tuple[object, ...], SessionInfo]] = {}
         for session in self.sessions:
             state = self.states.get(session.id)
-            missing = session.missing  # a stat of the worktree's folder: once per session
+            missing = self.missing.get(session.id, True)
             key = (session, state, state.version if state else 0, missing, self.trunk)
             known = self._known_infos.get(session.id)
             if known is not None and known[0] == key:

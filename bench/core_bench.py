@@ -16,6 +16,7 @@ import time
 from agentls.git.trees import clear_tree_cache
 from agentls.workspace import Workspace
 from bench.naive import naive_cycle
+from bench.options import count, counts
 from bench.stats import row, summary
 from bench.workload import Workload, generate
 
@@ -99,11 +100,11 @@ def naive(workload: Workload, runs: int) -> list[float]:
 
 def run(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench core")
-    parser.add_argument("--sizes", default="200,5000,50000")
-    parser.add_argument("--events", type=int, default=300)
+    parser.add_argument("--sizes", type=counts(), default="200,5000,50000")
+    parser.add_argument("--events", type=count(), default=300)
     args = parser.parse_args(argv)
     print(f"machine: {os.cpu_count()} cores; 8 sessions per repository; times in ms")
-    for size in (int(s) for s in args.sizes.split(",")):
+    for size in args.sizes:
         start = time.perf_counter()
         workload = generate(size)
         print(f"\n{size} files (workload ready in {time.perf_counter() - start:.1f} s)")

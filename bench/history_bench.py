@@ -36,6 +36,7 @@ from agentls.git.status_index import STATUS_FOLDER
 from agentls.git.trees import clear_tree_cache
 from agentls.workspace import Workspace
 from bench.naive import naive_merges, naive_snapshots
+from bench.options import count, counts
 from bench.real_history import Workload, from_repository, generate
 from bench.stats import row, summary
 
@@ -141,12 +142,17 @@ def measure(workload: Workload, runs: int) -> None:
 
 def run(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench history")
-    parser.add_argument("--sizes", default="5000", help="default workload sizes ('' for none)")
+    parser.add_argument(
+        "--sizes",
+        type=counts(allow_none=True),
+        default="5000",
+        help="default workload sizes ('' for none)",
+    )
     parser.add_argument("--repo", type=Path, action="append", default=[], help="a local clone")
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=count(), default=5)
     args = parser.parse_args(argv)
     print(f"machine: {os.cpu_count()} cores; times in ms")
-    for size in (int(s) for s in args.sizes.split(",") if s):
+    for size in args.sizes:
         start = time.perf_counter()
         workload = generate(size)
         print(f"(workload ready in {time.perf_counter() - start:.1f} s)")

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from agentls.agents.bases import bases_file
+from bench.options import count
 from bench.stats import row, summary
 from bench.workload import Workload, generate
 
@@ -117,9 +118,9 @@ def _stop_engine(main: Path, engine: subprocess.Popen[bytes]) -> None:
 
 def run(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench hook")
-    parser.add_argument("--size", type=int, default=5000)
-    parser.add_argument("--sessions", type=int, default=8)
-    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--size", type=count(), default=5000)
+    parser.add_argument("--sessions", type=count(2), default=8)
+    parser.add_argument("--runs", type=count(), default=40)
     args = parser.parse_args(argv)
     workload = generate(args.size, sessions=args.sessions)
     main = workload.worktrees[0]

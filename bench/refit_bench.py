@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from lsprotocol import types
 
 from agentls.server.diagnostics import SOURCE, fit_to_text, line_lengths, lsp_range
+from bench.options import count, counts
 from bench.stats import row
 
 DIAGNOSTICS = 6  # a file with three collisions of two ranges each
@@ -61,10 +62,10 @@ def sample(text: str, items: list[types.Diagnostic], measure: object, repeat: in
 
 def run(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench refit")
-    parser.add_argument("--lines", default="5000,50000")
-    parser.add_argument("--repeat", type=int, default=60)
+    parser.add_argument("--lines", type=counts(), default="5000,50000")
+    parser.add_argument("--repeat", type=count(), default=60)
     args = parser.parse_args(argv)
-    for lines in (int(n) for n in args.lines.split(",")):
+    for lines in args.lines:
         text, items = buffer(lines), diagnostics(lines)
         print(f"buffer of {lines} lines ({len(text) // 1024} KiB), {DIAGNOSTICS} diagnostics")
         naive = sample(text, items, naive_lengths, args.repeat)

@@ -27,6 +27,7 @@ from agentls.git.repo import find_repository
 from agentls.remote.config import RemoteConfig
 from agentls.remote.fetch import fetch
 from agentls.workspace import Workspace
+from bench.options import count, counts
 from bench.stats import row
 
 LOCAL = 3
@@ -197,11 +198,15 @@ def run_size(files: int, remotes: int, cycles: int) -> None:
 
 def run(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench remote")
-    parser.add_argument("--files", default="5000", help="repository sizes, comma-separated")
-    parser.add_argument("--remotes", default="100", help="remote session counts, comma-separated")
-    parser.add_argument("--cycles", type=int, default=10)
+    parser.add_argument(
+        "--files", type=counts(), default="5000", help="repository sizes, comma-separated"
+    )
+    parser.add_argument(
+        "--remotes", type=counts(), default="100", help="remote session counts, comma-separated"
+    )
+    parser.add_argument("--cycles", type=count(), default=10)
     args = parser.parse_args(argv)
     print("machine shared with other work: compare columns of the same run only")
-    for files in (int(x) for x in args.files.split(",")):
-        for remotes in (int(x) for x in args.remotes.split(",")):
+    for files in args.files:
+        for remotes in args.remotes:
             run_size(files, remotes, args.cycles)

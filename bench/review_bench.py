@@ -26,6 +26,7 @@ from pathlib import Path
 
 from agentls.review.queue import build_item, build_queue
 from agentls.workspace import Workspace
+from bench.options import count, counts
 from bench.stats import row, summary
 from bench.workload import Workload, generate
 
@@ -138,11 +139,11 @@ def naive_samples(workload: Workload, runs: int) -> dict[str, list[float]]:
 
 def run(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench review")
-    parser.add_argument("--sizes", default="5000,50000")
-    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--sizes", type=counts(), default="5000,50000")
+    parser.add_argument("--runs", type=count(), default=30)
     args = parser.parse_args(argv)
     print(f"machine: {os.cpu_count()} cores; 8 worktrees (trunk + 7 sessions); times in ms")
-    for size in (int(s) for s in args.sizes.split(",")):
+    for size in args.sizes:
         start = time.perf_counter()
         workload = generate(size)
         print(f"\n{size} files (workload ready in {time.perf_counter() - start:.1f} s)")

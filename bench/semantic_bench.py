@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.options import count, counts, seconds
 from bench.stats import row, summary
 from bench.workload import generate
 
@@ -253,16 +254,16 @@ async def _latency(samples: int, quiet: float, suite_seconds: float) -> dict[str
 
 def run(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench semantic")
-    parser.add_argument("--sizes", default="5000,50000")
-    parser.add_argument("--checks", type=int, default=12)
-    parser.add_argument("--naive", type=int, default=3, help="naive checks per size (slow)")
+    parser.add_argument("--sizes", type=counts(allow_none=True), default="5000,50000")
+    parser.add_argument("--checks", type=count(), default=12)
+    parser.add_argument("--naive", type=count(), default=3, help="naive checks per size (slow)")
     parser.add_argument("--command", default="true", help="the check's command (timed apart)")
-    parser.add_argument("--latency-samples", type=int, default=4)
-    parser.add_argument("--quiet", type=float, default=2.0)
-    parser.add_argument("--suite-seconds", type=float, default=2.0)
+    parser.add_argument("--latency-samples", type=count(), default=4)
+    parser.add_argument("--quiet", type=seconds, default=2.0)
+    parser.add_argument("--suite-seconds", type=seconds, default=2.0)
     args = parser.parse_args(argv)
     print("machine shared with other work: compare rows within this run only")
-    for files in [int(s) for s in args.sizes.split(",") if s]:
+    for files in args.sizes:
         result = overhead(files, args.checks, args.naive, args.command)
         print(f"\n{files} files, {result['pairs']} cleanly merging pairs, command `{args.command}`")
         print(f"  first check (new scratch checkout): overhead {result['first']:.0f} ms")

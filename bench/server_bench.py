@@ -40,6 +40,7 @@ from pygls.protocol.json_rpc import JsonRPCNotification
 
 from agentls.engine.protocol import EngineError
 from bench.naive import naive_cycle
+from bench.options import count, counts, seconds
 from bench.workload import ENV as GIT_ENV
 from bench.workload import Workload, generate
 
@@ -374,8 +375,8 @@ async def measure(workload: Workload, events: int, idle: float) -> dict[str, Any
             )
 
         def arrived() -> float | None:
-            for stamp, count in win_b.publishes.get(b_uri, [])[before:]:
-                if (count > 0) == want:
+            for stamp, published in win_b.publishes.get(b_uri, [])[before:]:
+                if (published > 0) == want:
                     return stamp
             return None
 
@@ -524,23 +525,27 @@ def tier(files: int, sessions: int, args: argparse.Namespace) -> None:
 
 def run(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench server")
-    parser.add_argument("--files", default="5000", help="files per worktree: 5000 or 5000,50000")
-    parser.add_argument("--sessions", default="8,30", help="worktree sessions per tier: 8,30")
-    parser.add_argument("--events", type=int, default=300, help="events per S2/S3 measure")
-    parser.add_argument("--idle", type=float, default=20.0, help="seconds of S6 idle (issue: 60)")
-    parser.add_argument("--starts", type=int, default=2, help="extra warm S1 measures")
+    parser.add_argument(
+        "--files", type=counts(), default="5000", help="files per worktree: 5000 or 5000,50000"
+    )
+    parser.add_argument(
+        "--sessions", type=counts(3), default="8,30", help="worktree sessions per tier: 8,30"
+    )
+    parser.add_argument("--events", type=count(), default=300, help="events per S2/S3 measure")
+    parser.add_argument("--idle", type=seconds, default=20.0, help="seconds of S6 idle (issue: 60)")
+    parser.add_argument("--starts", type=count(0), default=2, help="extra warm S1 measures")
     parser.add_argument(
         "--busy",
-        type=int,
+        type=count(0),
         default=8,
         help="sessions that also edit the shared files (the rest keep to their own packages)",
     )
-    parser.add_argument("--naive", type=int, default=3, help="warm naive cycles")
+    parser.add_argument("--naive", type=count(), default=3, help="warm naive cycles")
     parser.add_argument(
         "--cold", action="store_true", help="also start with the page cache dropped (root)"
     )
     args = parser.parse_args(argv)
     print(f"machine: {os.cpu_count()} cores; times from B's LSP client", flush=True)
-    for files in (int(f) for f in args.files.split(",")):
-        for sessions in (int(s) for s in args.sessions.split(",")):
+    for files in args.files:
+        for sessions in args.sessions:
             tier(files, sessions, args)

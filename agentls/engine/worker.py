@@ -11,6 +11,7 @@ the authoritative full check (`Workspace.reconcile`) runs once.
 from __future__ import annotations
 
 import difflib
+import json
 import logging
 import queue
 import threading
@@ -96,6 +97,8 @@ class Worker:
         self.fetcher: Any = None
         self.last_report: dict[str, Any] | None = None
         self._last_serialized = ""
+        # The last review summary: (its inputs, the summary, its JSON text).
+        self._review: tuple[tuple[object, ...], list[dict[str, Any]], str] | None = None
         # abs path -> {connection: unsaved text}, the latest edit last. Two windows may
         # hold one file; when one lets go, the other's text is what counts again.
         self._buffers: dict[str, dict[int, str]] = {}
@@ -517,11 +520,11 @@ class Worker:
     def _publish(self) -> None:
         current = self.ws.report()
         report = current.to_json(shared=True)  # only read and sent from here on
-        report["review"] = self._review_summary(current)
+        report["review"], review_text = self._review_summary(current)
         # False while the engine starts: the report then holds only what the files open in
         # editors (and the files asked about) showed; front ends can say "loading".
         report["complete"] = self._loading is None
-        serialized = current.sorted_text(report)
+        serialized = current.sorted_text(report, {"review": review_text})
         self.last_report = report
         if serialized != self._last_serialized:
             self._last_serialized = serialized
@@ -534,15 +537,21 @@ class Worker:
             except Exception:
                 log.exception("semantic checks could not take the new picture")
 
-    def _review_summary(self, report: Any) -> list[dict[str, Any]] | None:
-        """Each session's review state, published with the report (agentls/reviewChanged)."""
-        from agentls.review.summary import review_summary
+    def _review_summary(self, report: Any) -> tuple[list[dict[str, Any]] | None, str]:
+        """Each session's review state, published with the report (agentls/reviewChanged),
+        and its JSON text; made again only when what it reads changed (review_inputs)."""
+        from agentls.review.summary import review_inputs, review_summary
 
         try:
-            return review_summary(self.ws, report)
+            inputs = review_inputs(self.ws, report)
+            if self._review is None or self._review[0] != inputs:
+                summary = review_summary(self.ws, report)
+                self._review = (inputs, summary, json.dumps(summary, sort_keys=True))
+            return self._review[1], self._review[2]
         except Exception:
             log.warning("could not summarise the review state", exc_info=True)
-            return None
+            self._review = None
+            return None, "null"
 
     # --- requests --------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -398,10 +399,38 @@ def sessions_changed(report: dict[str, Any], me: dict[str, Any] | None) -> dict[
     }
 
 
+# The line lengths of files read from disk, by path: (stat mark, when read, lengths).
+# Each report (one per edit) asks again for every file with a diagnostic; a stat is
+# cheaper than reading and splitting the file each time.
+_read: dict[Path, tuple[tuple[int, ...], int, Sequence[int]]] = {}
+MAX_READ_BYTES = 8 * 1024 * 1024  # of the files' text kept (TextLines keeps the lines)
+_read_bytes = 0
+# A file changed this recently may change again within its timestamp's granularity
+# (a few ms) with the same size: its lengths are read again, as git re-reads "racy" files.
+RACY_NS = 100_000_000
+
+
 def read_line_lengths(path: Path) -> Sequence[int] | None:
+    global _read_bytes
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    mark = (info.st_ino, info.st_dev, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    known = _read.get(path)
+    if known is not None and known[0] == mark and known[1] - info.st_mtime_ns > RACY_NS:
+        return known[2]
+    read_at = time.time_ns()
     try:  # a regular file only: a FIFO would never finish reading
         data = read_regular(path, limit=8 * 1024 * 1024)
     except OSError:
         return None
     text = data.decode("utf-8", errors="replace")
-    return line_lengths(text.replace("\r\n", "\n").replace("\r", "\n"))  # as text mode reads
+    lengths = line_lengths(text.replace("\r\n", "\n").replace("\r", "\n"))  # as text mode reads
+    if _read_bytes + len(data) > MAX_READ_BYTES:
+        _read.clear()
+        _read_bytes = 0
+    if len(data) <= MAX_READ_BYTES // 4:
+        _read[path] = (mark, read_at, lengths)
+        _read_bytes += len(data)
+    return lengths

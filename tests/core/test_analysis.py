@@ -289,3 +289,23 @@ def test_the_warm_up_during_scans_leaves_the_answer_as_it_was(pair) -> None:
         ws.scan(states)
         ws.reconcile()
         assert [c.key() for c in ws.report().overlaps] == expected
+
+
+def test_an_unchanged_collision_stays_the_same_object_after_an_edit(pair) -> None:
+    """After an edit, the pair's collisions are worked out again; one equal to before is
+    the object made before, so the engine does not make its JSON again."""
+    repo, a, b = pair
+    for side in (a, b):
+        repo.write(side, "auth/login.py", numbered(30).replace("line 5\n", f"{side.name}\n"))
+        repo.write(side, "billing/pay.py", numbered(30).replace("line 9\n", f"{side.name}\n"))
+    with Workspace(a) as ws:
+        before = {c.path: c for c in ws.refresh().overlaps}
+        assert sorted(before) == ["auth/login.py", "billing/pay.py"]
+        # a moves its edit two lines down: no conflict now, an overlap.
+        repo.write(a, "auth/login.py", numbered(30).replace("line 7\n", "a\n"))
+        located = ws.locate(a / "auth/login.py")
+        assert located is not None and ws.file_changed(*located)
+        after = {c.path: c for c in ws.report().overlaps}
+    assert after["billing/pay.py"] is before["billing/pay.py"]
+    moved = after["auth/login.py"]
+    assert moved.kind == "overlap" and moved.ranges == {"a": [(7, 7)], "b": [(5, 5)]}

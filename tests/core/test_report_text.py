@@ -63,6 +63,8 @@ def test_sorted_text_is_json_dumps_sort_keys(
     expected = json.dumps(plain, sort_keys=True)
     assert report.sorted_text(shared) == expected
     assert report.sorted_text(shared) == expected  # again, from the texts made the first time
+    made = {key: json.dumps(value, sort_keys=True) for key, value in added.items()}
+    assert report.sorted_text(shared, made) == expected  # the caller's texts for its keys
     assert json.loads(expected)["overlaps"] == [c.to_json() for c in overlaps]
 
 

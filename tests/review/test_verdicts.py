@@ -309,3 +309,39 @@ def test_a_verdict_is_about_the_current_head_not_a_cached_one(review_repo: Repo)
         result = record_verdict(ws, "s", "approved", head=new)
     assert result["head"] == new != old
     assert reviews_table(repo)[0][1] == new
+
+
+def test_the_review_summary_is_made_again_exactly_when_what_it_reads_changed(
+    review_repo: Repo,
+) -> None:
+    """The engine keeps its summary while review_inputs stay equal (not per edit)."""
+    from agentls.review.summary import review_inputs, review_summary
+
+    repo = review_repo
+    s = session(repo, "s", {"s.txt": "s\n"})
+    session(repo, "t", {"t.txt": "t\n"})
+    with fresh(repo) as ws:
+
+        def inputs() -> tuple[object, ...]:
+            located = ws.locate(s / "s.txt")
+            assert located is not None
+            ws.file_changed(*located)
+            return review_inputs(ws, ws.report())
+
+        first = inputs()
+        assert inputs() == first
+        repo.write(s, "s.txt", "s edited, not committed\n")  # more of the same work
+        assert inputs() == first
+        # A verdict from another process (another connection to the store).
+        agentls(repo.main, "review", "t", "--request-changes", "Say why.", check=True)
+        after_cli = inputs()
+        assert after_cli != first
+        # A verdict through this connection (the engine records some itself).
+        record_verdict(ws, "s", "approved", head=git(repo.main, "rev-parse", "s"))
+        after_own = inputs()
+        assert after_own != after_cli
+        states = {i["session"]: i["state"] for i in review_summary(ws, ws.report())}
+        assert states == {"s": "approved", "t": "changes-requested"}
+        repo.commit(s, "s: more")  # HEAD and commits ahead move
+        ws.refresh()
+        assert review_inputs(ws, ws.report()) != after_own

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -216,3 +217,57 @@ def test_self_session_is_the_deepest_worktree_holding_the_folder() -> None:
         "/r/s1": "s1",
         "/r": None,
     }
+
+
+def _age(path: Path, seconds: float) -> None:
+    """Date PATH's mtime SECONDS back (ctime moves to now: a changed inode)."""
+    stamp = path.stat().st_mtime - seconds
+    os.utime(path, (stamp, stamp))
+
+
+def test_line_lengths_of_an_unchanged_file_are_read_once(tmp_path: Path) -> None:
+    from agentls.server.diagnostics import read_line_lengths
+
+    path = tmp_path / "f.txt"
+    path.write_text("one\ntwo\n")
+    _age(path, 10)
+    first = read_line_lengths(path)
+    assert first is not None and list(first) == [3, 3, 0]
+    assert read_line_lengths(path) is first  # a stat, not a read
+
+
+def test_line_lengths_follow_every_change_of_the_file(tmp_path: Path) -> None:
+    from agentls.server.diagnostics import read_line_lengths
+
+    def lengths(path: Path) -> list[int] | None:
+        found = read_line_lengths(path)
+        return None if found is None else list(found)
+
+    path = tmp_path / "f.txt"
+    path.write_text("one\ntwo\n")
+    _age(path, 10)
+    assert lengths(path) == [3, 3, 0]
+    # Same size, and dated as before: the change is still seen (ctime, or a new inode).
+    old = path.stat().st_mtime
+    path.write_text("onetwo\n\n")
+    os.utime(path, (old, old))
+    assert lengths(path) == [6, 0, 0]
+    replacement = tmp_path / "f.new"
+    replacement.write_text("o\nt\nxyz\n")
+    os.replace(replacement, path)
+    _age(path, 10)
+    assert lengths(path) == [1, 1, 3, 0]
+    path.unlink()
+    assert lengths(path) is None
+
+
+def test_line_lengths_of_a_file_just_written_are_read_again(tmp_path: Path) -> None:
+    from agentls.server.diagnostics import read_line_lengths
+
+    # Written within the timestamp's granularity, a same-size change can keep every
+    # stat field but ctime's coarse tick: such a file is never taken from memory.
+    path = tmp_path / "f.txt"
+    path.write_text("one\ntwo\n")
+    first = read_line_lengths(path)
+    assert first is not None and list(first) == [3, 3, 0]
+    assert read_line_lengths(path) is not first
