@@ -48,6 +48,23 @@ def pairs_of(
     return list(itertools.combinations(code, 2)) + [(a, r) for r in remote for a in code]
 
 
+def pairs_with(
+    changed: SessionState, code: list[SessionState], remote: list[SessionState]
+) -> list[tuple[SessionState, SessionState]]:
+    """The pairs of `pairs_of(code, remote)` that CHANGED is a side of, in that order:
+    built directly (29 at 30 sessions), not filtered out of all 435 after every edit."""
+    at = next((i for i, state in enumerate(code) if state is changed), None)
+    if at is not None:
+        return (
+            [(a, changed) for a in code[:at]]
+            + [(changed, b) for b in code[at + 1 :]]
+            + [(changed, r) for r in remote]
+        )
+    if any(state is changed for state in remote):
+        return [(a, changed) for a in code]
+    return []  # a research fork's: it only reads
+
+
 class Analyzer:
     """Pairwise collision state over session states, kept up to date per path."""
 

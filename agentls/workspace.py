@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pygit2
 
-from agentls.analysis import Analyzer, pairs_of
+from agentls.analysis import Analyzer, pairs_of, pairs_with
 from agentls.changes import NOTES_FILES, SessionState
 from agentls.claims import glob_matches
 from agentls.git.merge import MergeTree
@@ -258,7 +258,7 @@ class Workspace:
         return True
 
     def _recheck(self, changed: SessionState, paths: list[str]) -> None:
-        pairs = [(a, b) for a, b in self._pairs() if changed is a or changed is b]
+        pairs = pairs_with(changed, *self._pair_sides())
         for path in paths:
             self.analyzer.check_path_pairs(pairs, path)
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agentls.claims import glob_matches, globs_intersect, validate_glob
 from agentls.errors import InvalidInputError
@@ -309,3 +313,23 @@ def test_an_unchanged_collision_stays_the_same_object_after_an_edit(pair) -> Non
     assert after["billing/pay.py"] is before["billing/pay.py"]
     moved = after["auth/login.py"]
     assert moved.kind == "overlap" and moved.ranges == {"a": [(7, 7)], "b": [(5, 5)]}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    code=st.integers(0, 8),
+    remote=st.integers(0, 4),
+    which=st.integers(0, 13),
+)
+def test_the_pairs_of_one_session_are_those_pairs_of_lists_in_its_order(
+    code: int, remote: int, which: int
+) -> None:
+    """pairs_with(s) is pairs_of filtered to the pairs s is a side of (what an edit of
+    s re-decides), for a code session, a remote one and a research fork (in neither)."""
+    from agentls.analysis import pairs_of, pairs_with
+
+    states: list[Any] = [object() for _ in range(code + remote + 1)]
+    code_states, remote_states = states[:code], states[code : code + remote]
+    changed = states[which % len(states)]
+    expected = [p for p in pairs_of(code_states, remote_states) if changed in (p[0], p[1])]
+    assert pairs_with(changed, code_states, remote_states) == expected
