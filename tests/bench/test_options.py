@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bench.options import count, counts, seconds
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.test_smoke import ROOT, bench
 
 # One bad value per module: each used to fail late (or never), after a workload was made.
 BAD = {
@@ -35,16 +31,7 @@ def test_every_benchmark_module_has_a_bad_value_here() -> None:
 @pytest.mark.parametrize("name", sorted(BAD))
 def test_a_bad_value_is_refused_at_once_and_builds_nothing(name: str, tmp_path: Path) -> None:
     option, value = BAD[name]
-    env = {**os.environ, "AGENTLS_BENCH_DIR": str(tmp_path)}
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", name, option, value],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = bench(name, [option, value], tmp_path, timeout=60)
     assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
     assert f"argument {option}: wants" in done.stderr
     assert "Traceback" not in done.stderr

@@ -36,18 +36,24 @@ def test_every_benchmark_module_has_a_small_run() -> None:
     assert modules == set(SMALL)
 
 
-@pytest.mark.parametrize("name", sorted(SMALL))
-def test_the_benchmark_runs_to_its_end(name: str, tmp_path: Path) -> None:
-    env = {**os.environ, "AGENTLS_BENCH_DIR": str(tmp_path)}
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", name, *SMALL[name].split()],
+def bench(
+    name: str, args: list[str], folder: Path, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """`python -m bench NAME ARGS`, its workloads built in FOLDER."""
+    return subprocess.run(
+        [sys.executable, "-m", "bench", name, *args],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, "AGENTLS_BENCH_DIR": str(folder)},
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
         check=False,
     )
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_the_benchmark_runs_to_its_end(name: str, tmp_path: Path) -> None:
+    done = bench(name, SMALL[name].split(), tmp_path, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert f"=== bench/{name}_bench.py ===" in done.stdout
     assert "p99" in done.stdout, done.stdout[-3000:]  # a table was printed
