@@ -154,7 +154,8 @@ describe('the review sweep in a real VS Code workbench', { timeout: 900_000 }, (
     assert.equal((await shownLines(added.locator('.editor.original'))).join(''), '', 'nothing on the base side of an added file');
 
     // The Review view: the session under review, expanded, its summary as the view's message.
-    await reviewRow(page, 'feat-api').waitFor({ timeout: 15_000 });
+    // The row may be drawn before the sweep marks it: wait for the mark, not the first row.
+    await reviewRow(page, 'feat-api').filter({ hasText: 'reviewing' }).waitFor({ timeout: 15_000 });
     assert.match(await reviewRow(page, 'feat-api').innerText(), /reviewing/);
     const message = await reviewView(page).locator('.message').innerText();
     assert.match(message, /^Reviewing feat-api \(1 of 3\): blocked: uncommitted work · 4 files \+\d+ -\d+ · no collisions · no claims · no checks\.$/);
