@@ -161,13 +161,16 @@ class Workspace:
         self._count_commits()
         return [state for state in live.values() if not state.loaded]
 
+    def present_sessions(self) -> list[Session]:
+        """The sessions whose worktree folder was there when they were last read."""
+        return [s for s in self.sessions if not self.missing.get(s.id, True)]
+
     def _count_commits(self) -> None:
         """Ahead/behind trunk for every session, in process (a `git rev-list` each would
         cost the first report ~3 ms a session)."""
-        for session in self.sessions:
+        for session in self.present_sessions():
             key = (session.head, self.trunk.commit)
-            missing = self.missing.get(session.id, True)
-            if session.head and not missing and key not in self._ahead_behind:
+            if session.head and key not in self._ahead_behind:
                 try:
                     ahead, behind = self.git.ahead_behind(session.head, self.trunk.commit)
                 except (KeyError, ValueError, pygit2.GitError):

@@ -291,7 +291,7 @@ class Worker:
             else:
                 warm = None
                 yield True
-        self.watcher.sync((s.path, s.worktree.gitdir) for s in self.ws.sessions if not s.missing)
+        self.watcher.sync((s.path, s.worktree.gitdir) for s in self.ws.present_sessions())
         while not self.ws.reconcile(interrupted=lambda: not self.jobs.empty()):
             if self.ws.complete:
                 yield False  # interrupted by a job: answer it, then carry on
@@ -448,7 +448,7 @@ class Worker:
         pending = self.ws.begin(rescan=rescan)
         # Watches before scans, so nothing written meanwhile (a new worktree's checkout,
         # say) is missed.
-        self.watcher.sync((s.path, s.worktree.gitdir) for s in self.ws.sessions if not s.missing)
+        self.watcher.sync((s.path, s.worktree.gitdir) for s in self.ws.present_sessions())
         self.ws.scan(pending)
         self.ws.reconcile()
         self._needs_reconcile = False  # refresh ran the full check

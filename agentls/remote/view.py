@@ -50,7 +50,7 @@ def refresh(ws: Workspace) -> None:
     settings = config(ws)
     ws.remote.own_user = settings.user or publisher_from(_git_config(ws))
     ws.remote.wip_prefix = settings.wip_prefix
-    local_heads = {s.name: s.head for s in ws.sessions if s.head and not s.missing}
+    local_heads = {s.name: s.head for s in ws.present_sessions() if s.head}
     trunk = ws.trunk.commit
     ws.remote.refresh(trunk, local_heads, lambda head: ws.analyzer.merge_base(head, trunk))
     ws.remote.statuses = read_statuses(ws.repository)
