@@ -19,9 +19,11 @@ pair reports is described in agentls.pairs.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import pygit2
 
@@ -36,6 +38,24 @@ from agentls.probes import Conflict, ProbeFile, Probes, conflicts_of
 from agentls.report import Collision, Range
 
 _TREE = pygit2.enums.FileMode.TREE
+
+
+@dataclass(frozen=True)
+class _Question:
+    """A pair's full check that git's merge must answer (Analyzer.check_pairs)."""
+
+    pair: PairState
+    a: SessionState
+    b: SessionState
+    snapshots: tuple[str, str]
+    attributes: AttributeSource
+    inputs: tuple[str, str, str]
+    sides: tuple[Changes, Changes]
+
+    @property
+    def both(self) -> set[str]:
+        """Paths both sides changed: the report's line ranges need their hunks."""
+        return self.sides[0][0] & self.sides[1][0]
 
 
 def pairs_of(
@@ -85,7 +105,7 @@ class Analyzer:
         self._merge_base_cache: dict[tuple[str, str], str | None] = {}
         self._base_trees: dict[str | None, pygit2.Tree | None] = {}
         self._base_entries: dict[tuple[str | None, str], Entry] = {}
-        self._diff_cache: dict[tuple[str, str], tuple[set[str], set[str], set[str]]] = {}
+        self._diff_cache: dict[tuple[str, str], Changes] = {}
         # The report's per-pair lists, and what they were built from (see all_collisions).
         self._bumped: set[tuple[str, str]] = set()  # pairs whose verdicts changed since
         self._layout: tuple[list[str], list[str]] = ([], [])  # the sessions listed for
@@ -175,43 +195,90 @@ class Analyzer:
     # --- the full, authoritative check ----------------------------------------------
 
     def check_pair(self, a: SessionState, b: SessionState) -> PairState:
+        self.check_pairs([(a, b)])
+        return self.pair(a, b)
+
+    def check_pairs(
+        self,
+        pairs: list[tuple[SessionState, SessionState]],
+        interrupted: Callable[[], bool] | None = None,
+    ) -> bool:
+        """The full check of PAIRS. Pairs whose change sets decide them are settled at
+        once; git merges the others, several side by side when merges are slow (real
+        long-lived branches: see MergeTree.merge_all), while the hunks their report
+        needs are read. INTERRUPTED is asked between pairs: once it says yes, no more
+        merges start, and False says some pairs are left for the next check."""
+        asked: list[_Question] = []
+        for a, b in pairs:
+            if interrupted is not None and interrupted():
+                return False
+            question = self._question(a, b)
+            if question is not None:
+                asked.append(question)
+        if not asked:
+            return True
+        hunks = self._hunks_of(asked)
+        answers = self.merger.merge_all(
+            [(*q.snapshots, q.attributes) for q in asked], hunks, interrupted
+        )
+        for question, result in zip(asked, answers, strict=True):
+            if result is not None:
+                self._settle(question, conflicts_of(result))
+        if any(result is None for result in answers):
+            return False
+        # The hunks git's merges left no time for: the report reads them next, and
+        # here they are still read path by path, each file's versions once. A step that
+        # fails is met again, and reported, where the report needs it.
+        with contextlib.suppress(Exception):
+            for _ in hunks:
+                pass
+        return True
+
+    def _question(self, a: SessionState, b: SessionState) -> _Question | None:
+        """What git must be asked to check the pair A, B; None when nothing is: it was
+        checked with these snapshots already, or its change sets decide it (settled)."""
         pair = self.pair(a, b)
         snapshots = (a.snapshot(), b.snapshot())
         attributes = self.merger.attributes_of((a, b)[pair.onto].snapshot_tree())
         inputs = (*snapshots, attributes.key)
         if pair.verified == inputs:
-            return pair
+            return None
         base_tree_id = str(pair.base_tree.id) if pair.base_tree is not None else self._empty_tree
-        sides = [self._changed_between(base_tree_id, s.snapshot_tree()) for s in (a, b)]
+        sides = (
+            self._changed_between(base_tree_id, a.snapshot_tree()),
+            self._changed_between(base_tree_id, b.snapshot_tree()),
+        )
+        question = _Question(pair, a, b, snapshots, attributes, inputs, sides)
         # Without a common ancestor git refuses to merge (unrelated histories): no answer.
         # With several merge-bases (criss-cross merges) git merges a virtual base the
         # change sets above do not describe: always ask git then.
         if pair.base is not None and (_may_conflict(*sides) or not self._one_base(pair)):
-            both = sides[0][0] & sides[1][0]
-            result = self.merger.merge(
-                *snapshots, attributes=attributes, while_waiting=self._hunks_of(pair, a, b, both)
-            )
-            pair.conflicts = conflicts_of(result)
-        else:
-            pair.conflicts = {}
+            return question
+        self._settle(question, {})
+        return None
+
+    def _settle(self, question: _Question, conflicts: dict[str, Conflict]) -> None:
+        pair, sides = question.pair, question.sides
+        pair.conflicts = conflicts
         pair.changed = (set(sides[0][0]), set(sides[1][0]))
         pair.added = (set(sides[0][1]), set(sides[1][1]))
         pair.deleted = (set(sides[0][2]), set(sides[1][2]))
         pair.overlaps = (pair.changed[0] & pair.changed[1]) - set(pair.conflicts)
         pair.group = pair.rename_candidates()
-        pair.verified = inputs
+        pair.verified = question.inputs
         self._bump(pair)
-        return pair
 
-    def _hunks_of(
-        self, pair: PairState, a: SessionState, b: SessionState, paths: set[str]
-    ) -> Iterator[None]:
-        """Both sides' hunks at PATHS (both changed them), a file per step: the report's
-        line ranges need them whether git calls the path a conflict or an overlap. Run
-        while git merges the pair (on a real repository's large files, ~1 ms a blob)."""
-        for path in sorted(paths):
-            base = self.base_entry(pair, path)
-            for side in (a, b):
+    def _hunks_of(self, asked: list[_Question]) -> Iterator[None]:
+        """Both sides' hunks at every path both sides of a pair changed, one file per
+        step: the report's line ranges need them whether git calls the path a conflict
+        or an overlap. Run while git merges (on a real repository's large files, ~1 ms
+        a blob). Path by path across the pairs, so each version of a file is read from
+        the object store about once (LineRanges keeps the last ones read)."""
+        for path, question in sorted(
+            ((path, q) for q in asked for path in q.both), key=lambda item: item[0]
+        ):
+            base = self.base_entry(question.pair, path)
+            for side in (question.a, question.b):
                 self.lines.hunks(base, side.entry(path))
                 yield
 
@@ -241,7 +308,7 @@ class Analyzer:
             self._merge_walks[key] = found
         return found
 
-    def _changed_between(self, old_tree: str, new_tree: str) -> tuple[set[str], set[str], set[str]]:
+    def _changed_between(self, old_tree: str, new_tree: str) -> Changes:
         """(changed, added, deleted) paths from OLD_TREE to NEW_TREE, no rename detection."""
         key = (old_tree, new_tree)
         if key not in self._diff_cache:

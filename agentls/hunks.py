@@ -9,7 +9,9 @@ against every other hunk (real files have thousands).
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+import itertools
+from collections import OrderedDict
+from typing import NamedTuple
 
 import pygit2
 
@@ -19,8 +21,10 @@ from agentls.report import Range
 MODE_LINK, MODE_GITLINK = 0o120000, 0o160000
 
 
-@dataclass(frozen=True)
-class Hunk:
+class Hunk(NamedTuple):
+    """One zero-context hunk. A tuple, not a dataclass: release branches of a real
+    project diff into 400,000 of them, and a frozen dataclass costs ~1 µs more each."""
+
     old_lo: int  # base coordinates as a half-open gap range, so insertions have a place
     old_hi: int
     new_start: int  # 1-based inclusive lines in the side's version
@@ -34,10 +38,17 @@ class LineRanges:
     """Hunks and collision ranges over one object store (cached by blob pair)."""
 
     MAX_CACHED = 8192
+    # The blobs read last: a path's base version is diffed against both sides, and a
+    # side's against the base of each of its pairs. Reading one from a pack costs
+    # ~0.2 ms on a real history (deltas); release branches read 12,205 for 4,872.
+    BLOBS_KEPT = 64
+    BLOB_BYTES_KEPT = 32 << 20
 
     def __init__(self, repo: pygit2.Repository) -> None:
         self.repo = repo
         self._hunks: dict[tuple[Entry, Entry], list[Hunk] | None] = {}
+        self._blobs: OrderedDict[str, pygit2.Blob] = OrderedDict()
+        self._blob_bytes = 0
 
     def hunks(self, old: Entry, new: Entry) -> list[Hunk] | None:
         """Zero-context hunks from OLD to NEW; None when not line-based (binary, links)."""
@@ -46,11 +57,9 @@ class LineRanges:
             return self._hunks[key]
         result: list[Hunk] | None = None
         if new is not None and new[1] not in (MODE_LINK, MODE_GITLINK):
-            old_blob = (
-                self.repo[old[0]].peel(pygit2.Blob) if old and old[1] != MODE_GITLINK else None
-            )
+            old_blob = self._blob(old[0]) if old and old[1] != MODE_GITLINK else None
             patch = pygit2.Patch.create_from(
-                old_blob, self.repo[new[0]].peel(pygit2.Blob), context_lines=0, interhunk_lines=0
+                old_blob, self._blob(new[0]), context_lines=0, interhunk_lines=0
             )
             if not patch.delta.is_binary:
                 result = [_hunk(h) for h in patch.hunks]
@@ -58,6 +67,20 @@ class LineRanges:
             self._hunks.clear()
         self._hunks[key] = result
         return result
+
+    def _blob(self, oid: str) -> pygit2.Blob:
+        blob = self._blobs.get(oid)
+        if blob is not None:
+            self._blobs.move_to_end(oid)
+            return blob
+        blob = self.repo[oid].peel(pygit2.Blob)
+        self._blobs[oid] = blob
+        self._blob_bytes += blob.size
+        while len(self._blobs) > 1 and (
+            len(self._blobs) > self.BLOBS_KEPT or self._blob_bytes > self.BLOB_BYTES_KEPT
+        ):
+            self._blob_bytes -= self._blobs.popitem(last=False)[1].size
+        return blob
 
     def ranges(
         self, base: Entry, side: Entry, other: Entry | None = None, *, conflict: bool = False
@@ -74,11 +97,10 @@ class LineRanges:
 
 def touching(own: list[Hunk], theirs: list[Hunk]) -> list[Hunk]:
     """OWN's hunks that touch any of THEIRS: one sort and a binary search per hunk."""
-    ordered = sorted(theirs, key=lambda h: h.old_lo)
+    ordered = sorted(theirs)  # by old_lo first (git's hunks come in that order)
     starts = [h.old_lo for h in ordered]
-    reach: list[int] = []  # the furthest old_hi among THEIRS up to each position
-    for hunk in ordered:
-        reach.append(max(hunk.old_hi, reach[-1]) if reach else hunk.old_hi)
+    # The furthest old_hi among THEIRS up to each position.
+    reach = list(itertools.accumulate((h.old_hi for h in ordered), max))
     found = []
     for hunk in own:
         # THEIRS starting at or before this hunk's end; one of them must reach its start.

@@ -281,20 +281,18 @@ class Workspace:
         """The authoritative full check for every pair whose snapshots changed.
 
         INTERRUPTED is asked between pairs; when it says yes the check stops early (so a
-        live edit never waits for more than one pair's merge) and False is returned.
-        Pairs with a session not scanned yet wait for its scan (False too).
+        live edit waits only for the merges under way, side by side) and False is
+        returned. Pairs with a session not scanned yet wait for its scan (False too).
+        Pairs with no common history (a worktree being added) are left out: git
+        refuses to merge them too.
         """
-        whole = True
+        whole, ready = True, []
         for a, b in self._pairs():
             if not (a.loaded and b.loaded):
                 whole = False
-                continue
-            if self.analyzer.merge_base(a.head, b.head) is None:
-                continue  # no common history (a worktree being added, say): git refuses too
-            if interrupted is not None and interrupted():
-                return False
-            self.analyzer.check_pair(a, b)
-        return whole
+            elif self.analyzer.merge_base(a.head, b.head) is not None:
+                ready.append((a, b))
+        return self.analyzer.check_pairs(ready, interrupted) and whole
 
     # --- the report ------------------------------------------------------------------------
 

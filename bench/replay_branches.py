@@ -22,14 +22,19 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import itertools
+import json
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
+from agentls.git.trees import clear_tree_cache
 from agentls.report import Report
 from agentls.workspace import Workspace
 from bench.mine_history import merge_tree
+from bench.naive import naive_merges, naive_snapshots
 from bench.replay_merges import Tally, git, hold
 
 
@@ -87,10 +92,19 @@ def main(argv: list[str]) -> int:
             git(clone, "worktree", "add", "-q", "-f", str(folder), name)
             folders[folder.resolve()] = name
         print(f"trunk {args.trunk} and {len(branches)} branches: {', '.join(branches)}", flush=True)
-        answers = []
+        answers, cold = [], []
         for folder in folders:  # every worktree as the starting folder
+            clear_tree_cache()  # each run cold: nothing parsed by the one before
+            start = time.perf_counter()
             with Workspace(folder) as workspace:
-                answers.append(_conflicts(workspace.refresh(), folders))
+                report = workspace.refresh()
+                json.dumps(report.to_json(), indent=2)
+            cold.append((time.perf_counter() - start) * 1000)
+            answers.append(_conflicts(report, folders))
+        start = time.perf_counter()
+        worktrees = list(folders)
+        naive_merges(worktrees, naive_snapshots(worktrees))
+        naive = (time.perf_counter() - start) * 1000
         first = answers[0]
         differing = [folders[f] for f, a in zip(folders, answers, strict=True) if a != first]
         by_name = {name: folder for folder, name in folders.items()}
@@ -106,6 +120,10 @@ def main(argv: list[str]) -> int:
     print(
         f"{tally.replays} pairs held to git, from {len(answers)} starting folders; "
         f"git stops on {stopping} of them ({paths} paths)"
+    )
+    print(
+        f"cold full analysis + JSON, once from each folder: p50 {statistics.median(cold):.0f} ms"
+        f" (max {max(cold):.0f}); the naive method once: {naive:.0f} ms"
     )
     return 1 if differing or tally.misses or tally.false_alarms else 0
 

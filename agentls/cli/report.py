@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from agentls.cli import write_json
 
 if TYPE_CHECKING:
     from agentls.report import Report
@@ -92,8 +93,7 @@ def run_status(args: argparse.Namespace) -> int:
     if args.json:
         data = report.to_json()
         data["advice"] = advice(report)
-        json.dump(data, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        write_json(data, sys.stdout)
     else:
         render_status(report)
     return 0
@@ -104,8 +104,7 @@ def run_overlaps(args: argparse.Namespace) -> int:
 
     report = _report(args)
     if args.json:
-        json.dump(report.to_json(), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        write_json(report.to_json(), sys.stdout)
     elif not report.overlaps:
         print("no collisions")
     else:

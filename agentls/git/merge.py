@@ -26,8 +26,8 @@ import shutil
 import subprocess
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Iterator
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,27 +59,41 @@ class MergeResult:
     messages: tuple[MergeMessage, ...] = field(default=())
     # path -> {stage: entry}: 1 the merge-base's version, 2 ours, 3 theirs.
     stages: dict[str, dict[int, StageEntry]] = field(default_factory=dict)
+    # path -> the CONFLICT messages naming it, made on first use (see _conflicts_at).
+    _by_path: dict[str, list[MergeMessage]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def _conflicts_at(self, path: str) -> list[MergeMessage]:
+        """git's CONFLICT messages naming PATH, in git's order. Indexed once: asking every
+        message for each conflicted path was quadratic (release branches of a real
+        project: ~450 paths and as many messages a merge)."""
+        index = self._by_path
+        if index is None:
+            index = {}
+            for message in self.messages:
+                if message.kind.startswith("CONFLICT"):
+                    for named in dict.fromkeys(message.paths):
+                        index.setdefault(named, []).append(message)
+            object.__setattr__(self, "_by_path", index)  # frozen: a cache, not data
+        return index.get(path, [])
 
     def conflict_kinds(self, path: str) -> list[str]:
         """The CONFLICT (...) types git reported for PATH, e.g. ["modify/delete"]."""
         kinds = []
-        for message in self.messages:
-            if path in message.paths and message.kind.startswith("CONFLICT"):
-                kind = message.kind.removeprefix("CONFLICT (").rstrip(")")
-                # git's machine-readable type is "contents" for add/add too; its words say which.
-                said = re.match(r"CONFLICT \(([^)]+)\)", message.text)
-                kinds.append(
-                    said[1] if kind == "contents" and said and said[1] == "add/add" else kind
-                )
+        for message in self._conflicts_at(path):
+            kind = message.kind.removeprefix("CONFLICT (").rstrip(")")
+            # git's machine-readable type is "contents" for add/add too; its words say which.
+            said = re.match(r"CONFLICT \(([^)]+)\)", message.text)
+            kinds.append(said[1] if kind == "contents" and said and said[1] == "add/add" else kind)
         return kinds
 
     def related(self, path: str) -> tuple[str, ...]:
         """Other paths git names in the same CONFLICT messages as PATH (a rename's
         other end, the suggested place of a file in a renamed folder)."""
         found: list[str] = []
-        for message in self.messages:
-            if path in message.paths and message.kind.startswith("CONFLICT"):
-                found += [p for p in message.paths if p != path and p not in found]
+        for message in self._conflicts_at(path):
+            found += [p for p in message.paths if p != path and p not in found]
         return tuple(found)
 
 
@@ -112,6 +126,11 @@ class _TokenReader:
                     return
             except Exception:  # work done ahead; its owner meets the error when it redoes it
                 return
+
+    @property
+    def buffered(self) -> bool:
+        """Part of an answer was read already (select() would not say so)."""
+        return bool(self._buffer)
 
     def next(self) -> str:
         while True:
@@ -155,7 +174,8 @@ def _read_result(tokens: _TokenReader) -> MergeResult:
 class _Process:
     """One `git merge-tree --stdin` running in one attribute source's scratch work tree."""
 
-    def __init__(self, git_dir: Path, work_tree: Path) -> None:
+    def __init__(self, git_dir: Path, work_tree: Path, source: str = "") -> None:
+        self.source = source  # the attribute source's key
         stdbuf = shutil.which("stdbuf")
         if stdbuf is None:
             raise GitError("stdbuf (GNU coreutils) is required to talk to git merge-tree")
@@ -169,7 +189,8 @@ class _Process:
             env=git_env({"GIT_DIR": str(git_dir), "GIT_WORK_TREE": str(work_tree)}),
         )
         assert self.proc.stdout is not None
-        self.tokens = _TokenReader(self.proc.stdout.fileno())
+        self.fd = self.proc.stdout.fileno()
+        self.tokens = _TokenReader(self.fd)
 
     @property
     def alive(self) -> bool:
@@ -193,6 +214,12 @@ class MergeTree:
     """
 
     MAX_PROCESSES = 4
+    # merge_all: a merge still running after this long (seconds) gets company, the next
+    # question going to another process. Merges of long-lived real branches take
+    # 0.4-0.9 s each, one after another in one process; the usual merges take ~1 ms
+    # and never wait this long, so they never pay a second process's start (~4 ms).
+    SPREAD_AFTER = 0.02
+    MAX_SIDE_BY_SIDE = 4
 
     def __init__(self, git_dir: Path, repo: pygit2.Repository | None = None) -> None:
         self._git_dir = git_dir
@@ -202,6 +229,10 @@ class MergeTree:
         self._private_scratch = False
         self._repo = repo
         self._attribute_files: AttributeFiles | None = None
+        # merge_all's merges under way at once: at most one per core (git's merge is
+        # single-threaded), and the most it had in its last call.
+        self.side_by_side = min(self.MAX_SIDE_BY_SIDE, max(1, os.cpu_count() or 1))
+        self.most_at_once = 0
 
     @property
     def repo(self) -> pygit2.Repository:
@@ -275,9 +306,11 @@ class MergeTree:
         except (KeyError, ValueError, pygit2.GitError) as exc:
             raise GitError(f"attributes file {blob} is not in the object store") from exc
 
-    def _process(self, source: AttributeSource) -> _Process:
-        # The folder is looked at on every batch: a process whose folder was removed
-        # (swept, or by hand) would read no attributes, so it is restarted.
+    def _process(self, source: AttributeSource, busy: Iterable[_Process] = ()) -> _Process:
+        """SOURCE's own process. The folder is looked at on every batch: a process whose
+        folder was removed (swept, or by hand) would read no attributes, so it is
+        restarted. The least recently used go beyond MAX_PROCESSES, never one in BUSY
+        (merging a question of merge_all's)."""
         work_tree, made = self._work_tree(source)
         process = self._processes.get(source.key)
         if process is not None and process.alive and not made:
@@ -286,11 +319,15 @@ class MergeTree:
         if process is not None:
             process.close()
             del self._processes[source.key]
-        process = _Process(self._git_dir, work_tree)
+        process = _Process(self._git_dir, work_tree, source.key)
         self._processes[source.key] = process
-        while len(self._processes) > self.MAX_PROCESSES:
-            _, oldest = self._processes.popitem(last=False)
-            oldest.close()
+        keep = {id(p) for p in busy} | {id(process)}
+        for key, old in list(self._processes.items()):
+            if len(self._processes) <= self.MAX_PROCESSES:
+                break
+            if id(old) not in keep:
+                del self._processes[key]
+                old.close()
         return process
 
     # --- merging ----------------------------------------------------------------------------
@@ -326,6 +363,149 @@ class MergeTree:
         for start in range(0, len(pairs), 256):
             results += self._merge_batch(pairs[start : start + 256], attributes, while_waiting)
         return results
+
+    def merge_all(
+        self,
+        questions: list[tuple[str, str, AttributeSource]],
+        while_waiting: Iterator[None] | None = None,
+        stop: Callable[[], bool] | None = None,
+    ) -> list[MergeResult | None]:
+        """git's answer to each question (ours, theirs, attributes), merges side by side.
+
+        Questions go out one per process; when one has been merging for SPREAD_AFTER,
+        the next goes to a process of its own (up to one per core), closed again at the
+        end. WHILE_WAITING is stepped while every process merges. STOP is asked before
+        each question goes out: once it says yes, the merges under way are answered and
+        the rest are None.
+        """
+        results: list[MergeResult | None] = [None] * len(questions)
+        waiting = deque(range(len(questions)))
+        tries = [0] * len(questions)
+        limit, self.most_at_once = self.side_by_side, 0
+        work = while_waiting if while_waiting is not None else iter(())
+        busy: dict[int, tuple[_Process, int, float]] = {}  # stdout fd -> (process, question, since)
+        idle: list[_Process] = []
+        extra: list[_Process] = []  # started here, closed here
+        with self._lock:
+            try:
+                while waiting or busy:
+                    if waiting and stop is not None and stop():
+                        waiting.clear()
+                        continue
+                    index = waiting[0] if waiting else None
+                    process = (
+                        None
+                        if index is None
+                        else self._free(questions[index][2], idle, busy, extra, limit)
+                    )
+                    if process is not None and index is not None:
+                        waiting.popleft()
+                        ours, theirs, _ = questions[index]
+                        tries[index] += 1
+                        try:
+                            assert process.proc.stdin is not None
+                            process.proc.stdin.write(f"{ours} {theirs}\n".encode())
+                            process.proc.stdin.flush()
+                        except OSError as exc:
+                            self._failed(process, extra, index, tries, waiting, exc)
+                            continue
+                        busy[process.fd] = (process, index, time.monotonic())
+                        self.most_at_once = max(self.most_at_once, len(busy))
+                        continue
+                    spread_at = None
+                    if waiting and len(busy) < limit and busy:
+                        spread_at = min(since for _, _, since in busy.values()) + self.SPREAD_AFTER
+                    for fd in self._answered(busy, work, spread_at):
+                        process, index, _ = busy[fd]
+                        try:
+                            results[index] = _read_result(process.tokens)
+                        except (GitError, OSError, ValueError) as exc:
+                            del busy[fd]
+                            self._failed(process, extra, index, tries, waiting, exc)
+                            continue
+                        del busy[fd]
+                        if process in extra:
+                            idle.append(process)  # this source's own is found by _free
+            finally:
+                for process, _, _ in busy.values():  # out of step with its answers now
+                    self._drop(process, extra)
+                for process in extra:
+                    process.close()
+        return results
+
+    def _free(
+        self,
+        source: AttributeSource,
+        idle: list[_Process],
+        busy: dict[int, tuple[_Process, int, float]],
+        extra: list[_Process],
+        limit: int,
+    ) -> _Process | None:
+        """A process for SOURCE with no question out, or None: this source's own
+        process, one started here for it, or a new one when the merges under way have
+        run for SPREAD_AFTER and there is a core for it."""
+        merging = [process for process, _, _ in busy.values()]
+        mine = self._processes.get(source.key)
+        if mine is None or all(process is not mine for process in merging):
+            return self._process(source, merging)
+        for process in idle:
+            if process.source == source.key:
+                idle.remove(process)
+                return process
+        oldest = min(since for _, _, since in busy.values())
+        if len(busy) >= limit or time.monotonic() < oldest + self.SPREAD_AFTER:
+            return None
+        process = _Process(self._git_dir, self._work_tree(source)[0], source.key)
+        extra.append(process)
+        return process
+
+    @staticmethod
+    def _answered(
+        busy: dict[int, tuple[_Process, int, float]],
+        work: Iterator[None],
+        spread_at: float | None,
+    ) -> list[int]:
+        """The fds of processes whose answer has started to arrive; WORK is stepped until
+        one has, or until SPREAD_AFTER makes another process worth starting."""
+        fds = list(busy)
+        buffered = [fd for fd in fds if busy[fd][0].tokens.buffered]
+        if buffered:
+            return buffered
+        while True:
+            ready = select.select(fds, [], [], 0)[0]
+            if ready or (spread_at is not None and time.monotonic() >= spread_at):
+                return ready
+            try:
+                if next(work, _DONE) is not _DONE:
+                    continue
+            except Exception:  # work done ahead; its owner meets the error when it redoes it
+                pass
+            work = iter(())
+            timeout = None if spread_at is None else max(0.0, spread_at - time.monotonic())
+            return select.select(fds, [], [], timeout)[0]
+
+    def _failed(
+        self,
+        process: _Process,
+        extra: list[_Process],
+        index: int,
+        tries: list[int],
+        waiting: deque[int],
+        error: Exception,
+    ) -> None:
+        """git died on question INDEX (an unknown object, say): its process goes, and
+        the question is asked once more on a fresh one before the error is reported."""
+        self._drop(process, extra)
+        if tries[index] >= 2:
+            raise GitError(f"git merge-tree could not merge question {index}") from error
+        waiting.appendleft(index)
+
+    def _drop(self, process: _Process, extra: list[_Process]) -> None:
+        process.close()
+        if process in extra:
+            extra.remove(process)
+        elif self._processes.get(process.source) is process:
+            del self._processes[process.source]
 
     def _merge_batch(
         self,

@@ -217,6 +217,78 @@ def test_every_subcommand_help_has_a_description_and_positional_help() -> None:
     assert "default: the session whose worktree holds this folder" in flat
 
 
+def test_the_verb_table_is_what_each_area_registers() -> None:
+    """agentls.cli.AREAS decides which area's parser a command line builds: a verb
+    missing from it, or listed under the wrong area, would be an invalid choice."""
+    import argparse
+    import importlib
+
+    from agentls.cli import AREAS, build_parser
+
+    registered: dict[str, tuple[str, ...]] = {}
+    for module_name in AREAS:
+        subparsers = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(module_name).register(subparsers)
+        registered[module_name] = tuple(subparsers.choices)
+    assert registered == AREAS
+    every = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    assert sorted(every[0].choices) == sorted(v for verbs in AREAS.values() for v in verbs)
+
+
+@pytest.mark.parametrize(
+    ("words", "areas"),
+    [
+        (["overlaps", "--json"], ["agentls.cli.report"]),
+        (["-C", "land", "-v", "land", "s1"], ["agentls.cli.lifecycle"]),
+        (["--verbose", "publish"], ["agentls.remote.cli"]),
+        (["hooks", "install", "claude"], ["agentls.cli.agents"]),
+        (["--help"], None),
+        (["-Cdir", "status"], None),  # an attached -C value: not worth guessing
+        (["ghost"], None),
+        (["-C"], None),
+        ([], None),
+    ],
+)
+def test_a_known_verb_builds_its_own_area_only(words: list[str], areas: list[str] | None) -> None:
+    from agentls.cli import AREAS, areas_for
+
+    assert areas_for(words) == (areas if areas is not None else list(AREAS))
+
+
+def test_an_unknown_verb_is_refused_with_every_verb_listed() -> None:
+    proc = run("ghost")
+    assert proc.returncode == 2
+    assert "invalid choice: 'ghost'" in proc.stderr
+    assert all(verb in proc.stderr for verb in ("status", "land", "review", "publish", "verify"))
+    shown = run("overlaps", "--help")  # one area's parser still answers its own help
+    assert shown.returncode == 0 and "--exit-code" in shown.stdout
+
+
+def test_report_json_is_outlined_with_an_item_per_line() -> None:
+    import io
+
+    from agentls.cli import write_json
+
+    data = {
+        "trunk": {"branch": "main", "commit": "abc"},
+        "sessions": [{"name": "a", "changed": ["x.py"]}, {"name": "b\u00e9", "changed": []}],
+        "overlaps": [],
+        "warnings": ["one\nline"],
+    }
+    out = io.StringIO()
+    write_json(data, out)
+    text = out.getvalue()
+    assert json.loads(text) == data
+    assert list(json.loads(text)) == list(data)  # the document's own order
+    lines = text.splitlines()
+    assert lines[0] == "{" and lines[-1] == "}" and text.endswith("}\n")
+    assert '    {"name": "a", "changed": ["x.py"]},' in lines  # one item, one line
+    assert '  "overlaps": [],' in lines and '  "warnings": [' in lines
+    empty = io.StringIO()
+    write_json({}, empty)
+    assert empty.getvalue() == "{}\n"
+
+
 def test_a_verb_group_alone_shows_its_own_help() -> None:
     proc = run("hooks")
     assert proc.returncode == 2

@@ -36,3 +36,31 @@ def test_snapshot_commits_are_dated_like_their_parent(repo: Repo) -> None:
     commit, parent = git[first].peel(pygit2.Commit), git[head].peel(pygit2.Commit)
     assert commit.committer.time == parent.committer.time > 0
     assert commit.parents[0].id == parent.id
+
+
+def test_line_ranges_keep_the_last_blobs_within_their_bounds(repo: Repo) -> None:
+    """Blobs read for diffs are kept (a base is diffed against both sides), never more
+    than BLOBS_KEPT or BLOB_BYTES_KEPT, and the hunks do not depend on what was kept."""
+    from agentls.hunks import LineRanges
+
+    git = pygit2.Repository(str(repo.main))
+    versions = [
+        (
+            str(
+                git.create_blob("".join(f"line {i} {v if i % 7 == v else ''}\n" for i in range(50)))
+            ),
+            0o100644,
+        )
+        for v in range(7)
+    ]
+    pairs = [(a, b) for a in versions for b in versions if a != b]
+    roomy, tight = LineRanges(git), LineRanges(git)
+    tight.BLOBS_KEPT = 3
+    answers = [roomy.hunks(a, b) for a, b in pairs]
+    assert answers == [tight.hunks(a, b) for a, b in pairs]
+    assert all(answers) and len(roomy._blobs) == 7 and len(tight._blobs) == 3
+    small = LineRanges(git)
+    small.BLOB_BYTES_KEPT = 1  # one blob is always kept: the one just read
+    assert [small.hunks(a, b) for a, b in pairs] == answers
+    assert len(small._blobs) == 1
+    assert small._blob_bytes == git[pairs[-1][1][0]].size
