@@ -23,7 +23,7 @@ Runs alternate between the methods, so load from other jobs hits both alike.
 from __future__ import annotations
 
 import argparse
-import json
+import io
 import os
 import shutil
 import subprocess
@@ -31,6 +31,7 @@ import sys
 import time
 from pathlib import Path
 
+from agentls.cli import write_json
 from agentls.git.repo import find_repository
 from agentls.git.status_index import STATUS_FOLDER
 from agentls.git.trees import clear_tree_cache
@@ -69,7 +70,7 @@ def cold_in_process(workload: Workload) -> tuple[float, float, float]:
     with _TimedWorkspace(workload.worktrees[0]) as ws:
         report = ws.refresh()
         started = time.perf_counter()
-        json.dumps(report.to_json(), indent=2)
+        write_json(report.to_json(), io.StringIO())  # as `overlaps --json` writes it
         ws.report_ms += (time.perf_counter() - started) * 1000
     return (time.perf_counter() - start) * 1000, ws.analysis_ms, ws.report_ms
 

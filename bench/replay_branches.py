@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import io
 import itertools
-import json
 import statistics
 import subprocess
 import sys
@@ -30,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from agentls.cli import write_json
 from agentls.git.trees import clear_tree_cache
 from agentls.report import Report
 from agentls.workspace import Workspace
@@ -98,7 +99,7 @@ def main(argv: list[str]) -> int:
             start = time.perf_counter()
             with Workspace(folder) as workspace:
                 report = workspace.refresh()
-                json.dumps(report.to_json(), indent=2)
+                write_json(report.to_json(), io.StringIO())  # as `overlaps --json` writes it
             cold.append((time.perf_counter() - start) * 1000)
             answers.append(_conflicts(report, folders))
         start = time.perf_counter()

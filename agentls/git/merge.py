@@ -407,7 +407,7 @@ class MergeTree:
                             process.proc.stdin.write(f"{ours} {theirs}\n".encode())
                             process.proc.stdin.flush()
                         except OSError as exc:
-                            self._failed(process, extra, index, tries, waiting, exc)
+                            self._failed(process, extra, questions, index, tries, waiting, exc)
                             continue
                         busy[process.fd] = (process, index, time.monotonic())
                         self.most_at_once = max(self.most_at_once, len(busy))
@@ -421,7 +421,7 @@ class MergeTree:
                             results[index] = _read_result(process.tokens)
                         except (GitError, OSError, ValueError) as exc:
                             del busy[fd]
-                            self._failed(process, extra, index, tries, waiting, exc)
+                            self._failed(process, extra, questions, index, tries, waiting, exc)
                             continue
                         del busy[fd]
                         if process in extra:
@@ -488,6 +488,7 @@ class MergeTree:
         self,
         process: _Process,
         extra: list[_Process],
+        questions: list[tuple[str, str, AttributeSource]],
         index: int,
         tries: list[int],
         waiting: deque[int],
@@ -497,7 +498,8 @@ class MergeTree:
         the question is asked once more on a fresh one before the error is reported."""
         self._drop(process, extra)
         if tries[index] >= 2:
-            raise GitError(f"git merge-tree could not merge question {index}") from error
+            ours, theirs, _ = questions[index]
+            raise GitError(f"git merge-tree could not merge {ours} and {theirs}") from error
         waiting.appendleft(index)
 
     def _drop(self, process: _Process, extra: list[_Process]) -> None:
