@@ -111,7 +111,7 @@ def test_a_merge_git_cannot_make_is_refused_and_the_next_call_works(
     questions = [(commits[0], commits[1], NO_RULES), ("0" * 40, commits[1], NO_RULES)]
     merger = _merger(repo, spread_after=0, side_by_side=2)
     try:
-        with pytest.raises(GitError, match="could not merge 0{40} and"):
+        with pytest.raises(GitError, match=r"could not merge 0{40} and"):
             merger.merge_all(questions)
         assert _merge_processes() <= 1
         assert merger.merge_all(questions[:1])[0] == merger.merge(*questions[0])
