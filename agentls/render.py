@@ -10,7 +10,7 @@ from typing import TextIO
 from agentls.advice import advice
 from agentls.remote import wording as remote_wording
 from agentls.report import Collision, Range, Report
-from agentls.vocabulary import COUNTED_KIND, KIND_LABEL, plural
+from agentls.vocabulary import COUNTED_KIND, KIND_LABEL, SHOWN_RANGES, plural
 
 KIND_COLOUR = {
     "conflict": "31",
@@ -29,10 +29,11 @@ class Style:
         return f"\x1b[{code}m{text}\x1b[0m" if self.enabled else text
 
 
-def format_ranges(ranges: list[Range]) -> str:
+def format_ranges(ranges: list[Range], shown: int = SHOWN_RANGES) -> str:
     if not ranges:
         return "whole file"
-    return ", ".join(f"L{a}" if a == b else f"L{a}–{b}" for a, b in ranges)
+    listed = ", ".join(f"L{a}" if a == b else f"L{a}–{b}" for a, b in ranges[:shown])
+    return listed + (f" and {len(ranges) - shown} more" if len(ranges) > shown else "")
 
 
 def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:

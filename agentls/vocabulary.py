@@ -50,10 +50,18 @@ def noun(count: int, one: str, many: str | None = None) -> str:
     return one if count == 1 else (many or one + "s")
 
 
-def lines_text(ranges: Sequence[Sequence[int]]) -> str:
-    """ "line 7", "lines 3–5, 9" for 1-based inclusive ranges; "" for none."""
+# Line ranges named per side in a message or a terminal row; `--json` and the
+# diagnostics themselves have them all. Long-lived branches of a real project differ in
+# thousands of places in one file: a message of 20,000 characters reads as none.
+SHOWN_RANGES = 6
+
+
+def lines_text(ranges: Sequence[Sequence[int]], shown: int = SHOWN_RANGES) -> str:
+    """ "line 7", "lines 3–5, 9" for 1-based inclusive ranges ("… and 12 more" past
+    SHOWN of them); "" for none."""
     if not ranges:
         return ""
-    parts = [f"{a}" if a == b else f"{a}–{b}" for a, b in ranges]
+    parts = [f"{a}" if a == b else f"{a}–{b}" for a, b in ranges[:shown]]
     word = "line" if len(ranges) == 1 and ranges[0][0] == ranges[0][1] else "lines"
-    return f"{word} {', '.join(parts)}"
+    more = f" and {len(ranges) - shown} more" if len(ranges) > shown else ""
+    return f"{word} {', '.join(parts)}{more}"

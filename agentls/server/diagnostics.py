@@ -25,7 +25,7 @@ from agentls.remote import ROLE as REMOTE_ROLE
 from agentls.remote import wording as remote_wording
 from agentls.report import KINDS
 from agentls.server.settings import Settings
-from agentls.vocabulary import VIA_TRUNK, lines_text, session_label
+from agentls.vocabulary import SHOWN_RANGES, VIA_TRUNK, lines_text, session_label
 
 SOURCE = "agentls"
 TRUNK_SEVERITY_KEY = "trunk-conflict"  # the severity setting of conflicts via trunk
@@ -189,7 +189,8 @@ def _related(
     theirs: list[list[int]],
     me: dict[str, Any],
 ) -> list[types.DiagnosticRelatedInformation]:
-    """The other side's ranges, labelled with its session and worktree."""
+    """The other side's ranges, labelled with its session and worktree: the first
+    SHOWN_RANGES of them, as the message names them."""
     worktree = _relative_worktree(other_info["path"], me["path"])
     uri = _uri(other_path)
     return [
@@ -197,7 +198,7 @@ def _related(
             location=types.Location(uri=uri, range=lsp_range(r, None)),
             message=f"{other} ({worktree})" + (f" {lines_text([r])}" if r else ""),
         )
-        for r in (theirs or [None])  # type: ignore[list-item]
+        for r in (theirs[:SHOWN_RANGES] or [None])  # type: ignore[list-item]
     ]
 
 

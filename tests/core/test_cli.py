@@ -289,6 +289,27 @@ def test_report_json_is_outlined_with_an_item_per_line() -> None:
     assert empty.getvalue() == "{}\n"
 
 
+def test_the_terminal_shows_a_few_ranges_a_side_and_json_all() -> None:
+    """Release branches differ in thousands of places in one file: the table shows six
+    ranges a side and how many more, so one collision does not widen every row."""
+    import io
+
+    from agentls.render import SHOWN_RANGES, collision_line, render_status
+    from agentls.report import Collision, Report
+
+    many = [(n * 10, n * 10 + 2) for n in range(1, 41)]
+    wide = Collision("conflict", "big.py", ["a", "b"], {"a": many, "b": [(5, 5)]}, ["contents"])
+    narrow = Collision("overlap", "small.py", ["a", "b"], {"a": [(1, 1)], "b": [(2, 3)]})
+    line = collision_line(wide)
+    assert f"a L10–12, L20–22, L30–32, L40–42, L50–52, L60–62 and {40 - SHOWN_RANGES} more" in line
+    assert "b L5" in line and "L70" not in line
+    out = io.StringIO()
+    render_status(Report("main", "0" * 40, [], [wide, narrow]), out)
+    rows = [row for row in out.getvalue().splitlines() if "small.py" in row or "big.py" in row]
+    assert len(rows) == 2 and all(len(row) < 160 for row in rows)
+    assert wide.to_json()["ranges"]["a"] == [list(r) for r in many]  # --json keeps them all
+
+
 def test_a_verb_group_alone_shows_its_own_help() -> None:
     proc = run("hooks")
     assert proc.returncode == 2

@@ -271,3 +271,39 @@ def test_line_lengths_of_a_file_just_written_are_read_again(tmp_path: Path) -> N
     first = read_line_lengths(path)
     assert first is not None and list(first) == [3, 3, 0]
     assert read_line_lengths(path) is not first
+
+
+def test_a_long_list_of_the_other_sides_lines_is_named_in_part(tmp_path: Path) -> None:
+    """Release branches differ in thousands of places in a file: the message names six
+    of the other side's ranges and how many more, and links those six; every range of
+    this side still gets its diagnostic, and `otherRanges` keeps them all."""
+    from agentls.server.diagnostics import build
+    from agentls.server.settings import Settings
+    from agentls.vocabulary import SHOWN_RANGES
+
+    theirs = [[n * 10, n * 10 + 1] for n in range(1, 41)]
+    own = [[n * 10 + 5, n * 10 + 5] for n in range(1, 31)]
+    sessions = [
+        {"name": name, "path": str(tmp_path / name), "branch": name, "role": "code"}
+        for name in ("a", "b")
+    ]
+    report = {
+        "trunk": {"branch": "main"},
+        "sessions": sessions,
+        "overlaps": [
+            {
+                "kind": "conflict",
+                "path": "big.py",
+                "sessions": ["a", "b"],
+                "ranges": {"a": own, "b": theirs},
+                "detail": ["contents"],
+            }
+        ],
+    }
+    [(file, diagnostics)] = build(report, sessions[0], Settings(), lambda _: None).items()
+    assert file == tmp_path / "a" / "big.py" and len(diagnostics) == len(own)
+    first = diagnostics[0]
+    shown = "lines 10–11, 20–21, 30–31, 40–41, 50–51, 60–61"
+    assert f"at {shown} and {40 - SHOWN_RANGES} more" in first.message, first.message
+    assert len(first.related_information or []) == SHOWN_RANGES
+    assert first.data["otherRanges"] == theirs
