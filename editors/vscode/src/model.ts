@@ -175,9 +175,17 @@ export function collisionsOf(report: Report, name: string): CollisionView[] {
   return views.sort((a, b) => order(a.kind) - order(b.kind) || a.path.localeCompare(b.path));
 }
 
-/** "40–52, 60" from [[40, 52], [60, 60]]; "" when there are no ranges. */
-export function formatRanges(ranges: [number, number][]): string {
-  return ranges.map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`)).join(', ');
+/**
+ * Ranges named per side, as the server's messages and `agentls status` name them: long-lived
+ * branches of a real project differ in thousands of places in one file.
+ */
+export const SHOWN_RANGES = 6;
+
+/** "40–52, 60" from [[40, 52], [60, 60]] ("… and 12 more" past SHOWN); "" for none. */
+export function formatRanges(ranges: [number, number][], shown = SHOWN_RANGES): string {
+  const listed = ranges.slice(0, shown).map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`));
+  const more = ranges.length > shown ? ` and ${ranges.length - shown} more` : '';
+  return listed.join(', ') + more;
 }
 
 /** "line 5" / "lines 5–6, 9"; "" when there are none. */

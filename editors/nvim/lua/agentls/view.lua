@@ -86,12 +86,20 @@ local function lines_text(range)
   return range[1] == range[2] and string.format('line %d', range[1]) or string.format('lines %d-%d', range[1], range[2])
 end
 
+-- Ranges named per side, as the server's messages and `agentls status` name them:
+-- long-lived branches of a real project differ in thousands of places in one file.
+local SHOWN_RANGES = 6
+
 local function ranges_text(ranges)
   local parts = {}
-  for _, range in ipairs(ranges or {}) do
+  for i, range in ipairs(ranges or {}) do
+    if i > SHOWN_RANGES then
+      break
+    end
     table.insert(parts, lines_text(range))
   end
-  return table.concat(parts, ', ')
+  local more = #(ranges or {}) - SHOWN_RANGES
+  return table.concat(parts, ', ') .. (more > 0 and string.format(' and %d more', more) or '')
 end
 
 --- The session's review state, when it has a verdict: "✓ approved", "changes

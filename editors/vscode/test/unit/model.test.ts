@@ -106,6 +106,11 @@ describe('formatRanges', () => {
     assert.equal(formatRanges([[40, 52], [60, 60]]), '40–52, 60');
     assert.equal(formatRanges([]), '');
   });
+  it('names six ranges and how many more', () => {
+    const many: [number, number][] = Array.from({ length: 40 }, (_, i) => [i * 10 + 10, i * 10 + 11]);
+    assert.equal(formatRanges(many), '10–11, 20–21, 30–31, 40–41, 50–51, 60–61 and 34 more');
+    assert.equal(formatRanges(many.slice(0, 6)), '10–11, 20–21, 30–31, 40–41, 50–51, 60–61');
+  });
 });
 
 describe('statusView', () => {
