@@ -227,11 +227,13 @@ class Analyzer:
         if any(result is None for result in answers):
             return False
         # The hunks git's merges left no time for: the report reads them next, and
-        # here they are still read path by path, each file's versions once. A step that
-        # fails is met again, and reported, where the report needs it.
+        # here they are still read path by path, each file's versions once (until an
+        # edit arrives: the report reads what is left itself). A step that fails is met
+        # again, and reported, where the report needs it.
         with contextlib.suppress(Exception):
             for _ in hunks:
-                pass
+                if interrupted is not None and interrupted():
+                    break
         return True
 
     def _question(self, a: SessionState, b: SessionState) -> _Question | None:
