@@ -207,7 +207,7 @@ class Analyzer:
         once; git merges the others, several side by side when merges are slow (real
         long-lived branches: see MergeTree.merge_all), while the hunks their report
         needs are read. INTERRUPTED is asked between pairs: once it says yes, no more
-        merges start, and False says some pairs are left for the next check."""
+        merges start, and False says some work is left for the next check."""
         asked: list[_Question] = []
         for a, b in pairs:
             if interrupted is not None and interrupted():
@@ -227,13 +227,14 @@ class Analyzer:
         if any(result is None for result in answers):
             return False
         # The hunks git's merges left no time for: the report reads them next, and
-        # here they are still read path by path, each file's versions once (until an
-        # edit arrives: the report reads what is left itself). A step that fails is met
-        # again, and reported, where the report needs it.
+        # here they are still read path by path, each file's versions once. An edit
+        # that arrives is answered first (False: the next check finds every pair
+        # checked, and the report reads what is left). A step that fails is met again,
+        # and reported, where the report needs it.
         with contextlib.suppress(Exception):
             for _ in hunks:
                 if interrupted is not None and interrupted():
-                    break
+                    return False
         return True
 
     def _question(self, a: SessionState, b: SessionState) -> _Question | None:
