@@ -10,7 +10,7 @@ from typing import TextIO
 from agentls.advice import advice
 from agentls.remote import wording as remote_wording
 from agentls.report import Collision, Range, Report
-from agentls.vocabulary import COUNTED_KIND, KIND_LABEL, SHOWN_RANGES, plural
+from agentls.vocabulary import COUNTED_KIND, KIND_LABEL, plural, some_ranges
 
 KIND_COLOUR = {
     "conflict": "31",
@@ -29,11 +29,8 @@ class Style:
         return f"\x1b[{code}m{text}\x1b[0m" if self.enabled else text
 
 
-def format_ranges(ranges: list[Range], shown: int = SHOWN_RANGES) -> str:
-    if not ranges:
-        return "whole file"
-    listed = ", ".join(f"L{a}" if a == b else f"L{a}–{b}" for a, b in ranges[:shown])
-    return listed + (f" and {len(ranges) - shown} more" if len(ranges) > shown else "")
+def format_ranges(ranges: list[Range]) -> str:
+    return some_ranges(ranges, "L") if ranges else "whole file"
 
 
 def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:

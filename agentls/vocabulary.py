@@ -56,12 +56,18 @@ def noun(count: int, one: str, many: str | None = None) -> str:
 SHOWN_RANGES = 6
 
 
-def lines_text(ranges: Sequence[Sequence[int]], shown: int = SHOWN_RANGES) -> str:
-    """ "line 7", "lines 3–5, 9" for 1-based inclusive ranges ("… and 12 more" past
-    SHOWN of them); "" for none."""
+def some_ranges(ranges: Sequence[Sequence[int]], prefix: str = "") -> str:
+    """ "3–5, 9" (each with PREFIX, e.g. "L") for 1-based inclusive ranges, the first
+    SHOWN_RANGES of them, then " and 12 more"."""
+    shown = ranges[:SHOWN_RANGES]
+    listed = ", ".join(f"{prefix}{a}" if a == b else f"{prefix}{a}–{b}" for a, b in shown)
+    more = len(ranges) - SHOWN_RANGES
+    return listed + (f" and {more} more" if more > 0 else "")
+
+
+def lines_text(ranges: Sequence[Sequence[int]]) -> str:
+    """ "line 7", "lines 3–5, 9" (see some_ranges); "" for none."""
     if not ranges:
         return ""
-    parts = [f"{a}" if a == b else f"{a}–{b}" for a, b in ranges[:shown]]
     word = "line" if len(ranges) == 1 and ranges[0][0] == ranges[0][1] else "lines"
-    more = f" and {len(ranges) - shown} more" if len(ranges) > shown else ""
-    return f"{word} {', '.join(parts)}{more}"
+    return f"{word} {some_ranges(ranges)}"

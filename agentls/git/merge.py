@@ -114,18 +114,12 @@ class _TokenReader:
     """Reads NUL-terminated tokens from a pipe."""
 
     def __init__(self, fd: int) -> None:
-        self._fd = fd
+        self.fd = fd
         self._buffer = bytearray()
 
     def wait(self, work: Iterator[None]) -> None:
-        """Step WORK, one piece at a time, until git's next answer starts arriving (or
-        WORK is done): Python's own work on the time it would spend blocked in read()."""
-        while b"\0" not in self._buffer and not select.select([self._fd], [], [], 0)[0]:
-            try:
-                if next(work, _DONE) is _DONE:
-                    return
-            except Exception:  # work done ahead; its owner meets the error when it redoes it
-                return
+        """Step WORK until git's next answer starts arriving (see _step_until_answered)."""
+        _step_until_answered([self], work)
 
     @property
     def buffered(self) -> bool:
@@ -139,10 +133,34 @@ class _TokenReader:
                 token = bytes(self._buffer[:end])
                 del self._buffer[: end + 1]
                 return token.decode(errors="surrogateescape")
-            chunk = os.read(self._fd, 65536)
+            chunk = os.read(self.fd, 65536)
             if not chunk:
                 raise GitError("git merge-tree stopped unexpectedly")
             self._buffer += chunk
+
+
+def _arriving(readers: list[_TokenReader]) -> list[_TokenReader]:
+    """READERS on which an answer has started to arrive (read already, or in the pipe)."""
+    waiting = select.select([r.fd for r in readers if not r.buffered], [], [], 0)[0]
+    return [r for r in readers if r.buffered or r.fd in waiting]
+
+
+def _step_until_answered(
+    readers: list[_TokenReader], work: Iterator[None], until: float | None = None
+) -> list[_TokenReader]:
+    """Step WORK, one piece at a time, until git's answer starts arriving on READERS:
+    Python's own work on the time it would spend blocked in read(). Those readers, or
+    [] once WORK is done (or fails: its owner meets the error when it redoes it) or
+    the monotonic time UNTIL has come."""
+    while not (arriving := _arriving(readers)):
+        if until is not None and time.monotonic() >= until:
+            break
+        try:
+            if next(work, _DONE) is _DONE:
+                break
+        except Exception:
+            break
+    return arriving
 
 
 def _read_result(tokens: _TokenReader) -> MergeResult:
@@ -189,8 +207,7 @@ class _Process:
             env=git_env({"GIT_DIR": str(git_dir), "GIT_WORK_TREE": str(work_tree)}),
         )
         assert self.proc.stdout is not None
-        self.fd = self.proc.stdout.fileno()
-        self.tokens = _TokenReader(self.fd)
+        self.tokens = _TokenReader(self.proc.stdout.fileno())
 
     @property
     def alive(self) -> bool:
@@ -381,10 +398,9 @@ class MergeTree:
         results: list[MergeResult | None] = [None] * len(questions)
         waiting = deque(range(len(questions)))
         tries = [0] * len(questions)
-        limit, self.most_at_once = self.side_by_side, 0
+        self.most_at_once = 0
         work = while_waiting if while_waiting is not None else iter(())
-        busy: dict[int, tuple[_Process, int, float]] = {}  # stdout fd -> (process, question, since)
-        idle: list[_Process] = []
+        busy: dict[_Process, tuple[int, float]] = {}  # process -> (question, since when)
         extra: list[_Process] = []  # started here, closed here
         with self._lock:
             try:
@@ -392,14 +408,9 @@ class MergeTree:
                     if waiting and stop is not None and stop():
                         waiting.clear()
                         continue
-                    index = waiting[0] if waiting else None
-                    process = (
-                        None
-                        if index is None
-                        else self._free(questions[index][2], idle, busy, extra, limit)
-                    )
-                    if process is not None and index is not None:
-                        waiting.popleft()
+                    process = self._free(questions[waiting[0]][2], busy, extra) if waiting else None
+                    if process is not None:
+                        index = waiting.popleft()
                         ours, theirs, _ = questions[index]
                         tries[index] += 1
                         try:
@@ -409,25 +420,20 @@ class MergeTree:
                         except OSError as exc:
                             self._failed(process, extra, questions, index, tries, waiting, exc)
                             continue
-                        busy[process.fd] = (process, index, time.monotonic())
+                        busy[process] = (index, time.monotonic())
                         self.most_at_once = max(self.most_at_once, len(busy))
                         continue
-                    spread_at = None
-                    if waiting and len(busy) < limit and busy:
-                        spread_at = min(since for _, _, since in busy.values()) + self.SPREAD_AFTER
-                    for fd in self._answered(busy, work, spread_at):
-                        process, index, _ = busy[fd]
+                    for process in self._answered(busy, work, bool(waiting)):
+                        index = busy[process][0]
                         try:
                             results[index] = _read_result(process.tokens)
                         except (GitError, OSError, ValueError) as exc:
-                            del busy[fd]
+                            del busy[process]
                             self._failed(process, extra, questions, index, tries, waiting, exc)
                             continue
-                        del busy[fd]
-                        if process in extra:
-                            idle.append(process)  # this source's own is found by _free
+                        del busy[process]
             finally:
-                for process, _, _ in busy.values():  # out of step with its answers now
+                for process in busy:  # out of step with its answers now
                     self._drop(process, extra)
                 for process in extra:
                     process.close()
@@ -436,53 +442,42 @@ class MergeTree:
     def _free(
         self,
         source: AttributeSource,
-        idle: list[_Process],
-        busy: dict[int, tuple[_Process, int, float]],
+        busy: dict[_Process, tuple[int, float]],
         extra: list[_Process],
-        limit: int,
     ) -> _Process | None:
         """A process for SOURCE with no question out, or None: this source's own
         process, one started here for it, or a new one when the merges under way have
         run for SPREAD_AFTER and there is a core for it."""
-        merging = [process for process, _, _ in busy.values()]
         mine = self._processes.get(source.key)
-        if mine is None or all(process is not mine for process in merging):
-            return self._process(source, merging)
-        for process in idle:
-            if process.source == source.key:
-                idle.remove(process)
+        if mine is None or mine not in busy:
+            return self._process(source, busy)
+        for process in extra:
+            if process.source == source.key and process not in busy:
                 return process
-        oldest = min(since for _, _, since in busy.values())
-        if len(busy) >= limit or time.monotonic() < oldest + self.SPREAD_AFTER:
+        if len(busy) >= self.side_by_side or time.monotonic() < self._spread_at(busy):
             return None
         process = _Process(self._git_dir, self._work_tree(source)[0], source.key)
         extra.append(process)
         return process
 
-    @staticmethod
+    def _spread_at(self, busy: dict[_Process, tuple[int, float]]) -> float:
+        """When the merges under way have run long enough to get company."""
+        return min(since for _, since in busy.values()) + self.SPREAD_AFTER
+
     def _answered(
-        busy: dict[int, tuple[_Process, int, float]],
-        work: Iterator[None],
-        spread_at: float | None,
-    ) -> list[int]:
-        """The fds of processes whose answer has started to arrive; WORK is stepped until
-        one has, or until SPREAD_AFTER makes another process worth starting."""
-        fds = list(busy)
-        buffered = [fd for fd in fds if busy[fd][0].tokens.buffered]
-        if buffered:
-            return buffered
-        while True:
-            ready = select.select(fds, [], [], 0)[0]
-            if ready or (spread_at is not None and time.monotonic() >= spread_at):
-                return ready
-            try:
-                if next(work, _DONE) is not _DONE:
-                    continue
-            except Exception:  # work done ahead; its owner meets the error when it redoes it
-                pass
-            work = iter(())
+        self, busy: dict[_Process, tuple[int, float]], work: Iterator[None], more: bool
+    ) -> list[_Process]:
+        """The processes whose answer has started to arrive. WORK is stepped meanwhile,
+        until one has, or (with MORE questions waiting and a core for them) until
+        SPREAD_AFTER makes another process worth starting; [] then."""
+        spread_at = self._spread_at(busy) if more and len(busy) < self.side_by_side else None
+        readers = [process.tokens for process in busy]
+        arriving = _step_until_answered(readers, work, spread_at)
+        if not arriving:  # the work is done: wait for git, or for company to be due
             timeout = None if spread_at is None else max(0.0, spread_at - time.monotonic())
-            return select.select(fds, [], [], timeout)[0]
+            select.select([r.fd for r in readers], [], [], timeout)
+            arriving = _arriving(readers)
+        return [process for process in busy if process.tokens in arriving]
 
     def _failed(
         self,

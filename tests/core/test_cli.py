@@ -294,8 +294,9 @@ def test_the_terminal_shows_a_few_ranges_a_side_and_json_all() -> None:
     ranges a side and how many more, so one collision does not widen every row."""
     import io
 
-    from agentls.render import SHOWN_RANGES, collision_line, render_status
+    from agentls.render import collision_line, render_status
     from agentls.report import Collision, Report
+    from agentls.vocabulary import SHOWN_RANGES
 
     many = [(n * 10, n * 10 + 2) for n in range(1, 41)]
     wide = Collision("conflict", "big.py", ["a", "b"], {"a": many, "b": [(5, 5)]}, ["contents"])

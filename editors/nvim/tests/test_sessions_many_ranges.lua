@@ -29,4 +29,5 @@ H.run('sessions buffer: six ranges a side, then how many more', function()
   local six = 'line 2, line 6, line 10, line 14, line 18, line 22 and 4 more'
   H.assert(text:find('conflict +app%.txt  ' .. vim.pesc(six) .. '  with beta ' .. vim.pesc(six)), 'six ranges a side:\n' .. text)
   H.assert(not text:find('line 26'), 'the seventh range is not named:\n' .. text)
+  H.capture('sessions-many-ranges', vim.api.nvim_buf_get_lines(view, 0, -1, false))
 end)
